@@ -1,0 +1,80 @@
+"""诚信码 — merchant integrity-pledge registry. `create_app` reads as a table of contents."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from registry.config import INSTANCE_DIR, PROJECT_ROOT, build_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(build_config(overrides))
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    register_web_hardening(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from registry import i18n
+    from registry.auth.services import load_user_from_session
+    from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai",
+                   default_translation_directories=str(PROJECT_ROOT / "registry" / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from registry.auth.views import bp as auth_bp
+    from registry.badges.views import bp as badges_bp
+    from registry.badges.views import desk as shop_desk_bp
+    from registry.lookup.views import bp as lookup_bp
+    from registry.merchants.views import bp as merchants_bp
+    from registry.pledges.views import bp as pledges_bp
+    from registry.pledges.views import signing as pledge_signing_bp
+
+    for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from registry.cli import register
+
+    register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from registry.errors import register_errorhandlers as register_handlers
+
+    register_handlers(app)
+
+
+def register_web_hardening(app: Flask) -> None:
+    from registry.web import install
+
+    install(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from registry.templating import install
+
+    install(app)

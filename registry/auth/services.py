@@ -1,0 +1,82 @@
+"""Accounts: registration, authentication, sessions that can be ended server-side."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from registry.auth.models import Role, User
+from registry.errors import Conflict, DomainError
+from registry.extensions import db
+from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
+
+MIN_PASSWORD_LENGTH = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_login(raw: str) -> str:
+    """A login is a mainland mobile number or an e-mail address; return its canonical form."""
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    if "@" in value:
+        if not _EMAIL.match(value):
+            raise DomainError(_("请输入有效的手机号或电子邮箱。"), field="login")
+        return value.lower()
+    try:
+        return validate_mobile(value)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="login") from error
+
+
+def check_password_rules(password: str) -> None:
+    """Length is what makes a password strong; we impose no composition rules (NIST 800-63B)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(_("密码至少需要 %(count)d 个字符。", count=MIN_PASSWORD_LENGTH), field="password")
+
+
+def user_by_login(login: str) -> User | None:
+    return db.session.scalar(select(User).where(User.login == login))
+
+
+def create_user(login: str, password: str, display_name: str, role: Role = Role.MERCHANT,
+                district: str | None = None) -> User:
+    """Create an account; refuses a login that is already taken."""
+    login = normalize_login(login)
+    check_password_rules(password)
+    if user_by_login(login) is not None:
+        raise Conflict(_("该手机号或邮箱已注册，请直接登录。"), field="login")
+    user = User(login=login, display_name=display_name.strip(), role=role.value, district=district)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose login and password match, or None (same answer for every failure)."""
+    try:
+        user = user_by_login(normalize_login(login))
+    except DomainError:
+        user = None
+    if user is None or not user.is_enabled or not user.check_password(password):
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every signed session cookie this user holds, on every device."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session version, so old cookies stop working."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_enabled or user.session_version != int(version):
+        return None
+    return user

@@ -1,0 +1,32 @@
+"""QR badges: one valid badge per shop; a re-issued badge voids the old serial."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.database import UTCDateTime, utcnow
+from registry.extensions import db
+
+
+class Badge(db.Model):
+    __tablename__ = "badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    # Printed under the QR so it can be typed at /verify when scanning is not possible.
+    verification_code: Mapped[str] = mapped_column(String(8), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+
+    merchant = relationship("Merchant", lazy="joined")
+
+    __table_args__ = (Index("ix_badges_merchant_issued", "merchant_id", "issued_at"),)
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None

@@ -1,0 +1,101 @@
+"""Issuing, re-issuing and looking up badges."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from registry.audit import services as audit
+from registry.auth.models import User
+from registry.badges.models import Badge
+from registry.database import utcnow
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.merchants.models import Merchant, Standing
+from registry.merchants.services import require_owner
+from registry.pledges.services import pledge_signed
+
+# No 0/O, 1/I/L: the code is read off a poster and typed on a phone.
+VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+VERIFICATION_LENGTH = 8
+
+
+def current_badge(merchant: Merchant) -> Badge | None:
+    return db.session.scalar(
+        select(Badge).where(Badge.merchant_id == merchant.id, Badge.voided_at.is_(None))
+        .order_by(Badge.issued_at.desc()).limit(1)
+    )
+
+
+def _new_serial(merchant: Merchant) -> str:
+    # Human-readable and unique: date of issue, shop id and a random tail.
+    today = utcnow().strftime("%Y%m%d")
+    return f"CX{today}-{merchant.id:06d}-{secrets.token_hex(2).upper()}"
+
+
+def _new_verification_code() -> str:
+    while True:
+        code = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_LENGTH))
+        if db.session.scalar(select(Badge.id).where(Badge.verification_code == code)) is None:
+            return code
+
+
+def issue_badge(merchant: Merchant, actor: User | None) -> Badge:
+    """Give a public shop its badge, voiding any earlier one (only one serial is valid at a time)."""
+    if merchant.standing == Standing.PENDING.value:
+        raise DomainError(_("签署诚信经营倡议书后才能领取诚信码。"))
+    now = utcnow()
+    old = current_badge(merchant)
+    if old is not None:
+        old.voided_at = now
+        old.void_reason = "reissued"
+    badge = Badge(merchant_id=merchant.id, serial=_new_serial(merchant),
+                  verification_code=_new_verification_code(), issued_at=now)
+    db.session.add(badge)
+    db.session.flush()
+    if old is not None:
+        audit.record("badge.voided", old, actor, serial=old.serial, merchant_id=merchant.id, replaced_by=badge.serial)
+    audit.record("badge.issued", badge, actor, serial=badge.serial, merchant_id=merchant.id)
+    return badge
+
+
+def reissue_badge(merchant: Merchant, actor: User) -> Badge:
+    """The owner asks for a new badge (lost or copied poster); the old serial stops being valid."""
+    require_owner(merchant, actor)
+    return issue_badge(merchant, actor)
+
+
+def ensure_badge(merchant: Merchant, actor: User | None) -> Badge:
+    """The shop's current badge, issuing the first one when the shop has none."""
+    return current_badge(merchant) or issue_badge(merchant, actor)
+
+
+def normalize_verification_code(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw or "").upper()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def badge_by_verification_code(raw: str) -> Badge | None:
+    code = normalize_verification_code(raw)
+    if len(code) != VERIFICATION_LENGTH:
+        return None
+    return db.session.scalar(select(Badge).where(Badge.verification_code == code))
+
+
+def badge_by_serial(serial: str) -> Badge | None:
+    return db.session.scalar(select(Badge).where(Badge.serial == serial))
+
+
+def badge_url(merchant: Merchant, badge: Badge) -> str:
+    """What the QR encodes: the shop's public page, plus the serial so a voided copy is recognised."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/m/{merchant.public_code}?s={badge.serial}"
+
+
+@pledge_signed.connect
+def _first_badge_on_signing(merchant: Merchant, signature, actor: User | None, **_extra) -> None:
+    """A shop that signs gets its badge at once; re-signing keeps the badge it already has."""
+    ensure_badge(merchant, actor)

@@ -1,0 +1,106 @@
+"""Badge images (public), and the owner's shop desk: my shops, badge downloads, poster, re-issue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.access import owner_area
+from registry.badges import qr, services
+from registry.extensions import db
+from registry.merchants.services import shop_for_owner, shops_of
+from registry.pledges.services import can_sign, current_version, effective_standing, latest_signature
+
+bp = Blueprint("badges", __name__)
+desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
+
+POSTER_SIZES = ("A4", "A5")
+
+
+def _image_response(data: bytes, mimetype: str, serial: str, extension: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    # The image of a serial never changes, so browsers and proxies may keep it.
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.set_etag(f"{serial}-{extension}")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="chengxinma-{serial}.{extension}"'
+    return response.make_conditional(request)
+
+
+def _valid_badge_or_404(serial: str):
+    badge = services.badge_by_serial(serial)
+    if badge is None or badge.is_void:
+        abort(404)
+    return badge
+
+
+@bp.route("/badge/<serial>.png")
+def badge_png(serial: str):
+    badge = _valid_badge_or_404(serial)
+    return _image_response(qr.qr_png(services.badge_url(badge.merchant, badge)), "image/png", serial, "png")
+
+
+@bp.route("/badge/<serial>.svg")
+def badge_svg(serial: str):
+    badge = _valid_badge_or_404(serial)
+    return _image_response(qr.qr_svg(services.badge_url(badge.merchant, badge)), "image/svg+xml", serial, "svg")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@desk.route("/shops")
+def my_shops():
+    version = current_version()
+    rows = []
+    for shop in shops_of(_user()):
+        signature = latest_signature(shop)
+        rows.append({
+            "shop": shop,
+            "standing": effective_standing(shop, signature),
+            "signature": signature,
+            "badge": services.current_badge(shop),
+            "can_sign": version is not None and can_sign(shop, version),
+        })
+    return render_template("badges/my_shops.html", rows=rows)
+
+
+@desk.route("/shops/<int:shop_id>")
+def shop_detail(shop_id: int):
+    shop = shop_for_owner(shop_id, _user())
+    signature = latest_signature(shop)
+    version = current_version()
+    badge = services.current_badge(shop)
+    return render_template(
+        "badges/shop_detail.html", shop=shop, signature=signature, badge=badge, version=version,
+        standing=effective_standing(shop, signature),
+        can_sign=version is not None and can_sign(shop, version),
+        badge_url=services.badge_url(shop, badge) if badge else None,
+    )
+
+
+@desk.route("/shops/<int:shop_id>/badge/reissue", methods=["POST"])
+def reissue(shop_id: int):
+    shop = shop_for_owner(shop_id, _user())
+    badge = services.reissue_badge(shop, _user())
+    db.session.commit()
+    flash(_("已重新签发诚信码（编号 %(serial)s）。旧码已作废，请打印新海报替换。", serial=badge.serial), "success")
+    return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+
+
+@desk.route("/shops/<int:shop_id>/poster")
+def poster(shop_id: int):
+    shop = shop_for_owner(shop_id, _user())
+    badge = services.current_badge(shop)
+    if badge is None:
+        flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
+        return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+    size = request.args.get("size", "A4").upper()
+    if size not in POSTER_SIZES:
+        size = "A4"
+    signature = latest_signature(shop)
+    return render_template("badges/poster.html", shop=shop, badge=badge, size=size, signature=signature,
+                           version=signature.pledge_version if signature else current_version(),
+                           badge_url=services.badge_url(shop, badge))

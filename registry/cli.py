@@ -1,0 +1,95 @@
+"""`flask …` commands. They call the same services as the web views and commit once."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from registry.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(pledge_group)
+
+
+@click.command("create-user")
+@click.option("--login", required=True, help="Mobile number or e-mail address.")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice(["merchant", "staff", "admin"]), default="staff", show_default=True)
+@click.option("--district", default=None, help="Limit a staff account to one district.")
+@click.password_option(help="At least 8 characters.")
+def create_user_command(login: str, display_name: str, role: str, district: str | None, password: str) -> None:
+    """Create an account (administrators and staff are created here, not on the web)."""
+    from registry.auth.models import Role
+    from registry.auth.services import create_user
+    from registry.errors import DomainError
+
+    try:
+        user = create_user(login, password, display_name, Role(role), district)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {role} {user.login} (id {user.id}).")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every entry's hash and link; name the first broken entry."""
+    from registry.audit.services import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Audit chain OK: {report.checked} entries verified.")
+        return
+    raise click.ClickException(
+        f"Audit chain BROKEN at entry {report.first_broken_id}: {report.reason} "
+        f"({report.checked} entries before it verified)."
+    )
+
+
+@click.group("pledge")
+def pledge_group() -> None:
+    """Pledge texts."""
+
+
+@pledge_group.command("publish-default")
+def pledge_publish_default() -> None:
+    """Publish the standard 诚信经营倡议书 if no version exists yet."""
+    from registry.pledges.defaults import publish_default_pledge
+
+    version = publish_default_pledge()
+    db.session.commit()
+    click.echo(f"Current pledge: version {version.number}.")
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """Demonstration data."""
+
+
+@demo_group.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has shops.")
+@click.option("--shops", default=120, show_default=True)
+def demo_load(if_empty: bool, shops: int) -> None:
+    """Load a district's worth of realistic shops, a merchant login and an admin login."""
+    from registry.demo import DEMO_LOGINS, load_demo
+    from registry.merchants.models import Merchant
+
+    if if_empty and db.session.scalar(select(func.count(Merchant.id))):
+        click.echo("Database already has data; demo not loaded.")
+    else:
+        count = load_demo(shop_count=shops)
+        db.session.commit()
+        click.echo(f"Loaded {count} demo shops.")
+    click.echo("Demo logins (password for all: " + DEMO_LOGINS["password"] + "):")
+    for role, login in DEMO_LOGINS["accounts"]:
+        click.echo(f"  {role:<9} {login}")

@@ -1,0 +1,106 @@
+"""Configuration read from the environment, with a safe production baseline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start with the configuration it was given."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlalchemy_url(raw: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the psycopg 3 driver named.
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://"):]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+    return raw
+
+
+def build_config(overrides: dict | None = None) -> dict:
+    """Return the settings for this process: defaults < environment < explicit overrides."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("REGISTRY_ENV", None) or os.environ.get("REGISTRY_ENV", "production")
+    production = env == "production"
+
+    default_db = f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
+    config: dict = {
+        "REGISTRY_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SECRET_KEY_FALLBACKS": [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k],
+        "PUBLIC_BASE_URL": (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(os.environ.get("DATABASE_URL", default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Sessions: signed cookies, never readable by scripts, never sent cross-site on POST.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        # We offer no "remember me"; these make Flask-Login's cookie safe should it ever be set.
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_PARTS": 200,
+        "TRUSTED_HOSTS": [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None,
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        "WTF_CSRF_TIME_LIMIT": 60 * 60 * 4,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh": "简体中文", "en": "English"},
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "PLEDGE_VALIDITY_DAYS": 365,
+        # A shop may renew its signature this many days before it expires.
+        "PLEDGE_RENEWAL_WINDOW_DAYS": 30,
+        "SEARCH_PAGE_SIZE": 20,
+        "HSTS_SECONDS": 31536000 if production else 0,
+    }
+    if env == "development":
+        config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"
+        config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret()
+    config.update(overrides)
+    if config["REGISTRY_ENV"] == "production":
+        _require_production_settings(config)
+    return config
+
+
+def _development_secret() -> str:
+    """A random secret kept under instance/ so development sessions survive restarts."""
+    import secrets
+
+    path = INSTANCE_DIR / "dev_secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _require_production_settings(config: dict) -> None:
+    missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL") if not config.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "Refusing to start in production without "
+            + " and ".join(missing)
+            + ". Set them in the environment (SECRET_KEY: a long random string; PUBLIC_BASE_URL: "
+            "the https address printed in QR codes, e.g. https://cxm.example.cn), or set "
+            "REGISTRY_ENV=development for a local run."
+        )
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters long in production.")

@@ -1,0 +1,91 @@
+"""Demonstration data: a district's worth of shops that signed the pledge, and demo logins."""
+
+from __future__ import annotations
+
+import random
+
+from registry.auth.models import Role, User
+from registry.extensions import db
+from registry.auth.services import create_user, user_by_login
+from registry.merchants.identifiers import credit_code_check_character
+from registry.merchants.models import CATEGORIES
+from registry.merchants.services import ShopDetails, register_shop
+from registry.pledges.defaults import publish_default_pledge
+from registry.pledges.services import sign_pledge
+
+DEMO_PASSWORD = "chengxin2026"
+DEMO_LOGINS = {
+    "password": DEMO_PASSWORD,
+    "accounts": [("admin", "admin@demo.cxm"), ("staff", "staff@demo.cxm"), ("merchant", "13800138000")],
+}
+
+DISTRICT = "西湖区"
+TOWNSHIPS = ["北山街道", "西溪街道", "灵隐街道", "翠苑街道", "文新街道", "古荡街道", "转塘街道",
+             "留下街道", "蒋村街道", "三墩镇", "双浦镇"]
+STREETS = ["文三路", "教工路", "古墩路", "天目山路", "留和路", "之江路", "西溪路", "文一西路", "紫荆花路", "转塘直街"]
+NAME_PARTS = {
+    "supermarket": (["美好生活", "联华", "好邻居", "惠民", "家家乐", "世纪华联"], ["超市", "便利店", "生活超市"]),
+    "catering": (["老杭州", "外婆家", "知味", "弄堂里", "江南", "山外山"], ["面馆", "餐厅", "小吃店", "饭店"]),
+    "food": (["新鲜", "农家", "西溪", "龙井"], ["食品店", "水果店", "粮油店", "熟食店"]),
+    "liquor": (["古越", "东方", "醉江南"], ["烟酒行", "酒行"]),
+    "cosmetics": (["丽人", "美妆", "颜如玉"], ["化妆品店", "美妆店"]),
+    "clothing": (["衣之家", "潮流", "江南布衣", "童趣"], ["服饰", "服装店", "童装店"]),
+    "appliances": (["苏宁", "国美", "电器城", "家电"], ["家电", "电器商行"]),
+    "services": (["快洁", "金剪刀", "明亮", "安心"], ["洗衣店", "理发店", "眼镜店", "家政服务"]),
+    "other": (["文华", "百草", "福寿"], ["书店", "药店", "花店"]),
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "建国", "小红"]
+
+
+def demo_credit_code(rng: random.Random) -> str:
+    """A well-formed 统一社会信用代码 for a Hangzhou 西湖区 shop (9x = 工商, 330106 = 西湖区)."""
+    kind = rng.choice(["91", "92"])  # 91 company, 92 individually-owned business (个体工商户)
+    body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    first17 = f"{kind}330106{body}"
+    return first17 + credit_code_check_character(first17)
+
+
+def _demo_owner(rng: random.Random, name: str, password_hash: str) -> User:
+    # scrypt takes ~0.1 s by design; reusing one hash keeps `make run` quick for 100+ owners.
+    user = User(login=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", display_name=name,
+                password_hash=password_hash, role=Role.MERCHANT.value)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
+    """Create the demo accounts and `shop_count` signed shops; returns how many shops were made."""
+    rng = random.Random(seed)
+    version = publish_default_pledge()
+    if user_by_login("admin@demo.cxm") is None:
+        create_user("admin@demo.cxm", DEMO_PASSWORD, "演示管理员", Role.ADMIN)
+    if user_by_login("staff@demo.cxm") is None:
+        create_user("staff@demo.cxm", DEMO_PASSWORD, "演示工作人员", Role.STAFF, district=DISTRICT)
+    merchant_user = user_by_login("13800138000") or create_user("13800138000", DEMO_PASSWORD, "王美好")
+
+    used_names: set[str] = set()
+    made = 0
+    for index in range(shop_count):
+        category = CATEGORIES[index % len(CATEGORIES)] if index else "supermarket"
+        prefixes, suffixes = NAME_PARTS[category]
+        name = "美好生活超市" if index == 0 else f"{rng.choice(prefixes)}{rng.choice(suffixes)}"
+        if name in used_names:
+            name = f"{name}（{rng.choice(TOWNSHIPS)[:2]}店）"
+        if name in used_names:
+            continue
+        used_names.add(name)
+        owner_name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        owner = merchant_user if index < 2 else _demo_owner(rng, owner_name, merchant_user.password_hash)
+        shop = register_shop(owner, ShopDetails(
+            name=name, credit_code=demo_credit_code(rng), category=category, district=DISTRICT,
+            township=rng.choice(TOWNSHIPS), address=f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+            contact_phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", owner_name=owner_name,
+        ))
+        # Most shops signed; a few registered but have not signed yet (they stay private).
+        if index == 1 or rng.random() < 0.92:
+            sign_pledge(shop, version, owner, owner_name, rng.choice(["店主", "法定代表人", "店长"]), "127.0.0.1",
+                        {c.number for c in version.clauses})
+        made += 1
+    return made

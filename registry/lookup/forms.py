@@ -1,0 +1,22 @@
+"""Input shapes of the public look-up forms (GET forms carry no CSRF token: they change nothing)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("店名或统一社会信用代码"), validators=[Length(max=50)])
+    district = SelectField(_l("区/县"), choices=[], validate_choice=False)
+
+
+class VerifyForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("8 位验证码"), validators=[DataRequired(message=_l("请输入海报二维码下方的 8 位验证码。"))],
+                       description=_l("印在诚信码下方，例如 K7M2-Q9TX，不区分大小写"))

@@ -1,0 +1,39 @@
+"""Input shape of the shop form; the rules are in merchants.services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from registry.merchants.labels import CATEGORY_LABELS
+from registry.merchants.services import ShopDetails
+
+
+def _required(label):
+    return [DataRequired(message=_l("请填写%(label)s。", label=label))]
+
+
+class ShopForm(FlaskForm):
+    name = StringField(_l("店铺名称"), validators=_required(_l("店铺名称")) + [Length(max=100)],
+                       description=_l("与门头招牌一致，例如：美好生活超市"))
+    credit_code = StringField(_l("统一社会信用代码"), validators=_required(_l("统一社会信用代码")),
+                              description=_l("营业执照上的 18 位代码，字母大小写、全角半角都可以"))
+    category = SelectField(_l("类别"), choices=[("", _l("请选择"))] + list(CATEGORY_LABELS.items()),
+                           validators=[DataRequired(message=_l("请选择店铺类别。"))])
+    district = StringField(_l("区/县"), validators=_required(_l("区/县")) + [Length(max=64)],
+                           description=_l("例如：西湖区"))
+    township = StringField(_l("乡镇/街道"), validators=_required(_l("乡镇/街道")) + [Length(max=64)],
+                           description=_l("例如：转塘街道、双浦镇"))
+    address = StringField(_l("详细地址"), validators=_required(_l("详细地址")) + [Length(max=200)])
+    owner_name = StringField(_l("经营者姓名"), validators=_required(_l("经营者姓名")) + [Length(max=64)])
+    contact_phone = StringField(_l("联系电话（手机）"), validators=_required(_l("联系电话")),
+                                description=_l("11 位手机号，用于消费者协会联系您，不会公开"))
+    version = HiddenField()
+    submit = SubmitField(_l("保存"))
+
+    def details(self) -> ShopDetails:
+        return ShopDetails(
+            name=self.name.data or "", credit_code=self.credit_code.data or "", category=self.category.data or "",
+            district=self.district.data or "", township=self.township.data or "", address=self.address.data or "",
+            contact_phone=self.contact_phone.data or "", owner_name=self.owner_name.data or "",
+        )

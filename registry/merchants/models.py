@@ -1,0 +1,77 @@
+"""Shops and the n-gram index that lets 1–2 character Chinese names be searched."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.database import UTCDateTime, utcnow
+from registry.extensions import db
+
+
+class Standing(str, enum.Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    WARNED = "warned"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    LAPSED = "lapsed"
+
+
+# Stored values; labels live in merchants.labels so they are translated per request.
+CATEGORIES = ("supermarket", "catering", "food", "liquor", "cosmetics", "clothing", "appliances", "services", "other")
+
+
+class Merchant(db.Model):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The name as search compares it (see merchants.services.normalize_search_text).
+    search_name: Mapped[str] = mapped_column(String(100), default="")
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    category: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(64), index=True)
+    township: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(200))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    owner_name: Mapped[str] = mapped_column(String(64))
+    # Opaque, unguessable code in the QR URL; never the database id.
+    public_code: Mapped[str] = mapped_column(String(16), unique=True)
+    standing: Mapped[str] = mapped_column(String(16), default=Standing.PENDING.value, index=True)
+    standing_reason: Mapped[str | None] = mapped_column(String(500))
+    standing_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic lock: an edit made from a stale form is refused instead of silently overwriting.
+    version: Mapped[int] = mapped_column(default=1)
+
+    owner = relationship("User", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        return self.standing != Standing.PENDING.value
+
+    def __repr__(self) -> str:
+        return f"<Merchant {self.id} {self.name}>"
+
+
+class MerchantNameGram(db.Model):
+    """Every 1- and 2-character piece of a shop's name, so 超市 is an indexed equality lookup.
+
+    SQLite's FTS5 trigram tokenizer and PostgreSQL's pg_trgm both ignore queries shorter than
+    three characters, which are most Chinese shop-name searches.
+    """
+
+    __tablename__ = "merchant_name_grams"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_merchant_name_grams_merchant_id", "merchant_id"),)

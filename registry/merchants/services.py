@@ -1,0 +1,164 @@
+"""Registering and editing shops; ownership and uniqueness rules live here."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.audit import services as audit
+from registry.auth.models import User
+from registry.errors import Conflict, DomainError, NotFound, NotPermitted
+from registry.extensions import db
+from registry.merchants.identifiers import InvalidIdentifier, validate_credit_code, validate_mobile
+from registry.merchants.models import CATEGORIES, Merchant, MerchantNameGram
+
+# Lower-case letters and digits without look-alikes; 16 characters = 80 bits, not guessable.
+_PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PUBLIC_CODE_LENGTH = 16
+
+
+@dataclass
+class ShopDetails:
+    """What a shop owner may set; standing, owner and codes are never taken from a form."""
+
+    name: str
+    credit_code: str
+    category: str
+    district: str
+    township: str
+    address: str
+    contact_phone: str
+    owner_name: str
+
+
+def new_public_code() -> str:
+    return "".join(secrets.choice(_PUBLIC_CODE_ALPHABET) for _ in range(PUBLIC_CODE_LENGTH))
+
+
+def normalize_search_text(text: str) -> str:
+    """The form of a name that search compares: NFKC (full-width → ASCII), lower case, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def name_grams(name: str) -> set[str]:
+    """Every 1- and 2-character substring of the normalised name."""
+    text = normalize_search_text(name)
+    return set(text) | {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def index_merchant_name(merchant: Merchant) -> None:
+    """Replace the shop's search grams; called whenever its name is set."""
+    merchant.search_name = normalize_search_text(merchant.name)
+    db.session.execute(delete(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id))
+    grams = name_grams(merchant.name)
+    if grams:
+        db.session.execute(insert(MerchantNameGram), [{"gram": g, "merchant_id": merchant.id} for g in grams])
+
+
+def _clean(details: ShopDetails) -> ShopDetails:
+    """Validate and normalise every field, naming the field that is wrong."""
+    try:
+        credit_code = validate_credit_code(details.credit_code)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="credit_code") from error
+    try:
+        phone = validate_mobile(details.contact_phone)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="contact_phone") from error
+    if details.category not in CATEGORIES:
+        raise DomainError(_("请选择店铺类别。"), field="category")
+    cleaned = ShopDetails(
+        name=" ".join(details.name.split()),
+        credit_code=credit_code,
+        category=details.category,
+        district=details.district.strip(),
+        township=details.township.strip(),
+        address=" ".join(details.address.split()),
+        contact_phone=phone,
+        owner_name=details.owner_name.strip(),
+    )
+    for field in ("name", "district", "township", "address", "owner_name"):
+        if not getattr(cleaned, field):
+            raise DomainError(_("此项必填。"), field=field)
+    return cleaned
+
+
+def _code_taken(credit_code: str, except_id: int | None = None) -> bool:
+    query = select(Merchant.id).where(Merchant.credit_code == credit_code)
+    if except_id is not None:
+        query = query.where(Merchant.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def _duplicate_code_error() -> Conflict:
+    return Conflict(
+        _("该统一社会信用代码已登记过店铺。如果这是您的店铺，请联系消费者协会核实。"), field="credit_code"
+    )
+
+
+def register_shop(owner: User, details: ShopDetails) -> Merchant:
+    """Register a shop for `owner`; it stays pending (not public) until the pledge is signed."""
+    details = _clean(details)
+    if _code_taken(details.credit_code):
+        raise _duplicate_code_error()
+    merchant = Merchant(owner_id=owner.id, public_code=new_public_code(), **vars(details))
+    db.session.add(merchant)
+    try:
+        # A savepoint, so a race on the unique code fails this insert alone, not the request.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        raise _duplicate_code_error() from error
+    index_merchant_name(merchant)
+    audit.record("merchant.registered", merchant, owner, name=merchant.name, credit_code=merchant.credit_code)
+    return merchant
+
+
+def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_version: int) -> Merchant:
+    """Change a shop's details; refuses edits made from a form older than the shop's last change."""
+    require_owner(merchant, actor)
+    details = _clean(details)
+    if merchant.version != expected_version:
+        raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。"))
+    if _code_taken(details.credit_code, except_id=merchant.id):
+        raise _duplicate_code_error()
+    changes = {f: [getattr(merchant, f), v] for f, v in vars(details).items() if getattr(merchant, f) != v}
+    if not changes:
+        return merchant
+    for field, (_old, new) in changes.items():
+        setattr(merchant, field, new)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。")) from error
+    except IntegrityError as error:
+        raise _duplicate_code_error() from error
+    if "name" in changes:
+        index_merchant_name(merchant)
+    audit.record("merchant.updated", merchant, actor, changes=changes)
+    return merchant
+
+
+def require_owner(merchant: Merchant, user: User) -> None:
+    if merchant.owner_id != user.id:
+        raise NotPermitted(_("这不是您的店铺。"))
+
+
+def shop_for_owner(merchant_id: int, user: User) -> Merchant:
+    """The shop with this id if `user` owns it; 404 if it does not exist, 403 if it is not theirs."""
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise NotFound(_("没有找到这家店铺。"))
+    require_owner(merchant, user)
+    return merchant
+
+
+def shops_of(user: User) -> list[Merchant]:
+    return list(db.session.scalars(select(Merchant).where(Merchant.owner_id == user.id).order_by(Merchant.id)))

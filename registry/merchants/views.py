@@ -1,0 +1,58 @@
+"""The shop owner registers and edits shops. Ownership is checked in merchants.services."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.access import owner_area
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.merchants import services
+from registry.merchants.forms import ShopForm
+
+bp = owner_area(Blueprint("merchants", __name__, url_prefix="/my"))
+
+
+def show_form_error(form, error: DomainError) -> None:
+    """Put a service's refusal next to the field it is about, or at the top of the form."""
+    if error.field and error.field in form:
+        form[error.field].errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/shops/new", methods=["GET", "POST"])
+def new_shop():
+    form = ShopForm()
+    if form.validate_on_submit():
+        try:
+            shop = services.register_shop(current_user._get_current_object(), form.details())
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("店铺已登记。请阅读并签署诚信经营倡议书，签署后即可领取诚信码。"), "success")
+            return redirect(url_for("pledge_signing.sign", shop_id=shop.id))
+    return render_template("merchants/shop_form.html", form=form, shop=None)
+
+
+@bp.route("/shops/<int:shop_id>/edit", methods=["GET", "POST"])
+def edit_shop(shop_id: int):
+    user = current_user._get_current_object()
+    shop = services.shop_for_owner(shop_id, user)
+    form = ShopForm(obj=shop)
+    if not form.is_submitted():
+        form.version.data = str(shop.version)
+    if form.validate_on_submit():
+        expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        try:
+            services.update_shop(shop, user, form.details(), expected)
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("店铺信息已保存。"), "success")
+            return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+    return render_template("merchants/shop_form.html", form=form, shop=shop)

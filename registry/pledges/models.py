@@ -1,0 +1,77 @@
+"""Pledge texts (immutable once published) and the signatures shops put under them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.database import UTCDateTime, utcnow
+from registry.extensions import db
+
+
+class PledgeVersion(db.Model):
+    __tablename__ = "pledge_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    preamble: Mapped[str] = mapped_column(Text)
+    preamble_en: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while a draft; the newest published version is the current one.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    clauses: Mapped[list[PledgeClause]] = relationship(
+        back_populates="version", order_by="PledgeClause.number", lazy="selectin"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class PledgeClause(db.Model):
+    __tablename__ = "pledge_clauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("pledge_versions.id"))
+    number: Mapped[int]
+    # What kind of promise this is (counterfeit, inferior, false_advertising, price_fraud,
+    # forced_sale, other): complaints name the clause they say was broken.
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    # An English rendering for English readers; the Chinese text is what is signed.
+    text_en: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[PledgeVersion] = relationship(back_populates="clauses")
+
+    __table_args__ = (UniqueConstraint("version_id", "number", name="uq_pledge_clauses_version_number"),)
+
+
+class Signature(db.Model):
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Opaque id for the public certificate URL.
+    certificate_code: Mapped[str] = mapped_column(String(16), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    pledge_version_id: Mapped[int] = mapped_column(ForeignKey("pledge_versions.id"))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(String(64))
+    signer_title: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The exact UTF-8 text signed and its SHA-256, so anyone can recompute and compare.
+    signed_text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+    merchant = relationship("Merchant", lazy="joined")
+    pledge_version: Mapped[PledgeVersion] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_signatures_merchant_signed", "merchant_id", "signed_at"),)
+
+    def is_valid_at(self, moment: datetime) -> bool:
+        return self.signed_at <= moment < self.expires_at

@@ -1,0 +1,183 @@
+"""The pledge: publishing versions, signing them, and what a signature means for standing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from blinker import Namespace
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from registry.audit import services as audit
+from registry.auth.models import User
+from registry.database import utcnow
+from registry.errors import Conflict, DomainError, NotFound, NotPermitted
+from registry.extensions import db
+from registry.merchants.models import Merchant, Standing
+from registry.pledges.models import PledgeClause, PledgeVersion, Signature
+
+CHINA = ZoneInfo("Asia/Shanghai")
+_CERTIFICATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+_signals = Namespace()
+# Sent inside the signing transaction with sender=merchant, signature=..., actor=...; the badge
+# package listens and issues the shop's first badge, so pledges never imports badges.
+pledge_signed = _signals.signal("pledge-signed")
+
+
+def current_version() -> PledgeVersion | None:
+    """The newest published pledge version: the one shops sign now."""
+    return db.session.scalar(
+        select(PledgeVersion).where(PledgeVersion.published_at.is_not(None))
+        .order_by(PledgeVersion.published_at.desc(), PledgeVersion.number.desc()).limit(1)
+    )
+
+
+def require_current_version() -> PledgeVersion:
+    version = current_version()
+    if version is None:
+        raise NotFound(_("尚未发布诚信经营倡议书。"))
+    return version
+
+
+def publish_version(title: str, preamble: str, clauses: list[dict], actor: User | None = None,
+                    preamble_en: str | None = None) -> PledgeVersion:
+    """Publish a new pledge text; it becomes current and can never be edited afterwards."""
+    if not clauses:
+        raise DomainError(_("倡议书至少需要一条承诺。"))
+    number = (db.session.scalar(select(func.max(PledgeVersion.number))) or 0) + 1
+    version = PledgeVersion(number=number, title=title, preamble=preamble, preamble_en=preamble_en,
+                            published_at=utcnow())
+    version.clauses = [
+        PledgeClause(number=i, kind=c["kind"], text=c["text"], text_en=c.get("text_en"))
+        for i, c in enumerate(clauses, start=1)
+    ]
+    db.session.add(version)
+    db.session.flush()
+    audit.record("pledge.published", version, actor, number=number, title=title)
+    return version
+
+
+def signed_text(merchant: Merchant, version: PledgeVersion, signer_name: str, signer_title: str,
+                signed_at: datetime) -> str:
+    """The exact text a signature covers; its SHA-256 is printed on the certificate."""
+    lines = [f"{version.title}（第 {version.number} 版）", "", version.preamble.strip(), ""]
+    lines += [f"{clause.number}. {clause.text.strip()}" for clause in version.clauses]
+    local = signed_at.astimezone(CHINA)
+    lines += [
+        "",
+        f"商户名称：{merchant.name}",
+        f"统一社会信用代码：{merchant.credit_code}",
+        f"签署人：{signer_name}（{signer_title}）",
+        f"签署时间：{local.strftime('%Y-%m-%d %H:%M:%S')} (UTC+08:00)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def latest_signature(merchant: Merchant) -> Signature | None:
+    return db.session.scalar(
+        select(Signature).where(Signature.merchant_id == merchant.id)
+        .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(1)
+    )
+
+
+def latest_signatures(merchant_ids: list[int]) -> dict[int, Signature]:
+    """The newest signature of each shop, in one query (for lists of shops)."""
+    latest: dict[int, Signature] = {}
+    if not merchant_ids:
+        return latest
+    for signature in db.session.scalars(
+        select(Signature).where(Signature.merchant_id.in_(merchant_ids)).order_by(Signature.signed_at, Signature.id)
+    ):
+        latest[signature.merchant_id] = signature
+    return latest
+
+
+def can_sign(merchant: Merchant, version: PledgeVersion, now: datetime | None = None) -> bool:
+    """A shop signs when it has no valid signature of the current text, or when it nears expiry."""
+    now = now or utcnow()
+    if merchant.standing in (Standing.SUSPENDED.value, Standing.REVOKED.value):
+        return False
+    latest = latest_signature(merchant)
+    if latest is None or latest.pledge_version_id != version.id or not latest.is_valid_at(now):
+        return True
+    window = timedelta(days=current_app.config["PLEDGE_RENEWAL_WINDOW_DAYS"])
+    return latest.expires_at - now <= window
+
+
+def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer_name: str,
+                signer_title: str, ip_address: str | None, accepted_clauses: set[int]) -> Signature:
+    """Record the owner's signature of `version`, make the shop active and log it in the audit chain."""
+    if merchant.owner_id != signer.id:
+        raise NotPermitted(_("只有店铺的登记人可以签署承诺。"))
+    if not version.is_published:
+        raise DomainError(_("只能签署已发布的倡议书。"))
+    missing = [c.number for c in version.clauses if c.number not in accepted_clauses]
+    if missing:
+        raise DomainError(
+            _("请逐条阅读并勾选每一条承诺（还有第 %(numbers)s 条未勾选）。",
+              numbers="、".join(str(n) for n in missing)),
+            field="clauses",
+        )
+    signer_name, signer_title = " ".join(signer_name.split()), " ".join(signer_title.split())
+    if not signer_name:
+        raise DomainError(_("请填写签署人姓名。"), field="signer_name")
+    if not signer_title:
+        raise DomainError(_("请填写签署人职务，例如：店主、法定代表人。"), field="signer_title")
+    now = utcnow()
+    if not can_sign(merchant, version, now):
+        raise Conflict(_("这家店铺已签署现行倡议书，承诺仍在有效期内。"))
+
+    text = signed_text(merchant, version, signer_name, signer_title, now)
+    signature = Signature(
+        certificate_code="".join(secrets.choice(_CERTIFICATE_ALPHABET) for _ in range(16)),
+        merchant_id=merchant.id,
+        pledge_version_id=version.id,
+        signed_by_id=signer.id,
+        signer_name=signer_name,
+        signer_title=signer_title,
+        signed_at=now,
+        expires_at=now + timedelta(days=current_app.config["PLEDGE_VALIDITY_DAYS"]),
+        signed_text=text,
+        text_sha256=sha256_hex(text),
+        ip_address=ip_address,
+    )
+    db.session.add(signature)
+    previous_standing = merchant.standing
+    if merchant.standing in (Standing.PENDING.value, Standing.LAPSED.value, Standing.ACTIVE.value):
+        merchant.standing = Standing.ACTIVE.value
+        merchant.standing_reason = None
+        merchant.standing_changed_at = now if previous_standing != Standing.ACTIVE.value else merchant.standing_changed_at
+    db.session.flush()
+    audit.record("pledge.signed", signature, signer, merchant_id=merchant.id, version=version.number,
+                 sha256=signature.text_sha256, signer_name=signer_name, signer_title=signer_title)
+    if previous_standing != merchant.standing:
+        audit.record("merchant.standing_changed", merchant, signer, old=previous_standing, new=merchant.standing,
+                     reason="pledge signed")
+    pledge_signed.send(merchant, signature=signature, actor=signer)
+    return signature
+
+
+def effective_standing(merchant: Merchant, signature: Signature | None, now: datetime | None = None) -> str:
+    """The standing a consumer is shown right now.
+
+    An active shop whose signature has run out is shown as lapsed at once, even before the daily
+    lapse job writes it down, so a QR page is never greener than the truth.
+    """
+    now = now or utcnow()
+    if merchant.standing in (Standing.ACTIVE.value, Standing.WARNED.value):
+        if signature is None or not signature.is_valid_at(now):
+            return Standing.LAPSED.value
+    return merchant.standing
+
+
+def signature_by_certificate_code(code: str) -> Signature | None:
+    return db.session.scalar(select(Signature).where(Signature.certificate_code == code))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from registry.extensions import db
@@ -51,7 +51,11 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json():
             return jsonify(error={"status": status, "message": message}), status
         template = f"errors/{status}.html" if status in {400, 403, 404, 409, 429, 500} else "errors/generic.html"
-        return render_template(template, status=status, message=message), status
+        try:
+            return render_template(template, status=status, message=message), status
+        except Exception:  # noqa: BLE001 — e.g. a refused Host header leaves no URL adapter for url_for
+            log.warning("error page %s could not be rendered; sent as plain text", status, exc_info=True)
+            return Response(f"{status} {message or ''}".strip(), status=status, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

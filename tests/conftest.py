@@ -157,3 +157,68 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+# --- Added for the package test suites (auth, merchants, pledges, badges, lookup, audit, access). ---
+
+
+@pytest.fixture
+def fresh_request_globals(monkeypatch):
+    """Give every test-client request its own `g`, as a real request has.
+
+    The `app` fixture keeps an application context pushed for the whole test, and Flask reuses a
+    pushed context for requests, so `g` outlives a request: the user Flask-Login loaded, the
+    locale Flask-Babel chose and Flask-WTF's "CSRF already checked" mark would carry over into
+    the next request and make session, language and CSRF tests pass for the wrong reason.
+    """
+    from flask import g, has_app_context
+    from flask.testing import FlaskClient
+
+    original_open = FlaskClient.open
+
+    def open_with_fresh_g(self, *args, **kwargs):
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return original_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(FlaskClient, "open", open_with_fresh_g)
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch):
+    """scrypt with a small work factor (still scrypt): each account costs ~1 ms instead of ~0.1 s."""
+    from werkzeug.security import generate_password_hash
+
+    import registry.auth.models
+
+    def cheap(password, method="scrypt", salt_length=16):
+        return generate_password_hash(password, method="scrypt:1024:8:1" if method == "scrypt" else method,
+                                      salt_length=salt_length)
+
+    monkeypatch.setattr(registry.auth.models, "generate_password_hash", cheap)
+
+
+@pytest.fixture
+def login_as(app):
+    """Sign `client` in as `user` without a login request: login_as(client, user) -> client."""
+
+    def login(client, user):
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return login
+
+
+@pytest.fixture
+def shop_form():
+    """Form data for the shop form: shop_form(**overrides) -> dict (a new credit code each call)."""
+
+    def build(**overrides):
+        data = dict(name="美好生活超市", credit_code=valid_credit_code(), category="supermarket", district="西湖区",
+                    township="转塘街道", address="转塘直街88号", owner_name="王美好", contact_phone=unique_mobile())
+        data.update(overrides)
+        return data
+
+    return build

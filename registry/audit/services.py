@@ -68,4 +68,3 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             expected_prev = entry.hash
             checked += 1
             last_id = entry.id
-        db.session.expunge_all()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime, utcnow
 from registry.extensions import db
+
+if TYPE_CHECKING:
+    from registry.merchants.models import Merchant
 
 
 class Badge(db.Model):
@@ -23,7 +27,7 @@ class Badge(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(String(200))
 
-    merchant = relationship("Merchant", lazy="joined")
+    merchant: Mapped[Merchant] = relationship()
 
     __table_args__ = (Index("ix_badges_merchant_issued", "merchant_id", "issued_at"),)
 

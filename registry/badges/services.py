@@ -16,7 +16,7 @@ from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
-from registry.merchants.services import require_owner
+from registry.merchants.services import lock_shop, require_owner
 from registry.pledges.services import pledge_signed
 
 # No 0/O, 1/I/L: the code is read off a poster and typed on a phone.
@@ -48,6 +48,7 @@ def issue_badge(merchant: Merchant, actor: User | None) -> Badge:
     """Give a public shop its badge, voiding any earlier one (only one serial is valid at a time)."""
     if merchant.standing == Standing.PENDING.value:
         raise DomainError(_("签署诚信经营倡议书后才能领取诚信码。"))
+    lock_shop(merchant)
     now = utcnow()
     old = current_badge(merchant)
     if old is not None:

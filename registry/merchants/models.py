@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime, utcnow
 from registry.extensions import db
+
+if TYPE_CHECKING:
+    from registry.auth.models import User
 
 
 class Standing(str, enum.Enum):
@@ -50,7 +54,7 @@ class Merchant(db.Model):
     # Optimistic lock: an edit made from a stale form is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(default=1)
 
-    owner = relationship("User", lazy="joined")
+    owner: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -146,6 +146,15 @@ def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_
     return merchant
 
 
+def lock_shop(merchant: Merchant) -> None:
+    """Serialise competing writes to one shop (a double-submitted form, two tabs).
+
+    PostgreSQL takes a row lock until commit; on SQLite the write transaction (BEGIN IMMEDIATE)
+    already excludes other writers, and FOR UPDATE is not emitted.
+    """
+    db.session.refresh(merchant, with_for_update=True)
+
+
 def require_owner(merchant: Merchant, user: User) -> None:
     if merchant.owner_id != user.id:
         raise NotPermitted(_("这不是您的店铺。"))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime, utcnow
 from registry.extensions import db
+
+if TYPE_CHECKING:
+    from registry.merchants.models import Merchant
 
 
 class PledgeVersion(db.Model):
@@ -68,7 +72,7 @@ class Signature(db.Model):
     text_sha256: Mapped[str] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
-    merchant = relationship("Merchant", lazy="joined")
+    merchant: Mapped[Merchant] = relationship()
     pledge_version: Mapped[PledgeVersion] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_signatures_merchant_signed", "merchant_id", "signed_at"),)

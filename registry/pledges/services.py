@@ -18,6 +18,7 @@ from registry.database import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
+from registry.merchants.services import lock_shop
 from registry.pledges.models import PledgeClause, PledgeVersion, Signature
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -132,6 +133,7 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
         raise DomainError(_("请填写签署人姓名。"), field="signer_name")
     if not signer_title:
         raise DomainError(_("请填写签署人职务，例如：店主、法定代表人。"), field="signer_title")
+    lock_shop(merchant)
     now = utcnow()
     if not can_sign(merchant, version, now):
         raise Conflict(_("这家店铺已签署现行倡议书，承诺仍在有效期内。"))

@@ -1,0 +1,125 @@
+"""Accounts: creating them, checking passwords, and sessions that can be ended server-side."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import PASSWORD, unique_mobile
+from registry.auth.models import Role, User
+from registry.auth.services import authenticate, create_user, end_all_sessions, load_user_from_session
+from registry.errors import Conflict, DomainError
+from registry.extensions import db
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def test_create_user_stores_normalised_mobile_and_a_scrypt_hash(app):
+    user = create_user("+86 139-1234-5678", PASSWORD, "  王美好 ")
+    db.session.commit()
+
+    stored = db.session.scalar(select(User).where(User.id == user.id))
+    assert stored.login == "13912345678"
+    assert stored.display_name == "王美好"
+    assert stored.role == "merchant"
+    assert stored.password_hash.startswith("scrypt:")
+    assert PASSWORD not in stored.password_hash
+
+
+def test_create_user_folds_full_width_and_upper_case_email(app):
+    user = create_user("Ｓｈｏｐ@Example.CN", PASSWORD, "店主")
+
+    assert user.login == "shop@example.cn"
+
+
+@pytest.mark.parametrize("second_login", ["13912345678", "１３９１２３４５６７８", "+86 139 1234 5678"])
+def test_create_user_refuses_a_login_already_taken_in_any_spelling(app, second_login):
+    create_user("13912345678", PASSWORD, "王美好")
+    db.session.commit()
+
+    with pytest.raises(Conflict) as refused:
+        create_user(second_login, PASSWORD, "李四")
+
+    assert refused.value.field == "login"
+    assert "已注册" in refused.value.message
+    assert user_count() == 1
+
+
+def test_create_user_refuses_a_password_shorter_than_eight_characters(app):
+    with pytest.raises(DomainError) as refused:
+        create_user(unique_mobile(), "1234567", "王美好")
+
+    assert refused.value.field == "password"
+    assert refused.value.message == "密码至少需要 8 个字符。"
+    assert user_count() == 0
+
+
+def test_create_user_accepts_exactly_eight_characters_without_composition_rules(app):
+    user = create_user(unique_mobile(), "aaaaaaaa", "王美好")
+
+    assert user.check_password("aaaaaaaa")
+
+
+def test_create_user_refuses_an_invalid_login(app):
+    with pytest.raises(DomainError) as refused:
+        create_user("not-a-phone", PASSWORD, "王美好")
+
+    assert refused.value.field == "login"
+    assert user_count() == 0
+
+
+def test_authenticate_accepts_the_right_password_in_any_spelling_of_the_login(app, make_user):
+    user = make_user(login="13912345678")
+
+    assert authenticate("139 1234 5678", PASSWORD) == user
+    assert authenticate("13912345678", PASSWORD + "x") is None
+    assert authenticate("13900000000", PASSWORD) is None
+    assert authenticate("garbage", PASSWORD) is None
+
+
+def test_authenticate_refuses_a_disabled_account(app, make_user):
+    user = make_user()
+    user.is_enabled = False
+    db.session.commit()
+
+    assert authenticate(user.login, PASSWORD) is None
+
+
+def test_end_all_sessions_makes_the_old_session_id_invalid(app, make_user):
+    user = make_user()
+    old_session_id = user.get_id()
+    assert load_user_from_session(old_session_id) == user
+
+    end_all_sessions(user)
+    db.session.commit()
+
+    assert db.session.get(User, user.id).session_version == 2
+    assert load_user_from_session(old_session_id) is None
+    assert load_user_from_session(user.get_id()) == user
+
+
+def test_a_disabled_user_cannot_be_loaded_from_a_session(app, make_user):
+    user = make_user()
+    session_id = user.get_id()
+    user.is_enabled = False
+    db.session.commit()
+
+    assert load_user_from_session(session_id) is None
+
+
+@pytest.mark.parametrize("session_id", ["", "1", "1:", ":1", "x:1", "1:x", "999:1"])
+def test_malformed_or_unknown_session_ids_load_nobody(app, make_user, session_id):
+    make_user()
+
+    assert load_user_from_session(session_id) is None
+
+
+def test_roles_are_stored_as_given(app):
+    staff = create_user(unique_mobile(), PASSWORD, "工作人员", Role.STAFF, district="西湖区")
+
+    stored = db.session.get(User, staff.id)
+    assert (stored.role, stored.district, stored.is_staff, stored.is_admin) == ("staff", "西湖区", True, False)

@@ -1,0 +1,203 @@
+"""Registration, login, logout, login throttling, `next=` redirects and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import PASSWORD, unique_mobile
+from registry.auth.models import User
+from registry.extensions import db
+
+pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+
+
+@pytest.fixture
+def app_overrides():
+    # The login throttle is part of what this module checks.
+    return {"RATELIMIT_ENABLED": True}
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def register(client, **fields):
+    data = {"display_name": "王美好", "login": unique_mobile(), "password": PASSWORD, "password_again": PASSWORD}
+    data.update(fields)
+    return client.post("/register", data=data)
+
+
+def location_path(response) -> str:
+    """The path a redirect points to, refusing any redirect that leaves this site."""
+    parts = urlsplit(response.headers["Location"])
+    assert parts.scheme in ("", "http") and parts.netloc in ("", "localhost"), response.headers["Location"]
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def test_register_creates_the_account_signs_in_and_goes_on_to_shop_registration(client):
+    response = register(client, login="139 1234 5678", display_name="王美好")
+
+    assert response.status_code == 302
+    assert location_path(response) == "/my/shops/new"
+    user = db.session.scalar(select(User).where(User.login == "13912345678"))
+    assert user is not None and user.display_name == "王美好" and user.role == "merchant"
+    assert client.get("/my/shops").status_code == 200
+
+
+def test_a_refused_registration_keeps_what_was_typed_and_creates_no_user(client):
+    response = register(client, display_name="李小龙", login="13912345678", password="short",
+                        password_again="short")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "密码至少需要 8 个字符。" in html
+    assert 'value="李小龙"' in html
+    assert 'value="13912345678"' in html
+    assert 'value="short"' not in html  # passwords are never echoed back
+    assert user_count() == 0
+    assert client.get("/my/shops").status_code == 302
+
+
+def test_registering_a_taken_login_is_refused_next_to_the_login_field(client, make_user):
+    make_user(login="13912345678")
+
+    response = register(client, login="+86 13912345678", display_name="冒名者")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "该手机号或邮箱已注册，请直接登录。" in html
+    assert 'value="冒名者"' in html
+    assert user_count() == 1
+
+
+def test_mismatched_passwords_are_refused(client):
+    response = register(client, password=PASSWORD, password_again=PASSWORD + "!")
+
+    assert "两次输入的密码不一致。" in response.get_data(as_text=True)
+    assert user_count() == 0
+
+
+def test_login_and_logout(client, auth, make_user):
+    user = make_user()
+
+    response = auth.login(user.login)
+    assert response.status_code == 302
+    assert location_path(response) == "/my/shops"
+    assert client.get("/my/shops").status_code == 200
+
+    response = auth.logout()
+    assert response.status_code == 302
+    assert location_path(response) == "/"
+    assert client.get("/my/shops").status_code == 302
+
+
+def test_login_with_a_wrong_password_is_refused_with_one_message_for_every_failure(client, auth, make_user):
+    user = make_user()
+
+    wrong_password = auth.login(user.login, PASSWORD + "x").get_data(as_text=True)
+    unknown_account = auth.login(unique_mobile()).get_data(as_text=True)
+
+    assert "手机号/邮箱或密码不正确。" in wrong_password
+    assert "手机号/邮箱或密码不正确。" in unknown_account
+    assert client.get("/my/shops").status_code == 302
+
+
+def test_a_disabled_account_cannot_log_in(client, auth, make_user):
+    user = make_user()
+    user.is_enabled = False
+    db.session.commit()
+
+    auth.login(user.login)
+
+    assert client.get("/my/shops").status_code == 302
+
+
+def test_after_logout_the_old_session_cookie_no_longer_gives_access(client, auth, make_user):
+    user = make_user()
+    auth.login(user.login)
+    assert client.get("/my/shops").status_code == 200
+    old_cookie = client.get_cookie("session").value
+
+    auth.logout()
+    client.set_cookie("session", old_cookie)
+    response = client.get("/my/shops")
+
+    assert response.status_code == 302
+    assert location_path(response).startswith("/login")
+    assert db.session.get(User, user.id).session_version == 2
+
+
+def test_logging_out_on_one_device_ends_the_session_on_the_others(app, auth, make_user, login_as):
+    user = make_user()
+    other_device = login_as(app.test_client(), user)
+    assert other_device.get("/my/shops").status_code == 200
+
+    auth.login(user.login)
+    auth.logout()
+
+    assert other_device.get("/my/shops").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example", "//evil.example", "/\\evil.example",
+                                    "https:/evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, make_user, target):
+    user = make_user()
+
+    response = client.post("/login", query_string={"next": target},
+                           data={"login": user.login, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert location_path(response) == "/my/shops"
+
+
+def test_login_follows_a_local_next(client, make_user):
+    user = make_user()
+
+    response = client.post("/login?next=/my/shops/new", data={"login": user.login, "password": PASSWORD})
+
+    assert location_path(response) == "/my/shops/new"
+
+
+def test_the_sixth_failed_login_in_a_minute_for_one_account_and_address_is_throttled(client, make_user):
+    user = make_user()
+    for _attempt in range(5):
+        response = client.post("/login", data={"login": user.login, "password": "wrong password"})
+        assert response.status_code == 200
+
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "登录尝试过于频繁" in response.get_data(as_text=True)
+    # Even the right password is not let in while throttled.
+    assert client.get("/my/shops").status_code == 302
+    # Another account from the same address is not locked out.
+    other = make_user()
+    assert client.post("/login", data={"login": other.login, "password": PASSWORD}).status_code == 302
+
+
+def test_the_language_switch_sets_a_cookie_and_returns_to_the_page(client):
+    response = client.get("/lang/en?next=/search")
+
+    assert response.status_code == 302
+    assert location_path(response) == "/search"
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "en"
+    # Whether the page is then in English depends on the translations (not tested here).
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example"])
+def test_the_language_switch_never_redirects_off_site(client, target):
+    response = client.get("/lang/en", query_string={"next": target})
+
+    assert location_path(response) == "/"
+
+
+def test_an_unknown_language_sets_no_cookie(client):
+    response = client.get("/lang/xx")
+
+    assert response.status_code == 302
+    assert client.get_cookie("lang") is None

@@ -1,0 +1,143 @@
+"""Browser fixtures: the system Chromium driven by pytest-playwright, and the app on a live server.
+
+Playwright's own browser download is not available here, so the Debian Chromium is launched
+through `executable_path`. Without it the tests are skipped, unless REQUIRE_BROWSER=1 (CI),
+where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from registry.extensions import db
+from tests.conftest import make_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+PHONE = dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+             locale="zh-CN", timezone_id="Asia/Shanghai")
+DESKTOP = dict(viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options, pointed at the system Chromium."""
+    executable = find_chromium()
+    if executable is None:
+        message = "Chromium not found (apt-get install chromium): browser tests skipped"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER=1"), pytrace=False)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+class _LateApp:
+    """A WSGI callable whose app is attached after the server (and so its port) exists."""
+
+    app: Flask | None = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+
+@pytest.fixture
+def live_server(database_url):
+    """The app served over real HTTP on 127.0.0.1; PUBLIC_BASE_URL is this server's address,
+    so the QR codes it prints open in the test browser."""
+    late = _LateApp()
+    server = make_server("127.0.0.1", 0, late, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = make_app(database_url, PUBLIC_BASE_URL=url)
+    late.app = app
+    with app.app_context():
+        from registry.pledges.defaults import publish_default_pledge
+
+        db.create_all()
+        publish_default_pledge()
+        db.session.commit()
+        db.session.remove()
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url, app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def phone(new_context):
+    """A page in a phone-sized browser (390×844 CSS px at 2×, touch, zh-CN)."""
+    return new_context(**PHONE).new_page()
+
+
+@pytest.fixture
+def desktop(new_context):
+    return new_context(**DESKTOP).new_page()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
+
+
+@pytest.fixture
+def shot(screenshot_dir):
+    """shot(page, "phone-01-register"): a full-page screenshot under test-artifacts/screenshots/."""
+
+    def take(page, name: str) -> Path:
+        path = screenshot_dir / f"{name}.png"
+        page.evaluate("document.fonts.ready.then(() => true)") if page.context else None
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def pdf_page_count(data: bytes) -> int:
+    """Page objects in a PDF written by Chromium (Skia writes them uncompressed)."""
+    try:
+        import pypdf
+    except ImportError:
+        return len(PDF_PAGE.findall(data))
+    import io
+
+    return len(pypdf.PdfReader(io.BytesIO(data)).pages)

@@ -25,10 +25,17 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Refresh the English catalog after strings change: extract -> update -> compile (babel.cfg explains).
+# Then translate what update left empty or marked "#, fuzzy" in registry/translations/en/LC_MESSAGES/messages.po
+# and run it again to compile; tests/test_translations.py fails while anything is missing, fuzzy or stale.
+# Extraction must run on "." (babel.cfg's paths are relative to the project root).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o registry/translations/messages.pot registry templates
-	$(BIN)/pybabel update -i registry/translations/messages.pot -d registry/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -d registry/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+		--ignore-dirs='.* ._ tests bench migrations static instance' --no-wrap --add-location=file \
+		--project=chengxinma-registry --version=0.1.0 -o registry/translations/messages.pot .
+	$(BIN)/pybabel -q update -i registry/translations/messages.pot -d registry/translations \
+		--no-wrap --ignore-obsolete --previous
+	$(BIN)/pybabel compile -d registry/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache

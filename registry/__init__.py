@@ -51,8 +51,13 @@ def register_blueprints(app: Flask) -> None:
     from registry.merchants.views import bp as merchants_bp
     from registry.pledges.views import bp as pledges_bp
     from registry.pledges.views import signing as pledge_signing_bp
+    from registry.complaints.merchant_views import bp as merchant_complaints_bp
+    from registry.complaints.staff_views import bp as staff_complaints_bp
+    from registry.complaints.views import bp as complaints_bp
+    from registry.workdays.views import bp as workdays_bp
 
-    for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp):
+    for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
+                      complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp):
         app.register_blueprint(blueprint)
 
 

@@ -54,8 +54,18 @@ def build_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24,
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Six phone photos of up to 10 MB each, plus the form.
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 200,
+        # Evidence photos live outside static/ and are served only through a staff view.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "uploads" / "evidence")),
+        # How long a complainant's phone number is kept after the case closes (PIPL: no longer than needed).
+        "COMPLAINANT_PHONE_RETENTION_MONTHS": int(os.environ.get("COMPLAINANT_PHONE_RETENTION_MONTHS", "12")),
+        # "outbox" keeps messages in the database (development, tests); a production gateway is
+        # configured as "package.module:Class" with SMS_SENDER_OPTIONS passed to it.
+        "SMS_SENDER": os.environ.get("SMS_SENDER", "outbox"),
+        "SMS_SENDER_OPTIONS": {},
         "TRUSTED_HOSTS": [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None,
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 4,

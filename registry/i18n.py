@@ -1,6 +1,6 @@
 """Language choice: Simplified Chinese first, English on request."""
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 LANGUAGE_COOKIE = "lang"
@@ -9,6 +9,9 @@ LOGIN_REQUIRED_MESSAGE = _l("请先登录。")
 
 def select_locale() -> str:
     """An explicit choice (cookie) wins; otherwise the browser's preference, else Chinese."""
+    if not has_request_context():
+        # CLI commands (and services they call) have no request to choose by.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:

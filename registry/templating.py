@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
+from registry.complaints import labels as complaint_labels
+from registry.complaints.services import china_today
+from registry.merchants.identifiers import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -24,15 +28,45 @@ def local_date(value: datetime | None) -> str:
     return local_datetime(value, "%Y-%m-%d")
 
 
+def yuan(cents: int | None) -> str:
+    """Money is stored in fen (integer cents); shown as 1,234.50."""
+    if cents is None:
+        return ""
+    return f"{cents / 100:,.2f}"
+
+
+def from_json(text: str | None) -> dict:
+    return json.loads(text) if text else {}
+
+
+def iso_local_datetime(value: str | None) -> str:
+    """An ISO timestamp kept in event data, shown as entered (staff type China time)."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+
+
 def install(app: Flask) -> None:
     app.add_template_filter(local_datetime, "datetime")
     app.add_template_filter(local_date, "date")
+    app.add_template_filter(yuan, "yuan")
+    app.add_template_filter(from_json, "fromjson")
+    app.add_template_filter(iso_local_datetime, "isodatetime")
+    app.add_template_filter(mask_name, "mask_name")
+    app.add_template_filter(mask_mobile, "mask_mobile")
 
     # Globals (not context variables) so that imported macros see them too.
     app.jinja_env.globals.update(
         CATEGORY_LABELS=CATEGORY_LABELS,
         STANDING_LABELS=STANDING_LABELS,
         STANDING_EXPLANATIONS=STANDING_EXPLANATIONS,
+        COMPLAINT_CLAUSE_LABELS=complaint_labels.CLAUSE_LABELS,
+        COMPLAINT_STATUS_LABELS=complaint_labels.STATUS_LABELS,
+        DEMAND_LABELS=complaint_labels.DEMAND_LABELS,
+        OUTCOME_LABELS=complaint_labels.OUTCOME_LABELS,
+        REFUSAL_GROUND_LABELS=complaint_labels.REFUSAL_GROUND_LABELS,
+        EVENT_LABELS=complaint_labels.EVENT_LABELS,
+        china_today=china_today,
     )
 
     @app.context_processor

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, abort
+from flask_login import current_user, login_required
+
+from registry.extensions import login_manager
 
 
 def owner_area(bp: Blueprint) -> Blueprint:
@@ -15,6 +17,28 @@ def owner_area(bp: Blueprint) -> Blueprint:
     @bp.before_request
     @login_required
     def _require_login():
+        return None
+
+    @bp.after_request
+    def _never_cache(response):
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp
+
+
+def staff_area(bp: Blueprint) -> Blueprint:
+    """Staff pages, deny by default: anonymous users go to login, everyone but staff and admins gets 403.
+
+    District scoping (staff limited to one district) is decided by the services that load a case.
+    """
+
+    @bp.before_request
+    def _require_staff():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_staff:
+            abort(403)
         return None
 
     @bp.after_request

@@ -17,16 +17,6 @@ from registry.pledges.services import effective_standing, latest_signature
 MAX_QUERY_LENGTH = 50
 
 
-def merchant_by_public_code(code: str) -> Merchant | None:
-    """The public shop behind a QR code; pending shops are not public."""
-    if not code or len(code) > 32:
-        return None
-    merchant = db.session.scalar(select(Merchant).where(Merchant.public_code == code.lower()))
-    if merchant is None or not merchant.is_public:
-        return None
-    return merchant
-
-
 @dataclass
 class ShopPage:
     merchant: Merchant

@@ -6,10 +6,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from registry.badges.services import badge_by_verification_code
+from registry.complaints import queries as complaint_queries
 from registry.database import utcnow
 from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm
+from registry.merchants.services import merchant_by_public_code
 from registry.pledges.services import current_version, latest_signatures, effective_standing
 
 bp = Blueprint("lookup", __name__)
@@ -37,11 +39,15 @@ def search():
 
 @bp.route("/m/<code>")
 def shop(code: str):
-    merchant = queries.merchant_by_public_code(code)
+    merchant = merchant_by_public_code(code)
     if merchant is None:
         return render_template("lookup/unknown_code.html", code=code[:32]), 404
     page = queries.shop_page(merchant, request.args.get("s"))
-    response = current_app.make_response(render_template("lookup/shop.html", page=page, checked_at=utcnow()))
+    complaints = complaint_queries.public_complaints(merchant)
+    response = current_app.make_response(render_template(
+        "lookup/shop.html", page=page, checked_at=utcnow(), complaints=complaints,
+        replies=complaint_queries.public_events(complaints), figures=complaint_queries.shop_figures(merchant),
+    ))
     # Standing can change at any moment (a sanction, a lapse): do not let caches keep it long.
     response.headers["Cache-Control"] = "no-cache"
     return response

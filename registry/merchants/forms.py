@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from registry.merchants.labels import CATEGORY_LABELS
@@ -18,7 +19,8 @@ class ShopForm(FlaskForm):
                        description=_l("与门头招牌一致，例如：美好生活超市"))
     credit_code = StringField(_l("统一社会信用代码"), validators=_required(_l("统一社会信用代码")),
                               description=_l("营业执照上的 18 位代码，字母大小写、全角半角都可以"))
-    category = SelectField(_l("类别"), choices=[("", _l("请选择"))] + list(CATEGORY_LABELS.items()),
+    category = SelectField(_l("类别"), choices=[SelectChoice("", _l("请选择"))]
+                           + [SelectChoice(value, label) for value, label in CATEGORY_LABELS.items()],
                            validators=[DataRequired(message=_l("请选择店铺类别。"))])
     district = StringField(_l("区/县"), validators=_required(_l("区/县")) + [Length(max=64)],
                            description=_l("例如：西湖区"))

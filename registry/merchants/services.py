@@ -169,5 +169,15 @@ def shop_for_owner(merchant_id: int, user: User) -> Merchant:
     return merchant
 
 
+def merchant_by_public_code(code: str) -> Merchant | None:
+    """The public shop behind a QR code; pending shops are not public."""
+    if not code or len(code) > 32:
+        return None
+    merchant = db.session.scalar(select(Merchant).where(Merchant.public_code == code.lower()))
+    if merchant is None or not merchant.is_public:
+        return None
+    return merchant
+
+
 def shops_of(user: User) -> list[Merchant]:
     return list(db.session.scalars(select(Merchant).where(Merchant.owner_id == user.id).order_by(Merchant.id)))

@@ -46,7 +46,9 @@ def edit_shop(shop_id: int):
     if not form.is_submitted():
         form.version.data = str(shop.version)
     if form.validate_on_submit():
-        expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        # Only the version the browser sent counts (never the one filled in from the shop itself).
+        submitted = (form.version.raw_data or [""])[0]
+        expected = int(submitted) if submitted.isdigit() else -1
         try:
             services.update_shop(shop, user, form.details(), expected)
         except DomainError as error:

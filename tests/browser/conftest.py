@@ -8,7 +8,6 @@ where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -52,6 +51,14 @@ def browser_type_launch_args(browser_type_launch_args):
             pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER=1"), pytrace=False)
         pytest.skip(message)
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """Replaces pytest-playwright's fallback `base_url`, a session fixture defined as an instance
+    method, which pytest 9 deprecates (an error under filterwarnings=error). Each test has its own
+    live server, so pages are opened with absolute URLs (live_server.url)."""
+    return None
 
 
 class _LateApp:
@@ -100,14 +107,25 @@ def live_server(database_url):
 
 
 @pytest.fixture
-def phone(new_context):
-    """A page in a phone-sized browser (390×844 CSS px at 2×, touch, zh-CN)."""
-    return new_context(**PHONE).new_page()
+def phone_context(new_context):
+    """phone_context(): a new phone-sized browser context (390×844 CSS px at 2×, touch, zh-CN)."""
+    return lambda **extra: new_context(**{**PHONE, **extra})
 
 
 @pytest.fixture
-def desktop(new_context):
-    return new_context(**DESKTOP).new_page()
+def desktop_context(new_context):
+    """desktop_context(java_script_enabled=False, ...): a new 1280×900 browser context."""
+    return lambda **extra: new_context(**{**DESKTOP, **extra})
+
+
+@pytest.fixture
+def phone(phone_context):
+    return phone_context().new_page()
+
+
+@pytest.fixture
+def desktop(desktop_context):
+    return desktop_context().new_page()
 
 
 @pytest.fixture(scope="session")
@@ -116,28 +134,22 @@ def screenshot_dir() -> Path:
     return SCREENSHOT_DIR
 
 
+def assert_no_horizontal_overflow(page) -> None:
+    """Nothing on the page is wider than the viewport (no sideways scrolling on a phone)."""
+    viewport_width = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= viewport_width, f"{page.url}: page is {scroll_width}px wide in a {viewport_width}px viewport"
+
+
 @pytest.fixture
 def shot(screenshot_dir):
     """shot(page, "phone-01-register"): a full-page screenshot under test-artifacts/screenshots/."""
 
-    def take(page, name: str) -> Path:
+    def take(page, name: str, check_overflow: bool = True) -> Path:
         path = screenshot_dir / f"{name}.png"
-        page.evaluate("document.fonts.ready.then(() => true)") if page.context else None
         page.screenshot(path=str(path), full_page=True)
+        if check_overflow:
+            assert_no_horizontal_overflow(page)
         return path
 
     return take
-
-
-PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
-
-
-def pdf_page_count(data: bytes) -> int:
-    """Page objects in a PDF written by Chromium (Skia writes them uncompressed)."""
-    try:
-        import pypdf
-    except ImportError:
-        return len(PDF_PAGE.findall(data))
-    import io
-
-    return len(pypdf.PdfReader(io.BytesIO(data)).pages)

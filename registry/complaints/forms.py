@@ -1,0 +1,141 @@
+"""Input shapes of the complaint forms; the rules are in complaints.services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, RadioField,
+                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from registry.complaints.labels import CLAUSE_LABELS, DEMAND_LABELS, REFUSAL_GROUND_LABELS
+
+AMOUNT_MESSAGE = _l("请填写金额（元），最多两位小数，没有可填 0。")
+
+
+def to_cents(value: Decimal | None) -> int | None:
+    return None if value is None else int((value * 100).to_integral_value())
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(message=_l("请填写手机号。"))],
+                        description=_l("用于接收验证码和投诉进展，不会公开"))
+    send = SubmitField(_l("发送验证码"))
+
+
+class CodeForm(FlaskForm):
+    phone = HiddenField()
+    code = StringField(_l("短信验证码"), validators=[DataRequired(message=_l("请填写短信里的 6 位验证码。"))])
+    confirm = SubmitField(_l("确认"))
+
+
+class ComplaintForm(FlaskForm):
+    clause_kind = RadioField(_l("商家违反了哪一条承诺？"), choices=list(CLAUSE_LABELS.items()),
+                             validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))])
+    description = TextAreaField(_l("发生了什么？"), validators=[
+        DataRequired(message=_l("请说明发生了什么。")), Length(max=2000, message=_l("最多 2000 个字。"))],
+        description=_l("时间、商品或服务、经过。请不要写身份证号等无关的个人信息。"))
+    purchase_date = DateField(_l("购买/消费日期"), validators=[InputRequired(message=_l("请填写购买或消费日期。"))])
+    amount = DecimalField(_l("涉及金额（元）"), places=2, validators=[
+        InputRequired(message=AMOUNT_MESSAGE), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])
+    demands = MultiCheckboxField(_l("您的诉求"), choices=list(DEMAND_LABELS.items()), validate_choice=False)
+    consumer_name = StringField(_l("您的姓名"), validators=[
+        DataRequired(message=_l("请填写您的姓名。")), Length(max=64, message=_l("最多 64 个字。"))],
+        description=_l("公开页面不会显示您的姓名"))
+    photos = MultipleFileField(_l("证据照片（可选，最多 6 张）"),
+                               description=_l("小票、商品、标价签等照片，JPEG/PNG/WebP，每张不超过 10 MB；仅工作人员可见"))
+    privacy_consent = BooleanField(_l("我已阅读上面的个人信息处理说明，同意为处理本投诉收集和使用我的信息"))
+    share_phone_consent = BooleanField(_l("同意把我的手机号告诉商家，方便商家直接联系我（可不选）"))
+    submission_key = HiddenField()
+    submit = SubmitField(_l("提交投诉"))
+
+
+class AddInformationForm(FlaskForm):
+    body = TextAreaField(_l("补充说明"), validators=[DataRequired(message=_l("请填写补充内容。")), Length(max=2000)])
+    submit = SubmitField(_l("提交补充说明"))
+
+
+class RespondToOfferForm(FlaskForm):
+    decision = RadioField(_l("您是否接受商家的处理方案？"), choices=[
+        ("accept", _l("接受，问题已解决")), ("reject", _l("不接受，请求消费者协会调解"))],
+        validators=[InputRequired(message=_l("请选择是否接受。"))])
+    comment = TextAreaField(_l("说明（可选）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("提交"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("撤回原因（可选）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("撤回投诉"))
+
+
+class FollowupForm(FlaskForm):
+    resolved = RadioField(_l("您的问题解决了吗？"), choices=[("yes", _l("已解决")), ("no", _l("没有解决"))],
+                          validators=[InputRequired(message=_l("请选择问题是否已经解决。"))])
+    satisfaction = RadioField(_l("您对处理过程满意吗？"), coerce=int, choices=[
+        (5, _l("非常满意")), (4, _l("满意")), (3, _l("一般")), (2, _l("不满意")), (1, _l("非常不满意"))],
+        validators=[InputRequired(message=_l("请选择满意程度。"))])
+    comment = TextAreaField(_l("还有什么想说的（可选）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("提交回访"))
+
+
+class MerchantReplyForm(FlaskForm):
+    body = TextAreaField(_l("公开回复"), validators=[DataRequired(message=_l("请填写回复内容。")), Length(max=2000)],
+                         description=_l("回复会显示在店铺的公示页上"))
+    offer = TextAreaField(_l("处理方案（可选）"), validators=[Optional(), Length(max=500)],
+                          description=_l("例如：全额退款并赔礼道歉；消费者可以选择接受或申请调解"))
+    offer_amount = DecimalField(_l("退赔金额（元，可选）"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])
+    submit = SubmitField(_l("提交回复"))
+
+
+class _StaffForm(FlaskForm):
+    # The complaint version the officer saw; a stale one means someone else acted first.
+    version = HiddenField()
+
+
+class AcceptForm(_StaffForm):
+    public_summary = TextAreaField(_l("公开摘要"), validators=[
+        DataRequired(message=_l("请填写公开摘要（不含消费者姓名、电话等个人信息）。")), Length(max=200)],
+        description=_l("显示在店铺公示页上，不要包含消费者的姓名、电话等个人信息"))
+    submit = SubmitField(_l("受理并转交商家"))
+
+
+class RefuseForm(_StaffForm):
+    ground = SelectField(_l("不予受理的依据"), choices=[("", _l("请选择"))] + list(REFUSAL_GROUND_LABELS.items()),
+                         validators=[DataRequired(message=_l("请选择不予受理的依据。"))])
+    explanation = TextAreaField(_l("给消费者的说明"), validators=[
+        DataRequired(message=_l("请向消费者说明不予受理的原因。")), Length(max=2000)])
+    submit = SubmitField(_l("不予受理"))
+
+
+class ScheduleMediationForm(_StaffForm):
+    when = DateTimeLocalField(_l("调解时间"), format="%Y-%m-%dT%H:%M",
+                              validators=[InputRequired(message=_l("请填写调解时间。"))])
+    place = StringField(_l("地点或方式"), validators=[DataRequired(message=_l("请填写调解地点或方式（如：电话调解）。")),
+                                                  Length(max=200)])
+    note = TextAreaField(_l("备注（仅工作人员可见）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("安排调解"))
+
+
+class RecordMediationForm(_StaffForm):
+    outcome = RadioField(_l("调解结果"), choices=[("mediated", _l("调解成功")), ("failed", _l("调解未成功"))],
+                         validators=[InputRequired(message=_l("请选择调解结果。"))])
+    amount_recovered = DecimalField(_l("挽回经济损失（元）"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])
+    terms = TextAreaField(_l("结果说明"), validators=[DataRequired(message=_l("请填写调解结果说明。")), Length(max=2000)])
+    submit = SubmitField(_l("记录结果并办结"))
+
+
+class StaffNoteForm(_StaffForm):
+    body = TextAreaField(_l("工作备注（仅工作人员可见）"), validators=[DataRequired(message=_l("请填写备注内容。")),
+                                                                Length(max=2000)])
+    submit = SubmitField(_l("添加备注"))

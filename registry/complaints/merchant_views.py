@@ -1,0 +1,53 @@
+"""Shop owners: complaints against their shops, with the consumer masked, and the public reply."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.access import owner_area
+from registry.complaints import queries, services
+from registry.complaints.forms import MerchantReplyForm, to_cents
+from registry.complaints.models import Complaint
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.merchants.views import show_form_error
+
+bp = owner_area(Blueprint("merchant_complaints", __name__, url_prefix="/my/complaints"))
+
+
+def _own_complaint(complaint_id: int) -> Complaint:
+    complaint = db.session.get(Complaint, complaint_id)
+    # Complaints not yet accepted (or refused) are not forwarded to the shop at all.
+    if complaint is None or complaint.decided_at is None or complaint.status == "refused":
+        abort(404)
+    if complaint.merchant.owner_id != current_user.id:
+        abort(403)
+    return complaint
+
+
+@bp.route("/")
+def index():
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template("complaints/merchant_list.html",
+                           complaints=queries.complaints_for_owner(current_user._get_current_object(), max(page, 1)))
+
+
+@bp.route("/<int:complaint_id>", methods=["GET", "POST"])
+def detail(complaint_id: int):
+    complaint = _own_complaint(complaint_id)
+    form = MerchantReplyForm()
+    if form.validate_on_submit():
+        try:
+            services.merchant_reply(complaint, current_user._get_current_object(), form.body.data, form.offer.data,
+                                    to_cents(form.offer_amount.data))
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("回复已提交，并显示在店铺公示页上。"), "success")
+            return redirect(url_for("merchant_complaints.detail", complaint_id=complaint.id))
+    return render_template("complaints/merchant_detail.html", complaint=complaint, form=form,
+                           events=services.visible_events(complaint, "merchant"),
+                           can_reply=services.can_act(complaint, "merchant_reply", "merchant"))

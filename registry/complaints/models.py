@@ -1,0 +1,118 @@
+"""Complaints against the pledge, their append-only timeline and evidence photos."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.database import UTCDateTime, utcnow
+from registry.extensions import db
+
+if TYPE_CHECKING:
+    from registry.merchants.models import Merchant
+
+# Which promise the consumer says was broken (matches PledgeClause.kind, plus "other").
+CLAUSE_KINDS = ("counterfeit", "inferior", "false_advertising", "price_fraud", "forced_sale", "other")
+DEMANDS = ("refund", "exchange", "apology", "compensation")
+# Grounds for not accepting a complaint (市场监督管理投诉举报处理暂行办法 第十五条, condensed).
+REFUSAL_GROUNDS = ("not_consumer_dispute", "no_jurisdiction", "already_handled", "court_or_arbitration",
+                   "time_limit", "no_evidence", "duplicate", "other")
+
+
+class Complaint(db.Model):
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(20), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    # Filed once, never edited: corrections and replies are events.
+    clause_kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    purchase_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int]
+    demands: Mapped[str] = mapped_column(String(100))  # comma-separated DEMANDS
+    consumer_name: Mapped[str | None] = mapped_column(String(64))
+    consumer_phone: Mapped[str | None] = mapped_column(String(11))
+    privacy_consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Separate, optional consent: only then does the shop see the full phone number.
+    share_phone_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the secret in the consumer's case link; the link itself is never stored.
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The form's one-time key, so a double-submitted form creates one complaint.
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    status: Mapped[str] = mapped_column(String(16), default="filed", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    refusal_ground: Mapped[str | None] = mapped_column(String(32))
+    public_summary: Mapped[str | None] = mapped_column(String(200))
+    amount_recovered_cents: Mapped[int | None]
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The legal clock now running (decision, reply or mediation), as a China date.
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    due_uses_fallback: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    mediation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_resolved: Mapped[bool | None]
+    followup_satisfaction: Mapped[int | None]
+    followup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic lock carried through staff forms: two officers acting at once, one wins.
+    version: Mapped[int] = mapped_column(default=1)
+
+    merchant: Mapped[Merchant] = relationship()
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id", lazy="selectin"
+    )
+    photos: Mapped[list[EvidencePhoto]] = relationship(back_populates="complaint", order_by="EvidencePhoto.id")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_complaints_merchant_status_filed", "merchant_id", "status", "filed_at"),
+    )
+
+    @property
+    def demand_list(self) -> list[str]:
+        return [d for d in self.demands.split(",") if d]
+
+    @property
+    def is_public(self) -> bool:
+        """Published once staff accepted it; refused and undecided complaints stay private."""
+        return self.decided_at is not None and self.status not in ("filed", "refused")
+
+
+class ComplaintEvent(db.Model):
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(16))  # consumer / merchant / staff / system
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str | None] = mapped_column(Text)
+    # Structured facts of the event (ground, amount, offer, meeting time…), JSON text.
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+
+class EvidencePhoto(db.Model):
+    __tablename__ = "evidence_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(40), unique=True)
+    original_filename: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="photos")

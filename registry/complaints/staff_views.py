@@ -1,0 +1,147 @@
+"""Staff: the complaint queue by legal clock, the case page with every action, evidence photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.access import staff_area
+from registry.complaints import queries, services
+from registry.complaints.evidence import evidence_path
+from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
+                                       StaffNoteForm, to_cents)
+from registry.complaints.models import Complaint, EvidencePhoto
+from registry.errors import DomainError, NotPermitted
+from registry.extensions import db
+from registry.merchants.views import show_form_error
+
+bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
+
+QUEUE_VIEWS = ("new", "open", "closed")
+
+
+def _staff():
+    return current_user._get_current_object()
+
+
+def _case(complaint_id: int) -> Complaint:
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        abort(404)
+    try:
+        services.require_staff_scope(complaint, _staff())
+    except NotPermitted:
+        abort(403)
+    return complaint
+
+
+@bp.route("/")
+def queue():
+    view = request.args.get("view", "new")
+    if view not in QUEUE_VIEWS:
+        view = "new"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return render_template("complaints/staff_queue.html", view=view, complaints=queries.staff_queue(_staff(), view, page),
+                           counts=queries.queue_counts(_staff()), today=services.china_today())
+
+
+def _forms(complaint: Complaint, **submitted):
+    version = str(complaint.version)
+    forms = {
+        "accept_form": AcceptForm(formdata=None, version=version,
+                                  public_summary=services.suggested_summary(complaint)),
+        "refuse_form": RefuseForm(formdata=None, version=version),
+        "schedule_form": ScheduleMediationForm(formdata=None, version=version),
+        "record_form": RecordMediationForm(formdata=None, version=version),
+        "note_form": StaffNoteForm(formdata=None, version=version),
+    }
+    forms.update(submitted)
+    return forms
+
+
+def _case_page(complaint: Complaint, status: int = 200, **submitted):
+    return render_template("complaints/staff_case.html", complaint=complaint, today=services.china_today(),
+                           events=services.visible_events(complaint, "staff"),
+                           offer=services.latest_offer(complaint), **_forms(complaint, **submitted)), status
+
+
+@bp.route("/complaints/<int:complaint_id>")
+def case(complaint_id: int):
+    return _case_page(_case(complaint_id))
+
+
+def _version(form) -> int:
+    return int(form.version.data) if (form.version.data or "").isdigit() else -1
+
+
+def _staff_action(complaint_id: int, form_name: str, form, apply, done_message: str):
+    complaint = _case(complaint_id)
+    if form.validate_on_submit():
+        try:
+            apply(complaint, form)
+        except DomainError as error:
+            db.session.rollback()
+            if error.status_code == 409:
+                flash(error.message, "error")
+                return redirect(url_for("staff_complaints.case", complaint_id=complaint_id))
+            show_form_error(form, error)
+            complaint = _case(complaint_id)
+        else:
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for("staff_complaints.case", complaint_id=complaint.id))
+    return _case_page(complaint, 400, **{form_name: form})
+
+
+@bp.route("/complaints/<int:complaint_id>/accept", methods=["POST"])
+def accept(complaint_id: int):
+    return _staff_action(complaint_id, "accept_form", AcceptForm(), lambda c, f: services.accept_complaint(
+        c, _staff(), _version(f), f.public_summary.data), _("已受理，并转交商家在 10 个工作日内答复。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/refuse", methods=["POST"])
+def refuse(complaint_id: int):
+    return _staff_action(complaint_id, "refuse_form", RefuseForm(), lambda c, f: services.refuse_complaint(
+        c, _staff(), _version(f), f.ground.data, f.explanation.data), _("已决定不予受理，消费者会看到原因和其他途径。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/mediation", methods=["POST"])
+def schedule(complaint_id: int):
+    return _staff_action(complaint_id, "schedule_form", ScheduleMediationForm(),
+                         lambda c, f: services.schedule_mediation(c, _staff(), _version(f), f.when.data,
+                                                                  f.place.data, f.note.data),
+                         _("已安排调解。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/outcome", methods=["POST"])
+def record(complaint_id: int):
+    return _staff_action(complaint_id, "record_form", RecordMediationForm(),
+                         lambda c, f: services.record_mediation(c, _staff(), _version(f), f.outcome.data == "mediated",
+                                                                to_cents(f.amount_recovered.data), f.terms.data),
+                         _("调解结果已记录，投诉已办结。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/note", methods=["POST"])
+def note(complaint_id: int):
+    return _staff_action(complaint_id, "note_form", StaffNoteForm(),
+                         lambda c, f: services.add_staff_note(c, _staff(), f.body.data), _("备注已添加。"))
+
+
+@bp.route("/evidence/<int:photo_id>")
+def evidence(photo_id: int):
+    """Evidence photos only through this view: staff in scope, never cached, never sniffed as HTML."""
+    photo = db.session.get(EvidencePhoto, photo_id)
+    if photo is None:
+        abort(404)
+    _case(photo.complaint_id)
+    path = evidence_path(Path(current_app.config["EVIDENCE_DIR"]), photo.stored_name)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=photo.content_type, conditional=False, etag=False, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response

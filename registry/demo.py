@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import secrets
+from datetime import timedelta
 
 from registry.auth.models import Role, User
 from registry.extensions import db
@@ -12,6 +14,7 @@ from registry.merchants.models import CATEGORIES
 from registry.merchants.services import ShopDetails, register_shop
 from registry.pledges.defaults import publish_default_pledge
 from registry.pledges.services import sign_pledge
+from registry.workdays.services import seed_from_library
 
 DEMO_PASSWORD = "chengxin2026"
 DEMO_LOGINS = {
@@ -61,11 +64,12 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     version = publish_default_pledge()
     if user_by_login("admin@demo.cxm") is None:
         create_user("admin@demo.cxm", DEMO_PASSWORD, "演示管理员", Role.ADMIN)
-    if user_by_login("staff@demo.cxm") is None:
-        create_user("staff@demo.cxm", DEMO_PASSWORD, "演示工作人员", Role.STAFF, district=DISTRICT)
+    staff = user_by_login("staff@demo.cxm") or create_user("staff@demo.cxm", DEMO_PASSWORD, "演示工作人员", Role.STAFF,
+                                                          district=DISTRICT)
     merchant_user = user_by_login("13800138000") or create_user("13800138000", DEMO_PASSWORD, "王美好")
 
     used_names: set[str] = set()
+    signed_shops = []
     made = 0
     for index in range(shop_count):
         category = CATEGORIES[index % len(CATEGORIES)] if index else "supermarket"
@@ -87,5 +91,72 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
         if index == 1 or rng.random() < 0.92:
             sign_pledge(shop, version, owner, owner_name, rng.choice(["店主", "法定代表人", "店长"]), "127.0.0.1",
                         {c.number for c in version.clauses})
+            signed_shops.append(shop)
         made += 1
+    seed_from_library()
+    load_demo_complaints(signed_shops, staff, rng)
+    return made
+
+
+DEMO_COMPLAINTS = [
+    # (clause, what happened, amount in yuan, demands, how far the case has gone)
+    ("counterfeit", "在店里买的两瓶五粮液，回家对比防伪码查询显示不存在，怀疑是假酒。", 1980, ["refund", "compensation"], "filed"),
+    ("price_fraud", "货架标价 12.8 元一斤的车厘子，结账时按 18.8 元收费，店员说标签没换。", 36, ["refund"], "filed"),
+    ("inferior", "买的羽绒服标注含绒量 90%，洗了一次就跑绒，里面是碎毛片。", 699, ["refund"], "accepted"),
+    ("false_advertising", "宣传“买一送一”，付款后说赠品已送完，只能换成优惠券。", 128, ["exchange", "apology"], "replied"),
+    ("forced_sale", "理发后被要求必须办卡才能按标价结账，不办卡就多收 80 元。", 80, ["refund", "apology"], "disputed"),
+    ("inferior", "买的冰箱第三天就不制冷，商家说是人为损坏，拒绝换货。", 3299, ["exchange"], "mediating"),
+    ("price_fraud", "会员价商品结账没有打折，多收了 45 元。", 45, ["refund"], "agreed"),
+    ("counterfeit", "买的名牌化妆品经品牌方鉴定为仿冒品。", 560, ["refund", "compensation"], "mediated"),
+    ("other", "预付的洗衣卡，店铺换了老板后不认账，余额 300 元无法使用。", 300, ["refund"], "failed"),
+    ("other", "饭菜里吃出异物，要求赔偿，但我没有保留照片和小票。", 0, ["apology"], "refused"),
+    ("false_advertising", "网上说有停车位，到店后发现没有。后来店里已经给我解释清楚了。", 0, ["apology"], "withdrawn"),
+]
+
+
+def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
+    """File the demo complaints and walk each one to its stage through the real services."""
+    from registry.complaints import services as complaints
+    from registry.complaints.services import ComplaintInput
+    from registry.database import utcnow
+
+    made = 0
+    for index, (clause, text, amount, demands, stage) in enumerate(DEMO_COMPLAINTS):
+        # The demo owner (13800138000) owns the first two shops: give them the cases that need a reply.
+        shop = shops[(index - 2) % len(shops)]
+        phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+        complaint, _token = complaints.file_complaint(shop, ComplaintInput(
+            clause_kind=clause, description=text, purchase_date=utcnow().date() - timedelta(days=3 + index),
+            amount_cents=amount * 100, demands=demands, consumer_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            consumer_phone=phone, privacy_consent=True, share_phone_consent=index % 3 == 0,
+        ), [], phone, secrets.token_urlsafe(24))
+        made += 1
+        if stage == "filed":
+            continue
+        if stage == "refused":
+            complaints.refuse_complaint(complaint, staff, None, "no_evidence", "缺少购买凭证，无法核实。建议保留证据后拨打 12315。")
+            continue
+        if stage == "withdrawn":
+            complaints.withdraw_complaint(complaint, "商家已解释清楚。")
+            continue
+        complaints.accept_complaint(complaint, staff, None, complaints.suggested_summary(complaint))
+        if stage == "accepted":
+            continue
+        owner = shop.owner
+        complaints.merchant_reply(complaint, owner, "已收到投诉，经核实情况属实，向您致歉。",
+                                  "全额退款" if stage != "disputed" else "退还一半费用", amount * 100 // (1 if stage != "disputed" else 2))
+        if stage == "replied":
+            continue
+        if stage == "agreed":
+            complaints.respond_to_offer(complaint, True, "同意，谢谢。")
+            complaints.answer_followup(complaint, True, 5, "处理很快。")
+            continue
+        complaints.respond_to_offer(complaint, False, "只退一半不能接受。")
+        if stage == "disputed":
+            continue
+        complaints.schedule_mediation(complaint, staff, None, utcnow() + timedelta(days=2), "西湖区消费者协会调解室", "")
+        if stage == "mediating":
+            continue
+        complaints.record_mediation(complaint, staff, None, stage == "mediated", amount * 100 if stage == "mediated" else None,
+                                    "双方达成一致，商家退款并赔偿。" if stage == "mediated" else "商家拒绝调解，已告知消费者其他途径。")
     return made

@@ -23,6 +23,14 @@ START = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
 _BODY = re.compile(r"^【诚信码】您的验证码是 (\d{6})，10 分钟内有效。如非本人操作请忽略。$")
 
 
+@pytest.fixture(autouse=True)
+def enabled_loggers(monkeypatch):
+    """Log assertions must not depend on test order: Alembic's fileConfig (run by the migration tests)
+    disables every logger that exists by then, which would silence these modules' logs."""
+    for name in ("registry.messaging.senders", "registry.complaints.verification"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+
+
 class Clock:
     def __init__(self, now: datetime):
         self.now = now

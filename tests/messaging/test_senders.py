@@ -17,6 +17,14 @@ MASKED = "138****5678"
 BODY = "【诚信码】您的验证码是 246810，10 分钟内有效。如非本人操作请忽略。"
 
 
+@pytest.fixture(autouse=True)
+def enabled_loggers(monkeypatch):
+    """Log assertions must not depend on test order: Alembic's fileConfig (run by the migration tests)
+    disables every logger that exists by then, which would silence these modules' logs."""
+    for name in ("registry.messaging.senders", "registry.complaints.verification"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+
+
 class RecordingSender:
     """A stand-in production sender; keeps each message in the `sink` list it is configured with.
 

@@ -18,6 +18,7 @@ install: $(STAMP)
 # Development server on the embedded SQLite database under instance/, with demo data when empty.
 run: install
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
+	REGISTRY_ENV=development $(BIN)/flask calendar seed
 	REGISTRY_ENV=development $(BIN)/flask demo load --if-empty
 	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop)"
 	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000

@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from registry.extensions import db
+from registry.workdays.cli import calendar_group
 
 
 def register(app: Flask) -> None:
@@ -14,6 +15,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(pledge_group)
+    app.cli.add_command(complaints_group)
+    app.cli.add_command(calendar_group)
 
 
 @click.command("create-user")
@@ -93,3 +96,18 @@ def demo_load(if_empty: bool, shops: int) -> None:
     click.echo("Demo logins (password for all: " + DEMO_LOGINS["password"] + "):")
     for role, login in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<9} {login}")
+
+
+@click.group("complaints")
+def complaints_group() -> None:
+    """Complaint housekeeping."""
+
+
+@complaints_group.command("purge-contacts")
+def complaints_purge_contacts() -> None:
+    """Delete complainants' phone numbers whose retention period has passed (run daily)."""
+    from registry.complaints.services import purge_expired_contact_details
+
+    count = purge_expired_contact_details()
+    db.session.commit()
+    click.echo(f"Removed the phone number from {count} closed complaint(s).")

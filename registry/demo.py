@@ -143,8 +143,10 @@ def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
         if stage == "accepted":
             continue
         owner = shop.owner
+        # Cases that go on to mediation start from an offer the consumer finds too small.
+        full_offer = stage in ("replied", "agreed")
         complaints.merchant_reply(complaint, owner, "已收到投诉，经核实情况属实，向您致歉。",
-                                  "全额退款" if stage != "disputed" else "退还一半费用", amount * 100 // (1 if stage != "disputed" else 2))
+                                  "全额退款" if full_offer else "退还一半费用", amount * 100 // (1 if full_offer else 2))
         if stage == "replied":
             continue
         if stage == "agreed":

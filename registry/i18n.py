@@ -17,3 +17,12 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(list(languages), default="zh") or "zh"
+
+
+def join_list(items) -> str:
+    """Join short items the way the reader's language does: 1、2、3 in Chinese, 1, 2, 3 in English."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    separator = ", " if locale is not None and locale.language == "en" else "、"
+    return separator.join(str(item) for item in items)

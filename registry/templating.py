@@ -10,6 +10,7 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 from registry.complaints import labels as complaint_labels
+from registry.i18n import join_list
 from registry.complaints.services import china_today
 from registry.merchants.identifiers import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
@@ -54,6 +55,8 @@ def install(app: Flask) -> None:
     app.add_template_filter(iso_local_datetime, "isodatetime")
     app.add_template_filter(mask_name, "mask_name")
     app.add_template_filter(mask_mobile, "mask_mobile")
+    app.add_template_filter(join_list, "join_list")
+    app.add_template_filter(lambda code, labels: labels[code], "label")
 
     # Globals (not context variables) so that imported macros see them too.
     app.jinja_env.globals.update(

@@ -256,7 +256,8 @@ def process_evidence(stream: BinaryIO, filename: str, *, max_bytes: int = DEFAUL
     """Check one uploaded photo and return it re-encoded as a clean JPEG, or raise EvidenceRejected.
 
     ``filename`` is only used in messages and ``original_filename``; the client's content type is
-    not even asked for.
+    not even asked for. ``max_pixels`` above Pillow's ``Image.MAX_IMAGE_PIXELS`` (~89 Mpx) has no
+    effect: Pillow's own guard, turned into a rejection here, refuses such images first.
     """
     name = display_filename(filename)
 

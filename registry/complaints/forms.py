@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, RadioField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,6 +20,11 @@ AMOUNT_MESSAGE = _l("请填写金额（元），最多两位小数，没有可�
 
 def to_cents(value: Decimal | None) -> int | None:
     return None if value is None else int((value * 100).to_integral_value())
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    # WTForms 3.3 deprecates (value, label) tuples (removed in 3.4); the other forms use SelectChoice too.
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -39,7 +45,7 @@ class CodeForm(FlaskForm):
 
 
 class ComplaintForm(FlaskForm):
-    clause_kind = RadioField(_l("商家违反了哪一条承诺？"), choices=list(CLAUSE_LABELS.items()),
+    clause_kind = RadioField(_l("商家违反了哪一条承诺？"), choices=_choices(CLAUSE_LABELS.items()),
                              validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))])
     description = TextAreaField(_l("发生了什么？"), validators=[
         DataRequired(message=_l("请说明发生了什么。")), Length(max=2000, message=_l("最多 2000 个字。"))],
@@ -47,7 +53,7 @@ class ComplaintForm(FlaskForm):
     purchase_date = DateField(_l("购买/消费日期"), validators=[InputRequired(message=_l("请填写购买或消费日期。"))])
     amount = DecimalField(_l("涉及金额（元）"), places=2, validators=[
         InputRequired(message=AMOUNT_MESSAGE), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])
-    demands = MultiCheckboxField(_l("您的诉求"), choices=list(DEMAND_LABELS.items()), validate_choice=False)
+    demands = MultiCheckboxField(_l("您的诉求"), choices=_choices(DEMAND_LABELS.items()), validate_choice=False)
     consumer_name = StringField(_l("您的姓名"), validators=[
         DataRequired(message=_l("请填写您的姓名。")), Length(max=64, message=_l("最多 64 个字。"))],
         description=_l("公开页面不会显示您的姓名"))
@@ -65,8 +71,8 @@ class AddInformationForm(FlaskForm):
 
 
 class RespondToOfferForm(FlaskForm):
-    decision = RadioField(_l("您是否接受商家的处理方案？"), choices=[
-        ("accept", _l("接受，问题已解决")), ("reject", _l("不接受，请求消费者协会调解"))],
+    decision = RadioField(_l("您是否接受商家的处理方案？"), choices=_choices([
+        ("accept", _l("接受，问题已解决")), ("reject", _l("不接受，请求消费者协会调解"))]),
         validators=[InputRequired(message=_l("请选择是否接受。"))])
     comment = TextAreaField(_l("说明（可选）"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("提交"))
@@ -78,10 +84,10 @@ class WithdrawForm(FlaskForm):
 
 
 class FollowupForm(FlaskForm):
-    resolved = RadioField(_l("您的问题解决了吗？"), choices=[("yes", _l("已解决")), ("no", _l("没有解决"))],
+    resolved = RadioField(_l("您的问题解决了吗？"), choices=_choices([("yes", _l("已解决")), ("no", _l("没有解决"))]),
                           validators=[InputRequired(message=_l("请选择问题是否已经解决。"))])
-    satisfaction = RadioField(_l("您对处理过程满意吗？"), coerce=int, choices=[
-        (5, _l("非常满意")), (4, _l("满意")), (3, _l("一般")), (2, _l("不满意")), (1, _l("非常不满意"))],
+    satisfaction = RadioField(_l("您对处理过程满意吗？"), coerce=int, choices=_choices([
+        (5, _l("非常满意")), (4, _l("满意")), (3, _l("一般")), (2, _l("不满意")), (1, _l("非常不满意"))]),
         validators=[InputRequired(message=_l("请选择满意程度。"))])
     comment = TextAreaField(_l("还有什么想说的（可选）"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("提交回访"))
@@ -110,7 +116,7 @@ class AcceptForm(_StaffForm):
 
 
 class RefuseForm(_StaffForm):
-    ground = SelectField(_l("不予受理的依据"), choices=[("", _l("请选择"))] + list(REFUSAL_GROUND_LABELS.items()),
+    ground = SelectField(_l("不予受理的依据"), choices=_choices([("", _l("请选择"))] + list(REFUSAL_GROUND_LABELS.items())),
                          validators=[DataRequired(message=_l("请选择不予受理的依据。"))])
     explanation = TextAreaField(_l("给消费者的说明"), validators=[
         DataRequired(message=_l("请向消费者说明不予受理的原因。")), Length(max=2000)])
@@ -127,7 +133,7 @@ class ScheduleMediationForm(_StaffForm):
 
 
 class RecordMediationForm(_StaffForm):
-    outcome = RadioField(_l("调解结果"), choices=[("mediated", _l("调解成功")), ("failed", _l("调解未成功"))],
+    outcome = RadioField(_l("调解结果"), choices=_choices([("mediated", _l("调解成功")), ("failed", _l("调解未成功"))]),
                          validators=[InputRequired(message=_l("请选择调解结果。"))])
     amount_recovered = DecimalField(_l("挽回经济损失（元）"), places=2, validators=[
         Optional(), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])

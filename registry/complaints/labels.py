@@ -77,4 +77,5 @@ EVENT_LABELS = {
     "followup": _l("回访"),
     "staff_note": _l("工作备注"),
     "closed": _l("办结"),
+    "contact_purged": _l("按保存期限删除消费者手机号"),
 }

@@ -170,9 +170,11 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
         access_token_hash=_token_hash(token), submission_key=submission_key, status=states.FILED, filed_at=now,
         due_date=clock.due, due_uses_fallback=clock.uses_fallback,
     )
-    db.session.add(complaint)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending *before* the SAVEPOINT,
+        # so a complaint added earlier would fail outside it and leave the session unusable.
         with db.session.begin_nested():
+            db.session.add(complaint)
             db.session.flush()
     except IntegrityError:
         # The same form arrived twice at the same moment; the other request created it.
@@ -222,19 +224,24 @@ def _apply(complaint: Complaint, action: str, actor_role: str, expected_version:
 
 
 def _flush_or_conflict(complaint: Complaint) -> None:
+    # Read before flushing: after a failed flush the session refuses to load anything until rolled back.
+    tracking_number = complaint.tracking_number
     try:
         with db.session.begin_nested():
             db.session.flush()
     except StaleDataError as error:
         raise Conflict(_("这件投诉刚刚已被他人处理（%(tracking)s），请刷新页面查看最新进展。",
-                         tracking=complaint.tracking_number)) from error
+                         tracking=tracking_number)) from error
 
 
 def _set_clock(complaint: Complaint, start: datetime, working_days: int | None) -> None:
     if working_days is None:
         complaint.due_date, complaint.due_uses_fallback = None, False
         return
-    clock = deadline(start, working_days)
+    # Reading the calendar must not autoflush the half-made change: a concurrent update would then
+    # raise StaleDataError here, outside _flush_or_conflict, and reach the user as a 500.
+    with db.session.no_autoflush:
+        clock = deadline(start, working_days)
     complaint.due_date, complaint.due_uses_fallback = clock.due, clock.uses_fallback
 
 
@@ -458,3 +465,23 @@ def visible_events(complaint: Complaint, audience: str) -> list[ComplaintEvent]:
     if audience == "consumer":
         return [e for e in complaint.events if e.kind != "staff_note"]
     return [e for e in complaint.events if e.is_public or e.kind in _MERCHANT_ALSO_SEES]
+
+
+def purge_expired_contact_details(now: datetime | None = None) -> int:
+    """Delete complainants' phone numbers N months after their case ended (the complaint text stays).
+
+    Personal data is kept no longer than the purpose needs (PIPL art. 19); the notice on the
+    complaint form promises this period.
+    """
+    now = now or utcnow()
+    months = current_app.config["COMPLAINANT_PHONE_RETENTION_MONTHS"]
+    cutoff = now - timedelta(days=round(months * 30.44))
+    expired = list(db.session.scalars(
+        select(Complaint).where(Complaint.status.in_(states.FINAL_STATUSES), Complaint.closed_at < cutoff,
+                                Complaint.consumer_phone.is_not(None))
+    ))
+    for complaint in expired:
+        complaint.consumer_phone = None
+        _add_event(complaint, "contact_purged", "system", None, None, public=False)
+    db.session.flush()
+    return len(expired)

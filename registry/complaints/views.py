@@ -14,7 +14,7 @@ from registry.complaints.evidence import EvidenceRejected, process_evidence, val
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
-from registry.complaints.verification import confirm_code, send_code
+from registry.complaints.verification import TooSoon, confirm_code, send_code
 from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
@@ -76,6 +76,12 @@ def verify_phone(code: str):
         if phone_form.validate_on_submit():
             try:
                 verification = send_code(phone_form.phone.data)
+            except TooSoon as error:
+                # A code is already on its way: let the consumer type it rather than wait.
+                code_form.phone.data = normalize_mobile(phone_form.phone.data)
+                code_form.code.errors = [error.message]
+                return render_template("complaints/verify_phone.html", merchant=merchant, phone_form=phone_form,
+                                       code_form=code_form, code_sent_to=code_form.phone.data)
             except DomainError as error:
                 phone_form.phone.errors.append(error.message)
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, select
 
 from registry.badges.models import Badge
 from registry.extensions import db
@@ -80,5 +80,9 @@ def search_merchants(query: str, district: str | None, page: int, per_page: int)
                 statement = statement.where(_name_condition(text))
     if district:
         statement = statement.where(Merchant.district == district)
+    if text:
+        # The exact name first, then names that start with the query, then the rest.
+        statement = statement.order_by(case((Merchant.search_name == text, 0),
+                                            (Merchant.search_name.startswith(text, autoescape=True), 1), else_=2))
     statement = statement.order_by(Merchant.name, Merchant.id)
     return db.paginate(statement, page=page, per_page=per_page, error_out=False, max_per_page=50)

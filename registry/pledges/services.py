@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from registry.audit import services as audit
+from registry.i18n import join_list
 from registry.auth.models import User
 from registry.database import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
@@ -125,7 +126,7 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
     if missing:
         raise DomainError(
             _("请逐条阅读并勾选每一条承诺（还有第 %(numbers)s 条未勾选）。",
-              numbers="、".join(str(n) for n in missing)),
+              numbers=join_list(missing)),
             field="clauses",
         )
     signer_name, signer_title = " ".join(signer_name.split()), " ".join(signer_title.split())

@@ -7,10 +7,11 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import DateInput
 
-KINDS = (("holiday", _l("放假（不计入工作日）")), ("workday", _l("上班（计入工作日）")))
+KIND_LABELS = {"holiday": _l("放假（不计入工作日）"), "workday": _l("上班（计入工作日）")}
 
 
 def parse_day(text: str | None) -> date | None:
@@ -29,7 +30,8 @@ def _valid_day(_form, field) -> None:
 class DayForm(FlaskForm):
     day = StringField(_l("日期"), widget=DateInput(),
                       validators=[InputRequired(message=_l("请填写日期。")), _valid_day])
-    kind = SelectField(_l("这一天"), choices=[("", _l("请选择"))] + list(KINDS),
+    kind = SelectField(_l("这一天"), choices=[SelectChoice("", _l("请选择"))]
+                       + [SelectChoice(value, label) for value, label in KIND_LABELS.items()],
                        validators=[DataRequired(message=_l("请选择放假还是上班。"))])
     name = StringField(_l("名称"), validators=[Length(max=64, message=_l("名称最多 %(max)s 个字。", max=64))],
                        description=_l("例如：春节、国庆节、调休上班（春节）。把工作日设为放假、或把周末设为上班时必填。"))

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit import services as audit
+from registry.i18n import join_list
 from registry.auth.models import User
 from registry.database import utcnow
 from registry.errors import Conflict, DomainError
@@ -169,7 +170,8 @@ def seed_from_library(years: list[int] | None = None) -> int:
 
 @dataclass
 class _LoadedCalendar:
-    """What this request has read so far; kept on `g`, never across requests or workers."""
+    """What this request (or CLI command) has read so far; kept on `g`, so never shared across
+    requests or gunicorn workers. Every edit through this module drops it."""
 
     overrides: dict[date, bool] = field(default_factory=dict)
     loaded_years: set[int] = field(default_factory=set)
@@ -219,7 +221,7 @@ def is_working_day(day: date | datetime) -> bool:
 
 
 def add_working_days(start: date | datetime, n: int) -> date:
-    """The n-th working day after start's China date (n=0 gives that date itself)."""
+    """The n-th working day after start's date in Asia/Shanghai (n=0 gives that date itself)."""
     if n < 0:
         raise ValueError("add_working_days counts forwards; n must be 0 or more")
     day = china_date(start)
@@ -236,10 +238,10 @@ def add_working_days(start: date | datetime, n: int) -> date:
 
 
 def working_days_between(a: date | datetime, b: date | datetime) -> int:
-    """Working days after a up to and including b, so add_working_days(a, n) gives n.
+    """Working days after a up to and including b, so working_days_between(a, add_working_days(a, n)) == n.
 
-    The same day gives 0; b before a gives the negative count of working days after b up to and
-    including a (e.g. -2 means "overdue by two working days" for a = due date, b = today swapped).
+    The same day gives 0, and b before a gives minus the count from b to a: working_days_between(today,
+    due) is the working days left, -2 meaning two working days overdue.
     """
     first, last = china_date(a), china_date(b)
     if first == last:
@@ -281,7 +283,7 @@ class Deadline:
         """The sentence to show next to the date when it may move once holidays are entered."""
         if not self.uses_fallback:
             return None
-        return _("%(years)s 年节假日尚未录入，按周末计算", years="、".join(str(y) for y in self.fallback_years))
+        return _("%(years)s 年节假日尚未录入，按周末计算", years=join_list(self.fallback_years))
 
 
 def deadline(start: date | datetime, n: int) -> Deadline:
@@ -370,10 +372,10 @@ def remove_day(day: date, actor: User) -> None:
     so that the next seeding does not bring the library's entry back.
     """
     row = db.session.get(CalendarDay, day)
-    if row is None or (row.source == STAFF and row.matches_weekday_rule and library_entry(day) is not None):
+    kept = library_entry(day) is not None
+    if row is None or (kept and row.source == STAFF and row.matches_weekday_rule):
         raise DomainError(_("%(day)s 没有单独录入的安排，已按常规计算。", day=day.isoformat()), field="day")
     before = _snapshot(row)
-    kept = library_entry(day) is not None
     if kept:
         row.is_workday, row.name, row.source = not is_weekend(day), "", STAFF
         row.updated_at, row.updated_by_id = utcnow(), actor.id

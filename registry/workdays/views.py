@@ -6,29 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.auth.access import staff_area
 from registry.errors import DomainError
-from registry.extensions import db, login_manager
+from registry.extensions import db
 from registry.merchants.views import show_form_error
 from registry.workdays import services
-from registry.workdays.forms import KINDS, ActionForm, DayForm, parse_day
+from registry.workdays.forms import ActionForm, DayForm, parse_day
 
-bp = Blueprint("workdays", __name__, url_prefix="/staff/calendar")
-
-
-@bp.before_request
-def _staff_only():
-    """Deny by default: anonymous visitors go to the login page, other accounts get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_staff:
-        abort(403)
-    return None
-
-
-@bp.after_request
-def _never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp = staff_area(Blueprint("workdays", __name__, url_prefix="/staff/calendar"))
 
 
 def _user():
@@ -55,7 +40,6 @@ def _render_calendar(year: int, form: DayForm):
         missing_years=services.unknown_years({year, this_year, this_year + 1}),
         form=form,
         action_form=ActionForm(),
-        kind_labels=dict(KINDS),
     )
 
 
@@ -93,36 +77,31 @@ def set_day():
     return _render_calendar(year, form)
 
 
+def _act(action, done: str, year: int):
+    """Run a one-button change (CSRF checked), say how it went, and go back to the year's page."""
+    if not ActionForm().validate_on_submit():
+        flash(_("页面已过期，请重新提交。"), "error")
+        return redirect(url_for(".calendar", year=year))
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(".calendar", year=year))
+
+
 @bp.route("/days/<day>/remove", methods=["POST"])
 def remove_day(day: str):
     parsed = parse_day(day)
     if parsed is None:
         abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            services.remove_day(parsed, _user())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(day)s 已恢复按常规（周一至周五上班）计算。", day=parsed.isoformat()), "success")
-    else:
-        flash(_("页面已过期，请重新提交。"), "error")
-    return redirect(url_for(".calendar", year=parsed.year))
+    return _act(lambda: services.remove_day(parsed, _user()),
+                _("%(day)s 已恢复按常规（周一至周五上班）计算。", day=parsed.isoformat()), parsed.year)
 
 
 @bp.route("/years/<int:year>/confirm", methods=["POST"])
 def confirm_year(year: int):
-    if ActionForm().validate_on_submit():
-        try:
-            services.confirm_year(year, _user())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("已确认 %(year)s 年的节假日安排。", year=year), "success")
-    else:
-        flash(_("页面已过期，请重新提交。"), "error")
-    return redirect(url_for(".calendar", year=year))
+    return _act(lambda: services.confirm_year(year, _user()), _("已确认 %(year)s 年的节假日安排。", year=year), year)

@@ -34,8 +34,11 @@ DESKTOP = dict(viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone
 
 
 def find_chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    """CHROMIUM_PATH if set (and only it), else the Debian package's /usr/bin/chromium or one on PATH."""
+    explicit = os.environ.get("CHROMIUM_PATH")
+    candidates = [explicit] if explicit else ["/usr/bin/chromium", shutil.which("chromium"),
+                                              shutil.which("chromium-browser")]
+    for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -61,6 +64,11 @@ def base_url():
     return None
 
 
+@pytest.fixture(autouse=True)
+def _chromium_available(browser_type_launch_args):
+    """Runs first in every browser test, so a missing Chromium skips before any server starts."""
+
+
 class _LateApp:
     """A WSGI callable whose app is attached after the server (and so its port) exists."""
 
@@ -82,28 +90,31 @@ def live_server(database_url):
     so the QR codes it prints open in the test browser."""
     late = _LateApp()
     server = make_server("127.0.0.1", 0, late, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app = make_app(database_url, PUBLIC_BASE_URL=url)
-    late.app = app
-    with app.app_context():
-        from registry.pledges.defaults import publish_default_pledge
-
-        db.create_all()
-        publish_default_pledge()
-        db.session.commit()
-        db.session.remove()
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
+    thread = None
     try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        app = make_app(database_url, PUBLIC_BASE_URL=url)
+        late.app = app
+        with app.app_context():
+            from registry.pledges.defaults import publish_default_pledge
+
+            db.create_all()
+            publish_default_pledge()
+            db.session.commit()
+            db.session.remove()
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
         yield LiveServer(url, app)
     finally:
-        server.shutdown()
+        if thread is not None:
+            server.shutdown()
+            thread.join(timeout=10)
         server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        if late.app is not None:
+            with late.app.app_context():
+                db.session.remove()
+                db.drop_all()
+                db.engine.dispose()
 
 
 @pytest.fixture

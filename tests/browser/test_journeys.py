@@ -50,20 +50,27 @@ def is_green(css_colour: str) -> bool:
     return g > 100 and g > r + 40 and g > b + 40
 
 
+def register_signed_shop(owner, name: str, seed: int, township: str = "转塘街道"):
+    """Inside an app context: a shop registered and signed through the services (it gets its badge)."""
+    from registry.merchants.services import ShopDetails, register_shop
+    from registry.pledges.services import current_version, sign_pledge
+
+    shop = register_shop(owner, ShopDetails(
+        name=name, credit_code=valid_credit_code(seed), category="supermarket", district="西湖区",
+        township=township, address="转塘直街 88 号", contact_phone="13987654321", owner_name=owner.display_name))
+    version = current_version()
+    sign_pledge(shop, version, owner, owner.display_name, "店主", "127.0.0.1", {c.number for c in version.clauses})
+    return shop
+
+
 def seed_signed_shop(live, login: str, name: str = SHOP_NAME, seed: int = 7) -> dict:
     """A registered, signed shop made through the services; returns what the test needs to know."""
     from registry.auth.services import create_user
     from registry.badges.services import badge_url, current_badge
-    from registry.merchants.services import ShopDetails, register_shop
-    from registry.pledges.services import current_version, sign_pledge
 
     with live.app.app_context():
         owner = create_user(login, PASSWORD, "王美好")
-        shop = register_shop(owner, ShopDetails(
-            name=name, credit_code=valid_credit_code(seed), category="supermarket", district="西湖区",
-            township="转塘街道", address="转塘直街 88 号", contact_phone="13987654321", owner_name="王美好"))
-        version = current_version()
-        sign_pledge(shop, version, owner, "王美好", "店主", "127.0.0.1", {c.number for c in version.clauses})
+        shop = register_signed_shop(owner, name, seed)
         badge = current_badge(shop)
         facts = {"shop_id": shop.id, "public_code": shop.public_code, "credit_code": shop.credit_code,
                  "serial": badge.serial, "verification_code": badge.verification_code,
@@ -186,12 +193,18 @@ def test_shop_owner_signs_and_consumer_sees_green_standing(live_server, phone, p
 def test_desktop_pages(live_server, desktop, desktop_context, shot):
     from sqlalchemy import select
 
+    from registry.auth.services import user_by_login
     from registry.badges.services import badge_url, current_badge
     from registry.demo import load_demo
     from registry.merchants.models import Merchant
 
     with live_server.app.app_context():
         assert load_demo(shop_count=20) > 0
+        # The demo has one 超市 among 20 shops; a few more make the result list worth looking at.
+        owner = user_by_login("13800138000")
+        for seed, (name, township) in enumerate([("联华超市（转塘店）", "转塘街道"), ("好邻居生活超市", "西溪街道"),
+                                                 ("惠民平价超市", "三墩镇")], start=100):
+            register_signed_shop(owner, name, seed, township)
         db.session.commit()
         shop = db.session.scalar(select(Merchant).where(Merchant.name == SHOP_NAME))
         badge = current_badge(shop)
@@ -209,6 +222,7 @@ def test_desktop_pages(live_server, desktop, desktop_context, shot):
     results = page.locator(".result")
     expect(results.first).to_be_visible()
     expect(page.locator(".result-list")).to_contain_text(SHOP_NAME)
+    assert results.count() >= 4
     for i in range(results.count()):
         assert "超市" in results.nth(i).locator("strong").inner_text()
     shot(page, "desktop-02-search")
@@ -281,3 +295,25 @@ def test_qr_page_in_english(live_server, phone, shot):
     expect(page).to_have_url(facts["badge_url"])
     expect(page.locator(".pill-active")).to_be_visible()
     shot(page, "phone-08-qr-page-en")
+
+
+def test_phone_home_and_search(live_server, phone, shot):
+    from registry.auth.services import create_user
+
+    with live_server.app.app_context():
+        owner = create_user("13900000003", PASSWORD, "李惠民")
+        for seed, (name, township) in enumerate([(SHOP_NAME, "转塘街道"), ("联华超市（转塘店）", "转塘街道"),
+                                                 ("世纪华联生活超市（蒋村店）", "蒋村街道")], start=200):
+            register_signed_shop(owner, name, seed, township)
+        db.session.commit()
+        db.session.remove()
+
+    page = phone
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    shot(page, "phone-09-home")
+
+    page.locator("#q").fill("超市")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.locator(".result")).to_have_count(3)
+    shot(page, "phone-10-search")

@@ -304,6 +304,15 @@ def test_webp_is_accepted(mode):
     assert close_to(reopen(result).getpixel((24, 16)), BLUE)
 
 
+def test_multi_picture_jpeg_keeps_only_the_first_picture():
+    out = io.BytesIO()
+    Image.new("RGB", (32, 16), RED).save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (32, 16), BLUE)])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    result = run(out.getvalue(), "DSCF0001.JPG")
+    assert close_to(reopen(result).getpixel((8, 8)), RED)
+    assert b"MPF" not in result.data and jpeg_markers(result.data).count(0xD8) == 1
+
+
 # Damaged files -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])

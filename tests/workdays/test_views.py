@@ -14,7 +14,6 @@ from registry.extensions import db
 from registry.workdays.models import CalendarDay
 from registry.workdays.services import seed_from_library
 from registry.workdays.views import bp
-from tests.conftest import make_app
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -22,17 +21,12 @@ MISSING_2027 = "2027 年法定节假日尚未录入：期限暂按周一至周�
 
 
 @pytest.fixture
-def app(database_url, app_overrides):
-    """The shared app, with the calendar blueprint registered (until create_app registers it)."""
-    app = make_app(database_url, **app_overrides)
+def app(app):
+    """The shared app, with the calendar blueprint registered until create_app does it
+    (allowed: no request has been handled yet)."""
     if "workdays" not in app.blueprints:
         app.register_blueprint(bp)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return app
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def test_staff_and_admins_see_the_page_uncached(client, make_user, login_as, rol
 
 
 def test_staff_see_the_warning_for_a_year_not_entered(app, staff_client):
-    seed_from_library()
+    seed_from_library([2025, 2026])
     db.session.commit()
 
     html = staff_client.get("/staff/calendar?year=2027").get_data(as_text=True)

@@ -1,0 +1,59 @@
+"""Fixtures for the complaint-cycle suites: a small world (a shop in 西湖区, its owner, another shop
+owner, staff of that district and of another one, an administrator), a frozen clock, a verified phone.
+
+Nothing here is autouse: test_evidence.py and test_verification.py live in this folder too and must
+not be affected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from .helpers import DISTRICT, OTHER_DISTRICT, PHONE, Clock, World
+
+
+@pytest.fixture
+def evidence_dir(app, tmp_path):
+    """Evidence photos go to the test's own folder, never to instance/."""
+    path = tmp_path / "evidence"
+    app.config["EVIDENCE_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture
+def world(app, make_user, make_shop, evidence_dir, cheap_password_hashing) -> World:
+    owner = make_user(name="王美好")
+    other_owner = make_user(name="李四")
+    shop = make_shop(owner=owner, name="美好生活超市", district=DISTRICT)
+    other_shop = make_shop(owner=other_owner, name="邻家便利店", district=DISTRICT)
+    staff = make_user(role="staff", login="staff@xihu.example.cn", name="西湖区工作人员", district=DISTRICT)
+    staff_elsewhere = make_user(role="staff", login="staff@binjiang.example.cn", name="滨江区工作人员",
+                                district=OTHER_DISTRICT)
+    admin = make_user(role="admin", login="admin@example.cn", name="管理员")
+    return World(shop, owner, other_owner, other_shop, staff, staff_elsewhere, admin)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """frozen.set(aware datetime): the complaint services and the workdays module see that time."""
+    clock = Clock(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr("registry.complaints.services.utcnow", clock)
+    monkeypatch.setattr("registry.workdays.services.utcnow", clock)
+    monkeypatch.setattr("registry.complaints.queries.utcnow", clock)
+    return clock
+
+
+@pytest.fixture
+def verified(app):
+    """verified(client, phone): mark `phone` as confirmed by SMS in the client's session."""
+    from registry.complaints.views import VERIFIED_PHONE
+    from registry.database import utcnow
+
+    def mark(client, phone: str = PHONE):
+        with client.session_transaction() as session:
+            session[VERIFIED_PHONE] = {"phone": phone, "at": utcnow().isoformat()}
+        return client
+
+    return mark

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 
 from registry.complaints import labels as complaint_labels
 from registry.i18n import join_list
-from registry.complaints.services import china_today
+from registry.workdays.services import today_in_china
 from registry.merchants.identifiers import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
 
@@ -69,7 +69,7 @@ def install(app: Flask) -> None:
         OUTCOME_LABELS=complaint_labels.OUTCOME_LABELS,
         REFUSAL_GROUND_LABELS=complaint_labels.REFUSAL_GROUND_LABELS,
         EVENT_LABELS=complaint_labels.EVENT_LABELS,
-        china_today=china_today,
+        today_in_china=today_in_china,
     )
 
     @app.context_processor

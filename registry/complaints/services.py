@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask import current_app
@@ -33,9 +32,8 @@ from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitt
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
 from registry.merchants.models import Merchant
-from registry.workdays.services import deadline
+from registry.workdays.services import china_date, deadline, today_in_china
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DECISION_WORKING_DAYS = 7
 REPLY_WORKING_DAYS = 10
 MEDIATION_WORKING_DAYS = 45
@@ -66,10 +64,6 @@ class ComplaintInput:
     share_phone_consent: bool
 
 
-def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
-
-
 def _case_token(submission_key: str) -> str:
     """The secret in the consumer's case link, derived from the form's one-time key.
 
@@ -96,7 +90,7 @@ def complaint_by_submission_key(key: str) -> Complaint | None:
 
 def _next_tracking_number(now: datetime) -> str:
     """TS + China date + per-day sequence, e.g. TS20261128-0042."""
-    prefix = f"TS{china_today(now):%Y%m%d}-"
+    prefix = f"TS{china_date(now):%Y%m%d}-"
     if db.session.get_bind().dialect.name == "postgresql":
         # Two filings at once would read the same last number; the lock orders them.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(prefix[2:10])})
@@ -115,7 +109,7 @@ def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
         raise DomainError(_("请用至少 %(count)d 个字说明发生了什么。", count=MIN_DESCRIPTION), field="description")
     if len(description) > MAX_DESCRIPTION:
         raise DomainError(_("情况说明最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="description")
-    today = china_today(now)
+    today = china_date(now)
     if data.purchase_date is None:
         raise DomainError(_("请填写购买或消费日期。"), field="purchase_date")
     if data.purchase_date > today:

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from registry.auth.access import staff_area
 from registry.complaints import queries, services
+from registry.workdays.services import today_in_china
 from registry.complaints.evidence import evidence_path
 from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
                                        StaffNoteForm, to_cents)
@@ -45,7 +46,7 @@ def queue():
         view = "new"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     return render_template("complaints/staff_queue.html", view=view, complaints=queries.staff_queue(_staff(), view, page),
-                           counts=queries.queue_counts(_staff()), today=services.china_today())
+                           counts=queries.queue_counts(_staff()), today=today_in_china())
 
 
 def _forms(complaint: Complaint, **submitted):
@@ -63,7 +64,7 @@ def _forms(complaint: Complaint, **submitted):
 
 
 def _case_page(complaint: Complaint, status: int = 200, **submitted):
-    return render_template("complaints/staff_case.html", complaint=complaint, today=services.china_today(),
+    return render_template("complaints/staff_case.html", complaint=complaint, today=today_in_china(),
                            events=services.visible_events(complaint, "staff"),
                            offer=services.latest_offer(complaint), **_forms(complaint, **submitted)), status
 

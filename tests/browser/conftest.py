@@ -85,7 +85,14 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database_url):
+def live_app_overrides(tmp_path):
+    """Settings for the live server's app (a test module overrides this fixture to add more).
+    Evidence photos go under the test's tmp_path, never into instance/."""
+    return {"EVIDENCE_DIR": str(tmp_path / "evidence")}
+
+
+@pytest.fixture
+def live_server(database_url, live_app_overrides):
     """The app served over real HTTP on 127.0.0.1; PUBLIC_BASE_URL is this server's address,
     so the QR codes it prints open in the test browser."""
     late = _LateApp()
@@ -93,7 +100,7 @@ def live_server(database_url):
     thread = None
     try:
         url = f"http://127.0.0.1:{server.server_port}"
-        app = make_app(database_url, PUBLIC_BASE_URL=url)
+        app = make_app(database_url, **{**live_app_overrides, "PUBLIC_BASE_URL": url})
         late.app = app
         with app.app_context():
             from registry.pledges.defaults import publish_default_pledge

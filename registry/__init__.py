@@ -55,9 +55,12 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.staff_views import bp as staff_complaints_bp
     from registry.complaints.views import bp as complaints_bp
     from registry.workdays.views import bp as workdays_bp
+    from registry.campaigns.views import bp as campaigns_bp
+    from registry.campaigns.views import claims as campaign_claims_bp
 
     for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
-                      complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp):
+                      complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp,
+                      campaigns_bp, campaign_claims_bp):
         app.register_blueprint(blueprint)
 
 

@@ -74,6 +74,16 @@ def pledge_publish_default() -> None:
     click.echo(f"Current pledge: version {version.number}.")
 
 
+@pledge_group.command("lapse")
+def pledge_lapse() -> None:
+    """Mark shops lapsed whose pledge expired or was not re-signed in time (run daily)."""
+    from registry.pledges.services import lapse_shops
+
+    count = lapse_shops(after_batch=db.session.commit)
+    db.session.commit()
+    click.echo(f"{count} shop(s) lapsed.")
+
+
 @click.group("demo")
 def demo_group() -> None:
     """Demonstration data."""

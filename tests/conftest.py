@@ -162,7 +162,7 @@ def auth(client):
 # --- Added for the package test suites (auth, merchants, pledges, badges, lookup, audit, access). ---
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_request_globals(monkeypatch):
     """Give every test-client request its own `g`, as a real request has.
 
@@ -184,7 +184,7 @@ def fresh_request_globals(monkeypatch):
     monkeypatch.setattr(FlaskClient, "open", open_with_fresh_g)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """scrypt with a small work factor (still scrypt): each account costs ~1 ms instead of ~0.1 s."""
     from werkzeug.security import generate_password_hash

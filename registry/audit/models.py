@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from registry.audit import triggers
 from registry.database import UTCDateTime, utcnow
 from registry.extensions import db
 
@@ -43,3 +44,7 @@ class AuditEntry(db.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_json()).encode("utf-8")).hexdigest()
+
+
+# The database refuses UPDATE and DELETE on this table (see registry.audit.triggers).
+triggers.install(AuditEntry.__table__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, g
 from flask_login import current_user, login_required
 
 from registry.extensions import login_manager
@@ -39,6 +39,27 @@ def staff_area(bp: Blueprint) -> Blueprint:
             return login_manager.unauthorized()
         if not current_user.is_staff:
             abort(403)
+        g.in_staff_area = True  # the layout shows the staff navigation
+        return None
+
+    @bp.after_request
+    def _never_cache(response):
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp
+
+
+def admin_area(bp: Blueprint) -> Blueprint:
+    """Administrator pages (accounts, pledge texts, rules): staff who are not admins get 403."""
+
+    @bp.before_request
+    def _require_admin():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        g.in_staff_area = True
         return None
 
     @bp.after_request

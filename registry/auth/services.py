@@ -8,6 +8,7 @@ import unicodedata
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from registry.audit import services as audit
 from registry.auth.models import Role, User
 from registry.errors import Conflict, DomainError
 from registry.extensions import db
@@ -79,4 +80,62 @@ def load_user_from_session(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_enabled or user.session_version != int(version):
         return None
+    return user
+
+
+# --- Administrators manage accounts ---------------------------------------------------------------
+
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+
+
+def _clean_district(district: str | None) -> str | None:
+    value = " ".join(unicodedata.normalize("NFKC", district or "").split())
+    if len(value) > 64:
+        raise DomainError(_("区县名称最多 %(max)d 个字。", max=64), field="district")
+    return value or None
+
+
+def create_staff(actor: User, login: str, password: str, display_name: str, role: Role,
+                 district: str | None = None) -> User:
+    """An administrator creates a staff or administrator account (they never register themselves)."""
+    if role not in STAFF_ROLES:
+        raise DomainError(_("请选择工作人员或管理员。"), field="role")
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise DomainError(_("请填写姓名。"), field="display_name")
+    if len(display_name) > 64:
+        raise DomainError(_("姓名最多 64 个字符。"), field="display_name")
+    user = create_user(login, password, display_name, role, _clean_district(district))
+    audit.record("user.created", user, actor, role=user.role, district=user.district, display_name=display_name)
+    return user
+
+
+def change_role(user: User, actor: User, role: Role, district: str | None) -> User:
+    """Change what an account may do, and the district a staff account is limited to."""
+    district = _clean_district(district) if role in STAFF_ROLES else None
+    if user.id == actor.id and role != Role.ADMIN:
+        raise DomainError(_("不能取消自己的管理员权限。请让另一位管理员操作。"), field="role")
+    old_role, old_district = user.role, user.district
+    if (old_role, old_district) == (role.value, district):
+        return user
+    user.role, user.district = role.value, district
+    db.session.flush()
+    if old_role != role.value:
+        audit.record("user.role_changed", user, actor, old=old_role, new=role.value)
+    if old_district != district:
+        audit.record("user.district_changed", user, actor, old=old_district, new=district)
+    return user
+
+
+def set_enabled(user: User, actor: User, enabled: bool) -> User:
+    """Disable (every open session ends at once) or re-enable an account."""
+    if user.id == actor.id and not enabled:
+        raise DomainError(_("不能停用自己的账户。请让另一位管理员操作。"))
+    if user.is_enabled == enabled:
+        return user
+    user.is_enabled = enabled
+    if not enabled:
+        end_all_sessions(user)
+    db.session.flush()
+    audit.record("user.enabled" if enabled else "user.disabled", user, actor)
     return user

@@ -10,7 +10,9 @@ from registry.auth.access import owner_area
 from registry.badges import qr, services
 from registry.extensions import db
 from registry.merchants.services import shop_for_owner, shops_of
-from registry.pledges.services import can_sign, current_version, effective_standing, latest_signature
+from registry.database import utcnow
+from registry.pledges.services import (can_sign, current_version, current_version_terms, latest_signature, resign_due,
+                                       standing_and_lapse)
 
 bp = Blueprint("badges", __name__)
 desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
@@ -54,15 +56,19 @@ def _user():
 @desk.route("/shops")
 def my_shops():
     version = current_version()
+    terms, now = current_version_terms(), utcnow()
     rows = []
     for shop in shops_of(_user()):
         signature = latest_signature(shop)
+        standing, lapse = standing_and_lapse(shop, signature, now, terms)
         rows.append({
             "shop": shop,
-            "standing": effective_standing(shop, signature),
+            "standing": standing,
+            "lapse": lapse,
             "signature": signature,
             "badge": services.current_badge(shop),
             "can_sign": version is not None and can_sign(shop, version),
+            "resign_by": resign_due(shop, signature, now, terms),
         })
     return render_template("badges/my_shops.html", rows=rows)
 
@@ -73,9 +79,10 @@ def shop_detail(shop_id: int):
     signature = latest_signature(shop)
     version = current_version()
     badge = services.current_badge(shop)
+    standing, lapse = standing_and_lapse(shop, signature)
     return render_template(
         "badges/shop_detail.html", shop=shop, signature=signature, badge=badge, version=version,
-        standing=effective_standing(shop, signature),
+        standing=standing, lapse=lapse, resign_by=resign_due(shop, signature),
         can_sign=version is not None and can_sign(shop, version),
         badge_url=services.badge_url(shop, badge) if badge else None,
     )

@@ -94,8 +94,10 @@ def _next_tracking_number(now: datetime) -> str:
     if db.session.get_bind().dialect.name == "postgresql":
         # Two filings at once would read the same last number; the lock orders them.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(prefix[2:10])})
+    # The longest, then the greatest: as text, "-9999" sorts after "-10000".
     last = db.session.scalar(
-        select(func.max(Complaint.tracking_number)).where(Complaint.tracking_number.startswith(prefix))
+        select(Complaint.tracking_number).where(Complaint.tracking_number.startswith(prefix))
+        .order_by(func.length(Complaint.tracking_number).desc(), Complaint.tracking_number.desc()).limit(1)
     )
     sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{sequence:04d}"

@@ -175,6 +175,12 @@ def _case_action(token: str, form_name: str, form, apply):
         try:
             apply(complaint, form)
         except DomainError as error:
+            if error.status_code == 409:
+                # The case moved on (e.g. in another tab): the form may no longer be on the page,
+                # so say it at the top of the fresh page, as the staff case page does.
+                db.session.rollback()
+                flash(error.message, "error")
+                return redirect(url_for("complaints.case", token=token))
             show_form_error(form, error)
         else:
             db.session.commit()

@@ -12,7 +12,7 @@ from registry.merchants.identifiers import InvalidIdentifier, normalize_credit_c
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.pledges.models import Signature
-from registry.pledges.services import effective_standing, latest_signature
+from registry.pledges.services import Lapse, latest_signature, standing_and_lapse
 
 MAX_QUERY_LENGTH = 50
 
@@ -24,6 +24,7 @@ class ShopPage:
     signature: Signature | None
     badge: Badge | None
     scanned_badge: Badge | None  # the badge whose serial was in the scanned URL, if any
+    lapse: Lapse | None = None  # why a lapsed shop lapsed
 
 
 def shop_page(merchant: Merchant, scanned_serial: str | None) -> ShopPage:
@@ -37,7 +38,8 @@ def shop_page(merchant: Merchant, scanned_serial: str | None) -> ShopPage:
         scanned = db.session.scalar(
             select(Badge).where(Badge.serial == scanned_serial[:24], Badge.merchant_id == merchant.id)
         )
-    return ShopPage(merchant, effective_standing(merchant, signature), signature, badge, scanned)
+    standing, lapse = standing_and_lapse(merchant, signature)
+    return ShopPage(merchant, standing, signature, badge, scanned, lapse)
 
 
 def public_districts() -> list[str]:

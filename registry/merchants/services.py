@@ -61,18 +61,28 @@ def index_merchant_name(merchant: Merchant) -> None:
         db.session.execute(insert(MerchantNameGram), [{"gram": g, "merchant_id": merchant.id} for g in grams])
 
 
-def _clean(details: ShopDetails) -> ShopDetails:
-    """Validate and normalise every field, naming the field that is wrong."""
+# Widths of the shop columns; the shop form refuses longer values too (Length validators).
+MAX_LENGTHS = {"name": 100, "district": 64, "township": 64, "address": 200, "owner_name": 64}
+
+
+def check_shop_details(details: ShopDetails) -> tuple[ShopDetails, dict[str, str]]:
+    """Normalise every field and collect every problem at once: (cleaned details, {field: message}).
+
+    The shop form shows the first problem (see `_clean`); bulk imports show them all, row by row.
+    Fields that fail keep the value as given in the cleaned details.
+    """
+    errors: dict[str, str] = {}
+    credit_code, phone = details.credit_code, details.contact_phone
     try:
         credit_code = validate_credit_code(details.credit_code)
     except InvalidIdentifier as error:
-        raise DomainError(error.message, field="credit_code") from error
+        errors["credit_code"] = error.message
     try:
         phone = validate_mobile(details.contact_phone)
     except InvalidIdentifier as error:
-        raise DomainError(error.message, field="contact_phone") from error
+        errors["contact_phone"] = error.message
     if details.category not in CATEGORIES:
-        raise DomainError(_("请选择店铺类别。"), field="category")
+        errors["category"] = _("请选择店铺类别。")
     cleaned = ShopDetails(
         name=" ".join(details.name.split()),
         credit_code=credit_code,
@@ -84,8 +94,20 @@ def _clean(details: ShopDetails) -> ShopDetails:
         owner_name=details.owner_name.strip(),
     )
     for field in ("name", "district", "township", "address", "owner_name"):
-        if not getattr(cleaned, field):
-            raise DomainError(_("此项必填。"), field=field)
+        value = getattr(cleaned, field)
+        if not value:
+            errors[field] = _("此项必填。")
+        elif len(value) > MAX_LENGTHS[field]:
+            errors[field] = _("最多 %(max)d 个字，现在有 %(given)d 个。", max=MAX_LENGTHS[field], given=len(value))
+    return cleaned, errors
+
+
+def _clean(details: ShopDetails) -> ShopDetails:
+    """Validate and normalise every field, naming the (first) field that is wrong."""
+    cleaned, errors = check_shop_details(details)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
     return cleaned
 
 

@@ -14,6 +14,9 @@ from registry.extensions import db
 if TYPE_CHECKING:
     from registry.merchants.models import Merchant
 
+# What kind of promise a clause is; complaints name the kind of promise they say was broken.
+CLAUSE_KINDS = ("counterfeit", "inferior", "false_advertising", "price_fraud", "forced_sale", "after_sales", "other")
+
 
 class PledgeVersion(db.Model):
     __tablename__ = "pledge_versions"
@@ -26,6 +29,8 @@ class PledgeVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None while a draft; the newest published version is the current one.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Shops whose signature is of an older version must sign this one by then, or they lapse.
+    resign_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clauses: Mapped[list[PledgeClause]] = relationship(
         back_populates="version", order_by="PledgeClause.number", lazy="selectin"
@@ -42,8 +47,7 @@ class PledgeClause(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("pledge_versions.id"))
     number: Mapped[int]
-    # What kind of promise this is (counterfeit, inferior, false_advertising, price_fraud,
-    # forced_sale, other): complaints name the clause they say was broken.
+    # One of CLAUSE_KINDS: complaints name the kind of promise they say was broken.
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     # An English rendering for English readers; the Chinese text is what is signed.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from registry.badges.services import current_badge
+from registry.database import utcnow
 from registry.extensions import db
 from registry.pledges.services import latest_signature
 
@@ -65,10 +67,6 @@ def test_the_qr_page_of_an_active_shop_shows_what_a_consumer_needs(client, make_
 
 
 def test_the_qr_page_shows_a_lapsed_pledge_as_lapsed(client, make_shop):
-    from datetime import timedelta
-
-    from registry.database import utcnow
-
     shop = make_shop()
     signature = latest_signature(shop)
     signature.signed_at = utcnow() - timedelta(days=400)

@@ -1,0 +1,296 @@
+"""In-process measurements: SQL statements per page, a profile of one request, complaint filing from
+4 processes at once. The app runs with the production configuration against the bench database."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import multiprocessing
+import pstats
+import random
+import shutil
+import statistics
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bench.generate import log
+
+SECRET = "bench-secret-key-" + "x" * 40
+
+
+def production_app(database_url: str):
+    from registry import create_app
+
+    return create_app({
+        "REGISTRY_ENV": "production", "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://cxm.example.cn",
+        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://",
+    })
+
+
+# --- URL lists ------------------------------------------------------------------------------------
+
+def _cjk(text: str) -> str:
+    return "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+
+
+def build_url_files(database_url: str, workdir: Path, sample: int = 20_000, seed: int = 315) -> dict[str, Path]:
+    """Write the request lists the load tools read (one path per line, optionally a TAB and an ETag)."""
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    rng = random.Random(seed)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        public = conn.execute(text(
+            "SELECT m.public_code, b.serial FROM merchants m JOIN badges b ON b.merchant_id = m.id "
+            "AND b.voided_at IS NULL WHERE m.standing <> 'pending' ORDER BY m.id")).all()
+        voided = conn.execute(text(
+            "SELECT m.public_code, b.serial FROM merchants m JOIN badges b ON b.merchant_id = m.id "
+            "AND b.voided_at IS NOT NULL WHERE m.standing <> 'pending' ORDER BY m.id")).all()
+        heavy = conn.execute(text(
+            "SELECT m.public_code, b.serial, COUNT(c.id) AS n FROM merchants m "
+            "JOIN badges b ON b.merchant_id = m.id AND b.voided_at IS NULL "
+            "JOIN complaints c ON c.merchant_id = m.id GROUP BY m.public_code, b.serial "
+            "ORDER BY n DESC LIMIT 200")).all()
+        names = [r[0] for r in conn.execute(text("SELECT name FROM merchants ORDER BY id")).all()]
+    engine.dispose()
+    picked = rng.sample(public, min(sample, len(public)))
+    qr = [f"/m/{code}?s={serial}" for code, serial in picked]
+    # About 1 in 100 scans is of an old, re-issued poster (the page then warns that the code is void).
+    qr += [f"/m/{code}?s={serial}" for code, serial in rng.sample(voided, min(len(voided), len(qr) // 100))]
+    lists = {
+        "qr": qr,
+        "qr_heavy": [f"/m/{code}?s={serial}" for code, serial, _n in heavy],
+        "qr_hot": [f"/m/{code}?s={serial}" for code, serial in picked[:10]],
+        "badge304": [f"/badge/{serial}.png\t\"{serial}-png\"" for _code, serial in picked],
+        "hello": ["/"],
+        "static": ["/static/bench-5k.txt"],
+    }
+    two, one = [], []
+    for name in rng.sample(names, min(4000, len(names))):
+        chars = _cjk(name)
+        if len(chars) >= 2:
+            i = rng.randrange(len(chars) - 1)
+            two.append(f"/search?q={quote(chars[i:i + 2])}")
+        if chars:
+            one.append(f"/search?q={quote(rng.choice(chars))}")
+    lists["search2"] = two
+    lists["search1"] = one
+    lists["mix"] = qr[:5000] + two[:1500] + one[:500]
+    paths = {}
+    for name, lines in lists.items():
+        path = workdir / f"urls-{name}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        paths[name] = path
+    return paths
+
+
+# --- SQL count and timing per page ----------------------------------------------------------------
+
+def _first_line(path: Path) -> tuple[str, str | None]:
+    target, _, etag = path.read_text().splitlines()[0].partition("\t")
+    return target, etag or None
+
+
+def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> dict:
+    """For one URL of each kind: status, SQL statements, the statements, and the in-process time."""
+    from sqlalchemy import event
+
+    from registry.extensions import db
+
+    app = production_app(database_url)
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split())[:160])
+
+    event.listen(engine, "before_cursor_execute", count)
+    client = app.test_client()
+    samples = {
+        "qr": _first_line(urls["qr"]),
+        "qr_heavy": _first_line(urls["qr_heavy"]),
+        "qr_void_serial": (urls["qr"].read_text().splitlines()[-1], None),
+        "search2": _first_line(urls["search2"]),
+        "search1": _first_line(urls["search1"]),
+        "home": ("/", None),
+        "badge304": _first_line(urls["badge304"]),
+        "badge_png": (_first_line(urls["badge304"])[0], None),
+    }
+    out = {}
+    for name, (target, etag) in samples.items():
+        headers = {"If-None-Match": etag} if etag else {}
+        client.get(target, headers=headers)  # warm: templates compiled, caches filled
+        statements.clear()
+        response = client.get(target, headers=headers)
+        queries = list(statements)
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(target, headers=headers)
+            timings.append(time.perf_counter() - started)
+        out[name] = {"path": target, "status": response.status_code, "bytes": len(response.data),
+                     "queries": len(queries), "sql": queries,
+                     "in_process_ms": round(statistics.median(timings) * 1000, 2)}
+    event.remove(engine, "before_cursor_execute", count)
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def profile(database_url: str, target: str, out_path: Path, repeat: int = 50) -> dict:
+    """cProfile `repeat` requests of one page; writes the top functions and returns a coarse breakdown."""
+    from registry.extensions import db
+
+    app = production_app(database_url)
+    client = app.test_client()
+    client.get(target)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        client.get(target)
+    profiler.disable()
+    buffer = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buffer)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(30)
+    out_path.write_text(buffer.getvalue())
+    total = sum(v[2] for v in stats.stats.values())  # total own time
+
+    def own_time(predicate) -> float:
+        return sum(v[2] for k, v in stats.stats.items() if predicate(k))
+
+    def cumulative(predicate) -> float:
+        return max((v[3] for k, v in stats.stats.items() if predicate(k)), default=0.0)
+
+    wall = cumulative(lambda k: k[2] == "get" and "werkzeug/test.py" in k[0]) or total
+    buckets = {
+        "database driver (execute + fetch)": own_time(lambda k: "sqlite3" in k[2] or "psycopg" in k[0]
+                                                      or k[0] == "~" and ("execute" in k[2] or "fetch" in k[2])),
+        "SQLAlchemy (compile, ORM, results)": own_time(lambda k: "/sqlalchemy/" in k[0]),
+        "Jinja2 templates": own_time(lambda k: "/jinja2/" in k[0] or "templates/" in k[0] or k[0].endswith(".html")),
+        "Babel / i18n": own_time(lambda k: "/babel/" in k[0] or "/flask_babel/" in k[0] or "gettext" in k[0]),
+        "Flask / Werkzeug": own_time(lambda k: "/flask/" in k[0] or "/werkzeug/" in k[0]),
+        "QR image (qrcode, PIL)": own_time(lambda k: "/qrcode/" in k[0] or "/PIL/" in k[0]),
+        "registry code": own_time(lambda k: "/registry/" in k[0]),
+    }
+    with app.app_context():
+        db.engine.dispose()
+    return {"path": target, "requests": repeat, "ms_per_request_profiled": round(wall / repeat * 1000, 2),
+            "share_of_own_time": {k: round(v / total, 3) for k, v in buckets.items()},
+            "report": str(out_path)}
+
+
+# --- complaint filing from several processes ------------------------------------------------------
+
+def _filer(args) -> dict:
+    database_url, index, seconds, limit, start_at, shop_ids = args
+    from registry.complaints.services import ComplaintInput, file_complaint
+    from registry.database import utcnow
+    from registry.extensions import db
+    from registry.merchants.models import Merchant
+
+    app = production_app(database_url)
+    rng = random.Random(index)
+    made, errors, locked, latencies = 0, {}, 0, []
+    with app.app_context():
+        while time.time() < start_at:
+            time.sleep(0.005)
+        deadline = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < deadline and n < limit:
+            n += 1
+            phone = f"139{index:02d}{n:06d}"
+            started = time.perf_counter()
+            try:
+                merchant = db.session.get(Merchant, rng.choice(shop_ids))
+                file_complaint(merchant, ComplaintInput(
+                    clause_kind="price_fraud", description="标价和结账价格不一致，多收了十几元，店员不肯退差价。",
+                    purchase_date=utcnow().date() - timedelta(days=2), amount_cents=1500, demands=["refund"],
+                    consumer_name="王小明", consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
+                ), [], phone, f"benchfile-{index}-{n}")
+                db.session.commit()
+                made += 1
+                latencies.append(time.perf_counter() - started)
+            except Exception as error:  # counted and reported, never hidden
+                db.session.rollback()
+                message = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+                errors[message] = errors.get(message, 0) + 1
+                if "locked" in str(error):
+                    locked += 1
+        elapsed = time.monotonic() - (deadline - seconds)
+        db.session.remove()
+        db.engine.dispose()
+    return {"made": made, "attempted": n, "errors": errors, "locked": locked, "latencies": latencies,
+            "elapsed": elapsed}
+
+
+def complaint_filing(source: Path, workdir: Path, processes: int = 4, seconds: float = 15.0,
+                     limit: int = 3000) -> dict:
+    """`processes` processes call complaints.services.file_complaint and commit, all at once, on a copy
+    of the SQLite database; then count what landed and check the audit chain."""
+    from sqlalchemy import create_engine, func, select, text
+
+    copy = workdir / "filing.sqlite3"
+    log(f"complaint filing: copying the database ({source.stat().st_size / 1e6:.0f} MB)")
+    shutil.copyfile(source, copy)
+    url = f"sqlite:///{copy}"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        shop_ids = [r[0] for r in conn.execute(text(
+            "SELECT id FROM merchants WHERE standing <> 'pending' ORDER BY id LIMIT 5000")).all()]
+        audit_before = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_entries")).scalar()
+    engine.dispose()
+    start_at = time.time() + 3.0
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(processes) as pool:
+        parts = pool.map(_filer, [(url, i, seconds, limit, start_at, shop_ids) for i in range(processes)])
+    made = sum(p["made"] for p in parts)
+    attempted = sum(p["attempted"] for p in parts)
+    errors: dict[str, int] = {}
+    for p in parts:
+        for k, v in p["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    # What landed: every committed complaint is there, once, with its event and its audit entry.
+    app = production_app(url)
+    from registry.audit.models import AuditEntry
+    from registry.audit.services import GENESIS_HASH
+    from registry.complaints.models import Complaint, ComplaintEvent
+    from registry.extensions import db
+
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Complaint)
+                                   .where(Complaint.submission_key.like("benchfile-%")))
+        distinct_numbers = db.session.scalar(select(func.count(func.distinct(Complaint.tracking_number)))
+                                             .where(Complaint.submission_key.like("benchfile-%")))
+        events = db.session.scalar(select(func.count()).select_from(ComplaintEvent).join(Complaint)
+                                   .where(Complaint.submission_key.like("benchfile-%")))
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.id > audit_before).order_by(AuditEntry.id)).all()
+        previous = db.session.scalar(select(AuditEntry.hash).where(AuditEntry.id <= audit_before)
+                                     .order_by(AuditEntry.id.desc()).limit(1)) or GENESIS_HASH
+        chain_ok = True
+        for entry in entries:
+            if entry.prev_hash != previous or entry.compute_hash() != entry.hash:
+                chain_ok = False
+                break
+            previous = entry.hash
+        filed_entries = sum(1 for e in entries if e.action == "complaint.filed")
+        db.session.remove()
+        db.engine.dispose()
+    copy.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    elapsed = max(p["elapsed"] for p in parts)
+    return {
+        "processes": processes, "seconds": round(elapsed, 1), "attempted": attempted, "committed": made,
+        "complaints_per_s": round(made / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+        "errors": errors, "database_is_locked": sum(p["locked"] for p in parts),
+        "stored": stored, "lost": made - stored, "duplicate_tracking_numbers": stored - distinct_numbers,
+        "events": events, "audit_entries_filed": filed_entries, "audit_chain_ok": chain_ok,
+    }

@@ -1,0 +1,297 @@
+"""`make bench [SIZE=10000]`: generate (or reuse) the data, serve it with gunicorn as in production,
+drive bounded load on 127.0.0.1 and print one table; the same table goes to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import generate, inprocess, loadgen, servers
+from bench.generate import BENCH_DIR, DATA_DIR, PROJECT_ROOT, log
+
+RESULTS_DIR = BENCH_DIR / "results"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", type=int, default=10_000, help="shops (complaints: twice as many)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each scenario")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (app and reference)")
+    parser.add_argument("--rss-requests", type=int, default=10_000, help="requests per worker before reading RSS")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-nginx", action="store_true")
+    parser.add_argument("--skip-filing", action="store_true")
+    parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
+    parser.add_argument("--generate-only", action="store_true")
+    return parser.parse_args(argv)
+
+
+def ensure_nginx() -> bool:
+    if servers.nginx_available():
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("nginx is missing: apt-get install -y nginx-light")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], env=env, capture_output=True)
+    return servers.nginx_available()
+
+
+def ensure_postgres_database(url: str) -> bool:
+    """The dedicated database `bench` (createdb -h 127.0.0.1 -U postgres bench) exists or is made."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        psycopg.connect(plain, connect_timeout=5).close()
+        return True
+    except psycopg.OperationalError as error:
+        if "does not exist" not in str(error):
+            log(f"PostgreSQL not reachable ({str(error).splitlines()[0]}): skipping the PostgreSQL runs")
+            return False
+    name = plain.rsplit("/", 1)[1].split("?")[0]
+    result = subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True, text=True)
+    if result.returncode != 0:
+        log(f"createdb {name} failed: {result.stderr.strip()}; skipping the PostgreSQL runs")
+        return False
+    return True
+
+
+def rate_limit_env() -> tuple[dict, str]:
+    """Production shares rate-limit counters in Redis; use a local Redis (database 14) when one answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return ({"RATELIMIT_ENABLED": "1", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14"},
+                        "enabled, Redis storage redis://127.0.0.1:6379/14")
+    except OSError:
+        pass
+    return {"RATELIMIT_ENABLED": "0"}, "disabled (RATELIMIT_ENABLED=0: no Redis on 127.0.0.1:6379)"
+
+
+class Bench:
+    def __init__(self, args) -> None:
+        self.args = args
+        self.rows: list[dict] = []
+        self.started = datetime.now(timezone.utc)
+        stamp = self.started.strftime("%Y%m%dT%H%M%SZ")
+        self.stamp = stamp
+        self.workdir = DATA_DIR / "runs" / f"{stamp}-shops{args.size}"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.use_wrk = loadgen.ensure_wrk()
+        self.limits_env, self.limits_note = rate_limit_env()
+        self.report: dict = {
+            "started": self.started.isoformat(timespec="seconds"), "size": args.size,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
+            "load_tool": ("wrk (Debian package), 1 thread" if self.use_wrk else
+                          "Python load generator (bench/loadgen.py; wrk not installable)"),
+            "connections": args.connections, "seconds": args.seconds, "warmup": args.warmup,
+            "gunicorn": {"config": "gunicorn.conf.py", "workers": args.workers, "worker_class": "sync",
+                         "flags": "--no-control-socket"},
+            "app_env": {"REGISTRY_ENV": "production", "SECRET_KEY": "(set, 57 chars)",
+                        "PUBLIC_BASE_URL": "https://cxm.example.cn", "rate_limits": self.limits_note},
+            "schema_revision": generate.schema_revision(),
+        }
+
+    # -- environment for the app --
+    def app_env(self, database_url: str, proxied: bool = False) -> dict:
+        env = dict(os.environ)
+        env.update(REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
+                   DATABASE_URL=database_url, PROXY_COUNT="1" if proxied else "0", **self.limits_env)
+        for name in ("TRUSTED_HOSTS", "GUNICORN_ACCESSLOG", "GUNICORN_MAX_REQUESTS"):
+            env.pop(name, None)
+        return env
+
+    # -- one measured scenario --
+    def measure(self, scenario: str, backend: str, port: int, urls: Path, note: str = "") -> dict:
+        load_before = os.getloadavg()[0]
+        result = loadgen.timed_load(port, urls, self.args.seconds, self.args.warmup, self.args.connections,
+                                    self.use_wrk)
+        bad = sum(v for k, v in result.statuses.items() if not k.startswith(("2", "3")))
+        errors = sum(result.errors.values())
+        row = {"scenario": scenario, "backend": backend, "rps": result.rps, "p50_ms": round(result.p50_ms, 1),
+               "p99_ms": round(result.p99_ms, 1), "max_ms": round(result.max_ms, 1), "requests": result.requests,
+               "statuses": result.statuses, "socket_errors": result.errors, "bad_responses": bad + errors,
+               "cache": result.cache, "urls": urls.name, "distinct_urls": len(urls.read_text().splitlines()),
+               "loadavg_1m_before": round(load_before, 2), "note": note}
+        self.rows.append(row)
+        log(f"  {scenario:<28} {backend:<10} {result.rps:>8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+            f"p99 {result.p99_ms:7.1f} ms  statuses {result.statuses} {('cache ' + str(result.cache)) if result.cache else ''}")
+        return row
+
+    def hello(self, label: str, urls: dict) -> None:
+        with servers.gunicorn(f"hello-{label}", "bench.hello:app", self.app_env("sqlite://"), self.workdir,
+                              self.args.workers) as server:
+            self.measure(f"hello world ({label})", "-", server.port, urls["hello"], "reference: bench/hello.py")
+
+    def app_scenarios(self, backend: str, database_url: str, urls: dict, nginx: bool) -> None:
+        with servers.gunicorn(f"app-{backend}", "wsgi:app", self.app_env(database_url, proxied=nginx), self.workdir,
+                              self.args.workers, ready_path="/search?q=") as server:
+            self.measure("QR page /m/<code>", backend, server.port, urls["qr"],
+                         f"{len(urls['qr'].read_text().splitlines())} random public shops, ?s=<serial>; 1 % void serials")
+            self.measure("QR page, most-complained", backend, server.port, urls["qr_heavy"],
+                         "the 200 shops with the most complaints")
+            self.measure("search, 2 characters", backend, server.port, urls["search2"],
+                         "2-character pieces of random shop names")
+            self.measure("search, 1 character", backend, server.port, urls["search1"],
+                         "1 character of random shop names")
+            self.measure("badge PNG, If-None-Match → 304", backend, server.port, urls["badge304"],
+                         "conditional GET with the badge's ETag")
+            if nginx:
+                with servers.nginx(backend, server.port, self.workdir, self.static_root) as proxy:
+                    self.measure("nginx: static 5 KB file", "nginx", proxy.port, urls["static"],
+                                 "reference for nginx-fronted runs")
+                    self.measure("nginx → QR page", f"nginx+{backend}", proxy.port, urls["qr"],
+                                 "1 s micro-cache; random codes (mostly misses)")
+                    self.measure("nginx → QR page, 10 hot codes", f"nginx+{backend}", proxy.port, urls["qr_hot"],
+                                 "1 s micro-cache; a burst on 10 shops")
+                    self.measure("nginx → search, 2 characters", f"nginx+{backend}", proxy.port, urls["search2"],
+                                 "1 s micro-cache")
+
+    def worker_rss(self, database_url: str, urls: dict) -> dict:
+        per_worker = self.args.rss_requests
+        total = per_worker * self.args.workers
+        # No recycling during this run: what a worker grows to is what max_requests has to bound.
+        with servers.gunicorn("app-rss", "wsgi:app", self.app_env(database_url), self.workdir, self.args.workers,
+                              extra=["--max-requests", "0"], ready_path="/search?q=") as server:
+            workers = server.workers()
+            # One request each so every worker has imported and connected before the first reading.
+            loadgen.fixed_count(server.port, urls["mix"], 20, threads=4)
+            before = {pid: servers.rss_kib(pid) for pid in workers}
+            log(f"worker RSS: {total:,} requests (QR/search mix) to {len(workers)} workers")
+            run = loadgen.fixed_count(server.port, urls["mix"], total, threads=8, limit_seconds=600)
+            after = {pid: servers.rss_kib(pid) for pid in server.workers()}
+            master = servers.rss_kib(server.pid)
+        result = {"requests": run["requests"], "seconds": run["seconds"], "statuses": run["statuses"],
+                  "workers": len(workers), "master_rss_mib": round((master or 0) / 1024, 1),
+                  "rss_mib_after_first_requests": [round(v / 1024, 1) for v in before.values() if v],
+                  "rss_mib_after_run": [round(v / 1024, 1) for v in after.values() if v],
+                  "same_worker_pids": sorted(before) == sorted(after)}
+        log(f"  worker RSS MiB: {result['rss_mib_after_first_requests']} → {result['rss_mib_after_run']} "
+            f"after {run['requests']:,} requests")
+        return result
+
+    def make_static_root(self) -> Path:
+        root = self.workdir / "static-root"
+        shutil.copytree(PROJECT_ROOT / "static", root / "static", dirs_exist_ok=True)
+        (root / "static" / "bench-5k.txt").write_text(("诚信码 benchmark static file. " * 200)[:5120])
+        return root
+
+    # -- everything --
+    def run(self) -> None:
+        args = self.args
+        t0 = time.monotonic()
+        sqlite_path, sqlite_meta = generate.sqlite_database(args.size, regenerate=args.regenerate)
+        sqlite_url = f"sqlite:///{sqlite_path}"
+        self.report["data"] = {"sqlite": {"file": str(sqlite_path.relative_to(PROJECT_ROOT)),
+                                          "mb": round(sqlite_path.stat().st_size / 1e6), **sqlite_meta.__dict__}}
+        postgres = not args.skip_postgres and ensure_postgres_database(args.postgres_url)
+        if postgres:
+            pg_meta = generate.postgres_database(args.postgres_url, args.size, regenerate=args.regenerate)
+            self.report["data"]["postgresql"] = {"url": args.postgres_url, **pg_meta.__dict__}
+        if args.generate_only:
+            return
+        nginx = not args.skip_nginx and ensure_nginx()
+        self.report["nginx"] = "deploy/nginx/app.conf + maps.conf, 1 worker process" if nginx else "not installed"
+        self.static_root = self.make_static_root()
+
+        urls = inprocess.build_url_files(sqlite_url, self.workdir)
+        log("SQL statements per page and in-process time (SQLite)")
+        self.report["page_costs"] = {"sqlite": inprocess.page_costs(sqlite_url, urls)}
+        if postgres:
+            # Same seed, same rows: the SQLite lists name the same shops in PostgreSQL.
+            self.report["page_costs"]["postgresql"] = inprocess.page_costs(args.postgres_url, urls)
+        self.report["profiles"] = {
+            "qr_sqlite": inprocess.profile(sqlite_url, urls["qr"].read_text().splitlines()[0],
+                                           self.workdir / "profile-qr-sqlite.txt"),
+            "qr_heavy_sqlite": inprocess.profile(sqlite_url, urls["qr_heavy"].read_text().splitlines()[0],
+                                                 self.workdir / "profile-qr-heavy-sqlite.txt"),
+            "search1_sqlite": inprocess.profile(sqlite_url, urls["search1"].read_text().splitlines()[0],
+                                                self.workdir / "profile-search1-sqlite.txt", repeat=10),
+        }
+        if postgres:
+            self.report["profiles"]["qr_postgresql"] = inprocess.profile(
+                args.postgres_url, urls["qr"].read_text().splitlines()[0], self.workdir / "profile-qr-pg.txt")
+
+        self.hello("start", urls)
+        self.app_scenarios("sqlite", sqlite_url, urls, nginx)
+        if postgres:
+            self.app_scenarios("postgresql", args.postgres_url, urls, nginx=False)
+        self.report["worker_rss"] = self.worker_rss(sqlite_url, urls)
+        if not args.skip_filing:
+            log("complaint filing: 4 processes → complaints.services.file_complaint, SQLite")
+            self.report["complaint_filing"] = inprocess.complaint_filing(sqlite_path, self.workdir)
+            log(f"  {self.report['complaint_filing']}")
+        self.hello("end", urls)
+        self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+        self.finish()
+
+    def finish(self) -> None:
+        hello = [r["rps"] for r in self.rows if r["scenario"].startswith("hello world")]
+        reference = sum(hello) / len(hello) if hello else None
+        static = next((r["rps"] for r in self.rows if r["scenario"].startswith("nginx: static")), None)
+        for row in self.rows:
+            row["ratio_to_hello"] = round(row["rps"] / reference, 3) if reference else None
+            if row["backend"].startswith("nginx") and static:
+                row["ratio_to_nginx_static"] = round(row["rps"] / static, 3)
+        self.report["reference_hello_rps"] = round(reference, 1) if reference else None
+        self.report["results"] = self.rows
+        filing = self.report.get("complaint_filing")
+        table = render_table(self.rows, filing, self.report.get("worker_rss"), self.report.get("page_costs"))
+        self.report["table"] = table
+        RESULTS_DIR.mkdir(exist_ok=True)
+        out = RESULTS_DIR / f"{self.stamp}.json"
+        out.write_text(json.dumps(self.report, ensure_ascii=False, indent=1))
+        print()
+        print(table)
+        print(f"\nwritten: {out.relative_to(PROJECT_ROOT)}   (logs, URL lists, profiles: "
+              f"{self.workdir.relative_to(PROJECT_ROOT)})")
+
+
+def render_table(rows, filing, rss, costs) -> str:
+    head = f"{'scenario':<32} {'backend':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  {'non-2xx/3xx':>11}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ratio = f"{r['ratio_to_hello']:.2f}" if r.get("ratio_to_hello") is not None else "-"
+        lines.append(f"{r['scenario']:<32} {r['backend']:<18} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+                     f"{ratio:>8}  {r['bad_responses']:>11}")
+    if filing:
+        lines.append(f"{'complaint filing (4 processes)':<32} {'sqlite':<18} {filing['complaints_per_s']:>8.0f} "
+                     f"{filing['p50_ms'] or 0:>8.1f} {filing['p99_ms'] or 0:>8.1f} {'-':>8}  "
+                     f"{sum(filing['errors'].values()):>11}")
+        lines.append(f"    committed {filing['committed']}, stored {filing['stored']}, lost {filing['lost']}, "
+                     f"'database is locked' {filing['database_is_locked']}, duplicate tracking numbers "
+                     f"{filing['duplicate_tracking_numbers']}, audit chain ok: {filing['audit_chain_ok']}")
+    if rss:
+        lines.append(f"worker RSS (MiB) after {rss['requests']:,} requests ({rss['workers']} workers, no recycling): "
+                     f"{rss['rss_mib_after_first_requests']} → {rss['rss_mib_after_run']}")
+    if costs:
+        for backend, pages in costs.items():
+            parts = ", ".join(f"{name} {p['queries']} ({p['in_process_ms']} ms)" for name, p in pages.items())
+            lines.append(f"SQL statements per request ({backend}; in-process median): {parts}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    Bench(args).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

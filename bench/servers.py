@@ -1,0 +1,176 @@
+"""Start and stop the processes under test: gunicorn (the registry, the hello-world reference) and nginx.
+
+Everything listens on 127.0.0.1 only, on ports picked free at start, and is stopped by its own pid.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.generate import PROJECT_ROOT, log
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+DEPLOY_DIR = PROJECT_ROOT / "deploy"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status < 500:
+                return
+            last = response.status
+        except OSError as error:
+            last = error
+        time.sleep(0.2)
+    raise RuntimeError(f"127.0.0.1:{port}{path} not ready after {timeout} s ({last})")
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process (gunicorn's workers are the master's children)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain spaces; the ppid follows it.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def rss_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Server:
+    """A process we started; stopped with SIGTERM (then SIGKILL) to its own pid only."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, port: int, log_path: Path, ready_path: str,
+                 cwd: Path = PROJECT_ROOT) -> None:
+        self.name, self.port, self.log_path = name, port, log_path
+        self.log_file = open(log_path, "ab")
+        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        try:
+            wait_ready(port, ready_path, process=self.process)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"{name} did not start; see {log_path}") from None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def workers(self) -> list[int]:
+        return children(self.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log_file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def gunicorn(name: str, app: str, env: dict, workdir: Path, workers: int, extra: list[str] | None = None,
+             ready_path: str = "/") -> Server:
+    """gunicorn with the project's gunicorn.conf.py, on a free 127.0.0.1 port, without a control socket."""
+    port = free_port()
+    env = dict(env, WEB_CONCURRENCY=str(workers), GUNICORN_BIND=f"127.0.0.1:{port}")
+    env.pop("GUNICORN_CONTROL_SOCKET", None)
+    argv = [GUNICORN, "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--no-control-socket", *(extra or []), app]
+    log(f"starting {name}: gunicorn {app} on 127.0.0.1:{port}, {workers} sync workers")
+    return Server(name, argv, env, port, workdir / f"{name}.log", ready_path)
+
+
+def nginx_available() -> bool:
+    return shutil.which("nginx") is not None
+
+
+def nginx(name: str, upstream_port: int, workdir: Path, static_root: Path) -> Server:
+    """nginx with deploy/nginx/app.conf and maps.conf, plain HTTP on 127.0.0.1, as its own master."""
+    port = free_port()
+    prefix = workdir / f"nginx-{name}"
+    (prefix / "cache").mkdir(parents=True, exist_ok=True)
+    (prefix / "tmp").mkdir(exist_ok=True)
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf = f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    upstream chengxinma_app {{ server 127.0.0.1:{upstream_port} fail_timeout=0; }}
+    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=chengxinma_micro:20m max_size=512m inactive=1m
+                     use_temp_path=off;
+    include {DEPLOY_DIR}/nginx/maps.conf;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name _;
+        root {static_root};
+        include {DEPLOY_DIR}/nginx/app.conf;
+    }}
+}}
+"""
+    conf_path = prefix / "nginx.conf"
+    conf_path.write_text(conf)
+    check = subprocess.run(["nginx", "-t", "-c", str(conf_path), "-p", str(prefix)], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
+    log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{upstream_port}")
+    return Server(f"nginx-{name}", ["nginx", "-c", str(conf_path), "-p", str(prefix)], dict(os.environ), port,
+                  workdir / f"nginx-{name}.log", "/static/bench-5k.txt")

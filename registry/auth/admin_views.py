@@ -1,0 +1,128 @@
+"""Administrators manage accounts: find users, create staff, change role and district, disable and enable."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from registry.audit.models import AuditEntry
+from registry.auth import queries, services
+from registry.auth.access import admin_area
+from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, UserSearchForm
+from registry.auth.models import Role, User
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.merchants.views import show_form_error
+
+bp = admin_area(Blueprint("user_admin", __name__, url_prefix="/admin/users"))
+
+PAGE_SIZE = 30
+
+
+def _admin() -> User:
+    return current_user._get_current_object()
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _role(value: str | None) -> Role:
+    try:
+        return Role(value or "")
+    except ValueError:
+        raise DomainError(_("请选择角色。"), field="role") from None
+
+
+@bp.route("")
+def index():
+    form = UserSearchForm(request.args)
+    districts = queries.staff_districts()
+    form.district.choices = [("", _("全部区县"))] + [(d, d) for d in districts]
+    enabled = {"yes": True, "no": False}.get(form.enabled.data or "")
+    statement = queries.users_matching(form.q.data or "", form.role.data or None, form.district.data or None, enabled)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    users = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("auth/admin_users.html", form=form, users=users, role_labels=ROLE_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff(_admin(), form.login.data, form.password.data, form.display_name.data,
+                                         _role(form.role.data), form.district.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已创建账户“%(name)s”。请把登录名和初始密码告知本人。", name=user.display_name), "success")
+            return redirect(url_for(".detail", user_id=user.id))
+    return render_template("auth/admin_user_form.html", form=form, districts=queries.staff_districts())
+
+
+def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 200):
+    if role_form is None:
+        role_form = RoleForm(formdata=None, role=user.role, district=user.district)
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "user", AuditEntry.subject_id == user.id)
+        .order_by(AuditEntry.id.desc()).limit(20)
+    ).all()
+    return render_template("auth/admin_user.html", user=user, role_form=role_form, action_form=ActionForm(),
+                           role_labels=ROLE_LABELS, districts=queries.staff_districts(), history=history,
+                           is_self=user.id == _admin().id), status
+
+
+@bp.route("/<int:user_id>")
+def detail(user_id: int):
+    return _detail_page(_user(user_id))
+
+
+@bp.route("/<int:user_id>/role", methods=["POST"])
+def change_role(user_id: int):
+    user = _user(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(user, _admin(), _role(form.role.data), form.district.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已保存角色和区县。"), "success")
+            return redirect(url_for(".detail", user_id=user.id))
+    return _detail_page(_user(user_id), form, 400)
+
+
+def _set_enabled(user_id: int, enabled: bool, done: str):
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("页面已过期，请重新提交。"), "error")
+        return redirect(url_for(".detail", user_id=user_id))
+    try:
+        services.set_enabled(user, _admin(), enabled)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(".detail", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/disable", methods=["POST"])
+def disable(user_id: int):
+    return _set_enabled(user_id, False, _("账户已停用，已登录的会话已全部结束。"))
+
+
+@bp.route("/<int:user_id>/enable", methods=["POST"])
+def enable(user_id: int):
+    return _set_enabled(user_id, True, _("账户已恢复，可以重新登录。"))

@@ -1,0 +1,262 @@
+"""Printable PDFs for a campaign: invitation letters and badge posters, A4, one page per shop.
+
+fpdf2 because it embeds (and subsets) OpenType fonts with CFF outlines such as Noto Sans CJK, the
+CJK font Debian ships (fonts-noto-cjk); ReportLab's TTF support stops at TrueType outlines and its
+built-in Chinese CID fonts are not embedded, so pages would depend on the reader's fonts. fpdf2 is
+pure Python, actively maintained (py-pdf) and draws the QR PNGs from badges.qr directly.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from registry.badges.qr import qr_png
+from registry.campaigns.models import ShopInvitation
+from registry.campaigns.services import PosterItem, claim_url, local_date
+from registry.database import utcnow
+from registry.errors import DomainError
+from registry.merchants.labels import CATEGORY_LABELS
+
+# Debian/Ubuntu's fonts-noto-cjk (CI installs it; see .ci/run). CJK_FONT_DIR overrides the folder.
+DEFAULT_FONT_DIR = "/usr/share/fonts/opentype/noto"
+_REGULAR, _BOLD = "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"
+_FAMILY = "NotoSansSC"
+
+RED = (179, 38, 30)
+INK = (31, 35, 40)
+GREY = (85, 85, 85)
+LIGHT = (245, 247, 250)
+
+
+class FontMissing(DomainError):
+    """The server cannot print Chinese: an administrator must install the font."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class CjkFont:
+    regular: Path
+    bold: Path
+    # Index of the Simplified Chinese face inside the .ttc collection (JP, KR, SC, TC, HK, …).
+    index: int
+
+
+@lru_cache(maxsize=4)
+def _simplified_chinese_index(path: Path) -> int:
+    from fontTools.ttLib import TTCollection
+
+    collection = TTCollection(str(path), lazy=True)
+    try:
+        for index, font in enumerate(collection.fonts):
+            if font["name"].getDebugName(1) == "Noto Sans CJK SC":
+                return index
+    finally:
+        collection.close()
+    return 0
+
+
+def cjk_font() -> CjkFont:
+    folder = Path(current_app.config.get("CJK_FONT_DIR") or os.environ.get("CJK_FONT_DIR") or DEFAULT_FONT_DIR)
+    regular, bold = folder / _REGULAR, folder / _BOLD
+    if not (regular.is_file() and bold.is_file()):
+        raise FontMissing(_("服务器缺少中文字体，无法生成 PDF。请管理员安装 fonts-noto-cjk（apt-get install "
+                            "fonts-noto-cjk），应有文件 %(path)s。", path=str(regular)))
+    return CjkFont(regular, bold, _simplified_chinese_index(regular))
+
+
+def _document(title: str):
+    from fpdf import FPDF
+
+    font = cjk_font()
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.add_font(_FAMILY, "", str(font.regular), collection_font_number=font.index)
+    pdf.add_font(_FAMILY, "B", str(font.bold), collection_font_number=font.index)
+    pdf.set_title(title)
+    pdf.set_creator("诚信码")
+    pdf.set_lang("zh-CN")
+    return pdf
+
+
+def _mm(points: float) -> float:
+    return points * 25.4 / 72
+
+
+def _text(pdf, x: float, y: float, width: float, text: str, size: float, *, bold: bool = False,
+          color=INK, align: str = "C", leading: float = 1.35, spacing: float = 0) -> float:
+    """Wrapped text in a box `width` wide starting at (x, y); returns the y below it."""
+    from fpdf.enums import WrapMode, XPos, YPos
+
+    pdf.set_font(_FAMILY, "B" if bold else "", size)
+    pdf.set_text_color(*color)
+    pdf.set_char_spacing(spacing)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(width, _mm(size) * leading, text, align=align, wrapmode=WrapMode.CHAR,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_char_spacing(0)
+    return pdf.get_y()
+
+
+def _text_height(pdf, text: str, width: float, size: float, *, bold: bool = False, leading: float = 1.35) -> float:
+    """How tall `_text` would draw `text`, without drawing it."""
+    from fpdf.enums import WrapMode
+
+    pdf.set_font(_FAMILY, "B" if bold else "", size)
+    lines = pdf.multi_cell(width, _mm(size) * leading, text, wrapmode=WrapMode.CHAR, dry_run=True, output="LINES")
+    return len(lines) * _mm(size) * leading
+
+
+def _fitting_size(pdf, text: str, width: float, largest: float, smallest: float, bold: bool = True) -> float:
+    """The largest size up to `largest` at which `text` fits on one line (or `smallest`)."""
+    size = largest
+    while size > smallest:
+        pdf.set_font(_FAMILY, "B" if bold else "", size)
+        if pdf.get_string_width(text) <= width:
+            break
+        size -= 1
+    return size
+
+
+def _qr(pdf, url: str, x: float, y: float, size: float) -> None:
+    pdf.image(io.BytesIO(qr_png(url)), x=x, y=y, w=size, h=size)
+
+
+# --- Badge posters -------------------------------------------------------------------------------
+
+def _poster_page(pdf, item: PosterItem, base_url: str) -> None:
+    """One A4 poster with the content of templates/badges/poster.html."""
+    pdf.add_page()
+    width, height = 210.0, 297.0
+    # The red frame, 5 mm wide and 5 mm in from the edge, where office printers still reach.
+    pdf.set_draw_color(*RED)
+    pdf.set_line_width(5)
+    pdf.rect(7.5, 7.5, width - 15, height - 15)
+    left, inner = 18.0, width - 36.0
+
+    y = _text(pdf, left, 20, inner, "诚信经营 · 放心消费", 16, bold=True, color=RED, spacing=2)
+    name_size = _fitting_size(pdf, item.shop.name, inner, 34, 22)
+    y = _text(pdf, left, y + 3, inner, item.shop.name, name_size, bold=True, leading=1.2)
+    y = _text(pdf, left, y + 1, inner, f"已签署《{item.version.title}》（第 {item.version.number} 版）", 13,
+              color=GREY)
+
+    # The QR, its codes and the clauses sit in the middle of the space left, like the HTML poster.
+    foot_top = height - 19 - 24
+    qr_size = 95.0
+    clause_width = inner - 17
+    clauses_height = sum(_text_height(pdf, clause.text, clause_width, 12.5, leading=1.55)
+                         for clause in item.version.clauses)
+    body_height = qr_size + 1 + _mm(18) * 1.35 + _mm(10) * 1.35 + 5 + clauses_height
+    qr_top = y + max(6.0, (foot_top - y - body_height) / 2)
+    _qr(pdf, item.url, (width - qr_size) / 2, qr_top, qr_size)
+    code = item.badge.verification_code
+    y = _text(pdf, left, qr_top + qr_size + 1, inner, f"验证码 {code[:4]}-{code[4:]}", 18, bold=True, spacing=0.6)
+    y = _text(pdf, left, y, inner, f"编号 {item.badge.serial}", 10, color=GREY)
+
+    y += 5
+    for clause in item.version.clauses:
+        _text(pdf, left + 4, y, 8, f"{clause.number}.", 12.5, align="R", leading=1.55)
+        y = _text(pdf, left + 13, y, clause_width, clause.text, 12.5, align="L", leading=1.55)
+
+    # Footer pinned to the bottom of the frame.
+    pdf.set_draw_color(204, 204, 204)
+    pdf.set_line_width(0.3)
+    pdf.line(left, foot_top, width - left, foot_top)
+    y = _text(pdf, left, foot_top + 3, inner, "扫码查看本店承诺、信用状态和投诉处理情况；", 10)
+    y = _text(pdf, left, y, inner, f"无法扫码时，访问 {base_url}/verify 输入验证码。", 10)
+    facts = f"统一社会信用代码 {item.shop.credit_code}"
+    if item.signature is not None:
+        facts += (f" · 签署日期 {local_date(item.signature.signed_at)}"
+                  f" · 有效期至 {local_date(item.signature.expires_at)}")
+    _text(pdf, left, y + 1, inner, facts, 10)
+
+
+def badge_posters(items: list[PosterItem]) -> bytes:
+    """One PDF, one A4 poster per shop, in the order given."""
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    pdf = _document("诚信码海报")
+    for item in items:
+        _poster_page(pdf, item, base_url)
+    return bytes(pdf.output())
+
+
+# --- Invitation letters --------------------------------------------------------------------------
+
+def _letter_page(pdf, invitation: ShopInvitation, base_url: str) -> None:
+    shop = invitation.merchant
+    pdf.add_page()
+    left, inner, width = 20.0, 170.0, 210.0
+    pdf.set_fill_color(*RED)
+    pdf.rect(0, 0, width, 6, style="F")
+
+    y = _text(pdf, left, 16, inner, "诚信码 · 商户诚信经营承诺公示平台", 11, bold=True, color=RED, align="L")
+    y = _text(pdf, left, y + 4, inner, "店铺认领邀请函", 24, bold=True)
+    y = _text(pdf, left, y + 6, inner, f"{shop.owner_name}：", 12, align="L")
+    y = _text(pdf, left, y + 1, inner,
+              "您好！工作人员上门走访时，已为贵店在“诚信码”平台登记了下列信息。请用手机认领店铺、核对信息，"
+              "并在线签署《诚信经营倡议书》。签署后即可下载诚信码海报，张贴在店门口，顾客扫码就能看到本店的诚信承诺。",
+              12, align="L", leading=1.6)
+
+    # The shop as registered, so the owner can spot a mistake before claiming.
+    box_top = y + 4
+    rows = [("店铺名称", shop.name), ("统一社会信用代码", shop.credit_code),
+            ("类别", str(CATEGORY_LABELS.get(shop.category, shop.category))),
+            ("地址", f"{shop.district}{shop.township} {shop.address}")]
+    pdf.set_fill_color(*LIGHT)
+    pdf.set_draw_color(221, 226, 232)
+    pdf.set_line_width(0.3)
+    pdf.rect(left, box_top, inner, 8 + 9 * len(rows), style="DF")
+    y = box_top + 4
+    for label, value in rows:
+        _text(pdf, left + 5, y, 38, label, 11, color=GREY, align="L")
+        y = max(y + 9, _text(pdf, left + 45, y, inner - 50, value, 11, bold=True, align="L") + 2)
+
+    # The code, big, and the QR that opens the claim page with the code filled in.
+    code_top = box_top + 8 + 9 * len(rows) + 8
+    qr_size = 48.0
+    _qr(pdf, claim_url(invitation), left + inner - qr_size, code_top - 3, qr_size)
+    y = _text(pdf, left, code_top, inner - qr_size - 5, "邀请码", 12, color=GREY, align="L")
+    y = _text(pdf, left, y + 1, inner - qr_size - 5, invitation.display_code, 34, bold=True, color=RED, align="L",
+              spacing=2)
+    y = _text(pdf, left, y + 2, inner - qr_size - 5, f"有效期至 {local_date(invitation.expires_at)}，只能使用一次",
+              11, color=GREY, align="L")
+    y = _text(pdf, left, y + 1, inner - qr_size - 5, f"认领网址：{base_url}/my/claim", 11, align="L")
+
+    y = max(y, code_top - 3 + qr_size) + 8
+    y = _text(pdf, left, y, inner, "怎么认领", 14, bold=True, align="L")
+    steps = [
+        "用手机扫描上方二维码，或在浏览器打开认领网址。",
+        "注册账号（手机号 + 密码）；已有账号的直接登录。",
+        "输入邀请码，以及工作人员登记的联系电话的后 4 位数字。",
+        "核对店铺信息，阅读并签署《诚信经营倡议书》。",
+        "下载或打印诚信码海报，张贴在店门口显眼位置。",
+    ]
+    for number, step in enumerate(steps, start=1):
+        _text(pdf, left, y + 1, 8, f"{number}.", 12, align="R", leading=1.6)
+        y = _text(pdf, left + 10, y + 1, inner - 10, step, 12, align="L", leading=1.6)
+
+    foot_top = 297 - 34
+    pdf.set_draw_color(204, 204, 204)
+    pdf.line(left, foot_top, left + inner, foot_top)
+    y = _text(pdf, left, foot_top + 3, inner,
+              "邀请码相当于店铺的钥匙，请妥善保管本函，不要拍照发给他人。店铺信息有误、已停业或没有收到过上门走访的，"
+              "请联系当地消费者协会或市场监督管理所。", 10, color=GREY, align="L", leading=1.5)
+    _text(pdf, left, y + 1, inner, f"批次 {invitation.batch_id} · 打印于 {local_date(utcnow())}", 9, color=GREY,
+          align="L")
+
+
+def invitation_letters(invitations: list[ShopInvitation]) -> bytes:
+    """One PDF, one A4 letter per invitation."""
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    pdf = _document("店铺认领邀请函")
+    for invitation in invitations:
+        _letter_page(pdf, invitation, base_url)
+    return bytes(pdf.output())

@@ -1,0 +1,249 @@
+"""Staff: upload shop lists, decide what to import, print letters and posters. Owners: claim a shop."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.access import owner_area, staff_area
+from registry.campaigns import pdf, services, spreadsheets
+from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
+from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
+from registry.campaigns.models import BatchStatus
+from registry.database import utcnow
+from registry.errors import DomainError, NotPermitted
+from registry.extensions import db, limiter
+from registry.merchants.views import show_form_error
+
+bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))
+claims = owner_area(Blueprint("campaign_claims", __name__, url_prefix="/my"))
+
+ROW_FILTERS = ("all", "errors", "ok")
+
+
+@bp.context_processor
+def _labels():
+    return {"BATCH_STATUS_LABELS": BATCH_STATUS_LABELS, "FIELD_LABELS": FIELD_LABELS}
+
+ROWS_PER_PAGE = 500
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _batch(batch_id: int):
+    try:
+        return services.batch_for_staff(batch_id, _user())
+    except NotPermitted:
+        abort(403)
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Upload --------------------------------------------------------------------------------------
+
+def _index(form: UploadForm, status: int = 200):
+    return render_template("campaigns/index.html", form=form, batches=services.batches_for(_user()),
+                           headers=spreadsheets.TEMPLATE_HEADERS, categories=spreadsheets.category_choices(),
+                           max_rows=spreadsheets.MAX_ROWS), status
+
+
+@bp.route("")
+def index():
+    return _index(UploadForm(formdata=None))
+
+
+@bp.route("/upload", methods=["POST"])
+def upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        # Read one byte past the limit: enough to say "too large" without holding a huge file.
+        data = upload_file.stream.read(spreadsheets.MAX_UPLOAD_BYTES + 1)
+        try:
+            batch = services.upload_batch(upload_file.filename or "", data, _user())
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for(".batch", batch_id=batch.id))
+    return _index(form, 400)
+
+
+@bp.route("/template.csv")
+def template_csv():
+    response = Response(spreadsheets.template_csv(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = "attachment; filename=\"shops-template.csv\"; " \
+                                              "filename*=UTF-8''%E5%BA%97%E9%93%BA%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"
+    return response
+
+
+@bp.route("/template.xlsx")
+def template_xlsx():
+    response = Response(spreadsheets.template_xlsx(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = "attachment; filename=\"shops-template.xlsx\"; " \
+                                              "filename*=UTF-8''%E5%BA%97%E9%93%BA%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
+
+
+# --- One batch: the check report, the decision, the letters -------------------------------------
+
+@bp.route("/batches/<int:batch_id>")
+def batch(batch_id: int):
+    batch = _batch(batch_id)
+    shown = request.args.get("show", "all")
+    if shown not in ROW_FILTERS:
+        shown = "all"
+    rows = batch.rows
+    counts = {"all": batch.row_count, "errors": batch.error_count, "ok": batch.valid_count}
+    if shown == "errors":
+        rows = [row for row in rows if row["errors"]]
+    elif shown == "ok":
+        rows = [row for row in rows if not row["errors"]]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max((len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
+    page = min(page, pages)
+    invitations = services.invitations_of(batch) if batch.status == BatchStatus.IMPORTED.value else []
+    return render_template(
+        "campaigns/batch.html", batch=batch, rows=rows[(page - 1) * ROWS_PER_PAGE:page * ROWS_PER_PAGE],
+        shown=shown, page=page, pages=pages, filtered_count=len(rows), counts=counts,
+        decision_form=DecisionForm(formdata=None), action_form=ActionForm(formdata=None), invitations=invitations,
+        now=utcnow(), invitation_days=services.invitation_validity_days(),
+    )
+
+
+@bp.route("/batches/<int:batch_id>/decision", methods=["POST"])
+def decide(batch_id: int):
+    batch = _batch(batch_id)
+    form = DecisionForm()
+    if not form.validate_on_submit() or not (form.import_valid.data or form.import_none.data):
+        flash(_("页面已过期，请重新提交。"), "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    try:
+        if form.import_valid.data:
+            imported = services.import_valid_rows(batch, _user())
+        else:
+            services.discard_batch(batch, _user())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "info" if error.status_code == 409 else "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    db.session.commit()
+    if form.import_valid.data:
+        flash(_("已导入 %(count)d 家店铺，每家都生成了邀请码。请打印邀请函，送到店主手中。", count=len(imported)),
+              "success")
+    else:
+        flash(_("这批名单没有导入任何店铺。"), "success")
+    return redirect(url_for(".batch", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/letters.pdf", methods=["POST"])
+def letters(batch_id: int):
+    batch = _batch(batch_id)
+    try:
+        invitations = services.letters_to_print(batch, _user())
+        data = pdf.invitation_letters(invitations)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code >= 500:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    db.session.commit()
+    return _pdf_response(data, f"invitations-batch-{batch.id}.pdf")
+
+
+# --- Posters -------------------------------------------------------------------------------------
+
+def _poster_form() -> tuple[PosterForm, services.PosterSelection]:
+    staff = _user()
+    form = PosterForm(request.args if request.method == "GET" else request.form)
+    districts = services.districts_for(staff)
+    form.district.choices = ([] if staff.district else [("", _("全部区县"))]) + [(d, d) for d in districts]
+    district = staff.district or (form.district.data if form.district.data in districts else "")
+    townships = services.townships_for(staff, district)
+    form.township.choices = [("", _("全部乡镇/街道"))] + [(t, t) for t in townships]
+    batches = [b for b in services.batches_for(staff) if b.status == BatchStatus.IMPORTED.value]
+    form.batch.choices = [("", _("不限批次"))] + [
+        (str(b.id), _("第 %(id)d 批 · %(name)s · %(count)d 家", id=b.id, name=b.filename, count=b.imported_count))
+        for b in batches]
+    batch_ids = {str(b.id) for b in batches}
+    selection = services.PosterSelection(
+        district=district,
+        township=form.township.data if form.township.data in townships else "",
+        batch_id=int(form.batch.data) if form.batch.data in batch_ids else None,
+    )
+    form.district.data, form.township.data = selection.district, selection.township
+    form.batch.data = str(selection.batch_id) if selection.batch_id else ""
+    return form, selection
+
+
+@bp.route("/posters")
+def posters():
+    form, selection = _poster_form()
+    items = services.poster_items(selection, _user())
+    return render_template("campaigns/posters.html", form=form, selection=selection, items=items,
+                           action_form=ActionForm(formdata=None), limit=services.MAX_POSTERS_PER_PDF)
+
+
+@bp.route("/posters", methods=["POST"])
+def print_posters():
+    form, selection = _poster_form()
+    items = services.poster_items(selection, _user())
+    try:
+        services.record_posters_printed(selection, items, _user())
+        data = pdf.badge_posters(items)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code >= 500:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for(".posters", district=selection.district, township=selection.township,
+                                batch=selection.batch_id or ""))
+    db.session.commit()
+    return _pdf_response(data, "posters.pdf")
+
+
+# --- Claiming (shop owners) ----------------------------------------------------------------------
+
+def _account_key() -> str:
+    return f"claim-account|{current_user.get_id() if current_user.is_authenticated else '-'}"
+
+
+def _address_key() -> str:
+    from flask_limiter.util import get_remote_address
+
+    return f"claim-address|{get_remote_address()}"
+
+
+def _too_many_attempts() -> str:
+    return _("认领尝试过于频繁，请一小时后再试。")
+
+
+@claims.route("/claim", methods=["GET", "POST"])
+@limiter.limit("10 per hour", key_func=_account_key, methods=["POST"], error_message=_too_many_attempts)
+@limiter.limit("30 per hour", key_func=_address_key, methods=["POST"], error_message=_too_many_attempts)
+def claim():
+    form = ClaimForm()
+    if not form.is_submitted() and request.args.get("code"):
+        # The QR on the letter carries the code; the phone digits are still typed by the owner.
+        form.code.data = request.args["code"][:32]
+    if form.validate_on_submit():
+        try:
+            shop = services.claim_shop(_user(), form.code.data, form.phone_last4.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("认领成功！“%(name)s”已加入您的店铺。请阅读并签署诚信经营倡议书。", name=shop.name), "success")
+            return redirect(url_for("pledge_signing.sign", shop_id=shop.id))
+    return render_template("campaigns/claim.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,295 @@
+"""Read-only queries: staff lists and the dashboard (scoped to the officer's district), the public
+view of a shop's sanctions, and the notice on the owner's shop page. Nothing here changes data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import case, func, or_, select
+
+from registry.auth.models import User
+from registry.complaints import states as complaint_states
+from registry.complaints.models import Complaint
+from registry.database import utcnow
+from registry.extensions import db
+from registry.merchants.models import Merchant, Standing
+from registry.merchants.services import normalize_search_text
+from registry.moderation import services
+from registry.moderation.models import (ACTIVE, APPEAL_PENDING, ENDED, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS,
+                                        PROPOSED, Appeal, Flag, Sanction)
+from registry.pledges.models import Signature
+from registry.pledges.services import latest_signature
+from registry.workdays.services import china_date
+
+DASHBOARD_LIST = 10
+LAPSE_WARNING_DAYS = 30
+
+
+def _scoped(statement, staff: User, merchant_column=None):
+    """Limit a statement to the officer's district (it must already join Merchant)."""
+    if staff.district:
+        statement = statement.where(Merchant.district == staff.district)
+    return statement
+
+
+# --- Staff lists ------------------------------------------------------------------------------------
+
+def flags_page(staff: User, status: str, page: int, per_page: int = 30):
+    status = status if status in FLAG_STATUSES else FLAG_OPEN
+    statement = _scoped(select(Flag).join(Merchant, Flag.merchant_id == Merchant.id).where(Flag.status == status),
+                        staff)
+    order = (Flag.raised_at.desc(), Flag.id.desc()) if status == FLAG_OPEN else (Flag.resolved_at.desc(), Flag.id.desc())
+    return db.paginate(statement.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+def flag_counts(staff: User) -> dict[str, int]:
+    statement = _scoped(select(Flag.status, func.count()).join(Merchant, Flag.merchant_id == Merchant.id), staff)
+    counts = dict(db.session.execute(statement.group_by(Flag.status)).all())
+    return {status: counts.get(status, 0) for status in FLAG_STATUSES}
+
+
+SANCTION_VIEWS = ("proposed", "active", "all")
+
+
+def sanctions_page(staff: User, view: str, page: int, per_page: int = 30):
+    statement = _scoped(select(Sanction).join(Merchant, Sanction.merchant_id == Merchant.id), staff)
+    if view == "proposed":
+        statement = statement.where(Sanction.status == PROPOSED)
+    elif view == "active":
+        statement = statement.where(Sanction.status == ACTIVE, Sanction.kind.in_(NEGATIVE_KINDS))
+    return db.paginate(statement.order_by(Sanction.issued_at.desc(), Sanction.id.desc()), page=page,
+                       per_page=per_page, error_out=False)
+
+
+def sanction_counts(staff: User) -> dict[str, int]:
+    base = _scoped(select(func.count()).select_from(Sanction).join(Merchant, Sanction.merchant_id == Merchant.id),
+                   staff)
+    return {
+        "proposed": db.session.scalar(base.where(Sanction.status == PROPOSED)),
+        "active": db.session.scalar(base.where(Sanction.status == ACTIVE, Sanction.kind.in_(NEGATIVE_KINDS))),
+        "all": db.session.scalar(base),
+    }
+
+
+APPEAL_VIEWS = ("pending", "decided")
+
+
+def appeals_page(staff: User, view: str, page: int, per_page: int = 30):
+    statement = _scoped(select(Appeal).join(Merchant, Appeal.merchant_id == Merchant.id), staff)
+    if view == "pending":
+        statement = statement.where(Appeal.status == APPEAL_PENDING).order_by(Appeal.submitted_at, Appeal.id)
+    else:
+        statement = statement.where(Appeal.status != APPEAL_PENDING).order_by(Appeal.decided_at.desc(),
+                                                                               Appeal.id.desc())
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def appeal_counts(staff: User) -> dict[str, int]:
+    base = _scoped(select(func.count()).select_from(Appeal).join(Merchant, Appeal.merchant_id == Merchant.id), staff)
+    return {"pending": db.session.scalar(base.where(Appeal.status == APPEAL_PENDING)),
+            "decided": db.session.scalar(base.where(Appeal.status != APPEAL_PENDING))}
+
+
+def search_shops(staff: User, query: str, page: int, per_page: int = 30):
+    """Every shop in the officer's district (pending ones too), by name or credit code."""
+    statement = _scoped(select(Merchant), staff)
+    text = normalize_search_text(query or "")[:50]
+    if text:
+        statement = statement.where(or_(Merchant.search_name.contains(text, autoescape=True),
+                                        Merchant.credit_code.startswith(text.upper(), autoescape=True)))
+    return db.paginate(statement.order_by(Merchant.name, Merchant.id), page=page, per_page=per_page,
+                       error_out=False)
+
+
+@dataclass
+class ShopRecord:
+    """Everything the staff shop page shows about moderation."""
+
+    flags: list[Flag]
+    sanctions: list[Sanction]
+    appeals: dict[int, Appeal]
+    standing: str
+    open_flags: list[Flag] = field(default_factory=list)
+
+
+def shop_record(merchant: Merchant, now: datetime | None = None) -> ShopRecord:
+    now = now or utcnow()
+    flags = list(db.session.scalars(select(Flag).where(Flag.merchant_id == merchant.id)
+                                    .order_by(Flag.raised_at.desc(), Flag.id.desc())))
+    sanctions = list(db.session.scalars(select(Sanction).where(Sanction.merchant_id == merchant.id)
+                                        .order_by(Sanction.issued_at.desc(), Sanction.id.desc())))
+    appeals = {a.sanction_id: a for a in db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id))}
+    standing = services.effective_standing(merchant, latest_signature(merchant), now)
+    return ShopRecord(flags, sanctions, appeals, standing, [f for f in flags if f.is_open])
+
+
+# --- Dashboard --------------------------------------------------------------------------------------
+
+# The legal clocks of DESIGN §4 and the complaint statuses each one runs in.
+CLOCKS = (
+    ("decision", (complaint_states.FILED,)),
+    ("reply", (complaint_states.ACCEPTED,)),
+    ("mediation", (complaint_states.REPLIED, complaint_states.DISPUTED, complaint_states.MEDIATING)),
+)
+
+
+@dataclass
+class ClockRow:
+    clock: str
+    total: int
+    overdue: int
+
+
+@dataclass
+class MonthFigures:
+    received: int
+    accepted: int
+    closed: int
+    recovered_cents: int
+
+
+@dataclass
+class Dashboard:
+    today: date
+    clocks: list[ClockRow]
+    urgent: list[Complaint]
+    open_flags: list[Flag]
+    open_flag_count: int
+    proposals: list[Sanction]
+    appeals: list[Appeal]
+    lapsing: list[tuple[Merchant, datetime]]
+    lapsing_count: int
+    month: MonthFigures
+    month_start: date
+
+
+def _complaints(staff: User):
+    return _scoped(select(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id), staff)
+
+
+def clock_rows(staff: User, today: date) -> list[ClockRow]:
+    overdue = func.sum(case((Complaint.due_date < today, 1), else_=0))
+    statement = _scoped(select(Complaint.status, func.count(), overdue).join(Merchant, Complaint.merchant_id == Merchant.id)
+                        .where(Complaint.status.in_(complaint_states.OPEN_STATUSES)), staff)
+    by_status = {status: (total, late or 0) for status, total, late in db.session.execute(statement.group_by(Complaint.status))}
+    return [ClockRow(clock, sum(by_status.get(s, (0, 0))[0] for s in statuses),
+                     sum(by_status.get(s, (0, 0))[1] for s in statuses)) for clock, statuses in CLOCKS]
+
+
+def urgent_complaints(staff: User, limit: int = DASHBOARD_LIST) -> list[Complaint]:
+    """Open complaints whose legal clock ends first (overdue ones lead)."""
+    return list(db.session.scalars(
+        _complaints(staff).where(Complaint.status.in_(complaint_states.OPEN_STATUSES), Complaint.due_date.is_not(None))
+        .order_by(Complaint.due_date, Complaint.id).limit(limit)
+    ))
+
+
+def lapsing_shops(staff: User, now: datetime, days: int = LAPSE_WARNING_DAYS, limit: int = DASHBOARD_LIST):
+    """Shops in good standing whose latest signature expires within `days`, soonest first."""
+    latest = (select(Signature.merchant_id, func.max(Signature.expires_at).label("expires_at"))
+              .group_by(Signature.merchant_id).subquery())
+    statement = _scoped(
+        select(Merchant, latest.c.expires_at).join(latest, latest.c.merchant_id == Merchant.id)
+        .where(latest.c.expires_at > now, latest.c.expires_at <= now + timedelta(days=days),
+               Merchant.standing.in_((Standing.ACTIVE.value, Standing.WARNED.value))), staff)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = [(m, expires) for m, expires in db.session.execute(statement.order_by(latest.c.expires_at, Merchant.id)
+                                                               .limit(limit))]
+    return rows, total
+
+
+def _china_month_bounds(today: date) -> tuple[datetime, datetime]:
+    china = services.CHINA
+    start = datetime(today.year, today.month, 1, tzinfo=china)
+    end = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=china)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def month_figures(staff: User, today: date) -> MonthFigures:
+    """This month (Beijing time): complaints received, accepted, closed, and money recovered."""
+    start, end = _china_month_bounds(today)
+    base = _scoped(select(func.count()).select_from(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id),
+                   staff)
+    closed = (Complaint.status == complaint_states.CLOSED, Complaint.closed_at >= start, Complaint.closed_at < end)
+    recovered = _scoped(select(func.coalesce(func.sum(Complaint.amount_recovered_cents), 0))
+                        .join(Merchant, Complaint.merchant_id == Merchant.id).where(*closed), staff)
+    return MonthFigures(
+        received=db.session.scalar(base.where(Complaint.filed_at >= start, Complaint.filed_at < end)),
+        accepted=db.session.scalar(base.where(Complaint.decided_at >= start, Complaint.decided_at < end,
+                                              Complaint.refusal_ground.is_(None))),
+        closed=db.session.scalar(base.where(*closed)),
+        recovered_cents=int(db.session.scalar(recovered) or 0),
+    )
+
+
+def dashboard(staff: User, now: datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    today = china_date(now)
+    flags = _scoped(select(Flag).join(Merchant, Flag.merchant_id == Merchant.id).where(Flag.status == FLAG_OPEN),
+                    staff)
+    lapsing, lapsing_count = lapsing_shops(staff, now)
+    return Dashboard(
+        today=today,
+        clocks=clock_rows(staff, today),
+        urgent=urgent_complaints(staff),
+        open_flags=list(db.session.scalars(flags.order_by(Flag.raised_at.desc(), Flag.id.desc()).limit(DASHBOARD_LIST))),
+        open_flag_count=db.session.scalar(select(func.count()).select_from(flags.subquery())),
+        proposals=list(db.session.scalars(
+            _scoped(select(Sanction).join(Merchant, Sanction.merchant_id == Merchant.id), staff)
+            .where(Sanction.status == PROPOSED).order_by(Sanction.issued_at, Sanction.id))),
+        appeals=list(db.session.scalars(
+            _scoped(select(Appeal).join(Merchant, Appeal.merchant_id == Merchant.id), staff)
+            .where(Appeal.status == APPEAL_PENDING).order_by(Appeal.submitted_at, Appeal.id))),
+        lapsing=lapsing,
+        lapsing_count=lapsing_count,
+        month=month_figures(staff, today),
+        month_start=today.replace(day=1),
+    )
+
+
+# --- Public and owner views -------------------------------------------------------------------------
+
+@dataclass
+class PublicStanding:
+    """What the QR page says about a shop's standing and its sanctions."""
+
+    standing: str
+    # The sanction in force behind a warned / suspended / revoked standing (reason, dates).
+    sanction: Sanction | None
+    # Marks still shown (visible_until in the future), newest first.
+    marks: list[Sanction]
+
+
+def public_standing(merchant: Merchant, signature, now: datetime | None = None) -> PublicStanding:
+    now = now or utcnow()
+    in_effect = services.sanctions_in_effect([merchant.id])[merchant.id]
+    standing = services.effective_standing(merchant, signature, now, in_effect)
+    marks = list(db.session.scalars(
+        select(Sanction).where(Sanction.merchant_id == merchant.id, Sanction.status.in_((ACTIVE, ENDED)),
+                               or_(Sanction.visible_until.is_(None), Sanction.visible_until > now))
+        .order_by(Sanction.starts_at.desc(), Sanction.id.desc())
+    ))
+    return PublicStanding(standing, services.standing_sanction(in_effect, standing, now), marks)
+
+
+@dataclass
+class OwnerNotice:
+    """The moderation notice on the owner's shop page."""
+
+    standing: str
+    in_force: list[Sanction]
+    appeals: dict[int, Appeal]
+    recent_decisions: list[Appeal]
+
+
+def owner_notice(merchant: Merchant, now: datetime | None = None) -> OwnerNotice:
+    now = now or utcnow()
+    in_effect = services.sanctions_in_effect([merchant.id])[merchant.id]
+    appeals = list(db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id)
+                                      .order_by(Appeal.submitted_at.desc())))
+    in_force = [s for s in in_effect if s.in_force_at(now)]
+    in_force.sort(key=lambda s: (s.starts_at or s.issued_at), reverse=True)
+    recent = [a for a in appeals if a.decided_at is not None and a.decided_at > now - timedelta(days=90)]
+    return OwnerNotice(services.effective_standing(merchant, latest_signature(merchant), now, in_effect), in_force,
+                       {a.sanction_id: a for a in appeals}, recent)

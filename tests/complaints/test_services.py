@@ -1,0 +1,502 @@
+"""Complaint rules in complaints.services: filing, tracking numbers, one complaint per form, text that
+never changes, the working-day clocks, district scoping, audit entries and who may reply.
+
+Clock dates are worked out by hand from the State Council's 2025 schedule: 国庆节/中秋节 Oct 1–8 off,
+Sun Sep 28 and Sat Oct 11 worked; no other holiday between Oct 9 and the end of the year.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import update
+
+from registry.audit.models import AuditEntry
+from registry.audit.services import verify_chain
+from registry.complaints import services
+from registry.complaints.evidence import process_evidence
+from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
+from registry.errors import Conflict, DomainError, NotPermitted
+from registry.extensions import db
+from registry.workdays.services import seed_from_library
+
+from .helpers import (DESCRIPTION, NAME, PHONE, SUMMARY, china, complaint_input, count, do, events_of, file,
+                      jpeg_bytes, snapshot, today_china, walk)
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
+# The columns the consumer filed: never edited by any service afterwards.
+FILED_COLUMNS = ("tracking_number", "merchant_id", "clause_kind", "description", "purchase_date", "amount_cents",
+                 "demands", "consumer_name", "consumer_phone", "privacy_consent_at", "share_phone_consent_at",
+                 "access_token_hash", "submission_key", "filed_at")
+
+
+@pytest.fixture
+def seeded(app):
+    seed_from_library()
+    db.session.commit()
+
+
+def nothing_saved(evidence_dir=None) -> None:
+    db.session.commit()  # whatever the service left in the session would be written now
+    assert count(Complaint) == 0
+    assert count(ComplaintEvent) == 0
+    assert count(EvidencePhoto) == 0
+    assert count(AuditEntry, AuditEntry.action == "complaint.filed") == 0
+    if evidence_dir is not None and evidence_dir.exists():
+        assert list(evidence_dir.iterdir()) == []
+
+
+# --- filing ------------------------------------------------------------------------------------
+
+def _bad(field, **overrides):
+    # An int purchase_date is a number of days from today in Beijing.
+    return pytest.param(overrides, field, id=f"{field}:{','.join(overrides)}={list(overrides.values())!r}"[:90])
+
+
+BAD_INPUT = [
+    _bad("clause_kind", clause_kind="bribery"),
+    _bad("clause_kind", clause_kind=""),
+    _bad("description", description="太贵了"),
+    _bad("description", description="  短短的 \n  "),
+    _bad("description", description="字" * 2001),
+    _bad("purchase_date", purchase_date=None),
+    _bad("purchase_date", purchase_date=+1),
+    _bad("purchase_date", purchase_date=-(3 * 365 + 1)),
+    _bad("amount", amount_cents=None),
+    _bad("amount", amount_cents=-1),
+    _bad("amount", amount_cents=100_000_000 * 100 + 1),
+    _bad("demands", demands=[]),
+    _bad("demands", demands=["bribe", ""]),
+    _bad("consumer_name", consumer_name="   "),
+    _bad("consumer_phone", consumer_phone="12345"),
+    _bad("consumer_phone", consumer_phone="23867452301"),
+    _bad("consumer_phone", consumer_phone="+1 415 555 0100"),
+    _bad("privacy_consent", privacy_consent=False),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), BAD_INPUT)
+def test_each_bad_field_is_refused_by_name_and_nothing_is_saved(world, evidence_dir, overrides, field):
+    if isinstance(overrides.get("purchase_date"), int):
+        overrides = dict(overrides, purchase_date=today_china() + timedelta(days=overrides["purchase_date"]))
+    photo = process_evidence(io.BytesIO(jpeg_bytes()), "receipt.jpg")
+    data = complaint_input(**overrides)
+    with pytest.raises(DomainError) as raised:
+        services.file_complaint(world.shop, data, [photo], PHONE, "form-key-1")
+    assert raised.value.field == field
+    assert raised.value.message and raised.value.status_code == 400
+    nothing_saved(evidence_dir)
+
+
+def test_privacy_consent_is_required_even_when_everything_else_is_right(world):
+    with pytest.raises(DomainError) as raised:
+        file(world.shop, privacy_consent=False)
+    assert raised.value.field == "privacy_consent"
+    assert "同意" in raised.value.message
+    nothing_saved()
+
+
+@pytest.mark.parametrize("verified", [None, "", "13900000000"], ids=["not verified", "empty", "another phone"])
+def test_phone_must_be_the_verified_phone(world, verified):
+    with pytest.raises(DomainError) as raised:
+        services.file_complaint(world.shop, complaint_input(), [], verified, "form-key-2")
+    assert raised.value.field == "consumer_phone"
+    nothing_saved()
+
+
+def test_phone_typed_differently_is_the_same_verified_phone(world):
+    complaint, _ = file(world.shop, consumer_phone="+86 138-6745-2301", verified=PHONE,
+                        consumer_name="  欧阳   锋锐 ")
+    assert complaint.consumer_phone == PHONE
+    assert complaint.consumer_name == "欧阳 锋锐"
+
+
+def test_seven_photos_are_too_many(world, evidence_dir):
+    photos = [process_evidence(io.BytesIO(jpeg_bytes(colour=(i * 30, 0, 0))), f"{i}.jpg") for i in range(7)]
+    with pytest.raises(DomainError) as raised:
+        services.file_complaint(world.shop, complaint_input(), photos, PHONE, "form-key-3")
+    assert raised.value.field == "photos"
+    nothing_saved(evidence_dir)
+
+
+@pytest.mark.parametrize("key", ["", "k" * 65])
+def test_a_missing_or_forged_form_key_is_refused(world, key):
+    with pytest.raises(DomainError):
+        services.file_complaint(world.shop, complaint_input(), [], PHONE, key)
+    nothing_saved()
+
+
+def test_a_shop_that_is_not_public_cannot_be_complained_about(world, make_shop):
+    pending = make_shop(signed=False)
+    with pytest.raises(NotPermitted):
+        file(pending)
+    nothing_saved()
+
+
+def test_boundaries_are_accepted(world, evidence_dir):
+    photos = [process_evidence(io.BytesIO(jpeg_bytes()), f"{i}.jpg") for i in range(6)]
+    complaint, _ = file(world.shop, description="一二三四五六七八九十", amount_cents=0,
+                        purchase_date=today_china() - timedelta(days=3 * 365), photos=photos,
+                        demands=["refund", "bribe"])
+    assert complaint.description == "一二三四五六七八九十"
+    assert complaint.amount_cents == 0 and complaint.demand_list == ["refund"]
+    assert len(complaint.photos) == 6 and len(list(evidence_dir.iterdir())) == 6
+    filed = events_of(complaint)
+    assert [e[1] for e in filed] == ["filed"]
+    assert json.loads(filed[0][5]) == {"consents": {"privacy": True, "share_phone": False}, "photos": 6}
+
+
+def test_filing_records_consents_status_clock_and_audit(world, frozen, seeded):
+    frozen.set(china(2025, 9, 30, 10))
+    complaint, token = file(world.shop, share_phone_consent=True)
+    assert complaint.status == "filed" and complaint.version == 1 and not complaint.is_public
+    assert complaint.privacy_consent_at == complaint.share_phone_consent_at == frozen.now
+    assert complaint.filed_at == frozen.now and complaint.decided_at is None
+    assert services.complaint_by_token(token).id == complaint.id
+    assert complaint.access_token_hash != token and token not in complaint.access_token_hash
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "complaint.filed"))
+    assert entry.actor_id is None and entry.subject_id == complaint.id
+    assert PHONE not in entry.data and NAME not in entry.data  # the audit chain keeps no personal data
+
+
+# --- tracking numbers --------------------------------------------------------------------------
+
+
+def test_tracking_numbers_count_per_china_day(world, frozen):
+    numbers = []
+    for when in (china(2025, 9, 30, 9), china(2025, 9, 30, 9, 5), china(2025, 9, 30, 23, 59),
+                 china(2025, 10, 1, 0, 1),  # 2025-09-30 16:01 UTC: already October 1 in Beijing
+                 china(2025, 10, 1, 8)):
+        frozen.set(when)
+        numbers.append(file(world.shop)[0].tracking_number)
+    assert numbers == ["TS20250930-0001", "TS20250930-0002", "TS20250930-0003",
+                       "TS20251001-0001", "TS20251001-0002"]
+    assert all(len(n) == len("TS20250930-0001") for n in numbers)
+
+
+def test_tracking_numbers_keep_counting_past_9999(world, frozen):
+    frozen.set(china(2025, 9, 30, 9))
+    first, _ = file(world.shop)
+    second, _ = file(world.shop)
+    db.session.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == first.id)
+                       .values(tracking_number="TS20250930-9999"))
+    db.session.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == second.id)
+                       .values(tracking_number="TS20250930-10000"))
+    db.session.commit()
+    assert file(world.shop)[0].tracking_number == "TS20250930-10001"
+
+
+# --- one complaint per form --------------------------------------------------------------------
+
+
+def test_same_submission_key_twice_gives_one_complaint_and_the_same_link(world):
+    first, token = file(world.shop, key="one-form-key")
+    again, same_token = file(world.shop, key="one-form-key", description="第二次提交时改了几个字，也不会另建一件投诉。")
+    assert again.id == first.id and same_token == token
+    assert again.description == DESCRIPTION
+    assert count(Complaint) == 1
+    assert [e[1] for e in events_of(first)] == ["filed"]
+    assert count(AuditEntry, AuditEntry.action == "complaint.filed") == 1
+    other, other_token = file(world.shop, key="another-form-key")
+    assert other.id != first.id and other_token != token
+
+
+# --- the filed text never changes ------------------------------------------------------------
+
+
+def test_no_service_edits_what_was_filed(world):
+    complaint, _ = file(world.shop)
+    filed = {c: getattr(complaint, c) for c in FILED_COLUMNS}
+    for action in ("add_information", "staff_note", "accept", "add_information", "merchant_reply", "reject_offer",
+                   "merchant_reply", "schedule_mediation", "add_information", "record_mediated", "followup",
+                   "staff_note"):
+        do(action, complaint, world)
+        db.session.commit()
+        db.session.expire_all()
+        complaint = db.session.get(Complaint, complaint.id)
+        assert {c: getattr(complaint, c) for c in FILED_COLUMNS} == filed, f"{action} changed the filed text"
+    assert complaint.status == "closed"
+
+
+def test_add_information_appends_an_event_and_leaves_the_description(world):
+    complaint, _ = file(world.shop)
+    before = events_of(complaint)
+    services.add_information(complaint, "  更正：购买日期应为前天，不是昨天。  ")
+    db.session.commit()
+    after = events_of(complaint)
+    assert after[:len(before)] == before
+    added = after[-1]
+    assert added[1:5] == ("consumer_added", "consumer", None, "更正：购买日期应为前天，不是昨天。")
+    assert added[6] is False  # not public
+    assert db.session.get(Complaint, complaint.id).description == DESCRIPTION
+
+
+@pytest.mark.parametrize("body", ["", "   ", "补" * 2001])
+def test_add_information_refuses_empty_or_too_long(world, body):
+    complaint, _ = file(world.shop)
+    before = snapshot(complaint)
+    with pytest.raises(DomainError) as raised:
+        services.add_information(complaint, body)
+    assert raised.value.field == "body"
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+# --- working-day clocks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("filed_at", "due"), [
+    # Tue Sep 30: Oct 1–8 off; Oct 9, 10, 11 (Sat, 调休), 13, 14, 15, 16.
+    (china(2025, 9, 30, 10), date(2025, 10, 16)),
+    # The Friday before: Sun Sep 28 (调休) 1, Mon 29, Tue 30, then Oct 9, 10, Sat 11 (调休), Mon 13.
+    (china(2025, 9, 26, 16), date(2025, 10, 13)),
+    # Late on Fri Oct 10 in Beijing: Sat 11, 13, 14, 15, 16, 17, 20.
+    (china(2025, 10, 10, 23, 30), date(2025, 10, 20)),
+    # An hour later it is Saturday Oct 11 in Beijing (still Friday in UTC): counting starts a day later.
+    (china(2025, 10, 11, 0, 30), date(2025, 10, 21)),
+], ids=["tue-before-national-day", "friday-before-national-day", "fri-late-evening", "sat-after-midnight"])
+def test_decision_clock_is_seven_working_days_on_the_chinese_calendar(world, frozen, seeded, filed_at, due):
+    frozen.set(filed_at)
+    complaint, _ = file(world.shop)
+    assert complaint.due_date == due
+    assert complaint.due_uses_fallback is False
+
+
+def test_year_without_a_schedule_counts_weekends_only_and_says_so(world, frozen):
+    frozen.set(china(2025, 9, 30, 10))  # calendar not seeded: Oct 1 is an ordinary Wednesday
+    complaint, _ = file(world.shop)
+    assert complaint.due_date == date(2025, 10, 9)
+    assert complaint.due_uses_fallback is True
+
+
+def test_reply_clock_is_ten_working_days_from_acceptance(world, frozen, seeded):
+    frozen.set(china(2025, 9, 26, 9))
+    complaint, _ = file(world.shop)
+    frozen.set(china(2025, 9, 30, 15))
+    do("accept", complaint, world)
+    db.session.commit()
+    # Oct 9, 10, 11 (调休), 13, 14, 15, 16, 17, 20, 21.
+    assert complaint.decided_at == frozen.now
+    assert complaint.due_date == date(2025, 10, 21) and not complaint.due_uses_fallback
+
+
+# 45 working days after Tue Sep 30: Oct 9–11 (3), then five a week for eight weeks to Dec 5 (43),
+# Mon Dec 8 (44), Tue Dec 9 (45).
+MEDIATION_DUE = date(2025, 12, 9)
+
+
+def test_mediation_clock_is_45_working_days_from_acceptance(world, frozen, seeded):
+    frozen.set(china(2025, 9, 30, 10))
+    complaint, _ = file(world.shop)
+    do("accept", complaint, world)
+    db.session.commit()
+    frozen.set(china(2025, 10, 20, 10))
+    do("schedule_mediation", complaint, world)
+    db.session.commit()
+    assert complaint.mediation_started_at == frozen.now
+    assert complaint.due_date == MEDIATION_DUE
+    # Rescheduling keeps the clock and the start.
+    frozen.set(china(2025, 11, 3, 10))
+    do("schedule_mediation", complaint, world)
+    db.session.commit()
+    assert complaint.due_date == MEDIATION_DUE
+    assert complaint.mediation_started_at == china(2025, 10, 20, 10)
+    frozen.set(china(2025, 11, 10, 10))
+    do("record_failed", complaint, world)
+    db.session.commit()
+    assert complaint.due_date is None and complaint.closed_at == frozen.now
+
+
+@pytest.mark.parametrize("path", [["merchant_reply"], ["merchant_reply", "reject_offer"]])
+def test_after_the_reply_the_mediation_window_runs_from_acceptance(world, frozen, seeded, path):
+    frozen.set(china(2025, 9, 30, 10))
+    complaint, _ = file(world.shop)
+    do("accept", complaint, world)
+    db.session.commit()
+    for action in path:
+        frozen.advance(days=12)
+        do(action, complaint, world)
+        db.session.commit()
+    assert complaint.due_date == MEDIATION_DUE
+
+
+@pytest.mark.parametrize("variant", ["closed_agreed", "closed_mediated", "closed_failed", "refused",
+                                     "withdrawn_before_acceptance", "withdrawn_after_acceptance"])
+def test_a_finished_case_has_no_running_clock(world, variant):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, variant)
+    assert complaint.due_date is None and complaint.closed_at is not None
+
+
+# --- staff: district, audit --------------------------------------------------------------------
+
+STAFF_PATHS = {
+    "accept": "filed", "refuse": "filed", "schedule_mediation": "accepted", "record_mediated": "mediating",
+    "record_failed": "mediating", "staff_note": "replied",
+}
+
+
+@pytest.mark.parametrize("action", list(STAFF_PATHS))
+def test_staff_of_another_district_cannot_act_and_nothing_changes(world, action):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, STAFF_PATHS[action])
+    before = snapshot(complaint)
+    with pytest.raises(NotPermitted) as raised:
+        do(action, complaint, world, actor=world.staff_elsewhere)
+    assert "区县" in raised.value.message
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+@pytest.mark.parametrize("action", list(STAFF_PATHS))
+def test_merchants_cannot_take_staff_actions(world, action):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, STAFF_PATHS[action])
+    before = snapshot(complaint)
+    with pytest.raises(NotPermitted):
+        do(action, complaint, world, actor=world.owner)
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+@pytest.mark.parametrize("officer", ["staff", "admin"])
+@pytest.mark.parametrize("action", list(STAFF_PATHS))
+def test_every_staff_decision_is_audited_with_the_officer(world, action, officer):
+    actor = getattr(world, officer)
+    complaint, _ = file(world.shop)
+    walk(complaint, world, STAFF_PATHS[action])  # walked by world.staff
+    before = count(AuditEntry)
+    old_status = complaint.status
+    do(action, complaint, world, actor=actor)
+    db.session.commit()
+    assert count(AuditEntry) == before + 1
+    entry = db.session.scalar(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert entry.action == f"complaint.{action}"
+    assert entry.actor_id == actor.id
+    assert (entry.subject_type, entry.subject_id) == ("complaint", complaint.id)
+    facts = json.loads(entry.data)
+    assert facts["tracking_number"] == complaint.tracking_number
+    assert (facts["old"], facts["new"]) == (old_status, complaint.status)
+    assert PHONE not in entry.data and NAME not in entry.data
+    assert verify_chain().ok
+
+
+def test_the_audit_chain_holds_after_a_whole_case(world):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "closed_mediated")
+    do("followup", complaint, world)
+    db.session.commit()
+    actions = list(db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_type == "complaint")
+                                      .order_by(AuditEntry.id)))
+    assert actions == ["complaint.filed", "complaint.accept", "complaint.schedule_mediation",
+                       "complaint.record_mediated"]
+    assert verify_chain().ok
+
+
+def test_staff_decisions_need_their_details(world):
+    complaint, _ = file(world.shop)
+    before = snapshot(complaint)
+    for call, field in [
+        (lambda: services.accept_complaint(complaint, world.staff, complaint.version, "   "), "public_summary"),
+        (lambda: services.accept_complaint(complaint, world.staff, complaint.version, "摘" * 201), "public_summary"),
+        (lambda: services.refuse_complaint(complaint, world.staff, complaint.version, "bogus", "说明"), "ground"),
+        (lambda: services.refuse_complaint(complaint, world.staff, complaint.version, "duplicate", " "), "explanation"),
+        (lambda: services.add_staff_note(complaint, world.staff, ""), "body"),
+    ]:
+        with pytest.raises(DomainError) as raised:
+            call()
+        assert raised.value.field == field
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+# --- the shop's reply and the consumer's answers -----------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["other_owner", "staff", "admin"])
+def test_only_the_shops_owner_may_reply(world, who):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    before = snapshot(complaint)
+    with pytest.raises(NotPermitted):
+        services.merchant_reply(complaint, getattr(world, who), "这是别人代替商家写的回复。", None, None)
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+def test_reply_then_agreement_records_the_amount_recovered(world, frozen):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    frozen.advance(days=1)
+    services.merchant_reply(complaint, world.owner, "同意退还差价。", "退差价", 1000)
+    db.session.commit()
+    assert complaint.first_reply_at == frozen.now
+    frozen.advance(days=1)
+    services.merchant_reply(complaint, world.owner, "补充：另送一瓶洗衣液。", "退差价并赠品", 1500)
+    db.session.commit()
+    assert complaint.first_reply_at == frozen.now - timedelta(days=1)  # the first reply counts
+    services.respond_to_offer(complaint, True, "")
+    db.session.commit()
+    assert (complaint.status, complaint.outcome, complaint.amount_recovered_cents) == ("closed", "agreed", 1500)
+    public = [e[1] for e in events_of(complaint) if e[6]]
+    assert public == ["accepted", "merchant_replied", "merchant_replied", "consumer_accepted", "closed"]
+
+
+@pytest.mark.parametrize("body", ["好", "字" * 2001])
+def test_reply_must_say_something(world, body):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    before = snapshot(complaint)
+    with pytest.raises(DomainError) as raised:
+        services.merchant_reply(complaint, world.owner, body, None, None)
+    assert raised.value.field == "body"
+    db.session.commit()
+    assert snapshot(complaint) == before
+
+
+def test_followup_once_only(world):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "closed_agreed")
+    services.answer_followup(complaint, True, 4, "还行")
+    db.session.commit()
+    before = snapshot(complaint)
+    with pytest.raises(Conflict):
+        services.answer_followup(complaint, False, 1, "改主意了")
+    db.session.commit()
+    assert snapshot(complaint) == before
+    assert (complaint.followup_resolved, complaint.followup_satisfaction) == (True, 4)
+
+
+@pytest.mark.parametrize(("resolved", "satisfaction", "field"), [(None, 3, "resolved"), (True, None, "satisfaction"),
+                                                                  (True, 0, "satisfaction"), (True, 6, "satisfaction")])
+def test_followup_needs_an_answer(world, resolved, satisfaction, field):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "closed_agreed")
+    with pytest.raises(DomainError) as raised:
+        services.answer_followup(complaint, resolved, satisfaction, "")
+    assert raised.value.field == field
+
+
+def test_mediation_needs_time_place_and_result(world):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    with pytest.raises(DomainError) as raised:
+        services.schedule_mediation(complaint, world.staff, complaint.version, None, "电话", "")
+    assert raised.value.field == "when"
+    with pytest.raises(DomainError) as raised:
+        services.schedule_mediation(complaint, world.staff, complaint.version,
+                                    datetime(2025, 10, 20, tzinfo=timezone.utc), "  ", "")
+    assert raised.value.field == "place"
+    do("schedule_mediation", complaint, world)
+    db.session.commit()
+    with pytest.raises(DomainError) as raised:
+        services.record_mediation(complaint, world.staff, complaint.version, True, None, "退款")
+    assert raised.value.field == "amount_recovered"
+    with pytest.raises(DomainError) as raised:
+        services.record_mediation(complaint, world.staff, complaint.version, False, None, "")
+    assert raised.value.field == "terms"
+    assert complaint.status == "mediating"

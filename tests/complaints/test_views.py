@@ -1,0 +1,360 @@
+"""The complaint pages through HTTP: the consumer's flow with a real SMS code and photo, a refused
+form that keeps what was typed, the secret case link, the staff queue by legal clock, the access
+matrix over every staff and shop-owner route, and the next steps shown when a case ends badly."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import update
+
+from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
+from registry.complaints.verification import PhoneVerification
+from registry.extensions import db
+from registry.messaging.models import OutboxMessage
+
+from .helpers import (DESCRIPTION, NAME, PHONE, REPLY, SUMMARY, complaint_form, count, do, events_of, file,
+                      flashes, hidden_value, jpeg_bytes, snapshot, today_china, walk)
+
+pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+
+CODE_IN_SMS = re.compile(r"验证码是 (\d{6})")
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- the consumer's flow -----------------------------------------------------------------------
+
+
+def test_consumer_files_a_complaint_with_a_photo_and_follows_it(app, client, world, evidence_dir):
+    base = f"/m/{world.shop.public_code}/complain"
+    start = client.get(base)
+    assert start.status_code == 200 and "确认手机号" in text(start)
+
+    sent = client.post(base, data={"phone": "138 6745 2301", "send": "1"})
+    assert sent.status_code == 200
+    message = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.phone == PHONE))
+    assert message is not None and message.purpose == "complaint"
+    code = CODE_IN_SMS.search(message.body).group(1)
+    assert code not in text(sent)  # the code travels by SMS only
+
+    confirmed = client.post(base, data={"phone": hidden_value(text(sent), "phone"), "code": code, "confirm": "1"})
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith(f"{base}/details")
+    assert db.session.scalar(db.select(PhoneVerification.consumed_at)) is not None
+
+    details = client.get(f"{base}/details")
+    assert details.status_code == 200 and PHONE in text(details)  # the consumer sees their own number
+    key = hidden_value(text(details), "submission_key")
+    form = complaint_form(submission_key=key)
+    form["photos"] = [(io.BytesIO(jpeg_bytes()), "IMG_0042.JPG")]
+    filed = client.post(f"{base}/details", data=form, content_type="multipart/form-data")
+    assert filed.status_code == 302
+    case_url = urlsplit(filed.headers["Location"]).path
+    assert re.fullmatch(r"/c/[0-9a-f]{32}", case_url)
+
+    complaint = db.session.scalar(db.select(Complaint))
+    assert count(Complaint) == 1
+    assert (complaint.merchant_id, complaint.consumer_phone, complaint.consumer_name, complaint.description) == (
+        world.shop.id, PHONE, NAME, DESCRIPTION)
+    assert (complaint.amount_cents, complaint.demand_list, complaint.status) == (1990, ["refund", "apology"], "filed")
+    assert re.fullmatch(r"TS\d{8}-0001", complaint.tracking_number)
+    photo = db.session.scalar(db.select(EvidencePhoto))
+    assert photo.complaint_id == complaint.id and photo.content_type == "image/jpeg"
+    assert (evidence_dir / photo.stored_name).is_file() or any(evidence_dir.rglob(photo.stored_name))
+    assert [e[1] for e in events_of(complaint)] == ["filed"]
+
+    page = client.get(case_url)
+    assert page.status_code == 200
+    html = text(page)
+    assert complaint.tracking_number in html
+    assert any(complaint.tracking_number in m for m in flashes(html))
+    assert "待受理" in html and "已上传 1 张证据照片" in html
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    # The verified phone was used up: a new complaint needs a new code.
+    again = client.get(f"{base}/details")
+    assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == base
+
+
+def test_refused_form_keeps_what_was_typed_and_creates_nothing(app, client, world, verified, evidence_dir):
+    verified(client)
+    url = f"/m/{world.shop.public_code}/complain/details"
+    key = hidden_value(text(client.get(url)), "submission_key")
+    form = complaint_form(submission_key=key, amount="88.50", privacy_consent=None)
+    form["photos"] = [(io.BytesIO(jpeg_bytes()), "receipt.jpg")]
+    response = client.post(url, data=form, content_type="multipart/form-data")
+    assert response.status_code == 200
+    html = text(response)
+    assert "请阅读个人信息处理说明并勾选同意" in html
+    assert DESCRIPTION in html and f'value="{NAME}"' in html and 'value="88.50"' in html
+    assert hidden_value(html, "submission_key") == key  # the same form, so a resubmit is still one complaint
+    assert "请重新选择" in html  # browsers drop chosen files: say so
+    assert count(Complaint) == 0 and count(EvidencePhoto) == 0
+    assert not evidence_dir.exists() or not any(evidence_dir.rglob("*.*"))
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("description", "太短了", "至少 10 个字"),
+    ("amount", "-1", "请填写金额"),
+    ("demands", [], "请至少选择一项诉求"),
+    ("purchase_date", "2999-01-01", "不能晚于今天"),
+])
+def test_each_refused_field_says_why(client, world, verified, field, value, message):
+    verified(client)
+    url = f"/m/{world.shop.public_code}/complain/details"
+    key = hidden_value(text(client.get(url)), "submission_key")
+    response = client.post(url, data=complaint_form(submission_key=key, **{field: value}))
+    assert response.status_code == 200
+    assert message in text(response)
+    assert count(Complaint) == 0
+
+
+@pytest.mark.parametrize("token", ["0" * 32, "nope", "f" * 64, "a" * 65])
+def test_a_wrong_case_link_is_404(client, world, token):
+    file(world.shop)
+    assert client.get(f"/c/{token}").status_code == 404
+    assert client.post(f"/c/{token}/information", data={"body": "补充"}).status_code == 404
+
+
+def test_consumer_actions_through_the_case_link(client, world):
+    complaint, token = file(world.shop)
+    walk(complaint, world, "replied")
+    page = text(client.get(f"/c/{token}"))
+    assert REPLY in page and "您是否接受商家的处理方案" in page
+    assert client.post(f"/c/{token}/information", data={"body": "补充：小票在照片里。"}).status_code == 302
+    assert client.post(f"/c/{token}/respond", data={"decision": "accept"}).status_code == 302
+    assert client.post(f"/c/{token}/followup", data={"resolved": "yes", "satisfaction": "5"}).status_code == 302
+    # Withdrawing a closed case (say, from a tab opened earlier): told why, on the fresh page.
+    refused = client.post(f"/c/{token}/withdraw", data={}, follow_redirects=True)
+    assert refused.status_code == 200
+    assert any("已办结" in m and "撤回投诉" in m for m in flashes(text(refused))), flashes(text(refused))
+    again = client.post(f"/c/{token}/followup", data={"resolved": "no", "satisfaction": "1"}, follow_redirects=True)
+    assert any("已经填写过回访" in m for m in flashes(text(again)))
+    db.session.expire_all()
+    complaint = db.session.get(Complaint, complaint.id)
+    assert (complaint.status, complaint.outcome, complaint.followup_satisfaction) == ("closed", "agreed", 5)
+    assert [e[1] for e in events_of(complaint)][-4:] == ["consumer_added", "consumer_accepted", "closed", "followup"]
+
+
+# --- the staff queue ----------------------------------------------------------------------------
+
+
+def _set_due(complaint, days_from_today: int) -> None:
+    db.session.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == complaint.id)
+                       .values(due_date=today_china() + timedelta(days=days_from_today)))
+    db.session.commit()
+
+
+def test_staff_queue_is_sorted_by_due_date_and_marks_the_overdue(client, world, login_as, make_shop):
+    later, _ = file(world.shop)
+    overdue, _ = file(world.shop)
+    soon, _ = file(world.shop)
+    elsewhere_shop = make_shop(district="滨江区", name="江边小店")
+    elsewhere, _ = file(elsewhere_shop)
+    for complaint, days in ((later, 5), (overdue, -2), (soon, 1), (elsewhere, -9)):
+        _set_due(complaint, days)
+
+    login_as(client, world.staff)
+    response = client.get("/staff/")
+    assert response.status_code == 200
+    html = text(response)
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)[1:]  # skip the header
+    order = [re.search(r"TS\d{8}-\d{4}", row).group(0) for row in rows]
+    assert order == [overdue.tracking_number, soon.tracking_number, later.tracking_number]
+    marked = {re.search(r"TS\d{8}-\d{4}", row).group(0): "已逾期" in row for row in rows}
+    assert marked == {overdue.tracking_number: True, soon.tracking_number: False, later.tracking_number: False}
+    assert "overdue-row" in rows[0] and "overdue-row" not in rows[1]
+    assert elsewhere.tracking_number not in html  # another district's case
+
+    case = text(client.get(f"/staff/complaints/{overdue.id}"))
+    assert "已逾期" in case
+    assert "已逾期" not in text(client.get(f"/staff/complaints/{soon.id}"))
+
+
+def test_staff_queue_tabs(client, world, login_as):
+    filed, _ = file(world.shop)
+    open_case, _ = file(world.shop)
+    walk(open_case, world, "replied")
+    closed, _ = file(world.shop)
+    walk(closed, world, "refused")
+    login_as(client, world.admin)
+    for view, shown in (("new", filed), ("open", open_case), ("closed", closed)):
+        html = text(client.get(f"/staff/?view={view}"))
+        numbers = set(re.findall(r"TS\d{8}-\d{4}", html))
+        assert numbers == {shown.tracking_number}, view
+
+
+# --- the staff case page through HTTP -----------------------------------------------------------
+
+
+def test_staff_take_a_case_from_acceptance_to_mediated(client, world, login_as):
+    complaint, _ = file(world.shop)
+    login_as(client, world.staff)
+    url = f"/staff/complaints/{complaint.id}"
+
+    def version():
+        return hidden_value(text(client.get(url)), "version")
+
+    assert client.post(f"{url}/accept", data={"version": version(), "public_summary": SUMMARY}).status_code == 302
+    assert client.post(f"{url}/mediation", data={"version": version(), "when": "2030-10-20T14:30",
+                                                 "place": "消保委调解室"}).status_code == 302
+    bad = client.post(f"{url}/outcome", data={"version": version(), "outcome": "mediated", "terms": "退款"})
+    assert bad.status_code == 400 and "挽回的经济损失" in text(bad)
+    assert client.post(f"{url}/outcome", data={"version": version(), "outcome": "mediated",
+                                               "amount_recovered": "19.90", "terms": "商家退款"}).status_code == 302
+    assert client.post(f"{url}/note", data={"version": version(), "body": "已回访"}).status_code == 302
+    db.session.expire_all()
+    complaint = db.session.get(Complaint, complaint.id)
+    assert (complaint.status, complaint.outcome, complaint.amount_recovered_cents) == ("closed", "mediated", 1990)
+    assert [e[1] for e in events_of(complaint)] == ["filed", "accepted", "forwarded", "mediation_scheduled",
+                                                    "mediated", "closed", "staff_note"]
+
+
+def test_merchant_replies_through_the_page(client, world, login_as):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    login_as(client, world.owner)
+    listing = text(client.get("/my/complaints/"))
+    assert complaint.tracking_number in listing
+    url = f"/my/complaints/{complaint.id}"
+    assert "回复消费者" in text(client.get(url))
+    response = client.post(url, data={"body": REPLY, "offer": "退差价", "offer_amount": "10"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).status == "replied"
+    event = db.session.scalar(db.select(ComplaintEvent).where(ComplaintEvent.kind == "merchant_replied"))
+    assert (event.body, event.actor_id, event.is_public) == (REPLY, world.owner.id, True)
+
+
+# --- where to go next ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("variant", "shows_next_steps"), [
+    ("refused", True), ("closed_failed", True), ("closed_agreed", False), ("closed_mediated", False),
+    ("accepted", False),
+])
+def test_refused_and_failed_cases_show_where_to_go_next(client, world, variant, shows_next_steps):
+    complaint, token = file(world.shop)
+    walk(complaint, world, variant)
+    html = text(client.get(f"/c/{token}"))
+    for words in ("12315", "法律援助", "12348", "仲裁", "人民法院"):
+        assert (words in html) == shows_next_steps, words
+    if variant == "refused":
+        assert "缺少必要信息，无法核实" in html and "请补充购物小票后再投诉。" in html
+    if variant == "closed_failed":
+        assert "调解未成功" in html
+
+
+# --- who may open what --------------------------------------------------------------------------
+
+ROLES = ("anonymous", "owner", "other_merchant", "staff", "staff_elsewhere", "admin")
+LOGIN = "login"
+
+
+def staff_only(status, elsewhere=None):
+    return {"anonymous": LOGIN, "owner": 403, "other_merchant": 403, "staff": status,
+            "staff_elsewhere": status if elsewhere is None else elsewhere, "admin": status}
+
+
+def owner_only(status):
+    return {"anonymous": LOGIN, "owner": status, "other_merchant": 403, "staff": 403, "staff_elsewhere": 403,
+            "admin": 403}
+
+
+def signed_in(status):
+    return {"anonymous": LOGIN} | dict.fromkeys(ROLES[1:], status)
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+ROUTES = [
+    # Staff area: deny by default; district staff only see their district's cases.
+    ("GET", "/staff/", staff_only(200)),
+    ("GET", "/staff/?view=closed", staff_only(200)),
+    ("GET", "/staff/complaints/{id}", staff_only(200, elsewhere=403)),
+    ("GET", "/staff/complaints/999999", staff_only(404)),
+    # Empty forms: in-scope staff get the page again with the errors (400); nothing changes.
+    ("POST", "/staff/complaints/{id}/accept", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/complaints/{id}/refuse", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/complaints/{id}/mediation", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/complaints/{id}/outcome", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/complaints/{id}/note", staff_only(400, elsewhere=403)),
+    ("GET", "/staff/evidence/{photo}", staff_only(200, elsewhere=403)),
+    ("GET", "/staff/evidence/999999", staff_only(404)),
+    # The shop owner's area: a signed-in account; one complaint only for its shop's owner.
+    ("GET", "/my/complaints/", signed_in(200)),
+    ("GET", "/my/complaints/{id}", owner_only(200)),
+    ("POST", "/my/complaints/{id}", owner_only(200)),  # empty reply: shown again with the error
+    ("GET", "/my/complaints/{filed_id}", signed_in(404)),  # not accepted yet: not forwarded to the shop
+    ("GET", "/my/complaints/999999", signed_in(404)),
+    # The consumer's pages: no account, the secret link is the key.
+    ("GET", "/m/{code}/complain", everyone(200)),
+    ("GET", "/m/{code}/complain/details", everyone(302)),  # no verified phone: back to the code
+    ("GET", "/c/{token}", everyone(200)),
+    ("GET", "/c/{token}x", everyone(404)),
+    ("POST", "/c/{token}/information", everyone(400)),  # empty: shown again with the error
+    ("POST", "/c/{token}/respond", everyone(400)),
+]
+
+
+@pytest.fixture
+def matrix_world(world, evidence_dir):
+    complaint, token = file(world.shop, photos=[_photo()])
+    walk(complaint, world, "accepted")
+    filed, _ = file(world.shop)
+    return {"id": complaint.id, "filed_id": filed.id, "photo": complaint.photos[0].id, "token": token,
+            "code": world.shop.public_code}
+
+
+def _photo():
+    from registry.complaints.evidence import process_evidence
+
+    return process_evidence(io.BytesIO(jpeg_bytes()), "receipt.jpg")
+
+
+def _user(world, role):
+    return {"owner": world.owner, "other_merchant": world.other_owner, "staff": world.staff,
+            "staff_elsewhere": world.staff_elsewhere, "admin": world.admin}.get(role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, world, matrix_world, login_as, role, subtests):
+    client = app.test_client()
+    if role != "anonymous":
+        login_as(client, _user(world, role))
+    ids = matrix_world
+    watched = [db.session.get(Complaint, ids["id"]), db.session.get(Complaint, ids["filed_id"])]
+    for method, template, expected in ROUTES:
+        url = template.format(**ids)
+        with subtests.test(msg=f"{method} {url} as {role}"):
+            before = [snapshot(c) for c in watched]
+            response = client.open(url, method=method)
+            response.close()  # a sent file stays open until the server closes the response
+            if expected[role] == LOGIN:
+                assert response.status_code == 302
+                location = urlsplit(response.headers["Location"])
+                assert location.path == "/login" and parse_qs(location.query)["next"] == [url]
+            else:
+                assert response.status_code == expected[role]
+            if response.status_code == 200 and url.startswith(("/staff", "/my", "/c/")):
+                assert "no-store" in response.headers["Cache-Control"]
+            assert [snapshot(c) for c in watched] == before, "a refused or empty request changed the case"
+
+
+COVERED_BLUEPRINTS = {"staff_complaints", "merchant_complaints"}
+
+
+def test_the_matrix_lists_every_staff_and_owner_complaint_route(app, world, matrix_world):
+    adapter = app.url_map.bind("localhost")
+    listed = {(adapter.match(urlsplit(template.format(**matrix_world)).path, method=method)[0], method)
+              for method, template, _ in ROUTES}
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              if rule.endpoint.split(".")[0] in COVERED_BLUEPRINTS for method in rule.methods & {"GET", "POST"}}
+    assert routes - listed == set()

@@ -38,5 +38,12 @@ translations: install
 		--no-wrap --ignore-obsolete --previous
 	$(BIN)/pybabel compile -d registry/translations --statistics
 
+# Province-scale benchmark (not part of `make test`): synthetic data (cached under bench/data/), gunicorn as in
+# production, bounded wrk load on 127.0.0.1 only; prints one table and writes bench/results/<timestamp>.json.
+# `make bench SIZE=100000`; extra options via BENCH_ARGS (see `.venv/bin/python -m bench --help`, bench/README.md).
+SIZE ?= 10000
+bench: install
+	$(BIN)/python -m bench --size $(SIZE) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -14,9 +14,11 @@ was loaded so a rerun with the same key skips the load.
 from __future__ import annotations
 
 import bisect
+import collections
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -81,34 +83,63 @@ def generator_digest() -> str:
     return digest.hexdigest()[:8]
 
 
-def cache_key(size: int) -> str:
-    return f"shops{size}-rev{schema_revision()}-gen{generator_digest()}"
+def models_digest() -> str:
+    """A digest of the DDL the models would create (for --schema models)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from registry.extensions import db
+    from bench.inprocess import production_app
+
+    production_app("sqlite://")
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        digest.update(str(CreateTable(table).compile(dialect=sqlite.dialect())).encode())
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            digest.update(str(CreateIndex(index).compile(dialect=sqlite.dialect())).encode())
+    return digest.hexdigest()[:8]
+
+
+SCHEMA_MODES = ("migrations", "models")
+
+
+def cache_key(size: int, schema: str = "migrations") -> str:
+    source = f"rev{schema_revision()}" if schema == "migrations" else f"models{models_digest()}"
+    return f"shops{size}-{source}-gen{generator_digest()}"
 
 
 # --- deterministic identifiers --------------------------------------------------------------------
 
-def _base(n: int, alphabet: str, width: int) -> str:
-    base = len(alphabet)
-    out = []
-    for _ in range(width):
-        n, r = divmod(n, base)
-        out.append(alphabet[r])
-    return "".join(reversed(out))
+# Two characters at a time: a bijection of an integer into a 31-letter alphabet in four lookups.
+_CREDIT_PAIRS = [a + b for a in CREDIT_CODE_ALPHABET for b in CREDIT_CODE_ALPHABET]
+_VERIFY_PAIRS = [a + b for a in VERIFICATION_ALPHABET for b in VERIFICATION_ALPHABET]
+_PAIR_SPACE = 31 * 31
+_BODY_SPACE = _PAIR_SPACE ** 4  # 8 characters; the 9th comes from the random generator
+_CODE_PAIRS = [a + b for a in PUBLIC_CODE_ALPHABET for b in PUBLIC_CODE_ALPHABET]
 
 
-_BODY_SPACE = 31 ** 9
-_VERIFY_SPACE = 31 ** 8
+def _pairs(n: int, pairs: list[str]) -> str:
+    return (pairs[n // 923521 % 961] + pairs[n // 961 % 961] + pairs[n % 961]
+            + pairs[n // 887503681 % 961])
 
 
-def credit_code(index: int, division: str, kind: str) -> str:
-    """A unique, well-formed 统一社会信用代码: the body is a bijection of the shop's index."""
-    body = _base((index * 2654435761 + 12345) % _BODY_SPACE, CREDIT_CODE_ALPHABET, 9)
-    first17 = f"{kind}{division}{body}"
+def credit_code(index: int, division: str, kind: str, extra: str) -> str:
+    """A unique, well-formed 统一社会信用代码: 8 body characters are a bijection of the shop's index."""
+    first17 = f"{kind}{division}{_pairs((index * 2654435761 + 12345) % _BODY_SPACE, _CREDIT_PAIRS)}{extra}"
     return first17 + credit_code_check_character(first17)
 
 
-def verification_code(badge_id: int) -> str:
-    return _base((badge_id * 2654435761 + 777) % _VERIFY_SPACE, VERIFICATION_ALPHABET, 8)
+def verification_code(n: int) -> str:
+    """8 characters of the badge alphabet, a bijection of n (unique per badge)."""
+    return _pairs((n * 2654435761 + 777) % _BODY_SPACE, _VERIFY_PAIRS)
+
+
+def random_code16(rng: random.Random) -> str:
+    """16 characters of the public-code alphabet (80 random bits), like merchants.services.new_public_code."""
+    x = rng.getrandbits(80)
+    pairs = _CODE_PAIRS
+    return (pairs[x & 1023] + pairs[x >> 10 & 1023] + pairs[x >> 20 & 1023] + pairs[x >> 30 & 1023]
+            + pairs[x >> 40 & 1023] + pairs[x >> 50 & 1023] + pairs[x >> 60 & 1023] + pairs[x >> 70 & 1023])
 
 
 def ts(moment: datetime) -> str:
@@ -130,12 +161,14 @@ class Generated:
     complaint_counts: dict[str, float] = field(default_factory=dict)
 
 
-class Generator:
+class Plan:
+    """What every chunk needs to be generated on its own, in any process, always the same way."""
+
     def __init__(self, size: int, seed: int | None = None, now: datetime | None = None) -> None:
         self.size = size
-        self.rng = random.Random(seed if seed is not None else 20260315 + size)
+        self.seed = seed if seed is not None else 20260315 + size
         now = now or datetime.now(timezone.utc)
-        # Naive UTC, on a whole hour of "yesterday", so nothing generated lies in the future.
+        # Naive UTC on a whole hour, two hours back, so nothing generated lies in the future.
         self.now = now.astimezone(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0) \
             - timedelta(hours=2)
         self.districts = list(vocab.DISTRICTS)
@@ -146,44 +179,11 @@ class Generator:
             number=1, title=DEFAULT_TITLE, preamble=DEFAULT_PREAMBLE,
             clauses=[SimpleNamespace(number=i, text=c["text"]) for i, c in enumerate(DEFAULT_CLAUSES, start=1)],
         )
-        # Filled while shops are made; complaints need them.
-        self.public_ids: list[int] = []
-        self.shop_district: dict[int, int] = {}
-        self.rows: dict[str, int] = {}
-        self.staff_ids: dict[int, int] = {}
-        self.admin_id = 0
 
-    # -- helpers --
-    def _pick(self, cum: list[int], items: list):
-        return items[bisect.bisect_right(cum, self.rng.random() * cum[-1])]
+    @property
+    def shop_chunks(self) -> int:
+        return (self.size + CHUNK - 1) // CHUNK
 
-    def _phone(self) -> str:
-        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10 ** 9):09d}"
-
-    def _person(self) -> str:
-        return self.rng.choice(vocab.SURNAMES) + self.rng.choice(vocab.GIVEN)
-
-    def _code(self, alphabet: str, length: int) -> str:
-        return "".join(self.rng.choices(alphabet, k=length))
-
-    def shop_name(self, category: str, township: str, street: str) -> str:
-        rng = self.rng
-        prefixes, suffixes = vocab.NAME_PARTS[category]
-        style = rng.random()
-        if style < 0.55:
-            prefix, suffix = rng.choice(prefixes), rng.choice(suffixes)
-            if _overlaps(prefix, suffix):  # not 美妆美妆店 or 家电家电
-                suffix = next((s for s in suffixes if not _overlaps(prefix, s)), suffix)
-            if style < 0.30:
-                return prefix + suffix
-            place = rng.choice((township[:2], street[:-1] if street.endswith("路") else street))
-            return prefix + suffix + rng.choice(vocab.BRANCH_STYLES).format(place)
-        if style < 0.80:
-            return rng.choice(vocab.LUCKY) + rng.choice(vocab.LUCKY) + rng.choice(suffixes)
-        surname = rng.choice(vocab.SURNAMES)
-        return (f"老{surname}" if rng.random() < 0.5 else f"{surname}记") + rng.choice(suffixes)
-
-    # -- fixed rows --
     def pledge_rows(self):
         published = ts(self.now - timedelta(days=900))
         versions = [(1, 1, DEFAULT_TITLE, DEFAULT_PREAMBLE, DEFAULT_PREAMBLE_EN, published, published)]
@@ -191,285 +191,294 @@ class Generator:
         return versions, clauses
 
     def staff_rows(self):
-        rows = []
+        """The administrator (id size+1) and one officer per district (size+2+district index)."""
         created = ts(self.now - timedelta(days=1000))
-        next_id = self.size + 1
-        self.admin_id = next_id
-        rows.append((next_id, "admin@bench.cxm", "基准管理员", SHARED_PASSWORD_HASH, "admin", None, 1, 1, created))
+        rows = [(self.size + 1, "admin@bench.cxm", "基准管理员", SHARED_PASSWORD_HASH, "admin", None, 1, 1, created)]
         for index, district in enumerate(self.districts):
-            next_id += 1
-            self.staff_ids[index] = next_id
-            rows.append((next_id, f"staff{index}@bench.cxm", f"{district}工作人员", SHARED_PASSWORD_HASH, "staff",
-                         district, 1, 1, created))
+            rows.append((self.size + 2 + index, f"staff{index}@bench.cxm", f"{district}工作人员",
+                         SHARED_PASSWORD_HASH, "staff", district, 1, 1, created))
         return rows
 
-    # -- shops, in chunks --
-    def shop_chunks(self):
-        """Yield dicts of row lists per table for CHUNK shops at a time (ids 1..size)."""
-        rng = self.rng
-        now = self.now
-        signature_id = badge_id = 0
-        for start in range(1, self.size + 1, CHUNK):
-            users, merchants, grams, signatures, badges = [], [], [], [], []
-            for shop_id in range(start, min(start + CHUNK, self.size + 1)):
-                district_index = bisect.bisect_right(self.district_cum, rng.random() * self.district_cum[-1])
-                district = self.districts[district_index]
-                division, townships = vocab.DISTRICTS[district]
-                township = rng.choice(townships)
-                street = rng.choice(vocab.ALL_STREETS)
-                category = self._pick(self.category_cum, self.categories)
-                name = self.shop_name(category, township, street)
-                owner_name = self._person()
-                created = now - timedelta(days=rng.uniform(5, 1000))
-                login = f"13{shop_id:09d}"
-                users.append((shop_id, login, owner_name, SHARED_PASSWORD_HASH, "merchant", None, 1, 1, ts(created)))
-                code = credit_code(shop_id, division, "92" if rng.random() < 0.6 else "91")
 
-                roll = rng.random()
-                # pending 6 %, active ~87 %, warned 2 %, suspended 1 %, revoked 0.5 %, lapsed 3.5 %
-                if roll < 0.06:
-                    standing = "pending"
-                elif roll < 0.08:
-                    standing = "warned"
-                elif roll < 0.09:
-                    standing = "suspended"
-                elif roll < 0.095:
-                    standing = "revoked"
-                elif roll < 0.13:
-                    standing = "lapsed"
-                else:
-                    standing = "active"
-                reason = changed = None
-                if standing in ("warned", "suspended", "revoked"):
-                    reason = rng.choice(["经核实存在价格欺诈行为，已责令整改。", "多次被投诉以次充好，经调查属实。",
-                                         "销售假冒商品，已移交市场监管部门处理。"])
-                    changed = ts(now - timedelta(days=rng.uniform(1, 200)))
-                public_code = self._code(PUBLIC_CODE_ALPHABET, 16)
-                merchants.append((
-                    shop_id, shop_id, name, normalize_search_text(name), code, category, district, township,
-                    f"{street}{rng.randint(1, 999)}号", self._phone(), owner_name, public_code, standing, reason,
-                    changed, ts(created), ts(created), 1,
-                ))
-                grams.extend((gram, shop_id) for gram in name_grams(name))
-                if standing == "pending":
-                    continue
-                self.public_ids.append(shop_id)
-                self.shop_district[shop_id] = district_index
-                # Signatures: the current one (expired for lapsed shops), and for some an earlier one.
-                if standing == "lapsed":
-                    signed = now - timedelta(days=rng.uniform(366, 700))
-                else:
-                    signed = now - timedelta(days=rng.uniform(1, 330))
-                first_signed = signed
-                history = [signed]
-                if rng.random() < 0.25 and (signed - created).days > 400:
-                    first_signed = signed - timedelta(days=rng.uniform(335, 365))
-                    history.insert(0, first_signed)
-                title = rng.choice(vocab.SIGNER_TITLES)
-                merchant_ns = SimpleNamespace(name=name, credit_code=code)
-                for moment in history:
-                    signature_id += 1
-                    aware = moment.replace(tzinfo=timezone.utc)
-                    text = signed_text(merchant_ns, self.version, owner_name, title, aware)
-                    signatures.append((
-                        signature_id, self._code(PUBLIC_CODE_ALPHABET, 16), shop_id, 1, shop_id, owner_name, title,
-                        ts(moment), ts(moment + timedelta(days=365)), text, sha256_hex(text),
-                        f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-                    ))
-                # Badges: issued at the first signing; 3 % re-issued once (the old serial is void).
-                issued = first_signed
-                if rng.random() < 0.03:
-                    badge_id += 1
-                    reissued = issued + timedelta(days=rng.uniform(1, max(2.0, (now - issued).days - 1)))
-                    badges.append((badge_id, shop_id, f"CX{issued:%Y%m%d}-{shop_id:06d}-{rng.randrange(65536):04X}",
-                                   verification_code(badge_id), ts(issued), ts(reissued), "reissued"))
-                    issued = reissued
-                badge_id += 1
-                badges.append((badge_id, shop_id, f"CX{issued:%Y%m%d}-{shop_id:06d}-{rng.randrange(65536):04X}",
-                               verification_code(badge_id), ts(issued), None, None))
-            yield {"users": users, "merchants": merchants, "merchant_name_grams": grams,
-                   "signatures": signatures, "badges": badges}
+# Set in the parent before the worker processes are forked; read by the chunk functions.
+_STATE: dict = {}
 
-    # -- complaints --
-    def complaint_plan(self) -> list[int]:
-        """How many complaints each public shop gets: heavy-tailed (Pareto α=1.2, capped), 2 × shops in all."""
-        rng = self.rng
-        weights = [min(rng.random() ** (-1 / 1.2), 3000.0) for _ in self.public_ids]
-        total_weight = sum(weights)
-        target = 2 * self.size
-        counts = [int(w * target / total_weight) for w in weights]
-        missing = target - sum(counts)
-        cum = list(itertools.accumulate(weights))
-        for _ in range(missing):
-            counts[bisect.bisect_right(cum, rng.random() * cum[-1])] += 1
-        return counts
 
-    def complaint_days(self, total: int) -> list[date]:
-        """Filing days over the last two years, three times as many on 3·15 and the days after it."""
-        days, weights = [], []
-        for back in range(1, 731):
-            day = (self.now - timedelta(days=back)).date()
-            days.append(day)
-            weights.append(3.0 if day.month == 3 and 15 <= day.day <= 17 else 1.0)
-        chosen = self.rng.choices(days, weights=weights, k=total)
-        chosen.sort()
-        return chosen
+def _shop_name(rng: random.Random, category: str, township: str, street: str) -> str:
+    rand = rng.random
 
-    def complaint_chunks(self):
-        rng = self.rng
-        counts = self.complaint_plan()
-        self.complaint_counts = counts
-        owners = []
-        for shop_id, count in zip(self.public_ids, counts):
-            owners.extend([shop_id] * count)
-        rng.shuffle(owners)
-        days = self.complaint_days(len(owners))
-        sequence: dict[date, int] = {}
-        event_id = 0
-        complaints, events = [], []
-        clause_kinds = list(vocab.COMPLAINT_TEXTS)
-        for complaint_id, (shop_id, day) in enumerate(zip(owners, days), start=1):
-            seq = sequence[day] = sequence.get(day, 0) + 1
-            if seq > 9999:
-                raise RuntimeError(f"more than 9999 complaints on {day}: tracking numbers have 4 digits")
-            filed = datetime(day.year, day.month, day.day) + timedelta(seconds=rng.uniform(3600, 14 * 3600))
-            # The tracking number's date is the China date of filing (UTC+8).
-            tracking = f"TS{(filed + timedelta(hours=8)):%Y%m%d}-{seq:04d}"
-            age = (self.now - filed).total_seconds() / 86400
-            clause = rng.choice(clause_kinds)
-            item = rng.choice(vocab.ITEMS)
-            description = rng.choice(vocab.COMPLAINT_TEXTS[clause]).format(item=item)
-            amount = rng.choice((0, 1, 2, 5, 10, 20, 50)) * rng.randint(1, 100) * 100
-            demands = ",".join(sorted(rng.sample(("refund", "exchange", "apology", "compensation"), rng.randint(1, 2))))
-            share_phone = rng.random() < 0.3
-            staff_id = self.staff_ids[self.shop_district[shop_id]]
-            row = dict(
-                status="filed", outcome=None, refusal_ground=None, public_summary=None, amount_recovered_cents=None,
-                decided_at=None, first_reply_at=None, closed_at=None, due_date=None, mediation_started_at=None,
-                followup_resolved=None, followup_satisfaction=None, followup_at=None, version=1,
-            )
-            timeline: list[tuple] = []  # (kind, actor_role, actor_id, body, data, is_public, at)
+    def pick(seq):
+        return seq[int(rand() * len(seq))]
 
-            def add(kind, role, actor, body, public, at, **data):
-                timeline.append((kind, role, actor, body, json.dumps(data, ensure_ascii=False, sort_keys=True),
-                                 int(public), at))
+    prefixes, suffixes = vocab.NAME_PARTS[category]
+    style = rand()
+    if style < 0.55:
+        prefix, suffix = pick(prefixes), pick(suffixes)
+        if _overlaps(prefix, suffix):  # not 美妆美妆店 or 家电家电
+            suffix = next((s for s in suffixes if not _overlaps(prefix, s)), suffix)
+        if style < 0.30:
+            return prefix + suffix
+        place = township[:2] if rand() < 0.5 else street[:-1] if street.endswith("路") else street
+        return prefix + suffix + pick(vocab.BRANCH_STYLES).format(place)
+    if style < 0.80:
+        return pick(vocab.LUCKY) + pick(vocab.LUCKY) + pick(suffixes)
+    surname = pick(vocab.SURNAMES)
+    return (f"老{surname}" if rand() < 0.5 else f"{surname}记") + pick(suffixes)
 
-            add("filed", "consumer", None, None, False, filed,
-                consents={"privacy": True, "share_phone": share_phone}, photos=0)
-            # How far the case has gone depends on its age: old cases are closed.
-            r = rng.random()
-            if age < 7:
-                stage = "filed" if r < 0.5 else "refused" if r < 0.6 else "accepted" if r < 0.85 else "replied"
-            elif age < 60:
-                stage = ("refused" if r < 0.12 else "withdrawn" if r < 0.16 else "accepted" if r < 0.24 else
-                         "replied" if r < 0.40 else "disputed" if r < 0.46 else "mediating" if r < 0.56 else
-                         "agreed" if r < 0.85 else "mediated" if r < 0.94 else "failed")
-            else:
-                stage = ("refused" if r < 0.12 else "withdrawn" if r < 0.16 else "agreed" if r < 0.70 else
-                         "mediated" if r < 0.88 else "failed")
-            at = filed
-            if stage == "filed":
-                row["due_date"] = (filed + timedelta(days=9)).date()
-            elif stage == "refused":
-                at = filed + timedelta(hours=rng.uniform(4, 120))
-                row.update(status="refused", refusal_ground=rng.choice(("no_evidence", "not_consumer_dispute",
-                                                                         "duplicate", "time_limit")),
-                           decided_at=at, closed_at=at)
-                add("refused", "staff", staff_id, "缺少购买凭证，无法核实。建议保留证据后拨打 12315。", False, at,
-                    ground=row["refusal_ground"])
-            else:
-                withdrawn_early = stage == "withdrawn" and rng.random() < 0.4
-                if not withdrawn_early:
-                    at = filed + timedelta(hours=rng.uniform(4, 120))
-                    summary = f"{vocab.CLAUSE_LABELS_ZH[clause]}：{description[:60]}{'…' if len(description) > 60 else ''}"
-                    row.update(status="accepted", decided_at=at, public_summary=summary,
-                               due_date=(at + timedelta(days=14)).date())
-                    add("accepted", "staff", staff_id, None, True, at)
-                    add("forwarded", "system", None, None, False, at, reply_due=str(row["due_date"]))
-                if stage == "withdrawn":
-                    at = at + timedelta(hours=rng.uniform(2, 72))
-                    row.update(status="withdrawn", closed_at=at, due_date=None)
-                    add("withdrawn", "consumer", None, "商家已解释清楚。", row["decided_at"] is not None, at)
-                elif stage != "accepted":
-                    at = at + timedelta(hours=rng.uniform(6, 200))
-                    offer = rng.choice(vocab.REPLIES)
-                    offer_cents = amount if rng.random() < 0.6 else amount // 2
-                    row.update(status="replied", first_reply_at=at,
-                               due_date=(row["decided_at"] + timedelta(days=63)).date())
-                    add("merchant_replied", "merchant", shop_id, offer, True, at, offer="退款",
-                        offer_amount_cents=offer_cents)
-                    if stage == "agreed":
-                        at = at + timedelta(hours=rng.uniform(2, 96))
-                        row.update(status="closed", outcome="agreed", amount_recovered_cents=offer_cents,
-                                   closed_at=at, due_date=None)
-                        add("consumer_accepted", "consumer", None, "同意，谢谢。", True, at)
-                        add("closed", "system", None, None, True, at, outcome="agreed")
-                        if rng.random() < 0.5:
-                            at = at + timedelta(days=rng.uniform(1, 10))
-                            row.update(followup_resolved=True, followup_satisfaction=rng.randint(3, 5), followup_at=at)
-                            add("followup", "consumer", None, None, False, at, resolved=True,
-                                satisfaction=row["followup_satisfaction"])
-                    elif stage in ("disputed", "mediating", "mediated", "failed"):
-                        at = at + timedelta(hours=rng.uniform(2, 96))
-                        row["status"] = "disputed"
-                        add("consumer_rejected", "consumer", None, "只退一半不能接受。", False, at)
-                        if stage != "disputed":
-                            at = at + timedelta(days=rng.uniform(1, 10))
-                            row.update(status="mediating", mediation_started_at=at)
-                            add("mediation_scheduled", "staff", staff_id, None, False, at,
-                                when=(at + timedelta(days=2)).isoformat(), place=rng.choice(vocab.MEDIATION_PLACES))
-                        if stage in ("mediated", "failed"):
-                            at = at + timedelta(days=rng.uniform(2, 30))
-                            recovered = amount if stage == "mediated" else 0
-                            row.update(status="closed", outcome=stage, amount_recovered_cents=recovered,
-                                       closed_at=at, due_date=None)
-                            add("mediated" if stage == "mediated" else "mediation_failed", "staff", staff_id,
-                                "双方达成一致，商家退款并赔偿。" if stage == "mediated" else "商家拒绝调解，已告知消费者其他途径。",
-                                False, at, amount_recovered_cents=recovered)
-                            add("closed", "system", None, None, True, at, outcome=stage)
-            # Events never lie in the future (a young case simply has not got that far yet).
-            # Squeeze the timeline of a young case proportionally, keeping its order.
-            if timeline[-1][6] > self.now:
-                factor = (self.now - timedelta(minutes=5) - filed) / (timeline[-1][6] - filed)
 
-                def squeeze(moment):
-                    return filed + (moment - filed) * factor
+def shop_chunk(k: int) -> dict[str, list]:
+    """Shops k·CHUNK+1 … with their owners, name grams, signatures and badges.
 
-                timeline = [(*t[:6], squeeze(t[6])) for t in timeline]
-                for key in ("decided_at", "first_reply_at", "closed_at", "mediation_started_at", "followup_at"):
-                    if row[key] is not None:
-                        row[key] = squeeze(row[key])
-            phone = self._phone()
-            complaints.append((
-                complaint_id, tracking, shop_id, clause, description, (filed - timedelta(days=rng.randint(0, 20))).date()
-                .isoformat(), amount, demands, self._person(), phone, ts(filed), ts(filed) if share_phone else None,
-                hashlib.sha256(f"bench-token-{complaint_id}".encode()).hexdigest(), f"bench-{complaint_id:012d}",
-                row["status"], row["outcome"], row["refusal_ground"], row["public_summary"],
-                row["amount_recovered_cents"], ts(filed), _opt_ts(row["decided_at"]), _opt_ts(row["first_reply_at"]),
-                _opt_ts(row["closed_at"]), row["due_date"].isoformat() if row["due_date"] else None, 0,
-                _opt_ts(row["mediation_started_at"]), _opt_bool(row["followup_resolved"]),
-                row["followup_satisfaction"], _opt_ts(row["followup_at"]), 1,
+    Signature and badge ids are left 0 for the caller to number; "public" lists (shop id, district
+    index) of the shops a consumer can see, for the complaints.
+    """
+    plan: Plan = _STATE["plan"]
+    rng = random.Random(f"{plan.seed}/shops/{k}")
+    rand = rng.random
+    now = plan.now
+    day = timedelta(days=1)
+    users, merchants, grams, signatures, badges, public = [], [], [], [], [], []
+
+    def pick(seq):
+        return seq[int(rand() * len(seq))]
+
+    for shop_id in range(k * CHUNK + 1, min((k + 1) * CHUNK, plan.size) + 1):
+        district_index = bisect.bisect_right(plan.district_cum, rand() * plan.district_cum[-1])
+        district = plan.districts[district_index]
+        division, townships = vocab.DISTRICTS[district]
+        township = pick(townships)
+        street = pick(vocab.ALL_STREETS)
+        category = plan.categories[bisect.bisect_right(plan.category_cum, rand() * plan.category_cum[-1])]
+        name = _shop_name(rng, category, township, street)
+        owner_name = pick(vocab.SURNAMES) + pick(vocab.GIVEN)
+        created = now - day * (5 + 995 * rand())
+        created_ts = ts(created)
+        users.append((shop_id, f"13{shop_id:09d}", owner_name, SHARED_PASSWORD_HASH, "merchant", None, 1, 1,
+                      created_ts))
+        code = credit_code(shop_id, division, "92" if rand() < 0.6 else "91", pick(CREDIT_CODE_ALPHABET))
+        roll = rand()
+        # pending 6 %, warned 2 %, suspended 1 %, revoked 0.5 %, lapsed 3.5 %, active the rest
+        standing = ("pending" if roll < 0.06 else "warned" if roll < 0.08 else "suspended" if roll < 0.09 else
+                    "revoked" if roll < 0.095 else "lapsed" if roll < 0.13 else "active")
+        reason = changed = None
+        if standing in ("warned", "suspended", "revoked"):
+            reason = pick(["经核实存在价格欺诈行为，已责令整改。", "多次被投诉以次充好，经调查属实。",
+                                 "销售假冒商品，已移交市场监管部门处理。"])
+            changed = ts(now - day * (1 + 199 * rand()))
+        merchants.append((
+            shop_id, shop_id, name, normalize_search_text(name), code, category, district, township,
+            f"{street}{1 + int(rand() * 999)}号", f"1{pick('3456789')}{int(rand() * 1e9):09d}", owner_name,
+            random_code16(rng), standing, reason, changed, created_ts, created_ts, 1,
+        ))
+        grams.extend((gram, shop_id) for gram in name_grams(name))
+        if standing == "pending":
+            continue
+        public.append((shop_id, district_index))
+        # Signatures: the current one (expired for lapsed shops), and for some an earlier one.
+        signed = now - day * ((366 + 334 * rand()) if standing == "lapsed" else (1 + 329 * rand()))
+        history = [signed]
+        if rand() < 0.25 and (signed - created).days > 400:
+            history.insert(0, signed - day * (335 + 30 * rand()))
+        title = pick(vocab.SIGNER_TITLES)
+        merchant_ns = SimpleNamespace(name=name, credit_code=code)
+        for moment in history:
+            text = signed_text(merchant_ns, plan.version, owner_name, title, moment.replace(tzinfo=timezone.utc))
+            signatures.append((
+                0, random_code16(rng), shop_id, 1, shop_id, owner_name, title, ts(moment), ts(moment + 365 * day), text,
+                sha256_hex(text), f"10.{int(rand() * 256)}.{int(rand() * 256)}.{1 + int(rand() * 254)}",
             ))
-            for kind, role, actor, body, data, public, moment in timeline:
-                event_id += 1
-                events.append((event_id, complaint_id, kind, role, actor, body, data, public, ts(moment)))
-            if len(complaints) >= CHUNK:
-                yield {"complaints": complaints, "complaint_events": events}
-                complaints, events = [], []
-        if complaints:
-            yield {"complaints": complaints, "complaint_events": events}
+        # Badges: issued at the first signing; 3 % re-issued once (the old serial is void).
+        issued = history[0]
+        if rand() < 0.03:
+            reissued = issued + day * (1 + rand() * max(1.0, (now - issued).days - 2))
+            badges.append((0, shop_id, f"CX{issued:%Y%m%d}-{shop_id:06d}-{int(rand() * 65536):04X}",
+                           verification_code(2 * shop_id + 1), ts(issued), ts(reissued), "reissued"))
+            issued = reissued
+        badges.append((0, shop_id, f"CX{issued:%Y%m%d}-{shop_id:06d}-{int(rand() * 65536):04X}",
+                       verification_code(2 * shop_id), ts(issued), None, None))
+    return {"users": users, "merchants": merchants, "merchant_name_grams": grams, "signatures": signatures,
+            "badges": badges, "public": public}
+
+
+def complaint_plan(plan: Plan, public: list[int]) -> tuple[list[int], list[int], list[date]]:
+    """Which shop each complaint is against and the day it was filed, in filing order.
+
+    Per shop: heavy-tailed (Pareto α = 1.2, capped), 2 × shops complaints in all, so that most shops
+    have none and some have hundreds. Days: the last two years, three times as many on 3·15 and the
+    two days after it.
+    """
+    rng = random.Random(f"{plan.seed}/plan")
+    weights = [min(rng.random() ** (-1 / 1.2), 3000.0) for _ in public]
+    total_weight = sum(weights)
+    target = 2 * plan.size
+    counts = [int(w * target / total_weight) for w in weights]
+    cum = list(itertools.accumulate(weights))
+    for _ in range(target - sum(counts)):
+        counts[bisect.bisect_right(cum, rng.random() * cum[-1])] += 1
+    owners: list[int] = []
+    for shop_id, count in zip(public, counts):
+        owners.extend([shop_id] * count)
+    rng.shuffle(owners)
+    calendar, day_weights = [], []
+    for back in range(1, 731):
+        day = (plan.now - timedelta(days=back)).date()
+        calendar.append(day)
+        day_weights.append(3.0 if day.month == 3 and 15 <= day.day <= 17 else 1.0)
+    days = rng.choices(calendar, weights=day_weights, k=len(owners))
+    days.sort()
+    return counts, owners, days
+
+
+def complaint_chunk(k: int) -> dict[str, list]:
+    """Complaints k·CHUNK+1 … in filing order, each with the timeline the state machine allows for how
+    far it got; event ids are left 0 for the caller to number.
+
+    Written for speed (10⁶ shops → 2·10⁶ complaints, ~12·10⁶ events): no per-row json.dumps
+    (the data texts are built in json.dumps' own format), random numbers from one bound method.
+    """
+    plan: Plan = _STATE["plan"]
+    owners, days, first_of_day, district_of = _STATE["owners"], _STATE["days"], _STATE["first_of_day"], \
+        _STATE["district_of"]
+    rng = random.Random(f"{plan.seed}/complaints/{k}")
+    rand = rng.random
+    now = plan.now
+    latest = now - timedelta(minutes=5)
+    hour = timedelta(hours=1)
+    day_td = timedelta(days=1)
+    day_start: dict[date, datetime] = {}
+    complaints, events = [], []
+    clause_kinds = list(vocab.COMPLAINT_TEXTS)
+    texts = vocab.COMPLAINT_TEXTS
+    labels = vocab.CLAUSE_LABELS_ZH
+    items, replies, places = vocab.ITEMS, vocab.REPLIES, vocab.MEDIATION_PLACES
+    grounds = ("no_evidence", "not_consumer_dispute", "duplicate", "time_limit")
+    demand_sets = ("refund", "exchange", "apology", "compensation", "apology,refund", "compensation,refund",
+                   "exchange,refund", "apology,exchange")
+    amounts = (0, 1, 2, 5, 10, 20, 50)
+    staff_base = plan.size + 2  # staff ids follow the owners' and the administrator's
+    surnames, given = vocab.SURNAMES, vocab.GIVEN
+
+    def pick(seq):
+        return seq[int(rand() * len(seq))]
+
+    first = k * CHUNK
+    for index in range(first, min(first + CHUNK, len(owners))):
+        complaint_id, shop_id, day = index + 1, owners[index], days[index]
+        seq = index - first_of_day[day] + 1
+        if seq > 9999:
+            raise RuntimeError(f"more than 9999 complaints on {day}: tracking numbers have 4 digits")
+        start = day_start.get(day)
+        if start is None:
+            start = day_start[day] = datetime(day.year, day.month, day.day)
+        filed = start + hour * (1 + 13 * rand())
+        # The tracking number's date is the China date of filing (UTC+8): filed at 01–14 h UTC.
+        tracking = f"TS{day:%Y%m%d}-{seq:04d}"
+        age = (now - filed) / day_td
+        clause = pick(clause_kinds)
+        description = pick(texts[clause]).format(item=pick(items))
+        amount = pick(amounts) * int(1 + 100 * rand()) * 100
+        share_phone = rand() < 0.3
+        staff_id = staff_base + district_of[shop_id]
+        status, outcome, ground, summary, recovered = "filed", None, None, None, None
+        decided = first_reply = closed = due = mediation = followup_at = None
+        followup_resolved = followup_satisfaction = None
+        timeline = [("filed", "consumer", None, None,
+                     '{"consents": {"privacy": true, "share_phone": %s}, "photos": 0}'
+                     % ("true" if share_phone else "false"), 0, filed)]
+        r = rand()
+        if age < 7:
+            stage = "filed" if r < 0.5 else "refused" if r < 0.6 else "accepted" if r < 0.85 else "replied"
+        elif age < 60:
+            stage = ("refused" if r < 0.12 else "withdrawn" if r < 0.16 else "accepted" if r < 0.24 else
+                     "replied" if r < 0.40 else "disputed" if r < 0.46 else "mediating" if r < 0.56 else
+                     "agreed" if r < 0.85 else "mediated" if r < 0.94 else "failed")
+        else:
+            stage = ("refused" if r < 0.12 else "withdrawn" if r < 0.16 else "agreed" if r < 0.70 else
+                     "mediated" if r < 0.88 else "failed")
+        at = filed
+        if stage == "filed":
+            due = (filed + 9 * day_td).date()
+        elif stage == "refused":
+            at = filed + hour * (4 + 116 * rand())
+            status, ground, decided, closed = "refused", pick(grounds), at, at
+            timeline.append(("refused", "staff", staff_id, "缺少购买凭证，无法核实。建议保留证据后拨打 12315。",
+                             '{"ground": "%s"}' % ground, 0, at))
+        else:
+            if not (stage == "withdrawn" and rand() < 0.4):
+                at = filed + hour * (4 + 116 * rand())
+                summary = f"{labels[clause]}：{description[:60]}{'…' if len(description) > 60 else ''}"
+                status, decided, due = "accepted", at, (at + 14 * day_td).date()
+                timeline.append(("accepted", "staff", staff_id, None, "{}", 1, at))
+                timeline.append(("forwarded", "system", None, None, '{"reply_due": "%s"}' % due, 0, at))
+            if stage == "withdrawn":
+                at = at + hour * (2 + 70 * rand())
+                status, closed, due = "withdrawn", at, None
+                timeline.append(("withdrawn", "consumer", None, "商家已解释清楚。", "{}",
+                                 0 if decided is None else 1, at))
+            elif stage != "accepted":
+                at = at + hour * (6 + 194 * rand())
+                offer_cents = amount if rand() < 0.6 else amount // 2
+                status, first_reply, due = "replied", at, (decided + 63 * day_td).date()
+                timeline.append(("merchant_replied", "merchant", shop_id, pick(replies),
+                                 '{"offer": "退款", "offer_amount_cents": %d}' % offer_cents, 1, at))
+                if stage == "agreed":
+                    at = at + hour * (2 + 94 * rand())
+                    status, outcome, recovered, closed, due = "closed", "agreed", offer_cents, at, None
+                    timeline.append(("consumer_accepted", "consumer", None, "同意，谢谢。", "{}", 1, at))
+                    timeline.append(("closed", "system", None, None, '{"outcome": "agreed"}', 1, at))
+                    if rand() < 0.5:
+                        at = at + day_td * (1 + 9 * rand())
+                        followup_at, followup_resolved, followup_satisfaction = at, 1, 3 + int(3 * rand())
+                        timeline.append(("followup", "consumer", None, None,
+                                         '{"resolved": true, "satisfaction": %d}' % followup_satisfaction, 0, at))
+                elif stage != "replied":
+                    at = at + hour * (2 + 94 * rand())
+                    status = "disputed"
+                    timeline.append(("consumer_rejected", "consumer", None, "只退一半不能接受。", "{}", 0, at))
+                    if stage != "disputed":
+                        at = at + day_td * (1 + 9 * rand())
+                        status, mediation = "mediating", at
+                        timeline.append(("mediation_scheduled", "staff", staff_id, None,
+                                         '{"place": "%s", "when": "%s"}' % (pick(places), (at + 2 * day_td)
+                                                                             .isoformat()), 0, at))
+                    if stage in ("mediated", "failed"):
+                        at = at + day_td * (2 + 28 * rand())
+                        recovered = amount if stage == "mediated" else 0
+                        status, outcome, closed, due = "closed", stage, at, None
+                        timeline.append(("mediated" if stage == "mediated" else "mediation_failed", "staff",
+                                         staff_id, "双方达成一致，商家退款并赔偿。" if stage == "mediated"
+                                         else "商家拒绝调解，已告知消费者其他途径。",
+                                         '{"amount_recovered_cents": %d}' % recovered, 0, at))
+                        timeline.append(("closed", "system", None, None, '{"outcome": "%s"}' % stage, 1, at))
+        # A young case has not got that far yet: squeeze its timeline into the time since filing.
+        if at > latest:
+            factor = (latest - filed) / (at - filed)
+
+            def squeeze(moment, filed=filed, factor=factor):
+                return None if moment is None else filed + (moment - filed) * factor
+
+            timeline = [(*t[:6], squeeze(t[6])) for t in timeline]
+            decided, first_reply, closed = squeeze(decided), squeeze(first_reply), squeeze(closed)
+            mediation, followup_at = squeeze(mediation), squeeze(followup_at)
+        filed_ts = ts(filed)
+        phone = f"1{pick('3456789')}{int(rand() * 1e9):09d}"
+        complaints.append((
+            complaint_id, tracking, shop_id, clause, description, (filed - day_td * int(21 * rand())).date()
+            .isoformat(), amount, pick(demand_sets), pick(surnames) + pick(given), phone, filed_ts,
+            filed_ts if share_phone else None, sha256_hex(f"bench-token-{complaint_id}"),
+            f"bench-{complaint_id:012d}", status, outcome, ground, summary, recovered, filed_ts,
+            decided and ts(decided), first_reply and ts(first_reply), closed and ts(closed),
+            due and due.isoformat(), 0, mediation and ts(mediation), followup_resolved, followup_satisfaction,
+            followup_at and ts(followup_at), 1,
+        ))
+        for kind, role, actor, body, data, public, moment in timeline:
+            events.append((0, complaint_id, kind, role, actor, body, data, public,
+                           filed_ts if moment is filed else ts(moment)))
+    return {"complaints": complaints, "complaint_events": events}
 
 
 def _overlaps(prefix: str, suffix: str) -> bool:
     return any(prefix[i:i + 2] in suffix for i in range(len(prefix) - 1))
-
-
-def _opt_ts(value):
-    return ts(value) if value is not None else None
-
-
-def _opt_bool(value):
-    return None if value is None else int(value)
 
 
 COLUMNS = {
@@ -493,24 +502,35 @@ COLUMNS = {
     "complaint_events": ("id", "complaint_id", "kind", "actor_role", "actor_id", "body", "data", "is_public",
                          "created_at"),
 }
-BOOLEAN_COLUMNS = {("users", "is_enabled"), ("complaints", "due_uses_fallback"), ("complaints", "followup_resolved"),
-                   ("complaint_events", "is_public")}
-
 
 # --- writers --------------------------------------------------------------------------------------
 
 class SqliteWriter:
+    """executemany into a fresh file; secondary indexes are dropped for the load and rebuilt after
+    from their own CREATE INDEX text, so the result has exactly the migrations' indexes."""
+
+    name = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", "cache_size=-2000000",
                        "temp_store=MEMORY", "locking_mode=EXCLUSIVE"):
             self.conn.execute(f"PRAGMA {pragma}")
-        self.conn.execute("BEGIN")
+        self.indexes: list[tuple[str, str]] = []
 
     def columns(self, table: str) -> list[tuple[str, bool, bool]]:
         """(name, not null, has default) of each column."""
         return [(r[1], bool(r[3]), r[4] is not None or bool(r[5]))
                 for r in self.conn.execute(f"PRAGMA table_info({table})")]
+
+    def prepare(self) -> None:
+        marks = ", ".join("?" * len(COLUMNS))
+        self.indexes = self.conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+            list(COLUMNS)).fetchall()
+        self.conn.execute("BEGIN")
+        for name, _sql in self.indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
 
     def write(self, table: str, rows: list[tuple]) -> None:
         if rows:
@@ -519,54 +539,80 @@ class SqliteWriter:
                                   rows)
 
     def finish(self) -> None:
+        for _name, sql in self.indexes:
+            self.conn.execute(sql)
         self.conn.execute("COMMIT")
+        problems = self.conn.execute("PRAGMA foreign_key_check").fetchmany(5)
+        if problems:
+            raise RuntimeError(f"generated rows break foreign keys: {problems}")
         self.conn.execute("PRAGMA locking_mode=NORMAL")
-        # The app opens the database in WAL mode; leave it that way (and take the write lock once
-        # more so locking_mode=NORMAL takes effect).
+        # The app opens the database in WAL mode; leave the file that way.
         self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_key_check")
         self.conn.close()
 
 
 class PostgresWriter:
+    """COPY (psycopg 3). Constraints and indexes of the loaded tables are dropped for the load and
+    recreated after from pg_get_constraintdef / pg_get_indexdef, so the schema ends as migrated."""
+
+    name = "postgresql"
+
     def __init__(self, url: str) -> None:
         import psycopg
 
         self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=False)
         self.conn.execute("SET TIME ZONE 'UTC'")
         self.conn.execute("SET synchronous_commit = off")
+        self.conn.execute("SET maintenance_work_mem = '512MB'")
+        self.saved: dict[str, list] = {}
 
     def columns(self, table: str) -> list[tuple[str, bool, bool]]:
         return [(r[0], r[1] == "NO", r[2] is not None) for r in self.conn.execute(
             "SELECT column_name, is_nullable, column_default FROM information_schema.columns "
             "WHERE table_schema = 'public' AND table_name = %s", (table,))]
 
+    def prepare(self) -> None:
+        tables = list(COLUMNS)
+        q = self.conn.execute
+        self.saved["fk"] = q(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))",
+            (tables, tables)).fetchall()
+        self.saved["index"] = q(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", (tables,)).fetchall()
+        self.saved["key"] = q(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype IN ('p', 'u') AND conrelid = ANY(%s::regclass[])", (tables,)).fetchall()
+        for table, name, _ in self.saved["fk"]:
+            q(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in self.saved["index"]:
+            q(f"DROP INDEX {name}")
+        for table, name, _ in self.saved["key"]:
+            q(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+
     def write(self, table: str, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        cols = COLUMNS[table]
-        booleans = [i for i, c in enumerate(cols) if (table, c) in BOOLEAN_COLUMNS]
-        with self.conn.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-            if booleans:
-                for row in rows:
-                    row = list(row)
-                    for i in booleans:
-                        if row[i] is not None:
-                            row[i] = "t" if row[i] else "f"
-                    copy.write_row(row)
-            else:
+        if rows:
+            with self.conn.cursor().copy(f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
 
     def finish(self) -> None:
+        q = self.conn.execute
+        for table, name, definition in self.saved["key"]:
+            q(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for _name, definition in self.saved["index"]:
+            q(definition)
+        for table, name, definition in self.saved["fk"]:
+            q(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for table in ("users", "merchants", "signatures", "badges", "complaints", "complaint_events",
                       "pledge_versions", "pledge_clauses"):
-            self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                              f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+            q(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
         self.conn.commit()
         self.conn.autocommit = True
         # Autovacuum would analyse these tables within minutes in production; do it now.
-        self.conn.execute("VACUUM ANALYZE")
+        q("VACUUM ANALYZE")
         self.conn.close()
 
 
@@ -586,43 +632,90 @@ def _check_columns(writer) -> None:
                              "fill them in bench/generate.py")
 
 
-def populate(writer, size: int) -> Generated:
+def _chunks(func, count: int, processes: int):
+    """func(0) … func(count - 1) in order, computed by forked worker processes a few chunks ahead."""
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for k in range(count):
+            yield func(k)
+        return
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pending: collections.deque = collections.deque()
+        next_k = 0
+        while next_k < count or pending:
+            while next_k < count and len(pending) < 2 * processes:
+                pending.append(pool.apply_async(func, (next_k,)))
+                next_k += 1
+            yield pending.popleft().get()
+
+
+def _renumber(rows: list[tuple], first: int) -> list[tuple]:
+    return [(first + i,) + row[1:] for i, row in enumerate(rows)]
+
+
+def populate(writers: list, size: int, key: str, processes: int | None = None) -> Generated:
+    """Generate once and write every row to each writer (SQLite and PostgreSQL get identical data)."""
     started = time.monotonic()
-    gen = Generator(size)
-    _check_columns(writer)
+    # One generator process per spare core (none on a 2-core machine: the writers need the other one).
+    processes = processes or max(1, (os.cpu_count() or 1) - 1)
+    plan = Plan(size)
+    _STATE.clear()
+    _STATE["plan"] = plan
+    for writer in writers:
+        _check_columns(writer)
+        writer.prepare()
     rows: dict[str, int] = {}
 
     def put(table, chunk):
-        writer.write(table, chunk)
+        for writer in writers:
+            writer.write(table, chunk)
         rows[table] = rows.get(table, 0) + len(chunk)
 
-    versions, clauses = gen.pledge_rows()
+    versions, clauses = plan.pledge_rows()
     put("pledge_versions", versions)
     put("pledge_clauses", clauses)
-    put("users", gen.staff_rows())
+    put("users", plan.staff_rows())
+    public: list[int] = []
+    district_of = bytearray(size + 1)
+    next_id = {"signatures": 1, "badges": 1}
     done = 0
-    for chunk in gen.shop_chunks():
+    for chunk in _chunks(shop_chunk, plan.shop_chunks, processes):
+        for table in ("signatures", "badges"):
+            chunk[table] = _renumber(chunk[table], next_id[table])
+            next_id[table] += len(chunk[table])
         for table in ("users", "merchants", "merchant_name_grams", "signatures", "badges"):
             put(table, chunk[table])
+        for shop_id, district_index in chunk["public"]:
+            public.append(shop_id)
+            district_of[shop_id] = district_index
         done += len(chunk["merchants"])
         if done % (CHUNK * 10) == 0 or done == size:
             log(f"  shops {done:,}/{size:,} ({time.monotonic() - started:.0f} s)")
+    counts, owners, days = complaint_plan(plan, public)
+    first_of_day: dict[date, int] = {}
+    for index, day in enumerate(days):
+        first_of_day.setdefault(day, index)
+    _STATE.update(owners=owners, days=days, first_of_day=first_of_day, district_of=district_of)
+    event_id = 1
     made = 0
-    for chunk in gen.complaint_chunks():
+    for chunk in _chunks(complaint_chunk, (len(owners) + CHUNK - 1) // CHUNK, processes):
+        events = _renumber(chunk["complaint_events"], event_id)
+        event_id += len(events)
         put("complaints", chunk["complaints"])
-        put("complaint_events", chunk["complaint_events"])
+        put("complaint_events", events)
         made += len(chunk["complaints"])
-        if made % (CHUNK * 10) == 0:
-            log(f"  complaints {made:,}/{2 * size:,} ({time.monotonic() - started:.0f} s)")
-    log(f"  committing and indexing ({time.monotonic() - started:.0f} s)")
-    writer.finish()
-    counts = sorted(gen.complaint_counts, reverse=True)
-    result = Generated(size=size, key=cache_key(size), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        if made % (CHUNK * 10) == 0 or made == len(owners):
+            log(f"  complaints {made:,}/{len(owners):,} ({time.monotonic() - started:.0f} s)")
+    log(f"  rebuilding indexes and constraints ({time.monotonic() - started:.0f} s)")
+    for writer in writers:
+        writer.finish()
+    _STATE.clear()
+    counts.sort(reverse=True)
+    result = Generated(size=size, key=key, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                        seconds=round(time.monotonic() - started, 1), rows=rows)
     result.complaint_counts = {
         "max": counts[0], "p99": counts[len(counts) // 100], "p90": counts[len(counts) // 10],
         "median": counts[len(counts) // 2], "shops_with_100_plus": sum(1 for c in counts if c >= 100),
-        "shops_with_none": sum(1 for c in counts if c == 0),
+        "public_shops_with_none": sum(1 for c in counts if c == 0),
     }
     return result
 
@@ -637,74 +730,144 @@ def app_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def migrate(database_url: str) -> None:
-    """Create the schema with the real migrations, then seed the working-day calendar."""
+def schema_drift(database_url: str) -> list[str]:
+    """What the models have that the database lacks (or the reverse), as Alembic's autogenerate sees it."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bench.inprocess import production_app
+    from registry.extensions import db
+
+    app = production_app(database_url)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        db.engine.dispose()
+    out = []
+    for diff in diffs:
+        diff = diff[0] if isinstance(diff, list) else diff
+        kind = diff[0]
+        target = diff[1] if kind.endswith("table") else diff[-1] if kind.endswith("column") else diff[1]
+        name = getattr(target, "name", None) or str(target)
+        table = getattr(getattr(target, "table", None), "name", None) or (diff[2] if kind.endswith("column") else "")
+        out.append(f"{kind} {table + '.' if table and table != name else ''}{name}")
+    return out
+
+
+def build_schema(database_url: str, schema: str) -> None:
+    """The real migrations (`flask db upgrade`), or with --schema models db.create_all(); then the
+    working-day calendar (`flask calendar seed`)."""
     flask = str(Path(sys.executable).parent / "flask")
-    for args in (["db", "upgrade"], ["calendar", "seed"]):
+    steps = [["db", "upgrade"], ["calendar", "seed"]] if schema == "migrations" else [["calendar", "seed"]]
+    if schema == "models":
+        from bench.inprocess import production_app
+        from registry.extensions import db
+
+        app = production_app(database_url)
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+    for args in steps:
         result = subprocess.run([flask, *args], cwd=PROJECT_ROOT, env=app_env(database_url),
                                 capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"bench: flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        if args == ["db", "upgrade"]:
+            check_schema(database_url)
 
 
-def sqlite_database(size: int, regenerate: bool = False) -> tuple[Path, Generated]:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = cache_key(size)
+def check_schema(database_url: str) -> None:
+    drift = schema_drift(database_url)
+    if drift:
+        raise SystemExit(
+            "bench: the migrations do not create what the models describe, so the app would fail on this "
+            "schema:\n  " + "\n  ".join(drift[:15]) + ("\n  …" if len(drift) > 15 else "") +
+            "\nGenerate the missing migration (the lead does), or measure on the models' schema for now with "
+            "`make bench BENCH_ARGS='--schema models'` (db.create_all(); the results say so).")
+
+
+def _fresh(meta: Generated | None, key: str) -> bool:
+    return meta is not None and meta.key == key and \
+        (datetime.now(timezone.utc) - datetime.fromisoformat(meta.created)).days < MAX_CACHE_AGE_DAYS
+
+
+def _sqlite_cached(key: str) -> tuple[Path, Generated | None]:
     path = DATA_DIR / f"{key}.sqlite3"
     meta_path = path.with_suffix(".json")
-    if path.exists() and meta_path.exists() and not regenerate:
-        meta = Generated(**json.loads(meta_path.read_text()))
-        age = datetime.now(timezone.utc) - datetime.fromisoformat(meta.created)
-        if age.days < MAX_CACHE_AGE_DAYS:
-            log(f"SQLite: reusing {path.relative_to(PROJECT_ROOT)} (made {meta.created}, {meta.seconds} s)")
-            return path, meta
-    for stale in DATA_DIR.glob(f"shops{size}-*.sqlite3*"):
-        stale.unlink()
-    for stale in DATA_DIR.glob(f"shops{size}-*.json"):
-        stale.unlink()
-    tmp = path.with_name(path.name + ".partial")
-    for leftover in DATA_DIR.glob(tmp.name + "*"):
-        leftover.unlink()
-    log(f"SQLite: generating {size:,} shops into {path.relative_to(PROJECT_ROOT)}")
-    started = time.monotonic()
-    migrate(f"sqlite:///{tmp}")
-    meta = populate(SqliteWriter(tmp), size)
-    for suffix in ("-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
-    tmp.rename(path)
-    meta.seconds = round(time.monotonic() - started, 1)
-    meta_path.write_text(json.dumps(meta.__dict__, ensure_ascii=False, indent=1))
-    log(f"SQLite: {size:,} shops generated in {meta.seconds} s ({path.stat().st_size / 1e6:.0f} MB)")
-    return path, meta
+    if path.exists() and meta_path.exists():
+        return path, Generated(**json.loads(meta_path.read_text()))
+    return path, None
 
 
-def postgres_database(url: str, size: int, regenerate: bool = False) -> Generated:
+def _postgres_cached(url: str) -> Generated | None:
     import psycopg
 
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    key = cache_key(size)
-    with psycopg.connect(plain, autocommit=True) as conn:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         comment = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
                                "WHERE datname = current_database()").fetchone()[0]
-        if comment and not regenerate:
-            try:
-                meta = Generated(**json.loads(comment))
-            except (ValueError, TypeError):
-                meta = None
-            if meta and meta.key == key and \
-                    (datetime.now(timezone.utc) - datetime.fromisoformat(meta.created)).days < MAX_CACHE_AGE_DAYS:
-                log(f"PostgreSQL: reusing the loaded database (made {meta.created}, {meta.seconds} s)")
-                return meta
-        log(f"PostgreSQL: generating {size:,} shops")
-        conn.execute("COMMENT ON DATABASE " + conn.info.dbname + " IS NULL")
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    started = time.monotonic()
-    migrate(url)
-    meta = populate(PostgresWriter(url), size)
-    meta.seconds = round(time.monotonic() - started, 1)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        text = json.dumps(meta.__dict__, ensure_ascii=False).replace("'", "''")
-        conn.execute(f"COMMENT ON DATABASE {conn.info.dbname} IS '{text}'")
-    log(f"PostgreSQL: {size:,} shops loaded in {meta.seconds} s")
-    return meta
+    try:
+        return Generated(**json.loads(comment)) if comment else None
+    except (ValueError, TypeError):
+        return None
+
+
+def prepare_databases(size: int, postgres_url: str | None, regenerate: bool = False,
+                      schema: str = "migrations") -> dict:
+    """The SQLite file (cached under bench/data/) and, if a URL is given, the PostgreSQL database, each
+    holding `size` shops; what is missing or stale is generated, in one pass for both."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = cache_key(size, schema)
+    sqlite_path, sqlite_meta = _sqlite_cached(key)
+    out: dict = {}
+    writers = []
+    if _fresh(sqlite_meta, key) and not regenerate:
+        log(f"SQLite: reusing {sqlite_path.relative_to(PROJECT_ROOT)} (made {sqlite_meta.created} "
+            f"in {sqlite_meta.seconds} s)")
+        if schema == "migrations":
+            check_schema(f"sqlite:///{sqlite_path}")
+        out["sqlite"] = (sqlite_path, sqlite_meta)
+    else:
+        for stale in list(DATA_DIR.glob(f"shops{size}-*.sqlite3*")) + list(DATA_DIR.glob(f"shops{size}-*.json")):
+            stale.unlink()
+        tmp = sqlite_path.with_name(sqlite_path.name + ".partial")
+        log(f"SQLite: schema ({schema}) in {tmp.relative_to(PROJECT_ROOT)}")
+        build_schema(f"sqlite:///{tmp}", schema)
+        writers.append(SqliteWriter(tmp))
+    if postgres_url:
+        import psycopg
+
+        pg_meta = _postgres_cached(postgres_url)
+        if _fresh(pg_meta, key) and not regenerate:
+            log(f"PostgreSQL: reusing the loaded database (made {pg_meta.created} in {pg_meta.seconds} s)")
+            if schema == "migrations":
+                check_schema(postgres_url)
+            out["postgresql"] = pg_meta
+        else:
+            plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain, autocommit=True) as conn:
+                conn.execute(f"COMMENT ON DATABASE {conn.info.dbname} IS NULL")
+                conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+                conn.execute("CREATE SCHEMA public")
+            log(f"PostgreSQL: schema ({schema})")
+            build_schema(postgres_url, schema)
+            writers.append(PostgresWriter(postgres_url))
+    if not writers:
+        return out
+    log(f"generating {size:,} shops and {2 * size:,} complaints into {' and '.join(w.name for w in writers)}")
+    meta = populate(writers, size, key)
+    log(f"generated in {meta.seconds} s: {meta.rows}")
+    for writer in writers:
+        if writer.name == "sqlite":
+            tmp = sqlite_path.with_name(sqlite_path.name + ".partial")
+            for suffix in ("-wal", "-shm"):
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            tmp.rename(sqlite_path)
+            sqlite_path.with_suffix(".json").write_text(json.dumps(meta.__dict__, ensure_ascii=False, indent=1))
+            out["sqlite"] = (sqlite_path, meta)
+        else:
+            plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain, autocommit=True) as conn:
+                text = json.dumps(meta.__dict__, ensure_ascii=False).replace("'", "''")
+                conn.execute(f"COMMENT ON DATABASE {conn.info.dbname} IS '{text}'")
+            out["postgresql"] = meta
+    return out

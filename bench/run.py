@@ -37,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument("--skip-filing", action="store_true")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--schema", choices=generate.SCHEMA_MODES, default="migrations",
+                        help="migrations (flask db upgrade, the default and the real thing) or models "
+                             "(db.create_all(), only while the migrations lag the models)")
     return parser.parse_args(argv)
 
 
@@ -105,7 +108,8 @@ class Bench:
                          "flags": "--no-control-socket"},
             "app_env": {"REGISTRY_ENV": "production", "SECRET_KEY": "(set, 57 chars)",
                         "PUBLIC_BASE_URL": "https://cxm.example.cn", "rate_limits": self.limits_note},
-            "schema_revision": generate.schema_revision(),
+            "schema": (f"migrations, head {generate.schema_revision()}" if args.schema == "migrations" else
+                       f"models (db.create_all(); migrations head {generate.schema_revision()} lags the models)"),
         }
 
     # -- environment for the app --
@@ -196,14 +200,15 @@ class Bench:
     def run(self) -> None:
         args = self.args
         t0 = time.monotonic()
-        sqlite_path, sqlite_meta = generate.sqlite_database(args.size, regenerate=args.regenerate)
+        postgres = not args.skip_postgres and ensure_postgres_database(args.postgres_url)
+        data = generate.prepare_databases(args.size, args.postgres_url if postgres else None,
+                                          regenerate=args.regenerate, schema=args.schema)
+        sqlite_path, sqlite_meta = data["sqlite"]
         sqlite_url = f"sqlite:///{sqlite_path}"
         self.report["data"] = {"sqlite": {"file": str(sqlite_path.relative_to(PROJECT_ROOT)),
                                           "mb": round(sqlite_path.stat().st_size / 1e6), **sqlite_meta.__dict__}}
-        postgres = not args.skip_postgres and ensure_postgres_database(args.postgres_url)
         if postgres:
-            pg_meta = generate.postgres_database(args.postgres_url, args.size, regenerate=args.regenerate)
-            self.report["data"]["postgresql"] = {"url": args.postgres_url, **pg_meta.__dict__}
+            self.report["data"]["postgresql"] = {"url": args.postgres_url, **data["postgresql"].__dict__}
         if args.generate_only:
             return
         nginx = not args.skip_nginx and ensure_nginx()

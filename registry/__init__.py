@@ -57,10 +57,20 @@ def register_blueprints(app: Flask) -> None:
     from registry.workdays.views import bp as workdays_bp
     from registry.campaigns.views import bp as campaigns_bp
     from registry.campaigns.views import claims as campaign_claims_bp
+    from registry.moderation.views import admin as moderation_admin_bp
+    from registry.moderation.views import owner as moderation_owner_bp
+    from registry.moderation.views import public as moderation_public_bp
+    from registry.moderation.views import staff as moderation_staff_bp
+    from registry.audit.views import bp as audit_log_bp
+    from registry.auth.admin_views import bp as user_admin_bp
+    from registry.consultations.views import bp as consultations_bp
+    from registry.pledges.admin_views import bp as pledge_admin_bp
 
     for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
                       complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp,
-                      campaigns_bp, campaign_claims_bp):
+                      campaigns_bp, campaign_claims_bp, moderation_staff_bp, moderation_owner_bp,
+                      moderation_public_bp, moderation_admin_bp,
+                      consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
+from registry.moderation.cli import moderation_group
 
 
 def register(app: Flask) -> None:
@@ -17,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(pledge_group)
     app.cli.add_command(complaints_group)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(moderation_group)
 
 
 @click.command("create-user")

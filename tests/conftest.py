@@ -222,3 +222,37 @@ def shop_form():
         return data
 
     return build
+
+
+# --- Added for the staff-governance suites (pledge versions, accounts, consultations, audit log). ---
+
+# The roles of the staff-area access matrices (SECURITY.md: every route × role).
+MATRIX_ROLES = ("anonymous", "merchant", "other_merchant", "staff", "staff_elsewhere", "admin")
+LOGIN_REDIRECT = "login"  # expected answer: a redirect to the login page with next=<the URL>
+
+
+@pytest.fixture
+def matrix_people(make_user, make_shop):
+    """One account per matrix role (staff in 西湖区, staff_elsewhere in 滨江区); the merchant owns a signed shop."""
+    owner = make_user(name="王美好")
+    return {
+        "merchant": owner,
+        "shop": make_shop(owner=owner, district="西湖区"),
+        "other_merchant": make_user(name="李四"),
+        "staff": make_user(role="staff", name="西湖区工作人员", district="西湖区"),
+        "staff_elsewhere": make_user(role="staff", name="滨江区工作人员", district="滨江区"),
+        "admin": make_user(role="admin", name="管理员"),
+    }
+
+
+def assert_answer(response, expected, url: str) -> None:
+    """The response is `expected` (a status code, or LOGIN_REDIRECT to the login page coming back to `url`)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if expected == LOGIN_REDIRECT:
+        assert response.status_code == 302
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/login"
+        assert parse_qs(location.query)["next"] == [url]
+    else:
+        assert response.status_code == expected

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g
-from flask_login import current_user, login_required
+from collections.abc import Callable
 
+from flask import Blueprint, abort, g
+from flask_login import current_user
+
+from registry.auth.models import User
 from registry.extensions import login_manager
 
 
-def owner_area(bp: Blueprint) -> Blueprint:
-    """Pages for a signed-in account: login required, and never cached (they hold personal data).
-
-    Whether the account owns the shop in the URL is decided by the service that loads it.
-    """
+def _restricted(bp: Blueprint, allowed: Callable[[User], bool], staff_layout: bool) -> Blueprint:
+    """Deny by default: anonymous visitors go to the login page, accounts `allowed` refuses get 403,
+    and nothing behind the wall is ever cached (these pages hold personal data)."""
 
     @bp.before_request
-    @login_required
-    def _require_login():
+    def _check_access():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not allowed(current_user):
+            abort(403)
+        g.in_staff_area = staff_layout  # the layout shows the staff navigation
         return None
 
     @bp.after_request
@@ -25,46 +30,19 @@ def owner_area(bp: Blueprint) -> Blueprint:
         return response
 
     return bp
+
+
+def owner_area(bp: Blueprint) -> Blueprint:
+    """Pages for any signed-in account; whether it owns the shop in the URL is decided by the
+    service that loads the shop."""
+    return _restricted(bp, lambda user: True, staff_layout=False)
 
 
 def staff_area(bp: Blueprint) -> Blueprint:
-    """Staff pages, deny by default: anonymous users go to login, everyone but staff and admins gets 403.
-
-    District scoping (staff limited to one district) is decided by the services that load a case.
-    """
-
-    @bp.before_request
-    def _require_staff():
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_staff:
-            abort(403)
-        g.in_staff_area = True  # the layout shows the staff navigation
-        return None
-
-    @bp.after_request
-    def _never_cache(response):
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return bp
+    """Staff and administrators; district scoping is decided by the services that load a case."""
+    return _restricted(bp, lambda user: user.is_staff, staff_layout=True)
 
 
 def admin_area(bp: Blueprint) -> Blueprint:
-    """Administrator pages (accounts, pledge texts, rules): staff who are not admins get 403."""
-
-    @bp.before_request
-    def _require_admin():
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        g.in_staff_area = True
-        return None
-
-    @bp.after_request
-    def _never_cache(response):
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return bp
+    """Administrators only (accounts, pledge texts, flag rules)."""
+    return _restricted(bp, lambda user: user.is_admin, staff_layout=True)

@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from registry.audit.labels import ACTION_LABELS
 from registry.audit.models import AuditEntry
+from registry.audit.presentation import readable_data
 from registry.auth import queries, services
 from registry.auth.access import admin_area
 from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, UserSearchForm
@@ -76,7 +78,8 @@ def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 20
         .order_by(AuditEntry.id.desc()).limit(20)
     ).all()
     return render_template("auth/admin_user.html", user=user, role_form=role_form, action_form=ActionForm(),
-                           role_labels=ROLE_LABELS, districts=queries.staff_districts(), history=history,
+                           role_labels=ROLE_LABELS, districts=queries.staff_districts(),
+                           history=[(entry, readable_data(entry)) for entry in history], action_labels=ACTION_LABELS,
                            is_self=user.id == _admin().id), status
 
 

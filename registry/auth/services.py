@@ -89,7 +89,7 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
 def _clean_district(district: str | None) -> str | None:
-    value = " ".join(unicodedata.normalize("NFKC", district or "").split())
+    value = " ".join((district or "").split())
     if len(value) > 64:
         raise DomainError(_("区县名称最多 %(max)d 个字。", max=64), field="district")
     return value or None

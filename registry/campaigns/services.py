@@ -80,8 +80,8 @@ def _registered_codes(codes: set[str]) -> dict[str, str]:
     ordered = sorted(codes)
     for start in range(0, len(ordered), _IN_CHUNK):
         chunk = ordered[start:start + _IN_CHUNK]
-        found.update(list(db.session.execute(
-            select(Merchant.credit_code, Merchant.name).where(Merchant.credit_code.in_(chunk))).tuples()))
+        found.update((code, name) for code, name in db.session.execute(
+            select(Merchant.credit_code, Merchant.name).where(Merchant.credit_code.in_(chunk))))
     return found
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,11 +27,13 @@ from registry.complaints import states
 from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
 from registry.complaints.evidence import ProcessedImage, store_evidence
 from registry.complaints.models import CLAUSE_KINDS, DEMANDS, REFUSAL_GROUNDS, Complaint, ComplaintEvent, EvidencePhoto
+from registry.complaints.verification import PhoneVerification
 from registry.database import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
 from registry.merchants.models import Merchant
+from registry.messaging.models import OutboxMessage
 from registry.workdays.services import china_date, deadline, today_in_china
 
 DECISION_WORKING_DAYS = 7
@@ -42,6 +44,8 @@ MIN_DESCRIPTION = 10
 MAX_AMOUNT_CENTS = 100_000_000 * 100
 # Purchases older than this are outside what the association handles online.
 MAX_PURCHASE_AGE_DAYS = 3 * 365
+# Verification codes and sent SMS are kept a week (to answer "I never got the code"), then deleted.
+SMS_RECORD_RETENTION_DAYS = 7
 
 _signals = Namespace()
 # Sent after every status change, sender=complaint, action=..., actor=...; moderation (flags)
@@ -479,5 +483,9 @@ def purge_expired_contact_details(now: datetime | None = None) -> int:
     for complaint in expired:
         complaint.consumer_phone = None
         _add_event(complaint, "contact_purged", "system", None, None, public=False)
+    # One-time codes and the SMS outbox hold phone numbers too; they are only needed for minutes.
+    message_cutoff = now - timedelta(days=SMS_RECORD_RETENTION_DAYS)
+    db.session.execute(delete(PhoneVerification).where(PhoneVerification.created_at < message_cutoff))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.created_at < message_cutoff))
     db.session.flush()
     return len(expired)

@@ -39,7 +39,7 @@ def _case(complaint_id: int) -> Complaint:
     return complaint
 
 
-@bp.route("/")
+@bp.route("/complaints")
 def queue():
     view = request.args.get("view", "new")
     if view not in QUEUE_VIEWS:

@@ -11,8 +11,10 @@ from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, normalize_credit_code, validate_credit_code
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
+from registry.moderation.models import Sanction
+from registry.moderation.queries import public_standing
 from registry.pledges.models import Signature
-from registry.pledges.services import Lapse, latest_signature, standing_and_lapse
+from registry.pledges.services import Lapse, latest_signature
 
 MAX_QUERY_LENGTH = 50
 
@@ -24,6 +26,8 @@ class ShopPage:
     signature: Signature | None
     badge: Badge | None
     scanned_badge: Badge | None  # the badge whose serial was in the scanned URL, if any
+    sanction: Sanction | None  # the sanction in force behind a warned / suspended / revoked standing
+    marks: list[Sanction]  # warnings, suspensions, revocations and reinstatements still shown
     lapse: Lapse | None = None  # why a lapsed shop lapsed
 
 
@@ -38,8 +42,9 @@ def shop_page(merchant: Merchant, scanned_serial: str | None) -> ShopPage:
         scanned = db.session.scalar(
             select(Badge).where(Badge.serial == scanned_serial[:24], Badge.merchant_id == merchant.id)
         )
-    standing, lapse = standing_and_lapse(merchant, signature)
-    return ShopPage(merchant, standing, signature, badge, scanned, lapse)
+    # Standing with sanctions counted (moderation wraps pledges' standing_and_lapse).
+    public = public_standing(merchant, signature)
+    return ShopPage(merchant, public.standing, signature, badge, scanned, public.sanction, public.marks, public.lapse)
 
 
 def public_districts() -> list[str]:

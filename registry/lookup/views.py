@@ -12,7 +12,8 @@ from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm
 from registry.merchants.services import merchant_by_public_code
-from registry.pledges.services import current_version, latest_signatures, effective_standing
+from registry.moderation.services import effective_standings
+from registry.pledges.services import current_version, latest_signatures
 
 bp = Blueprint("lookup", __name__)
 
@@ -32,8 +33,8 @@ def search():
     results = queries.search_merchants(form.q.data or "", form.district.data or None, max(page, 1),
                                        current_app.config["SEARCH_PAGE_SIZE"])
     signatures = latest_signatures([m.id for m in results.items])
-    now = utcnow()
-    rows = [(m, effective_standing(m, signatures.get(m.id), now)) for m in results.items]
+    standings = effective_standings(results.items, signatures, utcnow())
+    rows = [(m, standings[m.id]) for m in results.items]
     return render_template("lookup/search.html", form=form, results=results, rows=rows)
 
 
@@ -46,6 +47,7 @@ def shop(code: str):
     complaints = complaint_queries.public_complaints(merchant)
     response = current_app.make_response(render_template(
         "lookup/shop.html", page=page, checked_at=utcnow(), complaints=complaints,
+        scanned_serial=(request.args.get("s") or "")[:24],
         replies=complaint_queries.public_events(complaints), figures=complaint_queries.shop_figures(merchant),
     ))
     # Standing can change at any moment (a sanction, a lapse): do not let caches keep it long.

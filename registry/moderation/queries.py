@@ -26,7 +26,7 @@ DASHBOARD_LIST = 10
 LAPSE_WARNING_DAYS = 30
 
 
-def _scoped(statement, staff: User, merchant_column=None):
+def _scoped(statement, staff: User):
     """Limit a statement to the officer's district (it must already join Merchant)."""
     if staff.district:
         statement = statement.where(Merchant.district == staff.district)
@@ -110,6 +110,7 @@ class ShopRecord:
     sanctions: list[Sanction]
     appeals: dict[int, Appeal]
     standing: str
+    now: datetime
     open_flags: list[Flag] = field(default_factory=list)
 
 
@@ -121,7 +122,7 @@ def shop_record(merchant: Merchant, now: datetime | None = None) -> ShopRecord:
                                         .order_by(Sanction.issued_at.desc(), Sanction.id.desc())))
     appeals = {a.sanction_id: a for a in db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id))}
     standing = services.effective_standing(merchant, latest_signature(merchant), now)
-    return ShopRecord(flags, sanctions, appeals, standing, [f for f in flags if f.is_open])
+    return ShopRecord(flags, sanctions, appeals, standing, now, [f for f in flags if f.is_open])
 
 
 # --- Dashboard --------------------------------------------------------------------------------------
@@ -259,18 +260,20 @@ class PublicStanding:
     sanction: Sanction | None
     # Marks still shown (visible_until in the future), newest first.
     marks: list[Sanction]
+    # Why a lapsed shop lapsed (pledges.Lapse), if it did.
+    lapse: object | None = None
 
 
 def public_standing(merchant: Merchant, signature, now: datetime | None = None) -> PublicStanding:
     now = now or utcnow()
     in_effect = services.sanctions_in_effect([merchant.id])[merchant.id]
-    standing = services.effective_standing(merchant, signature, now, in_effect)
+    standing, lapse = services.standing_and_lapse(merchant, signature, now, in_effect)
     marks = list(db.session.scalars(
         select(Sanction).where(Sanction.merchant_id == merchant.id, Sanction.status.in_((ACTIVE, ENDED)),
                                or_(Sanction.visible_until.is_(None), Sanction.visible_until > now))
         .order_by(Sanction.starts_at.desc(), Sanction.id.desc())
     ))
-    return PublicStanding(standing, services.standing_sanction(in_effect, standing, now), marks)
+    return PublicStanding(standing, services.standing_sanction(in_effect, standing, now), marks, lapse)
 
 
 @dataclass

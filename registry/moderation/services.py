@@ -158,13 +158,13 @@ def sanctions_in_effect(merchant_ids: list[int]) -> dict[int, list[Sanction]]:
     return grouped
 
 
-def effective_standing(merchant: Merchant, signature, now: datetime | None = None,
-                       sanctions: list[Sanction] | None = None) -> str:
-    """The standing a consumer is shown right now.
+def standing_and_lapse(merchant: Merchant, signature, now: datetime | None = None,
+                       sanctions: list[Sanction] | None = None):
+    """The standing a consumer is shown right now, and for a lapsed shop why (pledges.Lapse).
 
-    Wraps pledges.effective_standing (an expired signature shows as lapsed at once) and adds the
-    same promise for sanctions: a suspension or warning whose end has passed is not shown, even
-    before the daily `flask moderation expire` job writes the change down.
+    Wraps pledges.standing_and_lapse (an expired or un-renewed signature shows as lapsed at once)
+    and adds the same promise for sanctions: a suspension or warning whose end has passed is not
+    shown, even before the daily `flask moderation expire` job writes the change down.
     """
     now = now or utcnow()
     if merchant.standing in _KIND_OF_STANDING:
@@ -172,8 +172,14 @@ def effective_standing(merchant: Merchant, signature, now: datetime | None = Non
             sanctions = sanctions_in_effect([merchant.id])[merchant.id]
         standing = standing_once_lifted(merchant.standing, sanctions, _due(sanctions, now), now)
         if standing != merchant.standing:
-            return pledges.effective_standing(_StandingAsIf(merchant, standing), signature, now)
-    return pledges.effective_standing(merchant, signature, now)
+            return pledges.standing_and_lapse(_StandingAsIf(merchant, standing), signature, now)
+    return pledges.standing_and_lapse(merchant, signature, now)
+
+
+def effective_standing(merchant: Merchant, signature, now: datetime | None = None,
+                       sanctions: list[Sanction] | None = None) -> str:
+    """The standing a consumer is shown right now (see standing_and_lapse)."""
+    return standing_and_lapse(merchant, signature, now, sanctions)[0]
 
 
 def effective_standings(merchants: list[Merchant], signatures: dict, now: datetime | None = None) -> dict[int, str]:

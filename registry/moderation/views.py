@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from registry.auth.access import admin_area, owner_area, staff_area
 from registry.complaints.evidence import EvidenceRejected, evidence_path, process_evidence, validate_batch
+from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
 from registry.merchants.models import Merchant
@@ -214,7 +215,7 @@ def sanctions():
     view = request.args.get("view", "proposed")
     if view not in queries.SANCTION_VIEWS:
         view = "proposed"
-    return render_template("moderation/sanctions.html", view=view,
+    return render_template("moderation/sanctions.html", view=view, now=utcnow(),
                            sanctions=queries.sanctions_page(_user(), view, _page()),
                            counts=queries.sanction_counts(_user()))
 
@@ -225,7 +226,7 @@ def _sanction_page(sanction: Sanction, status: int = 200, **submitted):
              "decide_form": DecideAppealForm(formdata=None, prefix="decide")}
     forms.update(submitted)
     appeal = sanction.appeal
-    return render_template("moderation/sanction.html", sanction=sanction, appeal=appeal,
+    return render_template("moderation/sanction.html", sanction=sanction, appeal=appeal, now=utcnow(),
                            can_decide=appeal is not None and services.can_decide(appeal, _user()), **forms), status
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 
 from registry.audit.models import GENESIS_HASH, AuditEntry
 from registry.audit.services import record, verify_chain
+from registry.audit.triggers import downgrade_statements
 from registry.extensions import db
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -27,7 +28,10 @@ def entries() -> list[AuditEntry]:
 
 
 def tamper(sql: str, **params) -> None:
-    """Change the table behind the application's back, as someone with database access could."""
+    """Change the table behind the application's back, as someone with the rights to drop the
+    append-only triggers could (registry.audit.triggers; they are tested in test_triggers.py)."""
+    for statement in downgrade_statements(db.engine.dialect.name):
+        db.session.execute(text(statement))
     db.session.execute(text(sql), params)
     db.session.commit()
     db.session.expire_all()

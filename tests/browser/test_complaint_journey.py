@@ -174,7 +174,7 @@ def test_consumer_complaint_is_resolved_and_shown_on_qr_page(live_server, phone_
     # 3. The officer accepts it and forwards it to the shop.
     staff = desktop_context().new_page()
     log_in(staff, live, STAFF_LOGIN, DEMO_PASSWORD)
-    staff.goto(f"{live.url}/staff/")
+    staff.goto(f"{live.url}/staff/complaints")
     expect(staff.locator(".tab.current")).to_contain_text("待受理")
     row = staff.locator("tbody tr", has=staff.get_by_role("link", name=tracking, exact=True))
     expect(row).to_have_count(1)

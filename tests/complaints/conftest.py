@@ -27,12 +27,11 @@ def world(app, make_user, make_shop, evidence_dir, cheap_password_hashing) -> Wo
     owner = make_user(name="王美好")
     other_owner = make_user(name="李四")
     shop = make_shop(owner=owner, name="美好生活超市", district=DISTRICT)
-    other_shop = make_shop(owner=other_owner, name="邻家便利店", district=DISTRICT)
     staff = make_user(role="staff", login="staff@xihu.example.cn", name="西湖区工作人员", district=DISTRICT)
     staff_elsewhere = make_user(role="staff", login="staff@binjiang.example.cn", name="滨江区工作人员",
                                 district=OTHER_DISTRICT)
     admin = make_user(role="admin", login="admin@example.cn", name="管理员")
-    return World(shop, owner, other_owner, other_shop, staff, staff_elsewhere, admin)
+    return World(shop, owner, other_owner, staff, staff_elsewhere, admin)
 
 
 @pytest.fixture

@@ -36,7 +36,6 @@ class World:
     shop: object
     owner: object
     other_owner: object
-    other_shop: object
     staff: object
     staff_elsewhere: object
     admin: object

@@ -201,9 +201,9 @@ def test_no_phone_number_in_the_logs_during_the_filing_flow(app, client, world, 
     for name in list(logging.root.manager.loggerDict):
         if name.startswith(("registry", "flask", "werkzeug")):
             logging.getLogger(name).disabled = False
-    caplog.set_level(logging.DEBUG)
     # SQL echo logs bound parameters by design; it is a debugging switch, off in every configuration.
     caplog.set_level(logging.WARNING, logger="sqlalchemy")
+    caplog.set_level(logging.DEBUG)  # last: it also sets the capturing handler's level
 
     base = f"/m/{world.shop.public_code}/complain"
     sent = client.post(base, data={"phone": "138-6745-2301", "send": "1"})
@@ -222,7 +222,7 @@ def test_no_phone_number_in_the_logs_during_the_filing_flow(app, client, world, 
     client.get(filed.headers["Location"])
     login_as(client, world.staff)
     complaint_id = db.session.scalar(db.select(Complaint.id))
-    client.get("/staff/")
+    client.get("/staff/complaints")
     client.get(f"/staff/complaints/{complaint_id}")
     client.get("/staff/complaints/999999")  # a 404 is logged by some setups
 

@@ -1,0 +1,44 @@
+"""An audit entry's recorded facts as short labelled lines a person can read."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask_babel import gettext as _
+
+from registry.audit.labels import KEY_LABELS
+from registry.audit.models import AuditEntry
+
+# A mainland mobile number standing alone (not part of a longer code such as a credit code).
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
+
+
+def mask_mobiles(text: str) -> str:
+    """138****1234 for any mobile number: the audit log is read by many staff and none needs one."""
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def _value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, list):
+        if len(value) == 2 and not any(isinstance(v, (list, dict)) for v in value):
+            return f"{_value(value[0])} → {_value(value[1])}"
+        return "、".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{KEY_LABELS.get(k, k)}：{_value(v)}" for k, v in sorted(value.items()))
+    return mask_mobiles(str(value))
+
+
+def readable_data(entry: AuditEntry) -> list[tuple[str, str]]:
+    """(label, value) pairs for each recorded fact; old → new for changes."""
+    try:
+        data = json.loads(entry.data or "{}")
+    except ValueError:
+        return [(_("数据"), mask_mobiles(entry.data))]
+    if not isinstance(data, dict):
+        return [(_("数据"), _value(data))]
+    return [(str(KEY_LABELS.get(key, key)), _value(value)) for key, value in sorted(data.items())]

@@ -1,0 +1,97 @@
+"""Staff: the audit log — who did what when — and the check of its hash chain."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from registry.audit import queries
+from registry.audit.forms import AuditFilterForm, parse_day
+from registry.audit.labels import ACTION_LABELS, ACTION_PREFIXES, CHAIN_PROBLEMS, SUBJECT_LABELS
+from registry.audit.presentation import readable_data
+from registry.audit.services import verify_chain
+from registry.auth.access import staff_area
+from registry.auth.models import Role, User
+from registry.extensions import db
+
+bp = staff_area(Blueprint("audit_log", __name__, url_prefix="/staff/audit"))
+
+CHINA = ZoneInfo("Asia/Shanghai")
+PAGE_SIZE = 50
+
+
+def _china_midnight(day) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=CHINA)
+
+
+def _with_current(choices: list[tuple[str, str]], value: str | None, label: str) -> list[tuple[str, str]]:
+    """Keep a value given in the URL selectable even when it is not one of the usual choices."""
+    if value and value not in {v for v, _label in choices}:
+        choices.append((value, label))
+    return choices
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    actions = [("", _("全部操作"))]
+    for prefix, label in ACTION_PREFIXES.items():
+        actions.append((prefix, _("%(area)s（全部）", area=label)))
+        actions += [(code, f"　{name}") for code, name in ACTION_LABELS.items() if code.startswith(prefix)]
+    form.action.choices = _with_current(actions, form.action.data, form.action.data or "")
+    staff = db.session.scalars(select(User).where(User.role.in_((Role.STAFF.value, Role.ADMIN.value)))
+                               .order_by(User.display_name, User.id)).all()
+    actors = [("", _("全部")), (queries.SYSTEM_ACTOR, _("系统（无操作人）"))]
+    actors += [(str(u.id), f"{u.display_name}（#{u.id}）") for u in staff]
+    form.actor.choices = _with_current(actors, form.actor.data, _("用户 #%(id)s", id=form.actor.data))
+    subjects = [("", _("全部"))] + [(code, str(label)) for code, label in SUBJECT_LABELS.items()]
+    form.subject_type.choices = _with_current(subjects, form.subject_type.data, form.subject_type.data or "")
+    return form
+
+
+def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
+    """The filter the form describes; a field with an error is left out (its message is shown)."""
+    form.validate()
+    actor: int | str | None = None
+    if form.actor.data == queries.SYSTEM_ACTOR:
+        actor = queries.SYSTEM_ACTOR
+    elif (form.actor.data or "").isdigit():
+        actor = int(form.actor.data)
+    start, end = parse_day(form.date_from.data), parse_day(form.date_to.data)
+    return queries.AuditFilter(
+        action_prefix=(form.action.data or "")[:64],
+        actor=actor,
+        subject_type=(form.subject_type.data or "")[:32],
+        subject_id=form.number(form.subject_id),
+        start=_china_midnight(start) if start else None,
+        end=_china_midnight(end + timedelta(days=1)) if end else None,  # the end day is included
+        until_id=form.number(form.until),
+    )
+
+
+def _log_page(report=None):
+    form = _filter_form()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    entries = db.paginate(queries.entries_matching(_criteria(form)), page=page, per_page=PAGE_SIZE, error_out=False)
+    actor_ids = {e.actor_id for e in entries.items if e.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    return render_template(
+        "audit/log.html", form=form, entries=entries, actors=actors, report=report,
+        rows=[(entry, readable_data(entry)) for entry in entries.items],
+        action_labels=ACTION_LABELS, subject_labels=SUBJECT_LABELS, chain_problems=CHAIN_PROBLEMS,
+        filtered=any(v for k, v in request.args.items() if k != "page"),
+    )
+
+
+@bp.route("")
+def log():
+    return _log_page()
+
+
+@bp.route("/verify")
+def verify():
+    """Walk the whole chain now (it reads every entry, so it runs when asked, not on every page view)."""
+    return _log_page(report=verify_chain())

@@ -1,0 +1,126 @@
+"""Helpers of the moderation suites: the world, a frozen clock, and complaints filed and accepted
+through the real services."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from PIL import Image
+from sqlalchemy import func, select
+
+from registry.audit.models import AuditEntry
+from registry.extensions import db
+
+DISTRICT, OTHER_DISTRICT = "西湖区", "滨江区"
+PHONE = "13867452301"
+SUMMARY = "消费者反映商品与宣传不符，商家拒绝退换。"
+
+
+@dataclass
+class World:
+    shop: object
+    owner: object
+    other_owner: object
+    other_shop: object
+    staff: object
+    staff2: object
+    staff_elsewhere: object
+    admin: object
+
+
+class Clock:
+    """A frozen `utcnow` shared by moderation, complaints, pledges and the working-day calendar."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def china_today() -> date:
+    from registry.workdays.services import today_in_china
+
+    return today_in_china()
+
+
+def file(shop, phone: str = PHONE, clause_kind: str = "false_advertising", commit: bool = True):
+    """File a complaint against `shop` through the service, as a consumer with a verified phone."""
+    from registry.complaints.services import ComplaintInput, file_complaint
+
+    complaint, _token = file_complaint(shop, ComplaintInput(
+        clause_kind=clause_kind, description="宣传说是纯羊毛，到手发现是化纤，商家拒绝退货。",
+        purchase_date=china_today() - timedelta(days=1), amount_cents=29900, demands=["refund"],
+        consumer_name="欧阳锋锐", consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
+    ), [], phone, secrets.token_urlsafe(24))
+    if commit:
+        db.session.commit()
+    return complaint
+
+
+def accept(complaint, staff):
+    from registry.complaints.services import accept_complaint
+
+    accept_complaint(complaint, staff, complaint.version, SUMMARY)
+    db.session.commit()
+    return complaint
+
+
+def refuse(complaint, staff):
+    from registry.complaints.services import refuse_complaint
+
+    refuse_complaint(complaint, staff, complaint.version, "no_evidence", "请补充购物小票。")
+    db.session.commit()
+    return complaint
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def audit_actions(subject=None) -> list[str]:
+    statement = select(AuditEntry.action).order_by(AuditEntry.id)
+    if subject is not None:
+        statement = statement.where(AuditEntry.subject_type == type(subject).__name__.lower(),
+                                    AuditEntry.subject_id == subject.id)
+    return list(db.session.scalars(statement))
+
+
+def jpeg_bytes(size=(64, 48), colour=(30, 120, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def messages_to(phone: str) -> list[str]:
+    from registry.messaging.models import OutboxMessage
+
+    return list(db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.phone == phone)
+                                   .order_by(OutboxMessage.id)))
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def plain(html: str) -> str:
+    """The page as a reader sees it: tags removed, whitespace collapsed."""
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def flashes(html: str) -> list[str]:
+    import re
+
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
+            for m in re.findall(r'<div class="flash[^"]*" role="status">(.*?)</div>', html, re.S)]

@@ -8,7 +8,9 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +32,8 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (app and reference)")
-    parser.add_argument("--rss-requests", type=int, default=10_000, help="requests per worker before reading RSS")
+    parser.add_argument("--rss-requests", type=int, default=10_000,
+                        help="requests (all workers together) before reading worker RSS; at most 300 s")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-nginx", action="store_true")
@@ -122,54 +125,73 @@ class Bench:
         return env
 
     # -- one measured scenario --
-    def measure(self, scenario: str, backend: str, port: int, urls: Path, note: str = "") -> dict:
+    def measure(self, scenario: str, backend: str, port: int, urls: Path, note: str = "",
+                servers_: list | None = None) -> dict:
+        """Warm up, then a fixed-duration run; also the CPU the servers spent on it (per request), which
+        other processes on a busy machine do not inflate the way they inflate wall-clock figures."""
+        run = loadgen.run_wrk if self.use_wrk else loadgen.run_python
+        if self.args.warmup:
+            run(port, urls, self.args.warmup, self.args.connections)
+        pids = [srv.pid for srv in (servers_ or [])]
         load_before = os.getloadavg()[0]
-        result = loadgen.timed_load(port, urls, self.args.seconds, self.args.warmup, self.args.connections,
-                                    self.use_wrk)
+        cpu_before = servers.tree_cpu_seconds(pids)
+        client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = run(port, urls, self.args.seconds, self.args.connections)
+        client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = servers.tree_cpu_seconds(pids) - cpu_before
+        client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
         bad = sum(v for k, v in result.statuses.items() if not k.startswith(("2", "3")))
         errors = sum(result.errors.values())
+        cpu_ms = round(server_cpu / result.requests * 1000, 3) if result.requests and pids else None
         row = {"scenario": scenario, "backend": backend, "rps": result.rps, "p50_ms": round(result.p50_ms, 1),
                "p99_ms": round(result.p99_ms, 1), "max_ms": round(result.max_ms, 1), "requests": result.requests,
                "statuses": result.statuses, "socket_errors": result.errors, "bad_responses": bad + errors,
                "cache": result.cache, "urls": urls.name, "distinct_urls": len(urls.read_text().splitlines()),
-               "loadavg_1m_before": round(load_before, 2), "note": note}
+               "server_cpu_s": round(server_cpu, 2), "server_cpu_ms_per_request": cpu_ms,
+               "load_tool_cpu_s": round(client_cpu, 2) if self.use_wrk else None,
+               "loadavg_1m_before": round(load_before, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
+               "note": note}
         self.rows.append(row)
-        log(f"  {scenario:<28} {backend:<10} {result.rps:>8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
-            f"p99 {result.p99_ms:7.1f} ms  statuses {result.statuses} {('cache ' + str(result.cache)) if result.cache else ''}")
+        log(f"  {scenario:<31} {backend:<12} {result.rps:>8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+            f"p99 {result.p99_ms:7.1f} ms  server CPU {cpu_ms} ms/req  {result.statuses} "
+            f"{('cache ' + str(result.cache)) if result.cache else ''}")
         return row
 
     def hello(self, label: str, urls: dict) -> None:
         with servers.gunicorn(f"hello-{label}", "bench.hello:app", self.app_env("sqlite://"), self.workdir,
                               self.args.workers) as server:
-            self.measure(f"hello world ({label})", "-", server.port, urls["hello"], "reference: bench/hello.py")
+            self.measure(f"hello world ({label})", "-", server.port, urls["hello"], "reference: bench/hello.py",
+                         [server])
 
     def app_scenarios(self, backend: str, database_url: str, urls: dict, nginx: bool) -> None:
         with servers.gunicorn(f"app-{backend}", "wsgi:app", self.app_env(database_url, proxied=nginx), self.workdir,
                               self.args.workers, ready_path="/search?q=") as server:
+            app = [server]
             self.measure("QR page /m/<code>", backend, server.port, urls["qr"],
-                         f"{len(urls['qr'].read_text().splitlines())} random public shops, ?s=<serial>; 1 % void serials")
+                         f"{len(urls['qr'].read_text().splitlines())} random public shops, ?s=<serial>; "
+                         "1 % void serials", app)
             self.measure("QR page, most-complained", backend, server.port, urls["qr_heavy"],
-                         "the 200 shops with the most complaints")
+                         "the 200 shops with the most complaints", app)
             self.measure("search, 2 characters", backend, server.port, urls["search2"],
-                         "2-character pieces of random shop names")
+                         "2-character pieces of random shop names", app)
             self.measure("search, 1 character", backend, server.port, urls["search1"],
-                         "1 character of random shop names")
+                         "1 character of random shop names", app)
             self.measure("badge PNG, If-None-Match → 304", backend, server.port, urls["badge304"],
-                         "conditional GET with the badge's ETag")
+                         "conditional GET with the badge's ETag", app)
             if nginx:
                 with servers.nginx(backend, server.port, self.workdir, self.static_root) as proxy:
                     self.measure("nginx: static 5 KB file", "nginx", proxy.port, urls["static"],
-                                 "reference for nginx-fronted runs")
+                                 "reference for nginx-fronted runs", [proxy])
+                    both = [proxy, server]
                     self.measure("nginx → QR page", f"nginx+{backend}", proxy.port, urls["qr"],
-                                 "1 s micro-cache; random codes (mostly misses)")
+                                 "1 s micro-cache; random codes (mostly misses)", both)
                     self.measure("nginx → QR page, 10 hot codes", f"nginx+{backend}", proxy.port, urls["qr_hot"],
-                                 "1 s micro-cache; a burst on 10 shops")
+                                 "1 s micro-cache; a burst on 10 shops", both)
                     self.measure("nginx → search, 2 characters", f"nginx+{backend}", proxy.port, urls["search2"],
-                                 "1 s micro-cache")
+                                 "1 s micro-cache", both)
 
     def worker_rss(self, database_url: str, urls: dict) -> dict:
-        per_worker = self.args.rss_requests
-        total = per_worker * self.args.workers
+        total = self.args.rss_requests
         # No recycling during this run: what a worker grows to is what max_requests has to bound.
         with servers.gunicorn("app-rss", "wsgi:app", self.app_env(database_url), self.workdir, self.args.workers,
                               extra=["--max-requests", "0"], ready_path="/search?q=") as server:
@@ -178,7 +200,7 @@ class Bench:
             loadgen.fixed_count(server.port, urls["mix"], 20, threads=4)
             before = {pid: servers.rss_kib(pid) for pid in workers}
             log(f"worker RSS: {total:,} requests (QR/search mix) to {len(workers)} workers")
-            run = loadgen.fixed_count(server.port, urls["mix"], total, threads=8, limit_seconds=600)
+            run = loadgen.fixed_count(server.port, urls["mix"], total, threads=8, limit_seconds=300)
             after = {pid: servers.rss_kib(pid) for pid in server.workers()}
             master = servers.rss_kib(server.pid)
         result = {"requests": run["requests"], "seconds": run["seconds"], "statuses": run["statuses"],
@@ -250,8 +272,14 @@ class Bench:
         hello = [r["rps"] for r in self.rows if r["scenario"].startswith("hello world")]
         reference = sum(hello) / len(hello) if hello else None
         static = next((r["rps"] for r in self.rows if r["scenario"].startswith("nginx: static")), None)
+        hello_cpu = [r["server_cpu_ms_per_request"] for r in self.rows
+                     if r["scenario"].startswith("hello world") and r.get("server_cpu_ms_per_request")]
+        hello_cpu_ms = sum(hello_cpu) / len(hello_cpu) if hello_cpu else None
+        self.report["reference_hello_server_cpu_ms_per_request"] = round(hello_cpu_ms, 3) if hello_cpu_ms else None
         for row in self.rows:
             row["ratio_to_hello"] = round(row["rps"] / reference, 3) if reference else None
+            cpu = row.get("server_cpu_ms_per_request")
+            row["ratio_to_hello_cpu"] = round(hello_cpu_ms / cpu, 3) if cpu and hello_cpu_ms else None
             if row["backend"].startswith("nginx") and static:
                 row["ratio_to_nginx_static"] = round(row["rps"] / static, 3)
         self.report["reference_hello_rps"] = round(reference, 1) if reference else None
@@ -269,32 +297,80 @@ class Bench:
 
 
 def render_table(rows, filing, rss, costs) -> str:
-    head = f"{'scenario':<32} {'backend':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  {'non-2xx/3xx':>11}"
-    lines = [head, "-" * len(head)]
+    head = (f"{'scenario':<32} {'backend':<13} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>7} "
+            f"{'CPU ms':>7} {'× hello':>7} {'bad':>5}  {'load':>4}  notes")
+    sub = (f"{'':<32} {'':<13} {'':>7} {'':>8} {'':>8} {'(req/s)':>7} {'/req':>7} {'(CPU)':>7}")
+    lines = [head, sub, "-" * 132]
+    hello_cpu = [r["server_cpu_ms_per_request"] for r in rows
+                 if r["scenario"].startswith("hello world") and r.get("server_cpu_ms_per_request")]
+    hello_cpu_ms = sum(hello_cpu) / len(hello_cpu) if hello_cpu else None
     for r in rows:
-        ratio = f"{r['ratio_to_hello']:.2f}" if r.get("ratio_to_hello") is not None else "-"
-        lines.append(f"{r['scenario']:<32} {r['backend']:<18} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-                     f"{ratio:>8}  {r['bad_responses']:>11}")
+        ratio = f"{r['ratio_to_hello']:.3f}" if r.get("ratio_to_hello") is not None else "-"
+        cpu = r.get("server_cpu_ms_per_request")
+        cpu_ratio = f"{hello_cpu_ms / cpu:.3f}" if cpu and hello_cpu_ms else "-"
+        cpu_text = f"{cpu:.2f}" if cpu else "-"
+        note = ""
+        if r.get("cache"):
+            total = sum(r["cache"].values()) or 1
+            note = "cache " + " ".join(f"{k} {v / total:.0%}" for k, v in sorted(r["cache"].items()))
+        if r.get("ratio_to_nginx_static") is not None:
+            note = (note + f"; × nginx static {r['ratio_to_nginx_static']:.3f}").lstrip("; ")
+        lines.append(f"{r['scenario']:<32} {r['backend']:<13} {r['rps']:>7.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+                     f"{ratio:>7} {cpu_text:>7} {cpu_ratio:>7} {r['bad_responses']:>5}  {r['loadavg_1m_before']:>4.1f}  {note}")
     if filing:
-        lines.append(f"{'complaint filing (4 processes)':<32} {'sqlite':<18} {filing['complaints_per_s']:>8.0f} "
-                     f"{filing['p50_ms'] or 0:>8.1f} {filing['p99_ms'] or 0:>8.1f} {'-':>8}  "
-                     f"{sum(filing['errors'].values()):>11}")
+        lines.append(f"{'complaint filing, 4 processes':<32} {'sqlite':<13} {filing['complaints_per_s']:>7.0f} "
+                     f"{filing['p50_ms'] or 0:>8.1f} {filing['p99_ms'] or 0:>8.1f} {'-':>7} "
+                     f"{sum(filing['errors'].values()):>5}        complaints/s via complaints.services.file_complaint")
         lines.append(f"    committed {filing['committed']}, stored {filing['stored']}, lost {filing['lost']}, "
                      f"'database is locked' {filing['database_is_locked']}, duplicate tracking numbers "
-                     f"{filing['duplicate_tracking_numbers']}, audit chain ok: {filing['audit_chain_ok']}")
+                     f"{filing['duplicate_tracking_numbers']}, events {filing['events']}, "
+                     f"audit entries {filing['audit_entries_filed']}, audit chain ok: {filing['audit_chain_ok']}")
     if rss:
-        lines.append(f"worker RSS (MiB) after {rss['requests']:,} requests ({rss['workers']} workers, no recycling): "
-                     f"{rss['rss_mib_after_first_requests']} → {rss['rss_mib_after_run']}")
+        lines.append(f"worker RSS MiB ({rss['workers']} workers, --max-requests 0): "
+                     f"{rss['rss_mib_after_first_requests']} after the first requests → {rss['rss_mib_after_run']} "
+                     f"after {rss['requests']:,} more ({rss['seconds']} s); master {rss['master_rss_mib']}")
     if costs:
+        lines.append("")
+        lines.append(f"{'in-process, one request':<32} {'backend':<13} {'SQL':>4} {'CPU ms':>8} {'wall ms':>8} "
+                     f"{'× hello CPU':>11}  cookie")
         for backend, pages in costs.items():
-            parts = ", ".join(f"{name} {p['queries']} ({p['in_process_ms']} ms)" for name, p in pages.items())
-            lines.append(f"SQL statements per request ({backend}; in-process median): {parts}")
+            hello = pages.get("hello_reference", {}).get("cpu_ms")
+            for name, p in pages.items():
+                if name == "hello_reference":
+                    continue
+                ratio = f"{hello / p['cpu_ms']:.3f}" if hello and p.get("cpu_ms") else "-"
+                lines.append(f"{name + ' (' + str(p['status']) + ')':<32} {backend:<13} {p['queries']:>4} "
+                             f"{p['cpu_ms']:>8.2f} {p['in_process_ms']:>8.2f} {ratio:>11}  "
+                             f"{'Set-Cookie' if p.get('set_cookie') else ''}")
+            if hello:
+                lines.append(f"{'hello world':<32} {'-':<13} {0:>4} {hello:>8.3f}")
     return "\n".join(lines)
+
+
+def exclusive_run():
+    """One bench run at a time: they share the PostgreSQL database `bench`, the ports' machine and its CPU."""
+    import fcntl
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    handle = open(DATA_DIR / "bench.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise SystemExit(f"bench: another run is in progress ({handle.read().strip() or 'unknown pid'}); "
+                         "runs share the PostgreSQL database `bench` and the CPU, so they must not overlap")
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()}, started {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+    handle.flush()
+    return handle
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    Bench(args).run()
+    # A SIGTERM (or Ctrl-C) unwinds the with-blocks, so every server this run started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with exclusive_run():
+        Bench(args).run()
     return 0
 
 

@@ -65,6 +65,30 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, with_children: bool = False) -> float:
+    """User + system CPU of a process (+ its reaped children: gunicorn workers recycled by max_requests)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICK
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU of these masters, their reaped children and their live children."""
+    total = 0.0
+    for pid in pids:
+        total += cpu_seconds(pid, with_children=True)
+        total += sum(cpu_seconds(child) for child in children(pid))
+    return total
+
+
 def rss_kib(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -29,7 +29,7 @@ def _value(value) -> str:
             return f"{_value(value[0])} → {_value(value[1])}"
         return "、".join(_value(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{KEY_LABELS.get(k, k)}：{_value(v)}" for k, v in sorted(value.items()))
+        return "；".join(f"{KEY_LABELS.get(k, k)}：{_value(value[k])}" for k in sorted(value, key=_key_order))
     return mask_mobiles(str(value))
 
 
@@ -41,4 +41,9 @@ def readable_data(entry: AuditEntry) -> list[tuple[str, str]]:
         return [(_("数据"), mask_mobiles(entry.data))]
     if not isinstance(data, dict):
         return [(_("数据"), _value(data))]
-    return [(str(KEY_LABELS.get(key, key)), _value(value)) for key, value in sorted(data.items())]
+    return [(str(KEY_LABELS.get(key, key)), _value(data[key])) for key in sorted(data, key=_key_order)]
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    # "from → to" reads best with the old value first; the rest alphabetically, as stored.
+    return ({"old": 0, "new": 1}.get(key, 2), key)

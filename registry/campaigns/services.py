@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit import services as audit
@@ -27,9 +28,9 @@ from registry.database import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.i18n import join_list
-from registry.merchants.models import Merchant, Standing
-from registry.merchants.services import (ShopDetails, check_shop_details, index_merchant_name, lock_shop,
-                                         new_public_code)
+from registry.merchants.models import Merchant, MerchantNameGram, Standing
+from registry.merchants.services import (ShopDetails, check_shop_details, lock_shop, name_grams, new_public_code,
+                                         normalize_search_text)
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.services import current_version, effective_standing, latest_signatures
 
@@ -41,6 +42,7 @@ INVITATION_LENGTH = 8
 INVITATION_VALIDITY_DAYS = 90
 # One PDF of posters is printed in one go; larger runs are split by township or batch.
 MAX_POSTERS_PER_PDF = 500
+LETTERS_PER_PDF = 500
 _IN_CHUNK = 500
 
 
@@ -193,7 +195,7 @@ def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
     for row in chosen:
         cleaned, _errors = _row_details(row["values"])
         merchant = Merchant(owner_id=None, public_code=new_public_code(), standing=Standing.PENDING.value,
-                            **vars(cleaned))
+                            search_name=normalize_search_text(cleaned.name), **vars(cleaned))
         db.session.add(merchant)
         merchants.append(merchant)
     try:
@@ -202,12 +204,11 @@ def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
     except IntegrityError as error:
         raise Conflict(_("有店铺的统一社会信用代码刚刚被登记，没有导入任何店铺。请重新上传名单核对。")) from error
 
+    _index_new_names(merchants)
     codes = _new_invitation_codes(len(merchants))
     expires = now + timedelta(days=invitation_validity_days())
-    for merchant, code in zip(merchants, codes):
-        index_merchant_name(merchant)
-        db.session.add(ShopInvitation(merchant_id=merchant.id, batch_id=batch.id, code=code, created_at=now,
-                                      expires_at=expires))
+    db.session.add_all(ShopInvitation(merchant_id=merchant.id, batch_id=batch.id, code=code, created_at=now,
+                                      expires_at=expires) for merchant, code in zip(merchants, codes))
     db.session.flush()
     for merchant in merchants:
         audit.record("merchant.imported", merchant, staff, batch_id=batch.id, name=merchant.name,
@@ -219,6 +220,15 @@ def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
     audit.record("campaign.batch_imported", batch, staff, imported=len(merchants),
                  skipped=batch.row_count - len(merchants))
     return merchants
+
+
+def _index_new_names(merchants: list[Merchant]) -> None:
+    """What merchants.services.index_merchant_name does, for thousands of new shops in one statement
+    (it first deletes old grams, which new shops do not have, one shop at a time). search_name is set
+    when the shop is built."""
+    grams = [{"gram": gram, "merchant_id": merchant.id} for merchant in merchants for gram in name_grams(merchant.name)]
+    if grams:
+        db.session.execute(insert(MerchantNameGram), grams)
 
 
 def invitation_validity_days() -> int:
@@ -243,9 +253,20 @@ def _new_invitation_codes(count: int) -> list[str]:
     return list(codes)
 
 
-def invitations_of(batch: ImportBatch) -> list[ShopInvitation]:
-    return list(db.session.scalars(
-        select(ShopInvitation).where(ShopInvitation.batch_id == batch.id).order_by(ShopInvitation.id)))
+def invitations_of(batch: ImportBatch, limit: int | None = None) -> list[ShopInvitation]:
+    query = (select(ShopInvitation).where(ShopInvitation.batch_id == batch.id).order_by(ShopInvitation.id)
+             .options(joinedload(ShopInvitation.merchant)).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def invitation_counts(batch: ImportBatch) -> dict[str, int]:
+    """How many of the batch's invitations are waiting, used or expired."""
+    now = utcnow()
+    rows = db.session.execute(select(ShopInvitation.used_at.is_not(None), ShopInvitation.expires_at > now)
+                              .where(ShopInvitation.batch_id == batch.id)).all()
+    return {"used": sum(1 for used, _live in rows if used),
+            "waiting": sum(1 for used, live in rows if not used and live),
+            "expired": sum(1 for used, live in rows if not used and not live)}
 
 
 # --- Claiming ------------------------------------------------------------------------------------
@@ -396,15 +417,25 @@ def record_posters_printed(selection: PosterSelection, items: list[PosterItem], 
                  batch_id=selection.batch_id, count=len(items), merchant_ids=[item.shop.id for item in items])
 
 
-def letters_to_print(batch: ImportBatch, staff: User) -> list[ShopInvitation]:
-    """The batch's invitations still waiting to be used; printing them is recorded (they are secrets)."""
+def letter_parts(waiting: int) -> list[tuple[int, int, int]]:
+    """(part, first, last) for printing `waiting` letters in PDFs of at most LETTERS_PER_PDF pages."""
+    return [(number, start + 1, min(start + LETTERS_PER_PDF, waiting))
+            for number, start in enumerate(range(0, waiting, LETTERS_PER_PDF), start=1)]
+
+
+def letters_to_print(batch: ImportBatch, staff: User, part: int = 1) -> list[ShopInvitation]:
+    """One part of the batch's invitations still waiting to be used; printing them is recorded (they are secrets)."""
     require_batch_scope(batch, staff)
     now = utcnow()
     invitations = [inv for inv in invitations_of(batch) if inv.is_usable_at(now)]
     if not invitations:
         raise DomainError(_("这批店铺已全部认领或邀请码已过期，没有需要打印的邀请函。"))
-    audit.record("campaign.letters_printed", batch, staff, count=len(invitations))
-    return invitations
+    chosen = invitations[(part - 1) * LETTERS_PER_PDF:part * LETTERS_PER_PDF] if part >= 1 else []
+    if not chosen:
+        raise DomainError(_("没有这一部分的邀请函，请回到批次页面重新选择。"))
+    audit.record("campaign.letters_printed", batch, staff, part=part, count=len(chosen),
+                 merchant_ids=[inv.merchant_id for inv in chosen])
+    return chosen
 
 
 def claim_url(invitation: ShopInvitation) -> str:

@@ -27,6 +27,8 @@ def _labels():
     return {"BATCH_STATUS_LABELS": BATCH_STATUS_LABELS, "FIELD_LABELS": FIELD_LABELS}
 
 ROWS_PER_PAGE = 500
+# The codes are printed on the letters; the page lists the first ones so staff can check a few.
+INVITATIONS_SHOWN = 200
 
 
 def _user():
@@ -111,11 +113,15 @@ def batch(batch_id: int):
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pages = max((len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
     page = min(page, pages)
-    invitations = services.invitations_of(batch) if batch.status == BatchStatus.IMPORTED.value else []
+    imported = batch.status == BatchStatus.IMPORTED.value
+    invitations = services.invitations_of(batch, limit=INVITATIONS_SHOWN) if imported else []
+    invitation_counts = services.invitation_counts(batch) if imported else {}
     return render_template(
         "campaigns/batch.html", batch=batch, rows=rows[(page - 1) * ROWS_PER_PAGE:page * ROWS_PER_PAGE],
         shown=shown, page=page, pages=pages, filtered_count=len(rows), counts=counts,
         decision_form=DecisionForm(formdata=None), action_form=ActionForm(formdata=None), invitations=invitations,
+        invitation_counts=invitation_counts, invitations_shown=INVITATIONS_SHOWN,
+        letter_parts=services.letter_parts(invitation_counts.get("waiting", 0)),
         now=utcnow(), invitation_days=services.invitation_validity_days(),
     )
 
@@ -149,7 +155,7 @@ def decide(batch_id: int):
 def letters(batch_id: int):
     batch = _batch(batch_id)
     try:
-        invitations = services.letters_to_print(batch, _user())
+        invitations = services.letters_to_print(batch, _user(), request.form.get("part", 1, type=int) or 1)
         data = pdf.invitation_letters(invitations)
     except DomainError as error:
         db.session.rollback()
@@ -158,7 +164,7 @@ def letters(batch_id: int):
         flash(error.message, "error")
         return redirect(url_for(".batch", batch_id=batch_id))
     db.session.commit()
-    return _pdf_response(data, f"invitations-batch-{batch.id}.pdf")
+    return _pdf_response(data, f"invitations-batch-{batch.id}-part-{request.form.get('part', 1, type=int)}.pdf")
 
 
 # --- Posters -------------------------------------------------------------------------------------

@@ -144,6 +144,6 @@ def _whole_number(_form, field) -> None:
 
 class FlagRuleForm(FlaskForm):
     enabled = BooleanField(_l("启用"))
-    threshold = StringField(_l("件数"), validators=[_whole_number])
-    window_days = StringField(_l("天数"), validators=[_whole_number])
+    threshold = StringField(_l("达到件数"), validators=[_whole_number])
+    window_days = StringField(_l("时间范围"), validators=[_whole_number])
     submit = SubmitField(_l("保存"))

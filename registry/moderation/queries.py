@@ -19,7 +19,7 @@ from registry.moderation import services
 from registry.moderation.models import (ACTIVE, APPEAL_PENDING, ENDED, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS,
                                         PROPOSED, Appeal, Flag, Sanction)
 from registry.pledges.models import Signature
-from registry.pledges.services import latest_signature
+from registry.pledges.services import Lapse, latest_signature
 from registry.workdays.services import china_date
 
 DASHBOARD_LIST = 10
@@ -260,8 +260,8 @@ class PublicStanding:
     sanction: Sanction | None
     # Marks still shown (visible_until in the future), newest first.
     marks: list[Sanction]
-    # Why a lapsed shop lapsed (pledges.Lapse), if it did.
-    lapse: object | None = None
+    # Why a lapsed shop lapsed, if it did.
+    lapse: Lapse | None = None
 
 
 def public_standing(merchant: Merchant, signature, now: datetime | None = None) -> PublicStanding:

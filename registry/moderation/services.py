@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit import services as audit
@@ -130,14 +130,19 @@ def _standing_from(sanctions: list[Sanction], now: datetime) -> str:
     return Standing.ACTIVE.value
 
 
+def _lifts_current(stored: str, sanctions: list[Sanction], lifted: set[int]) -> bool:
+    """Whether a sanction of the kind behind the stored standing is among those that stop."""
+    kind = _KIND_OF_STANDING.get(stored)
+    return kind is not None and any(s.id in lifted and s.kind == kind for s in sanctions)
+
+
 def standing_once_lifted(stored: str, sanctions: list[Sanction], lifted: set[int], now: datetime) -> str:
     """The standing after the sanctions in `lifted` stop (ran out, or granted on appeal).
 
     Only a sanction of the kind behind the stored standing can relax it: a suspension that ends
     changes a suspended shop, a warning that ends does not; a standing no sanction explains is kept.
     """
-    kind = _KIND_OF_STANDING.get(stored)
-    if kind is None or not any(s.id in lifted and s.kind == kind for s in sanctions):
+    if not _lifts_current(stored, sanctions, lifted):
         return stored
     return _standing_from([s for s in sanctions if s.id not in lifted], now)
 
@@ -212,12 +217,16 @@ def _settle_standing(merchant: Merchant, sanctions: list[Sanction], lifted: set[
                      now: datetime, notify: bool = True) -> None:
     """After the sanctions in `lifted` stop (`sanctions`: the shop's sanctions in effect before that),
     write down the standing that follows, judged against the signature as pledges would judge it."""
-    standing = standing_once_lifted(merchant.standing, sanctions, lifted, now)
-    if standing == merchant.standing:
+    if not _lifts_current(merchant.standing, sanctions, lifted):
         return
-    final = pledges.effective_standing(_StandingAsIf(merchant, standing), pledges.latest_signature(merchant), now)
     remaining = [s for s in sanctions if s.id not in lifted]
+    standing = _standing_from(remaining, now)
+    final = pledges.effective_standing(_StandingAsIf(merchant, standing), pledges.latest_signature(merchant), now)
     explaining = standing_sanction(remaining, final, now)
+    if final == merchant.standing:
+        # Another sanction of the same kind is still in force: it explains the standing now.
+        merchant.standing_reason = explaining.public_reason if explaining else merchant.standing_reason
+        return
     _set_standing(merchant, final, explaining.public_reason if explaining else None, actor, why, now)
     if notify:
         _tell_shop(merchant, "lifted_lapsed" if final == Standing.LAPSED.value else "lifted")

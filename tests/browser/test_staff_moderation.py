@@ -3,7 +3,8 @@
 A consumer on a phone reports that the badge they scanned is not the shop they are in (a flag); the
 association's officer, at a desktop, sees it on the dashboard, opens it, suspends the shop until a date
 with a public reason, and the QR page on the phone says 暂停 with that reason at once. Screenshots go to
-test-artifacts/screenshots/ (phone-f… consumer, desktop-f… staff).
+test-artifacts/screenshots/ (phone-f…/desktop-f…: the flag and the suspension; phone-v…/desktop-v…: the
+revocation by two officers and the appeal).
 """
 
 from __future__ import annotations
@@ -126,3 +127,88 @@ def test_staff_handle_a_flag_and_suspend_a_shop(live_server, phone_context, desk
     expect(consumer.locator("#sanctions")).to_contain_text(REASON)
     assert "执法编号" not in consumer.content()
     shot(consumer, "phone-f03-qr-suspended")
+
+
+def test_revocation_needs_two_officers_and_the_shop_appeals(live_server, phone_context, desktop_context, shot):
+    """One officer proposes, a second approves (the proposer cannot), the QR page says 已撤销 with the
+    reason; the owner appeals once from the shop page and a third officer grants it."""
+    from registry.auth.models import Role
+    from registry.auth.services import create_user
+    from registry.demo import DEMO_PASSWORD
+
+    live = live_server
+    shop = load_demo(live)
+    with live.app.app_context():
+        create_user("staff2@demo.cxm", DEMO_PASSWORD, "李干事", Role.STAFF, district="西湖区")
+        db.session.commit()
+        db.session.remove()
+    qr_url = f"{live.url}/m/{shop['public_code']}"
+    revoke_reason = "销售假冒品牌白酒，经鉴定属实，情节严重。"
+
+    # 1. The first officer proposes; the approve button is not theirs to press.
+    first = desktop_context().new_page()
+    log_in(first, live, STAFF_LOGIN, DEMO_PASSWORD)
+    first.goto(f"{live.url}/staff/shops?q={SHOP_NAME}")
+    first.get_by_role("link", name=SHOP_NAME).click()
+    card = first.locator("details.action-card", has=first.get_by_role("heading", name="撤销承诺"))
+    card.get_by_role("heading", name="撤销承诺").click()
+    card.get_by_label("违反的承诺").select_option(label="制假售假")
+    card.get_by_label("公开说明").fill(revoke_reason)
+    card.get_by_role("button", name="提出撤销（需另一位工作人员批准）").click()
+    expect(first.locator(".flash-success")).to_contain_text("须由另一位工作人员批准")
+    first.locator("table").get_by_role("link", name="撤销").click()
+    expect(first.locator(".flash-warning")).to_contain_text("须由另一位工作人员批准")
+    expect(first.get_by_role("button", name="批准撤销")).to_have_count(0)
+    shot(first, "desktop-v01-proposed")
+
+    # 2. The second officer approves from the dashboard.
+    second = desktop_context().new_page()
+    log_in(second, live, "staff2@demo.cxm", DEMO_PASSWORD)
+    second.goto(f"{live.url}/staff/")
+    proposals = second.locator("section.card", has=second.get_by_role("heading", name=re.compile("待审批的撤销")))
+    proposals.get_by_role("link", name=SHOP_NAME).click()
+    second.get_by_role("button", name="批准撤销").click()
+    expect(second.locator(".flash-success")).to_contain_text("已批准撤销")
+    expect(second.locator(".page-head .pill")).to_have_text("生效中")
+    shot(second, "desktop-v02-approved")
+
+    # 3. The QR page says 已撤销, with the reason and the date (not a 404).
+    consumer = phone_context().new_page()
+    response = consumer.goto(qr_url)
+    assert response.status == 200
+    card = consumer.locator(".standing-card")
+    expect(card.locator(".pill")).to_have_text("已撤销")
+    expect(card).to_contain_text(revoke_reason)
+    expect(card).to_contain_text(re.compile(r"已于 \d{4}-\d{2}-\d{2} 撤销"))
+    shot(consumer, "phone-v01-qr-revoked")
+
+    # 4. The owner sees it on the shop page and appeals, once.
+    owner = phone_context().new_page()
+    log_in(owner, live, "13800138000", DEMO_PASSWORD)
+    owner.goto(f"{live.url}/my/shops/{shop['id']}")
+    expect(owner.locator(".sanction-notice")).to_contain_text(revoke_reason)
+    shot(owner, "phone-v02-owner-notice")
+    owner.get_by_role("link", name="对这项处理提出申诉").click()
+    owner.get_by_label("申诉理由").fill("所售白酒均从授权经销商进货，票据齐全，请求重新鉴定。")
+    shot(owner, "phone-v03-appeal")
+    owner.get_by_role("button", name="提交申诉").click()
+    expect(owner.locator(".flash-success")).to_contain_text("申诉已提交")
+    expect(owner.locator(".sanction-notice")).to_contain_text("等待审理")
+
+    # 5. Neither officer involved may decide; the administrator grants it and the shop is active again.
+    second.reload()
+    expect(second.locator(".flash-warning")).to_contain_text("申诉须由作出该处理决定以外的工作人员审理")
+    admin = desktop_context().new_page()
+    log_in(admin, live, "admin@demo.cxm", DEMO_PASSWORD)
+    admin.goto(f"{live.url}/staff/appeals")
+    admin.locator("tbody tr", has_text=SHOP_NAME).get_by_role("link", name="撤销").click()
+    admin.get_by_label("申诉成立，撤销该处理").check()
+    admin.get_by_label("处理说明").fill("经重新鉴定为正品，撤销原决定。")
+    shot(admin, "desktop-v03-appeal-decision")
+    admin.get_by_role("button", name="提交审理结果").click()
+    expect(admin.locator(".flash-success")).to_contain_text("申诉已审理")
+    consumer.goto(qr_url)
+    expect(consumer.locator(".standing-card .pill")).to_have_text("有效承诺")
+    expect(consumer.locator("#sanctions")).to_have_count(0)
+    owner.reload()
+    expect(owner.locator(".flash-success")).to_contain_text("经重新鉴定为正品")

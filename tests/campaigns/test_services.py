@@ -419,7 +419,23 @@ def test_invitation_letters_cover_the_unused_codes_and_are_recorded(app, staff, 
         assert invitation.display_code in text and invitation.merchant.name in text
         assert invitation.merchant.contact_phone not in text  # the second factor is never printed
     [entry] = actions("campaign.letters_printed")
-    assert (entry.subject_id, json.loads(entry.data)) == (batch.id, {"count": 2})
+    assert (entry.subject_id, json.loads(entry.data)) == (
+        batch.id, {"part": 1, "count": 2, "merchant_ids": [inv.merchant_id for inv in invitations]})
+
+
+def test_large_batches_print_their_letters_in_parts(app, staff, monkeypatch):
+    monkeypatch.setattr(services, "LETTERS_PER_PDF", 2)
+    shops = imported(staff, [shop_row(name=name) for name in ("甲店", "乙店", "丙店")])
+    batch = db.session.scalar(select(ImportBatch))
+
+    parts = [[inv.merchant_id for inv in services.letters_to_print(batch, staff, part)] for part in (1, 2)]
+    with pytest.raises(DomainError):
+        services.letters_to_print(batch, staff, 3)
+
+    assert parts == [[shops[0].id, shops[1].id], [shops[2].id]]
+    assert services.letter_parts(3) == [(1, 1, 2), (2, 3, 3)]
+    assert services.letter_parts(0) == []
+    assert len(actions("campaign.letters_printed")) == 2
 
 
 def test_without_the_cjk_font_printing_says_what_to_install(app, staff, tmp_path):

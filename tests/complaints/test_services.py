@@ -23,7 +23,7 @@ from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.workdays.services import seed_from_library
 
-from .helpers import (DESCRIPTION, NAME, PHONE, SUMMARY, china, complaint_input, count, do, events_of, file,
+from .helpers import (DESCRIPTION, NAME, PHONE, china, complaint_input, count, do, events_of, file,
                       jpeg_bytes, snapshot, today_china, walk)
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")

@@ -17,7 +17,7 @@ from registry.complaints.verification import PhoneVerification
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 
-from .helpers import (DESCRIPTION, NAME, PHONE, REPLY, SUMMARY, complaint_form, count, do, events_of, file,
+from .helpers import (DESCRIPTION, NAME, PHONE, REPLY, SUMMARY, complaint_form, count, events_of, file,
                       flashes, hidden_value, jpeg_bytes, snapshot, today_china, walk)
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")

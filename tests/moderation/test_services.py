@@ -4,7 +4,6 @@ shown, appeals decided once by another officer, district scope. Every test reads
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -19,7 +18,6 @@ from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_UPHELD, E
                                         FLAG_MISUSED_BADGE, FLAG_OPEN, FLAG_STAFF, PROPOSED, REINSTATEMENT, REJECTED,
                                         Appeal, AppealPhoto, Flag, FlagRule, Sanction)
 from registry.moderation.services import SanctionInput
-from registry.pledges.models import Signature
 from registry.pledges.services import can_sign, latest_signature, sign_pledge
 
 from .helpers import PHONE, accept, audit_actions, count, file, jpeg_bytes, messages_to, refuse
@@ -705,3 +703,31 @@ def test_shops_whose_pledge_lapses_within_30_days(world, frozen, make_shop):
     db.session.commit()
     rows, total = queries.lapsing_shops(world.staff, frozen.now)
     assert [m.id for m, _ in rows] == [world.other_shop.id] and total == 1
+
+
+def test_a_rule_flag_raised_by_a_concurrent_request_is_absorbed(world, monkeypatch):
+    """Two acceptances at once both pass the "already open?" check; the partial unique index lets
+    one flag in, and the other request still saves its complaint."""
+    complaints = [file(world.shop, phone=f"1386745232{i}") for i in range(4)]
+    for complaint in complaints[:3]:
+        accept(complaint, world.staff)
+    assert len(flags(world.shop, "accepted_in_window")) == 1
+    monkeypatch.setattr(services, "_open_rule_flag", lambda *_args: None)  # the check saw nothing
+    accept(complaints[3], world.staff)
+    db.session.expire_all()
+    assert len(flags(world.shop, "accepted_in_window")) == 1
+    assert db.session.get(type(complaints[3]), complaints[3].id).status == "accepted"
+
+
+def test_when_one_of_two_warnings_is_lifted_the_other_explains_the_standing(world):
+    first = services.issue_warning(world.shop, world.staff, reason(text="第一次：价签不符。"))
+    services.issue_warning(world.shop, world.staff, reason(text="第二次：缺斤少两。"))
+    db.session.commit()
+    assert fresh(world.shop).standing_reason == "第二次：缺斤少两。"
+    second = db.session.scalar(select(Sanction).where(Sanction.public_reason == "第二次：缺斤少两。"))
+    appeal = services.submit_appeal(second, world.owner, "第二次警示所说的情况经复秤不属实。", [])
+    services.decide_appeal(appeal, world.staff2, True, "复秤无误，撤销第二次警示。")
+    db.session.commit()
+    shop = fresh(world.shop)
+    assert (shop.standing, shop.standing_reason) == ("warned", "第一次：价签不符。")
+    assert db.session.get(Sanction, first.id).status == ACTIVE

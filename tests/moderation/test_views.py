@@ -19,7 +19,7 @@ from registry.moderation import services
 from registry.moderation.models import Appeal, AppealPhoto, Flag, FlagRule, Sanction
 from registry.moderation.services import SanctionInput
 
-from .helpers import accept, count, file, flashes, jpeg_bytes, messages_to, plain, text
+from .helpers import count, file, flashes, jpeg_bytes, messages_to, plain, text
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 

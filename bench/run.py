@@ -130,9 +130,10 @@ class Bench:
         """Warm up, then a fixed-duration run; also the CPU the servers spent on it (per request), which
         other processes on a busy machine do not inflate the way they inflate wall-clock figures."""
         run = loadgen.run_wrk if self.use_wrk else loadgen.run_python
+        pids = [srv.pid for srv in (servers_ or [])]
+        drained = self.drain(pids)
         if self.args.warmup:
             run(port, urls, self.args.warmup, self.args.connections)
-        pids = [srv.pid for srv in (servers_ or [])]
         load_before = os.getloadavg()[0]
         cpu_before = servers.tree_cpu_seconds(pids)
         client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -150,12 +151,29 @@ class Bench:
                "server_cpu_s": round(server_cpu, 2), "server_cpu_ms_per_request": cpu_ms,
                "load_tool_cpu_s": round(client_cpu, 2) if self.use_wrk else None,
                "loadavg_1m_before": round(load_before, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
-               "note": note}
+               "drained_s_before": drained, "note": note}
         self.rows.append(row)
         log(f"  {scenario:<31} {backend:<12} {result.rps:>8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
             f"p99 {result.p99_ms:7.1f} ms  server CPU {cpu_ms} ms/req  {result.statuses} "
             f"{('cache ' + str(result.cache)) if result.cache else ''}")
         return row
+
+    @staticmethod
+    def drain(pids: list[int], limit: float = 120.0) -> float:
+        """Wait until the servers are idle: a sync worker still works through requests whose client
+        (the previous run's wrk) gave up, and would steal the next scenario's time."""
+        if not pids:
+            return 0.0
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            before = servers.tree_cpu_seconds(pids)
+            time.sleep(1.0)
+            if servers.tree_cpu_seconds(pids) - before < 0.05:
+                break
+        waited = round(time.monotonic() - started, 1)
+        if waited > 2:
+            log(f"  (waited {waited} s for the servers to finish abandoned requests)")
+        return waited
 
     def hello(self, label: str, urls: dict) -> None:
         with servers.gunicorn(f"hello-{label}", "bench.hello:app", self.app_env("sqlite://"), self.workdir,
@@ -239,10 +257,12 @@ class Bench:
 
         urls = inprocess.build_url_files(sqlite_url, self.workdir)
         log("SQL statements per page and in-process time (SQLite)")
-        self.report["page_costs"] = {"sqlite": inprocess.page_costs(sqlite_url, urls)}
+        self.report["page_costs"] = {"sqlite": self.phase("SQL per page (SQLite)", inprocess.page_costs, sqlite_url,
+                                                          urls)}
         if postgres:
             # Same seed, same rows: the SQLite lists name the same shops in PostgreSQL.
-            self.report["page_costs"]["postgresql"] = inprocess.page_costs(args.postgres_url, urls)
+            self.report["page_costs"]["postgresql"] = self.phase("SQL per page (PostgreSQL)", inprocess.page_costs,
+                                                                 args.postgres_url, urls)
         self.report["profiles"] = {
             "qr_sqlite": inprocess.profile(sqlite_url, urls["qr"].read_text().splitlines()[0],
                                            self.workdir / "profile-qr-sqlite.txt"),
@@ -252,21 +272,35 @@ class Bench:
                                                 self.workdir / "profile-search1-sqlite.txt", repeat=10),
         }
         if postgres:
-            self.report["profiles"]["qr_postgresql"] = inprocess.profile(
-                args.postgres_url, urls["qr"].read_text().splitlines()[0], self.workdir / "profile-qr-pg.txt")
+            self.report["profiles"]["qr_postgresql"] = self.phase(
+                "profile (PostgreSQL)", inprocess.profile, args.postgres_url, urls["qr"].read_text().splitlines()[0],
+                self.workdir / "profile-qr-pg.txt")
 
-        self.hello("start", urls)
-        self.app_scenarios("sqlite", sqlite_url, urls, nginx)
-        if postgres:
-            self.app_scenarios("postgresql", args.postgres_url, urls, nginx=False)
-        self.report["worker_rss"] = self.worker_rss(sqlite_url, urls)
-        if not args.skip_filing:
-            log("complaint filing: 4 processes → complaints.services.file_complaint, SQLite")
-            self.report["complaint_filing"] = inprocess.complaint_filing(sqlite_path, self.workdir)
-            log(f"  {self.report['complaint_filing']}")
-        self.hello("end", urls)
-        self.report["total_seconds"] = round(time.monotonic() - t0, 1)
-        self.finish()
+        try:
+            self.phase("hello world (start)", self.hello, "start", urls)
+            self.phase("SQLite scenarios", self.app_scenarios, "sqlite", sqlite_url, urls, nginx)
+            if postgres:
+                self.phase("PostgreSQL scenarios", self.app_scenarios, "postgresql", args.postgres_url, urls, False)
+            self.report["worker_rss"] = self.phase("worker RSS", self.worker_rss, sqlite_url, urls)
+            if not args.skip_filing:
+                log("complaint filing: 4 processes → complaints.services.file_complaint, SQLite")
+                filing = self.phase("complaint filing", inprocess.complaint_filing, sqlite_path, self.workdir)
+                self.report["complaint_filing"] = filing
+                log(f"  {filing}")
+            self.phase("hello world (end)", self.hello, "end", urls)
+        finally:
+            # Whatever happened, what was measured is printed and written.
+            self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+            self.finish()
+
+    def phase(self, name: str, func, *args):
+        """Run one part; a failure is recorded in the results and the next part still runs."""
+        try:
+            return func(*args)
+        except Exception as error:  # reported, never hidden
+            log(f"FAILED: {name}: {type(error).__name__}: {error}")
+            self.report.setdefault("failures", []).append(f"{name}: {type(error).__name__}: {error}")
+            return None
 
     def finish(self) -> None:
         hello = [r["rps"] for r in self.rows if r["scenario"].startswith("hello world")]
@@ -292,6 +326,8 @@ class Bench:
         out.write_text(json.dumps(self.report, ensure_ascii=False, indent=1))
         print()
         print(table)
+        for failure in self.report.get("failures", []):
+            print(f"FAILED: {failure}")
         print(f"\nwritten: {out.relative_to(PROJECT_ROOT)}   (logs, URL lists, profiles: "
               f"{self.workdir.relative_to(PROJECT_ROOT)})")
 
@@ -334,6 +370,8 @@ def render_table(rows, filing, rss, costs) -> str:
         lines.append(f"{'in-process, one request':<32} {'backend':<13} {'SQL':>4} {'CPU ms':>8} {'wall ms':>8} "
                      f"{'× hello CPU':>11}  cookie")
         for backend, pages in costs.items():
+            if not pages:
+                continue
             hello = pages.get("hello_reference", {}).get("cpu_ms")
             for name, p in pages.items():
                 if name == "hello_reference":

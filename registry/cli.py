@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
+from registry.campaigns.cli import campaigns_group
 from registry.moderation.cli import moderation_group
 
 
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(pledge_group)
     app.cli.add_command(complaints_group)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(campaigns_group)
     app.cli.add_command(moderation_group)
 
 

@@ -210,17 +210,20 @@ def _letter_page(pdf, invitation: ShopInvitation, base_url: str) -> None:
     rows = [("店铺名称", shop.name), ("统一社会信用代码", shop.credit_code),
             ("类别", str(CATEGORY_LABELS.get(shop.category, shop.category))),
             ("地址", f"{shop.district}{shop.township} {shop.address}")]
+    row_heights = [max(9.0, _text_height(pdf, value, inner - 50, 11, bold=True) + 2) for _label, value in rows]
+    box_height = 8 + sum(row_heights)
     pdf.set_fill_color(*LIGHT)
     pdf.set_draw_color(221, 226, 232)
     pdf.set_line_width(0.3)
-    pdf.rect(left, box_top, inner, 8 + 9 * len(rows), style="DF")
+    pdf.rect(left, box_top, inner, box_height, style="DF")
     y = box_top + 4
-    for label, value in rows:
+    for (label, value), row_height in zip(rows, row_heights):
         _text(pdf, left + 5, y, 38, label, 11, color=GREY, align="L")
-        y = max(y + 9, _text(pdf, left + 45, y, inner - 50, value, 11, bold=True, align="L") + 2)
+        _text(pdf, left + 45, y, inner - 50, value, 11, bold=True, align="L")
+        y += row_height
 
     # The code, big, and the QR that opens the claim page with the code filled in.
-    code_top = box_top + 8 + 9 * len(rows) + 8
+    code_top = box_top + box_height + 8
     qr_size = 48.0
     _qr(pdf, claim_url(invitation), left + inner - qr_size, code_top - 3, qr_size)
     y = _text(pdf, left, code_top, inner - qr_size - 5, "邀请码", 12, color=GREY, align="L")

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from registry.auth.access import owner_area, staff_area
 from registry.campaigns import pdf, services, spreadsheets
-from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
+from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.campaigns.models import BatchStatus
 from registry.database import utcnow
 from registry.errors import DomainError, NotPermitted
@@ -20,15 +20,14 @@ bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))
 claims = owner_area(Blueprint("campaign_claims", __name__, url_prefix="/my"))
 
 ROW_FILTERS = ("all", "errors", "ok")
+ROWS_PER_PAGE = 500
+# The codes are printed on the letters; the page lists the first ones so staff can check a few.
+INVITATIONS_SHOWN = 200
 
 
 @bp.context_processor
 def _labels():
     return {"BATCH_STATUS_LABELS": BATCH_STATUS_LABELS, "FIELD_LABELS": FIELD_LABELS}
-
-ROWS_PER_PAGE = 500
-# The codes are printed on the letters; the page lists the first ones so staff can check a few.
-INVITATIONS_SHOWN = 200
 
 
 def _user():

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.auth.access import admin_area, owner_area, staff_area
-from registry.complaints.evidence import EvidenceRejected, evidence_path, process_evidence, validate_batch
+from registry.complaints.evidence import (EvidenceLimits, EvidenceRejected, evidence_path, process_evidence,
+                                         validate_batch)
 from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
@@ -312,14 +313,15 @@ def appeal(sanction_id: int):
     require_owner(found.merchant, _user())
     if not found.is_negative or found.status in (PROPOSED, REJECTED):
         abort(404)  # proposals and rejected proposals never concerned the shop
-    if found.appeal is not None or not services.can_appeal(found):
+    if not services.can_appeal(found):  # appealed already, or no longer in force: the page says which
         return render_template("moderation/appeal_form.html", sanction=found, form=None)
     form = AppealForm()
     if form.validate_on_submit():
         try:
             uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename],
                                      services.MAX_APPEAL_PHOTOS)
-            photos = [process_evidence(f.stream, f.filename) for f in uploads]
+            limits = EvidenceLimits.from_config()
+            photos = [process_evidence(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
             services.submit_appeal(found, _user(), form.text.data, photos)
         except EvidenceRejected as error:
             db.session.rollback()
@@ -347,27 +349,27 @@ def moderation_notice(shop: Merchant):
 
 # --- The consumer's report on the QR page ----------------------------------------------------------
 
-@public.route("/m/<code>/report", methods=["POST"])
-@limiter.limit("5 per hour", error_message=lambda: _("提交过于频繁，请稍后再试。"))
+@public.route("/m/<code>/report", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"], error_message=lambda: _("提交过于频繁，请稍后再试。"))
 def report(code: str):
+    """A page of its own, so the QR page itself needs no form token and sets no cookie."""
     merchant = merchant_by_public_code(code)
     if merchant is None:
         abort(404)
     form = ReportForm()
-    back = url_for("lookup.shop", code=merchant.public_code, **({"s": form.serial.data} if form.serial.data else {}))
-    if not form.validate_on_submit():
-        message = form.note.errors[0] if form.note.errors else _("页面已过期，请刷新后重新提交。")
-        flash(message, "error")
-        return redirect(back + "#report")
-    try:
-        services.report_misused_badge(merchant, form.note.data, form.serial.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back + "#report")
-    db.session.commit()
-    flash(_("谢谢您的报告！消费者协会会核实这家店铺的诚信码是否被冒用。"), "success")
-    return redirect(back)
+    if not form.is_submitted():
+        form.serial.data = (request.args.get("s") or "")[:24]
+    if form.validate_on_submit():
+        try:
+            services.report_misused_badge(merchant, form.note.data, form.serial.data)
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("谢谢您的报告！消费者协会会核实这家店铺的诚信码是否被冒用。"), "success")
+            return redirect(url_for("lookup.shop", code=merchant.public_code,
+                                    **({"s": form.serial.data} if form.serial.data else {})))
+    return render_template("moderation/report.html", merchant=merchant, form=form), 400 if form.errors else 200
 
 
 # --- Administrators: the flag rules -----------------------------------------------------------------

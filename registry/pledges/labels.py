@@ -11,8 +11,3 @@ CLAUSE_KIND_LABELS = {
     "after_sales": _l("售后服务"),
     "other": _l("其他"),
 }
-
-LAPSE_REASON_LABELS = {
-    "expired": _l("承诺到期未续签"),
-    "not_resigned": _l("未按时签署新版倡议书"),
-}

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from blinker import Namespace
-from flask import current_app
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
@@ -183,6 +183,8 @@ def publish_draft(version: PledgeVersion, actor: User | None, resign_window_days
     if newest is not None and newest > version.number:
         raise InvalidTransition(_("已有更新的版本发布，这份草稿不能再发布。"))
     now = now or utcnow()
+    if has_app_context():
+        g.pop(_TERMS_KEY, None)
     version.published_at = now
     version.resign_deadline = (resign_deadline_for(now, resign_window_days)
                                if resign_window_days is not None else None)
@@ -250,6 +252,9 @@ def can_sign(merchant: Merchant, version: PledgeVersion, now: datetime | None = 
     now = now or utcnow()
     if merchant.standing in (Standing.SUSPENDED.value, Standing.REVOKED.value):
         return False
+    if merchant.standing == Standing.LAPSED.value:
+        # Lapsed (expired, not re-signed, or reinstated after a sanction: 信用修复) always re-signs.
+        return True
     latest = latest_signature(merchant)
     if latest is None or latest.pledge_version_id != version.id or not latest.is_valid_at(now):
         return True
@@ -314,6 +319,7 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
 LAPSE_EXPIRED = "expired"
 LAPSE_NOT_RESIGNED = "not_resigned"
 _LOOK_UP = object()
+_TERMS_KEY = "_current_pledge_terms"
 
 
 @dataclass(frozen=True)
@@ -326,12 +332,23 @@ class Lapse:
 
 
 def current_version_terms():
-    """The current version's id, number and re-sign deadline in one light query (no clauses), or None."""
-    return db.session.execute(
+    """The current version's id, number and re-sign deadline (no clauses), or None.
+
+    Asked once per shop shown, so a request keeps the answer: a search page of twenty shops
+    costs one query, not twenty. Publishing forgets it.
+    """
+    request_now = request._get_current_object() if has_request_context() else None
+    cached = g.get(_TERMS_KEY) if request_now is not None else None
+    if cached is not None and cached[0] is request_now:
+        return cached[1]
+    terms = db.session.execute(
         select(PledgeVersion.id, PledgeVersion.number, PledgeVersion.resign_deadline)
         .where(PledgeVersion.published_at.is_not(None))
         .order_by(PledgeVersion.published_at.desc(), PledgeVersion.number.desc()).limit(1)
     ).first()
+    if request_now is not None:
+        setattr(g, _TERMS_KEY, (request_now, terms))
+    return terms
 
 
 def _resign_overdue(current, now: datetime) -> bool:

@@ -75,10 +75,11 @@ def test_staff_handle_a_flag_and_suspend_a_shop(live_server, phone_context, desk
     consumer = phone_context().new_page()
     consumer.goto(qr_url)
     expect(consumer.get_by_role("heading", level=1)).to_have_text(SHOP_NAME)
-    consumer.get_by_text("这不是我所在的店？").click()
+    expect(consumer.get_by_text("这不是我所在的店？")).to_be_visible()
+    consumer.get_by_role("link", name="报告冒用").click()
     consumer.get_by_label("在哪里看到这个诚信码？（可选）").fill(REPORT_NOTE)
     shot(consumer, "phone-f01-report")
-    consumer.get_by_role("button", name="报告冒用").click()
+    consumer.get_by_role("button", name="报告", exact=True).click()
     expect(consumer.locator(".flash-success")).to_contain_text("谢谢您的报告")
     shot(consumer, "phone-f02-thanks")
     assert shop_facts(live, shop["id"])["flags"] == [("open", None, REPORT_NOTE)]

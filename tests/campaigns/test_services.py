@@ -6,9 +6,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from conftest import valid_credit_code
+from conftest import shop_details, valid_credit_code
 from registry.audit.models import AuditEntry
 from registry.badges.services import badge_url, current_badge
 from registry.campaigns import pdf, services
@@ -21,7 +21,6 @@ from registry.merchants.services import register_shop
 from registry.pledges.services import sign_pledge
 from tests.campaigns.conftest import (assert_a4_with_embedded_fonts, csv_text, page_texts, qr_texts, shop_row,
                                       xlsx_bytes)
-from conftest import shop_details
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -209,6 +208,21 @@ def test_a_second_import_of_the_same_batch_imports_nothing_more(app, staff, mixe
     assert (count(Merchant), count(ShopInvitation)) == (shops, invitations)
     assert len(actions("campaign.batch_imported")) == 1
     assert db.session.get(ImportBatch, batch.id).status == "imported"
+
+
+def test_a_decision_committed_by_someone_else_meanwhile_is_seen(app, staff, mixed_file):
+    """The race the in-memory status cannot see: another request imported the batch after we loaded it."""
+    batch = upload(staff, mixed_file.csv())
+    assert batch.status == "validated"
+    db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(status="imported")
+                       .execution_options(synchronize_session=False))
+    assert batch.status == "validated"  # still the stale copy
+    shops = count(Merchant)
+
+    with pytest.raises(Conflict):
+        services.import_valid_rows(batch, staff)
+
+    assert count(Merchant) == shops
 
 
 def test_a_code_registered_after_the_upload_stops_the_whole_import(app, staff, make_user):

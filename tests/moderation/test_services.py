@@ -392,8 +392,6 @@ def test_reinstatement_leaves_the_shop_lapsed_until_it_signs_again(world, frozen
         services.reinstate(shop, world.staff, "再次恢复")
 
 
-@pytest.mark.xfail(strict=True, reason="pledges.can_sign refuses a lapsed shop whose signature of the current "
-                                       "version is still valid, so a reinstated shop cannot re-sign (reported)")
 def test_a_reinstated_shop_becomes_active_when_it_signs_again(world, frozen, pledge):
     services.suspend(world.shop, world.staff, reason(), None, True)
     services.reinstate(world.shop, world.staff2, "已完成整改，经复查合格。")

@@ -235,3 +235,28 @@ def test_publish_version_publishes_at_once_with_an_optional_window(pledge, admin
     assert current_version().id == version.id
     assert version.resign_deadline - version.published_at <= timedelta(days=11)
     assert version.resign_deadline - version.published_at > timedelta(days=10)
+
+
+def test_a_request_looks_up_the_current_terms_once_and_publishing_forgets_them(app, pledge, admin):
+    from sqlalchemy import event
+
+    from registry.pledges.services import current_version_terms
+
+    statements = []
+    import traceback
+    listener = lambda *args: statements.append(args[2]) or (("resign_deadline" in args[2].split("FROM")[0] and "title" not in args[2]) and traceback.print_stack(limit=12))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with app.test_request_context("/search"):
+            first, second = current_version_terms(), current_version_terms()
+            version = draft(admin)
+            publish_draft(version, admin, 7)
+            third = current_version_terms()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+    assert first.id == second.id == pledge.id
+    assert third.id == version.id and third.resign_deadline == version.resign_deadline
+    # The terms query is the one that selects the deadline without the text.
+    terms_queries = [s for s in statements if "resign_deadline" in s.split("FROM")[0] and "title" not in s]
+    assert len(terms_queries) == 2

@@ -1,0 +1,47 @@
+"""`flask campaigns …`: import a shop list from the command line, through the same services as the staff pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from registry.extensions import db
+
+
+@click.group("campaigns")
+def campaigns_group() -> None:
+    """Door-to-door campaigns: bulk import of shops collected on paper."""
+
+
+@campaigns_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--staff", "staff_login", required=True, help="Login of the staff account the import is recorded under.")
+@click.option("--import-valid", is_flag=True, help="Import the rows that pass every check (default: check only).")
+def campaigns_import(path: Path, staff_login: str, import_valid: bool) -> None:
+    """Check a CSV/XLSX shop list row by row; with --import-valid, import its valid rows with invitation codes."""
+    from registry.auth.models import User
+    from registry.auth.services import normalize_login
+    from registry.campaigns import services, spreadsheets
+    from registry.errors import DomainError
+
+    staff = db.session.scalar(select(User).where(User.login == normalize_login(staff_login)))
+    if staff is None or not staff.is_staff:
+        raise click.ClickException(f"No staff account with login {staff_login}.")
+    if path.stat().st_size > spreadsheets.MAX_UPLOAD_BYTES:
+        raise click.ClickException(f"{path.name} is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    try:
+        batch = services.upload_batch(path.name, path.read_bytes(), staff)
+        for row in batch.rows:
+            for field, messages in row["errors"].items():
+                for message in messages:
+                    click.echo(f"line {row['line']}: {field}: {message}")
+        click.echo(f"Batch {batch.id}: {batch.row_count} rows, {batch.valid_count} valid, {batch.error_count} with problems.")
+        if import_valid:
+            merchants = services.import_valid_rows(batch, staff)
+            click.echo(f"Imported {len(merchants)} shops with invitation codes.")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()

@@ -297,7 +297,8 @@ def complaint_filing(source: Path, workdir: Path, processes: int = 4, seconds: f
                                              .where(Complaint.submission_key.like("benchfile-%")))
         events = db.session.scalar(select(func.count()).select_from(ComplaintEvent).join(Complaint)
                                    .where(Complaint.submission_key.like("benchfile-%")))
-        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.id > audit_before).order_by(AuditEntry.id)).all()
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.id > audit_before)
+                                     .order_by(AuditEntry.id)).all()
         previous = db.session.scalar(select(AuditEntry.hash).where(AuditEntry.id <= audit_before)
                                      .order_by(AuditEntry.id.desc()).limit(1)) or GENESIS_HASH
         chain_ok = True

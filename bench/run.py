@@ -259,10 +259,14 @@ class Bench:
         log("SQL statements per page and in-process time (SQLite)")
         self.report["page_costs"] = {"sqlite": self.phase("SQL per page (SQLite)", inprocess.page_costs, sqlite_url,
                                                           urls)}
+        pg_urls = urls
         if postgres:
-            # Same seed, same rows: the SQLite lists name the same shops in PostgreSQL.
+            # Same seed, same shops; but serials carry the issue date, which moves with the day the data
+            # was generated when the two databases were not generated in one pass: read PostgreSQL's own.
+            (self.workdir / "pg").mkdir(exist_ok=True)
+            pg_urls = inprocess.build_url_files(args.postgres_url, self.workdir / "pg")
             self.report["page_costs"]["postgresql"] = self.phase("SQL per page (PostgreSQL)", inprocess.page_costs,
-                                                                 args.postgres_url, urls)
+                                                                 args.postgres_url, pg_urls)
         self.report["profiles"] = {
             "qr_sqlite": inprocess.profile(sqlite_url, urls["qr"].read_text().splitlines()[0],
                                            self.workdir / "profile-qr-sqlite.txt"),
@@ -273,14 +277,15 @@ class Bench:
         }
         if postgres:
             self.report["profiles"]["qr_postgresql"] = self.phase(
-                "profile (PostgreSQL)", inprocess.profile, args.postgres_url, urls["qr"].read_text().splitlines()[0],
-                self.workdir / "profile-qr-pg.txt")
+                "profile (PostgreSQL)", inprocess.profile, args.postgres_url,
+                pg_urls["qr"].read_text().splitlines()[0], self.workdir / "profile-qr-pg.txt")
 
         try:
             self.phase("hello world (start)", self.hello, "start", urls)
             self.phase("SQLite scenarios", self.app_scenarios, "sqlite", sqlite_url, urls, nginx)
             if postgres:
-                self.phase("PostgreSQL scenarios", self.app_scenarios, "postgresql", args.postgres_url, urls, False)
+                self.phase("PostgreSQL scenarios", self.app_scenarios, "postgresql", args.postgres_url, pg_urls,
+                           False)
             self.report["worker_rss"] = self.phase("worker RSS", self.worker_rss, sqlite_url, urls)
             if not args.skip_filing:
                 log("complaint filing: 4 processes → complaints.services.file_complaint, SQLite")
@@ -352,7 +357,8 @@ def render_table(rows, filing, rss, costs) -> str:
         if r.get("ratio_to_nginx_static") is not None:
             note = (note + f"; × nginx static {r['ratio_to_nginx_static']:.3f}").lstrip("; ")
         lines.append(f"{r['scenario']:<32} {r['backend']:<13} {r['rps']:>7.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-                     f"{ratio:>7} {cpu_text:>7} {cpu_ratio:>7} {r['bad_responses']:>5}  {r['loadavg_1m_before']:>4.1f}  {note}")
+                     f"{ratio:>7} {cpu_text:>7} {cpu_ratio:>7} {r['bad_responses']:>5}  "
+                     f"{r['loadavg_1m_before']:>4.1f}  {note}")
     if filing:
         lines.append(f"{'complaint filing, 4 processes':<32} {'sqlite':<13} {filing['complaints_per_s']:>7.0f} "
                      f"{filing['p50_ms'] or 0:>8.1f} {filing['p99_ms'] or 0:>8.1f} {'-':>7} "

@@ -16,7 +16,7 @@ import logging
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.complaints.evidence import process_evidence
@@ -30,6 +30,8 @@ from .helpers import (DESCRIPTION, MASKED_NAME, MASKED_PHONE, NAME, PHONE, REPLY
 
 # --- masking as a property ---------------------------------------------------------------------
 
+# No example database on disk (the suite runs with -p no:cacheprovider for the same reason).
+quiet = settings(database=None, max_examples=200, deadline=None)
 mobiles = st.builds(lambda second, rest: "1" + second + rest, st.sampled_from("3456789"),
                     st.text("0123456789", min_size=9, max_size=9))
 FULL_WIDTH = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
@@ -41,6 +43,7 @@ def _typed(phone: str, style: int) -> str:
             f"+86 {phone}", f"(+86){phone}", phone.translate(FULL_WIDTH), f" {phone} "][style]
 
 
+@quiet
 @given(mobiles, st.integers(min_value=0, max_value=6))
 def test_mask_mobile_never_shows_digits_4_to_7(phone, style):
     masked = mask_mobile(_typed(phone, style))
@@ -50,6 +53,7 @@ def test_mask_mobile_never_shows_digits_4_to_7(phone, style):
     assert mask_mobile(masked) == masked
 
 
+@quiet
 @given(st.text(max_size=30))
 def test_mask_mobile_of_anything_reveals_no_middle_and_is_idempotent(value):
     masked = mask_mobile(value)
@@ -65,6 +69,7 @@ def test_mask_mobile_of_anything_reveals_no_middle_and_is_idempotent(value):
 names = st.text(st.characters(categories=["Lo", "Lu", "Ll"], exclude_characters="*"), min_size=1, max_size=12)
 
 
+@quiet
 @given(names, st.sampled_from(["", " ", "\u3000"]))
 def test_mask_name_keeps_only_the_first_character(name, padding):
     masked = mask_name(padding + name + padding)
@@ -77,6 +82,7 @@ def test_mask_name_keeps_only_the_first_character(name, padding):
     assert mask_name(masked) == masked
 
 
+@quiet
 @given(st.text(max_size=20))
 def test_mask_name_of_anything_is_idempotent(value):
     masked = mask_name(value)

@@ -7,16 +7,22 @@ export FLASK_APP := wsgi:app
 
 .PHONY: run test install db demo translations bench clean
 
-$(STAMP): pyproject.toml
+# Two stamps: `make run` needs only the application; `make test` adds the test tools
+# (Playwright's driver alone is ~50 MB, so a first `make run` stays quick).
+$(VENV)/.installed-app: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): pyproject.toml $(VENV)/.installed-app
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $@
 
 install: $(STAMP)
 
 # Development server on the embedded SQLite database under instance/, with demo data when empty.
-run: install
+run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
 	REGISTRY_ENV=development $(BIN)/flask calendar seed
 	REGISTRY_ENV=development $(BIN)/flask demo load --if-empty

@@ -133,13 +133,20 @@ def create_draft(actor: User | None, title: str, preamble: str, clauses: list[di
     """Start the next version as a draft; nobody sees or signs it until it is published."""
     if draft_version() is not None:
         raise Conflict(_("已经有一份草稿。请先修改并发布它，或者删除它，再起草新版本。"))
+    version = _new_version(title, preamble, clauses, preamble_en)
+    audit.record("pledge.draft_created", version, actor, number=version.number, title=version.title,
+                 clauses=len(version.clauses))
+    return version
+
+
+def _new_version(title: str, preamble: str, clauses: list[dict], preamble_en: str | None) -> PledgeVersion:
+    """The next version number with this text, unpublished."""
     title, preamble, preamble_en, clauses = _checked_text(title, preamble, clauses, preamble_en)
     number = (db.session.scalar(select(func.max(PledgeVersion.number))) or 0) + 1
     version = PledgeVersion(number=number, title=title, preamble=preamble, preamble_en=preamble_en)
     db.session.add(version)
     _set_clauses(version, clauses)
     db.session.flush()
-    audit.record("pledge.draft_created", version, actor, number=number, title=title, clauses=len(clauses))
     return version
 
 
@@ -197,15 +204,7 @@ def publish_draft(version: PledgeVersion, actor: User | None, resign_window_days
 def publish_version(title: str, preamble: str, clauses: list[dict], actor: User | None = None,
                     preamble_en: str | None = None, resign_window_days: int | None = None) -> PledgeVersion:
     """Publish a new pledge text at once (CLI, first start); it becomes current and can never be edited."""
-    if not clauses:
-        raise DomainError(_("倡议书至少需要一条承诺。"))
-    title, preamble, preamble_en, clauses = _checked_text(title, preamble, clauses, preamble_en)
-    number = (db.session.scalar(select(func.max(PledgeVersion.number))) or 0) + 1
-    version = PledgeVersion(number=number, title=title, preamble=preamble, preamble_en=preamble_en)
-    db.session.add(version)
-    _set_clauses(version, clauses)
-    db.session.flush()
-    return publish_draft(version, actor, resign_window_days)
+    return publish_draft(_new_version(title, preamble, clauses, preamble_en), actor, resign_window_days)
 
 
 def signed_text(merchant: Merchant, version: PledgeVersion, signer_name: str, signer_title: str,

@@ -135,6 +135,7 @@ ROUTES = [
     ("POST", "/my/sanctions/{sanction}/appeal", owner_only(200)),
     ("GET", "/my/sanctions/999999/appeal", signed_in(404)),
     # The consumer's report: public, for public shops only.
+    ("GET", "/m/{code}/report", everyone(200)),
     ("POST", "/m/nosuchcode/report", everyone(404)),
     # Flag rules: administrators only.
     ("GET", "/admin/flag-rules", admin_only(200)),

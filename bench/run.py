@@ -183,19 +183,20 @@ class Bench:
 
     def app_scenarios(self, backend: str, database_url: str, urls: dict, nginx: bool) -> None:
         with servers.gunicorn(f"app-{backend}", "wsgi:app", self.app_env(database_url, proxied=nginx), self.workdir,
-                              self.args.workers, ready_path="/search?q=") as server:
+                              self.args.workers, ready_path="/m/bench-ready-check") as server:
             app = [server]
             self.measure("QR page /m/<code>", backend, server.port, urls["qr"],
                          f"{len(urls['qr'].read_text().splitlines())} random public shops, ?s=<serial>; "
                          "1 % void serials", app)
             self.measure("QR page, most-complained", backend, server.port, urls["qr_heavy"],
                          "the 200 shops with the most complaints", app)
+            # Cheap pages first: a slow search leaves the workers busy with abandoned requests for a while.
+            self.measure("badge PNG, If-None-Match → 304", backend, server.port, urls["badge304"],
+                         "conditional GET with the badge's ETag", app)
             self.measure("search, 2 characters", backend, server.port, urls["search2"],
                          "2-character pieces of random shop names", app)
             self.measure("search, 1 character", backend, server.port, urls["search1"],
                          "1 character of random shop names", app)
-            self.measure("badge PNG, If-None-Match → 304", backend, server.port, urls["badge304"],
-                         "conditional GET with the badge's ETag", app)
             if nginx:
                 with servers.nginx(backend, server.port, self.workdir, self.static_root) as proxy:
                     self.measure("nginx: static 5 KB file", "nginx", proxy.port, urls["static"],
@@ -212,7 +213,7 @@ class Bench:
         total = self.args.rss_requests
         # No recycling during this run: what a worker grows to is what max_requests has to bound.
         with servers.gunicorn("app-rss", "wsgi:app", self.app_env(database_url), self.workdir, self.args.workers,
-                              extra=["--max-requests", "0"], ready_path="/search?q=") as server:
+                              extra=["--max-requests", "0"], ready_path="/m/bench-ready-check") as server:
             workers = server.workers()
             # One request each so every worker has imported and connected before the first reading.
             loadgen.fixed_count(server.port, urls["mix"], 20, threads=4)

@@ -39,6 +39,11 @@ def make_app(database_url: str, **overrides):
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
+    if database_url.startswith("postgresql"):
+        # Test data need not survive a crash: skipping the WAL flush on commit makes the
+        # PostgreSQL run several times faster without changing what the tests observe.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                               "connect_args": {"options": "-c synchronous_commit=off"}}
     config.update(overrides)
     return create_app(config)
 

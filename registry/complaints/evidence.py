@@ -413,3 +413,23 @@ def evidence_path(directory: Path, stored_name: str) -> Path:
     if not isinstance(stored_name, str) or not _STORED_NAME.fullmatch(stored_name):
         raise ValueError("not a stored evidence name")
     return Path(directory) / stored_name
+
+
+def private_image_response(directory: Path, stored_name: str, content_type: str):
+    """Serve a stored evidence image to an authorised viewer: never cached, never sniffed as HTML.
+
+    Callers check who may see it; this only refuses names that are not ours and missing files.
+    """
+    from flask import abort, send_file
+
+    try:
+        path = evidence_path(directory, stored_name)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=content_type, conditional=False, etag=False, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.auth.access import staff_area
 from registry.complaints import queries, services
 from registry.workdays.services import today_in_china
-from registry.complaints.evidence import evidence_path
+from registry.complaints.evidence import private_image_response
 from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
                                        StaffNoteForm, to_cents)
 from registry.complaints.models import Complaint, EvidencePhoto
@@ -138,11 +138,4 @@ def evidence(photo_id: int):
     if photo is None:
         abort(404)
     _case(photo.complaint_id)
-    path = evidence_path(Path(current_app.config["EVIDENCE_DIR"]), photo.stored_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=photo.content_type, conditional=False, etag=False, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return private_image_response(Path(current_app.config["EVIDENCE_DIR"]), photo.stored_name, photo.content_type)

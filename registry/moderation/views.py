@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.auth.access import admin_area, owner_area, staff_area
-from registry.complaints.evidence import (EvidenceLimits, EvidenceRejected, evidence_path, process_evidence,
-                                         validate_batch)
+from registry.complaints.evidence import (EvidenceLimits, EvidenceRejected, private_image_response,
+                                         process_evidence, validate_batch)
 from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
@@ -295,14 +295,7 @@ def appeal_photo(photo_id: int):
     """Appeal photos only through this view: staff in scope, never cached, never sniffed as HTML."""
     photo = _get(AppealPhoto, photo_id)
     _in_scope(photo.appeal.merchant)
-    path = evidence_path(Path(services.appeal_directory()), photo.stored_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=photo.content_type, conditional=False, etag=False, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return private_image_response(Path(services.appeal_directory()), photo.stored_name, photo.content_type)
 
 
 # --- The shop owner: appeal, and the notice on the shop page ---------------------------------------

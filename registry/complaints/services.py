@@ -100,7 +100,10 @@ def _next_tracking_number(now: datetime) -> str:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(prefix[2:10])})
     # The longest, then the greatest: as text, "-9999" sorts after "-10000".
     last = db.session.scalar(
-        select(Complaint.tracking_number).where(Complaint.tracking_number.startswith(prefix))
+        # A range on the unique index ("-" < "."), not LIKE: SQLite cannot use an index for
+        # LIKE ? || '%' and would scan every complaint while holding the write lock.
+        select(Complaint.tracking_number)
+        .where(Complaint.tracking_number >= prefix, Complaint.tracking_number < prefix[:-1] + ".")
         .order_by(func.length(Complaint.tracking_number).desc(), Complaint.tracking_number.desc()).limit(1)
     )
     sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1

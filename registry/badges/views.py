@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,14 +22,19 @@ desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 POSTER_SIZES = ("A4", "A5")
 
 
-def _image_response(data: bytes, mimetype: str, serial: str, extension: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    # The image of a serial never changes, so browsers and proxies may keep it.
+def _image_response(render: Callable[[], bytes], mimetype: str, serial: str, extension: str) -> Response:
+    etag = f"{serial}-{extension}"
+    # The image of a serial never changes, so browsers and proxies may keep it; a client that
+    # already has it gets a 304 without the QR being drawn again.
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(render(), mimetype=mimetype)
+        if request.args.get("download"):
+            response.headers["Content-Disposition"] = f'attachment; filename="chengxinma-{serial}.{extension}"'
     response.headers["Cache-Control"] = "public, max-age=86400"
-    response.set_etag(f"{serial}-{extension}")
-    if request.args.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="chengxinma-{serial}.{extension}"'
-    return response.make_conditional(request)
+    response.set_etag(etag)
+    return response
 
 
 def _valid_badge_or_404(serial: str):
@@ -40,13 +47,14 @@ def _valid_badge_or_404(serial: str):
 @bp.route("/badge/<serial>.png")
 def badge_png(serial: str):
     badge = _valid_badge_or_404(serial)
-    return _image_response(qr.qr_png(services.badge_url(badge.merchant, badge)), "image/png", serial, "png")
+    return _image_response(lambda: qr.qr_png(services.badge_url(badge.merchant, badge)), "image/png", serial, "png")
 
 
 @bp.route("/badge/<serial>.svg")
 def badge_svg(serial: str):
     badge = _valid_badge_or_404(serial)
-    return _image_response(qr.qr_svg(services.badge_url(badge.merchant, badge)), "image/svg+xml", serial, "svg")
+    return _image_response(lambda: qr.qr_svg(services.badge_url(badge.merchant, badge)), "image/svg+xml", serial,
+                           "svg")
 
 
 def _user():

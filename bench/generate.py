@@ -270,7 +270,7 @@ def shop_chunk(k: int) -> dict[str, list]:
             f"{street}{1 + int(rand() * 999)}号", f"1{pick('3456789')}{int(rand() * 1e9):09d}", owner_name,
             random_code16(rng), standing, reason, changed, created_ts, created_ts, 1,
         ))
-        grams.extend((gram, shop_id) for gram in name_grams(name))
+        grams.extend((gram, shop_id, rank) for gram, rank in name_grams(name).items())
         if standing == "pending":
             continue
         public.append((shop_id, district_index))
@@ -489,7 +489,7 @@ COLUMNS = {
     "merchants": ("id", "owner_id", "name", "search_name", "credit_code", "category", "district", "township",
                   "address", "contact_phone", "owner_name", "public_code", "standing", "standing_reason",
                   "standing_changed_at", "created_at", "updated_at", "version"),
-    "merchant_name_grams": ("gram", "merchant_id"),
+    "merchant_name_grams": ("gram", "merchant_id", "rank"),
     "signatures": ("id", "certificate_code", "merchant_id", "pledge_version_id", "signed_by_id", "signer_name",
                    "signer_title", "signed_at", "expires_at", "signed_text", "text_sha256", "ip_address"),
     "badges": ("id", "merchant_id", "serial", "verification_code", "issued_at", "voided_at", "void_reason"),
@@ -856,6 +856,16 @@ def prepare_databases(size: int, postgres_url: str | None, regenerate: bool = Fa
     log(f"generating {size:,} shops and {2 * size:,} complaints into {' and '.join(w.name for w in writers)}")
     meta = populate(writers, size, key)
     log(f"generated in {meta.seconds} s: {meta.rows}")
+    for writer in writers:
+        # The QR page reads each shop's stored 12-month figures: made by the app's own daily job.
+        url = (f"sqlite:///{sqlite_path.with_name(sqlite_path.name + '.partial')}" if writer.name == "sqlite"
+               else postgres_url)
+        started = time.monotonic()
+        result = subprocess.run([str(Path(sys.executable).parent / "flask"), "complaints", "refresh-figures"],
+                                cwd=PROJECT_ROOT, env=app_env(url), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"bench: flask complaints refresh-figures failed:\n{result.stdout}\n{result.stderr}")
+        log(f"  {writer.name}: {result.stdout.strip()} ({time.monotonic() - started:.0f} s)")
     for writer in writers:
         if writer.name == "sqlite":
             tmp = sqlite_path.with_name(sqlite_path.name + ".partial")

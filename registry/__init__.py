@@ -96,3 +96,5 @@ def register_template_helpers(app: Flask) -> None:
     from registry.templating import install
 
     install(app)
+    from registry.i18n import install_fast_template_gettext
+    install_fast_template_gettext(app)

@@ -125,3 +125,12 @@ def complaints_purge_contacts() -> None:
     count = purge_expired_contact_details()
     db.session.commit()
     click.echo(f"Removed the phone number from {count} closed complaint(s).")
+
+
+@complaints_group.command("refresh-figures")
+def complaints_refresh_figures() -> None:
+    """Roll every shop's stored 12-month complaint figures forward to today (run daily)."""
+    from registry.complaints.figures import refresh_all
+
+    count = refresh_all()
+    click.echo(f"Refreshed the complaint figures of {count} shop(s).")

@@ -97,6 +97,10 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     load_demo_complaints(signed_shops, staff, rng)
     return made
 
+    load_demo_history(signed_shops, staff, rng)
+    # Backdated cases: store the QR page's 12-month figures as the daily job would.
+    from registry.complaints.figures import refresh_all
+    refresh_all(commit_every_batch=False)
 
 DEMO_COMPLAINTS = [
     # (clause, what happened, amount in yuan, demands, how far the case has gone)

@@ -29,7 +29,7 @@ from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.i18n import join_list
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
-from registry.merchants.services import (ShopDetails, check_shop_details, lock_shop, name_grams, new_public_code,
+from registry.merchants.services import (ShopDetails, check_shop_details, lock_shop, name_gram_rows, new_public_code,
                                          normalize_search_text)
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.services import current_version, effective_standing, latest_signatures
@@ -226,7 +226,7 @@ def _index_new_names(merchants: list[Merchant]) -> None:
     """What merchants.services.index_merchant_name does, for thousands of new shops in one statement
     (it first deletes old grams, which new shops do not have, one shop at a time). search_name is set
     when the shop is built."""
-    grams = [{"gram": gram, "merchant_id": merchant.id} for merchant in merchants for gram in name_grams(merchant.name)]
+    grams = [row for merchant in merchants for row in name_gram_rows(merchant.id, merchant.name)]
     if grams:
         db.session.execute(insert(MerchantNameGram), grams)
 

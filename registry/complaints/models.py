@@ -72,6 +72,8 @@ class Complaint(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_complaints_merchant_status_filed", "merchant_id", "status", "filed_at"),
+        # The QR page's newest published complaints and the 12-month figures read this range.
+        Index("ix_complaints_merchant_decided", "merchant_id", "decided_at"),
     )
 
     @property
@@ -116,3 +118,21 @@ class EvidencePhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     complaint: Mapped[Complaint] = relationship(back_populates="photos")
+
+
+class ShopComplaintFigures(db.Model):
+    """A shop's last-12-months complaint figures as the QR page shows them (complaints.figures).
+
+    Kept by the complaint services whenever a case of the shop moves, and rolled forward daily by
+    `flask complaints refresh-figures`, so the QR page reads one row instead of the shop's cases.
+    Shops without a row have no counted complaints.
+    """
+
+    __tablename__ = "shop_complaint_figures"
+
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    accepted: Mapped[int]
+    resolved: Mapped[int]
+    median_reply_days: Mapped[float | None]
+    by_clause: Mapped[str] = mapped_column(Text, default="{}")  # JSON {clause_kind: count}
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

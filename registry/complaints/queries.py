@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-from statistics import median
+import functools
 
-from sqlalchemy import case, func, select
+
+from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy.orm import lazyload, load_only
 
 from registry.auth.models import User
-from registry.complaints import states
+from registry.complaints import figures, states
+from registry.complaints.figures import ShopFigures
 from registry.complaints.models import Complaint, ComplaintEvent
-from registry.database import utcnow
 from registry.extensions import db
 from registry.merchants.models import Merchant
 
@@ -63,6 +63,43 @@ def public_complaints(merchant: Merchant, limit: int = 20) -> list[Complaint]:
     ))
 
 
+PUBLIC_COMPLAINTS_ON_PAGE = 20
+
+
+@functools.cache
+def _public_complaints_statement():
+    """Built once per process (see lookup.queries._shop_page_statement); run with merchant_id."""
+    newest = (select(Complaint.id)
+              .where(Complaint.merchant_id == bindparam("merchant_id"), Complaint.decided_at.is_not(None),
+                     Complaint.status != states.REFUSED)
+              .order_by(Complaint.decided_at.desc(), Complaint.id.desc()).limit(PUBLIC_COMPLAINTS_ON_PAGE)
+              .subquery())
+    return (
+        select(Complaint, ComplaintEvent)
+        .join(newest, newest.c.id == Complaint.id)
+        .outerjoin(ComplaintEvent, and_(ComplaintEvent.complaint_id == Complaint.id,
+                                        ComplaintEvent.is_public.is_(True)))
+        .options(load_only(Complaint.id, Complaint.merchant_id, Complaint.clause_kind, Complaint.status,
+                           Complaint.outcome, Complaint.public_summary, Complaint.decided_at, raiseload=True),
+                 lazyload("*"))  # none of their relationships (timeline, photos) is shown
+        .order_by(Complaint.decided_at.desc(), Complaint.id.desc(), ComplaintEvent.id)
+    )
+
+
+def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], dict[int, list[ComplaintEvent]]]:
+    """public_complaints and their public replies in one statement (the QR page's third and last).
+    Only the columns the page shows are read: never the consumer's words or contact."""
+    complaints: list[Complaint] = []
+    replies: dict[int, list[ComplaintEvent]] = {}
+    for complaint, event in db.session.execute(_public_complaints_statement(), {"merchant_id": merchant_id}):
+        if complaint.id not in replies:
+            complaints.append(complaint)
+            replies[complaint.id] = []
+        if event is not None:
+            replies[complaint.id].append(event)
+    return complaints, replies
+
+
 def public_events(complaints: list[Complaint]) -> dict[int, list[ComplaintEvent]]:
     """The public timeline entries (replies, outcome) of these complaints, in one query."""
     ids = [c.id for c in complaints]
@@ -76,33 +113,6 @@ def public_events(complaints: list[Complaint]) -> dict[int, list[ComplaintEvent]
     return grouped
 
 
-@dataclass
-class ShopFigures:
-    accepted: int
-    resolved: int
-    median_reply_days: float | None
-    by_clause: dict[str, int]
-
-    @property
-    def resolved_share(self) -> int | None:
-        return round(100 * self.resolved / self.accepted) if self.accepted else None
-
-
-def shop_figures(merchant: Merchant, days: int = 365) -> ShopFigures:
-    """The shop's last 12 months: accepted complaints, share resolved, median reply time, per clause."""
-    since = utcnow() - timedelta(days=days)
-    rows = db.session.execute(
-        select(Complaint.clause_kind, Complaint.outcome, Complaint.decided_at, Complaint.first_reply_at)
-        .where(Complaint.merchant_id == merchant.id, Complaint.decided_at >= since,
-               Complaint.status != states.REFUSED)
-    ).all()
-    by_clause: dict[str, int] = {}
-    reply_days = []
-    resolved = 0
-    for clause, outcome, decided_at, first_reply_at in rows:
-        by_clause[clause] = by_clause.get(clause, 0) + 1
-        if outcome in (states.AGREED, states.MEDIATED):
-            resolved += 1
-        if first_reply_at is not None:
-            reply_days.append((first_reply_at - decided_at).total_seconds() / 86400)
-    return ShopFigures(len(rows), resolved, round(median(reply_days), 1) if reply_days else None, by_clause)
+def shop_figures(merchant: Merchant) -> ShopFigures:
+    """The shop's last 12 months computed from its cases now (the QR page reads the stored row)."""
+    return figures.compute([merchant.id]).get(merchant.id, ShopFigures())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit import services as audit
 from registry.auth.models import User
-from registry.complaints import states
+from registry.complaints import figures, states
 from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
 from registry.complaints.evidence import ProcessedImage, store_evidence
 from registry.complaints.models import CLAUSE_KINDS, DEMANDS, REFUSAL_GROUNDS, Complaint, ComplaintEvent, EvidencePhoto
@@ -34,7 +33,7 @@ from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
 from registry.merchants.models import Merchant
 from registry.messaging.models import OutboxMessage
-from registry.workdays.services import china_date, deadline, today_in_china
+from registry.workdays.services import china_date, deadline
 
 DECISION_WORKING_DAYS = 7
 REPLY_WORKING_DAYS = 10
@@ -263,6 +262,8 @@ def _staff_action(complaint: Complaint, staff: User, action: str, expected_versi
 
 def _finish(complaint: Complaint, action: str, actor: User | None, old_status: str, **audit_data) -> None:
     _flush_or_conflict(complaint)
+    # The QR page's stored 12-month figures follow every move of a case (complaints.figures).
+    figures.refresh([complaint.merchant_id], utcnow())
     if actor is not None and actor.is_staff:
         audit.record(f"complaint.{action}", complaint, actor, tracking_number=complaint.tracking_number,
                      old=old_status, new=complaint.status, **audit_data)

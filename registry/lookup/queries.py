@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, case, select
+from flask import current_app
+from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 
 from registry.badges.models import Badge
+from registry.complaints import queries as complaint_queries
+from registry.complaints.figures import ShopFigures
+from registry.complaints.models import Complaint, ComplaintEvent, ShopComplaintFigures
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, normalize_credit_code, validate_credit_code
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction
-from registry.moderation.queries import public_standing
-from registry.pledges.models import Signature
-from registry.pledges.services import Lapse, latest_signature
+from registry.moderation.queries import public_sanctions, public_standing
+from registry.pledges.models import PledgeVersion, Signature
+from registry.pledges.services import Lapse, PublishedText, VersionTerms, published_text
 
 MAX_QUERY_LENGTH = 50
 
@@ -24,44 +32,128 @@ class ShopPage:
     merchant: Merchant
     standing: str
     signature: Signature | None
+    pledge: PublishedText | None  # the signed version's title and clauses
     badge: Badge | None
-    scanned_badge: Badge | None  # the badge whose serial was in the scanned URL, if any
+    scanned_badge: Badge | None  # the badge whose serial was in the scanned URL, if not the current one
     sanction: Sanction | None  # the sanction in force behind a warned / suspended / revoked standing
     marks: list[Sanction]  # warnings, suspensions, revocations and reinstatements still shown
-    lapse: Lapse | None = None  # why a lapsed shop lapsed
+    lapse: Lapse | None  # why a lapsed shop lapsed
+    figures: ShopFigures  # the last 12 months, stored (complaints.figures)
+    complaints: list[Complaint]  # the newest published complaints
+    replies: dict[int, list[ComplaintEvent]]  # their public replies
 
 
-def shop_page(merchant: Merchant, scanned_serial: str | None) -> ShopPage:
-    signature = latest_signature(merchant)
-    badge = db.session.scalar(
-        select(Badge).where(Badge.merchant_id == merchant.id, Badge.voided_at.is_(None))
-        .order_by(Badge.issued_at.desc()).limit(1)
+@functools.cache
+def _shop_page_statement():
+    """The QR page's first statement, built once per process: building a statement of this size
+    costs more CPU than running it, so it is kept and run with bound parameters (code, serial)."""
+    current_badge, scanned = aliased(Badge), aliased(Badge)
+    terms = (select(PledgeVersion.id, PledgeVersion.number, PledgeVersion.resign_deadline)
+             .where(PledgeVersion.published_at.is_not(None))
+             .order_by(PledgeVersion.published_at.desc(), PledgeVersion.number.desc()).limit(1).subquery())
+    newest_badge = (select(Badge.id).where(Badge.merchant_id == Merchant.id, Badge.voided_at.is_(None))
+                    .order_by(Badge.issued_at.desc(), Badge.id.desc()).limit(1).correlate(Merchant).scalar_subquery())
+    newest_signature = (select(Signature.id).where(Signature.merchant_id == Merchant.id)
+                        .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(1)
+                        .correlate(Merchant).scalar_subquery())
+    return (
+        select(Merchant, current_badge, scanned, Signature, ShopComplaintFigures,
+               terms.c.id, terms.c.number, terms.c.resign_deadline)
+        .select_from(Merchant)
+        .outerjoin(current_badge, current_badge.id == newest_badge)
+        # The badge of the scanned serial, only when it is not the current one (a void poster).
+        .outerjoin(scanned, and_(scanned.merchant_id == Merchant.id, scanned.serial == bindparam("serial"),
+                                 scanned.serial != func.coalesce(current_badge.serial, "")))
+        .outerjoin(Signature, Signature.id == newest_signature)
+        .outerjoin(ShopComplaintFigures, ShopComplaintFigures.merchant_id == Merchant.id)
+        .outerjoin(terms, true())
+        .where(Merchant.public_code == bindparam("code"), Merchant.standing != Standing.PENDING.value)
+        # The signed text is for the certificate page; the version's clauses come from the cache.
+        .options(defer(Signature.signed_text), lazyload(Signature.merchant),
+                 joinedload(Signature.pledge_version).lazyload(PledgeVersion.clauses))
     )
-    scanned = None
-    if scanned_serial and (badge is None or scanned_serial != badge.serial):
-        scanned = db.session.scalar(
-            select(Badge).where(Badge.serial == scanned_serial[:24], Badge.merchant_id == merchant.id)
-        )
-    # Standing with sanctions counted (moderation wraps pledges' standing_and_lapse).
-    public = public_standing(merchant, signature)
-    return ShopPage(merchant, public.standing, signature, badge, scanned, public.sanction, public.marks, public.lapse)
+
+
+def load_shop_page(code: str, scanned_serial: str | None, now: datetime) -> ShopPage | None:
+    """Everything the QR page shows, in three statements whatever the shop's history (the page
+    is what a spike of scans hits): the shop with its current badge, scanned badge, newest
+    signature, stored figures and the current pledge terms; its sanctions; its newest public
+    complaints with their replies. Pledge clauses come from the per-process cache."""
+    if not code or len(code) > 32:
+        return None
+    row = db.session.execute(_shop_page_statement(),
+                             {"code": code.lower(), "serial": (scanned_serial or "")[:24]}).first()
+    if row is None:
+        return None
+    merchant, badge, scanned_badge, signature, stored_figures, version_id, version_number, resign_deadline = row
+    current = VersionTerms(version_id, version_number, resign_deadline) if version_id is not None else None
+    public = public_standing(merchant, signature, now, public_sanctions(merchant.id), current)
+    complaints, replies = complaint_queries.public_complaints_with_replies(merchant.id)
+    return ShopPage(merchant, public.standing, signature,
+                    published_text(signature.pledge_version) if signature is not None else None,
+                    badge, scanned_badge, public.sanction, public.marks, public.lapse,
+                    ShopFigures.from_row(stored_figures), complaints, replies)
+
+
+DISTRICTS_TTL_SECONDS = 300
 
 
 def public_districts() -> list[str]:
-    return list(db.session.scalars(
+    """Districts with public shops, for the search form. Listing them reads every shop, and they
+    change when a district's first shop signs: each process keeps the list for five minutes."""
+    cached = current_app.extensions.get("public_districts")
+    if cached is not None and time.monotonic() - cached[0] < DISTRICTS_TTL_SECONDS:
+        return cached[1]
+    districts = list(db.session.scalars(
         select(Merchant.district).where(Merchant.standing != Standing.PENDING.value)
         .group_by(Merchant.district).order_by(Merchant.district)
     ))
+    current_app.extensions["public_districts"] = (time.monotonic(), districts)
+    return districts
+
+
+# Counting every match of a 1-character query at a million shops costs more than the page itself:
+# counts stop here and the page says "more than".
+COUNT_CAP = 1000
+
+
+@dataclass
+class ResultPage:
+    """One page of search results; `total` stops at COUNT_CAP (`total_capped` then says so)."""
+
+    items: list[Merchant]
+    page: int
+    per_page: int
+    total: int
+    total_capped: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 def _name_condition(text: str):
-    """Shops whose normalised name contains `text`, served from the 1–2 character gram index.
+    """Shops whose normalised name contains `text` (3 characters or more), from the gram index.
 
-    A 1- or 2-character query is one indexed equality; a longer one must contain every bigram
-    of the query, and a final substring check removes shops that have them in another order.
+    The name must contain every bigram of the query; a final substring check removes shops
+    that have them in another order.
     """
-    if len(text) <= 2:
-        return Merchant.id.in_(select(MerchantNameGram.merchant_id).where(MerchantNameGram.gram == text))
     bigrams = sorted({text[i:i + 2] for i in range(len(text) - 1)})
     conditions = [
         Merchant.id.in_(select(MerchantNameGram.merchant_id).where(MerchantNameGram.gram == gram))
@@ -71,25 +163,44 @@ def _name_condition(text: str):
     return and_(*conditions)
 
 
-def search_merchants(query: str, district: str | None, page: int, per_page: int):
+def _search_statement(text: str):
+    """The matching public shops, in result order, and whether that order comes from an index."""
+    public = select(Merchant).where(Merchant.standing != Standing.PENDING.value)
+    if not text:
+        return public.order_by(Merchant.id)
+    code = normalize_credit_code(text)
+    try:
+        return public.where(Merchant.credit_code == validate_credit_code(code))
+    except InvalidIdentifier:
+        pass
+    if len(code) >= 10 and code.isalnum() and code.isascii():
+        # Looks like (part of) a credit code: match its beginning.
+        return public.where(Merchant.credit_code.startswith(code, autoescape=True)).order_by(Merchant.credit_code)
+    if len(text) <= 2:
+        # Most Chinese searches: one indexed equality on the gram, read in (rank, shop) order, so
+        # the whole name comes first, then names starting with it, then the rest, with no sort.
+        return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
+                                                  MerchantNameGram.gram == text))
+                .order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id))
+    # Longer queries match few shops: rank them exactly (whole name, prefix, the rest).
+    return public.where(_name_condition(text)).order_by(
+        case((Merchant.search_name == text, 0), (Merchant.search_name.startswith(text, autoescape=True), 1), else_=2),
+        Merchant.name, Merchant.id)
+
+
+def search_merchants(query: str, district: str | None, page: int, per_page: int) -> ResultPage:
     """Public shops matching a name fragment or a credit code, optionally in one district."""
-    statement = select(Merchant).where(Merchant.standing != Standing.PENDING.value)
     text = normalize_search_text(query or "")[:MAX_QUERY_LENGTH]
-    if text:
-        code = normalize_credit_code(text)
-        try:
-            statement = statement.where(Merchant.credit_code == validate_credit_code(code))
-        except InvalidIdentifier:
-            if len(code) >= 10 and code.isalnum() and code.isascii():
-                # Looks like (part of) a credit code: match its beginning.
-                statement = statement.where(Merchant.credit_code.startswith(code, autoescape=True))
-            else:
-                statement = statement.where(_name_condition(text))
+    statement = _search_statement(text)
     if district:
         statement = statement.where(Merchant.district == district)
-    if text:
-        # The exact name first, then names that start with the query, then the rest.
-        statement = statement.order_by(case((Merchant.search_name == text, 0),
-                                            (Merchant.search_name.startswith(text, autoescape=True), 1), else_=2))
-    statement = statement.order_by(Merchant.name, Merchant.id)
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False, max_per_page=50)
+    per_page = max(1, min(per_page, 50))
+    matches = statement.with_only_columns(Merchant.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(matches))
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    page = max(1, page)
+    # Pages past the (capped) end are empty rather than a deep OFFSET walk through the index.
+    items = [] if (page - 1) * per_page >= total else list(
+        db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
+    return ResultPage(items, page, per_page, total, capped)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from registry.badges.services import badge_by_verification_code
-from registry.complaints import queries as complaint_queries
 from registry.database import utcnow
 from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm
-from registry.merchants.services import merchant_by_public_code
 from registry.moderation.services import effective_standings
 from registry.pledges.services import current_version, latest_signatures
 
@@ -40,17 +38,16 @@ def search():
 
 @bp.route("/m/<code>")
 def shop(code: str):
-    merchant = merchant_by_public_code(code)
-    if merchant is None:
+    now = utcnow()
+    page = queries.load_shop_page(code, request.args.get("s"), now)
+    if page is None:
         return render_template("lookup/unknown_code.html", code=code[:32]), 404
-    page = queries.shop_page(merchant, request.args.get("s"))
-    complaints = complaint_queries.public_complaints(merchant)
     response = current_app.make_response(render_template(
-        "lookup/shop.html", page=page, checked_at=utcnow(), complaints=complaints,
-        scanned_serial=(request.args.get("s") or "")[:24],
-        replies=complaint_queries.public_events(complaints), figures=complaint_queries.shop_figures(merchant),
+        "lookup/shop.html", page=page, checked_at=now, complaints=page.complaints, replies=page.replies,
+        figures=page.figures, scanned_serial=(request.args.get("s") or "")[:24],
     ))
-    # Standing can change at any moment (a sanction, a lapse): do not let caches keep it long.
+    # Standing can change at any moment (a sanction, a lapse): caches must ask again every time
+    # (the nginx micro-cache in deploy/ holds a page for one second at most).
     response.headers["Cache-Control"] = "no-cache"
     return response
 

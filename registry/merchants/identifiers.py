@@ -221,6 +221,9 @@ def validate_mobile(raw: str) -> str:
 def mask_mobile(phone: str) -> str:
     """Mask a mobile number as 138****1234, hiding digits 4–7; idempotent."""
     number = _strip_separators(unicodedata.normalize("NFKC", phone or ""), extra=_PARENTHESES)
+    # Stripping can bring a combining mark next to a letter that NFKC then composes (R + ¸ → Ŗ):
+    # normalise again so masking an already masked value gives the same value.
+    number = unicodedata.normalize("NFKC", number)
     if len(number) != _MOBILE_LENGTH:
         # Only look for a country code when the bare value is not already 11
         # characters, so an 11-digit value starting with "0086" keeps its shape.

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime, utcnow
@@ -77,5 +77,13 @@ class MerchantNameGram(db.Model):
 
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    # Where the gram sits in the name (GRAM_RANK_*): search lists the whole name first, then names
+    # that start with the query, then the rest. Kept in the index so a 1-character query matching
+    # most of a million shops reads its first page in index order instead of sorting every match.
+    rank: Mapped[int] = mapped_column(SmallInteger, default=2, server_default=text("2"))
 
-    __table_args__ = (Index("ix_merchant_name_grams_merchant_id", "merchant_id"),)
+    __table_args__ = (Index("ix_merchant_name_grams_merchant_id", "merchant_id"),
+                      Index("ix_merchant_name_grams_gram_rank", "gram", "rank", "merchant_id"))
+
+
+GRAM_RANK_WHOLE_NAME, GRAM_RANK_PREFIX, GRAM_RANK_INSIDE = 0, 1, 2

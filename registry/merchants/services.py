@@ -16,7 +16,8 @@ from registry.auth.models import User
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_credit_code, validate_mobile
-from registry.merchants.models import CATEGORIES, Merchant, MerchantNameGram
+from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
+                                      MerchantNameGram)
 
 # Lower-case letters and digits without look-alikes; 16 characters = 80 bits, not guessable.
 _PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -46,19 +47,27 @@ def normalize_search_text(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
-def name_grams(name: str) -> set[str]:
-    """Every 1- and 2-character substring of the normalised name."""
+def name_grams(name: str) -> dict[str, int]:
+    """Every 1- and 2-character substring of the normalised name, with its rank for ordering
+    results: the whole name, the start of the name, or somewhere inside it."""
     text = normalize_search_text(name)
-    return set(text) | {text[i:i + 2] for i in range(len(text) - 1)}
+    grams = set(text) | {text[i:i + 2] for i in range(len(text) - 1)}
+    return {gram: (GRAM_RANK_WHOLE_NAME if gram == text else GRAM_RANK_PREFIX if text.startswith(gram)
+                   else GRAM_RANK_INSIDE) for gram in grams}
+
+
+def name_gram_rows(merchant_id: int, name: str) -> list[dict]:
+    """The merchant_name_grams rows for one shop (for bulk inserts)."""
+    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank} for gram, rank in name_grams(name).items()]
 
 
 def index_merchant_name(merchant: Merchant) -> None:
     """Replace the shop's search grams; called whenever its name is set."""
     merchant.search_name = normalize_search_text(merchant.name)
     db.session.execute(delete(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id))
-    grams = name_grams(merchant.name)
-    if grams:
-        db.session.execute(insert(MerchantNameGram), [{"gram": g, "merchant_id": merchant.id} for g in grams])
+    rows = name_gram_rows(merchant.id, merchant.name)
+    if rows:
+        db.session.execute(insert(MerchantNameGram), rows)
 
 
 # Widths of the shop columns; the shop form refuses longer values too (Length validators).

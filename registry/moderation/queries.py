@@ -3,10 +3,11 @@ view of a shop's sanctions, and the notice on the owner's shop page. Nothing her
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
@@ -19,7 +20,7 @@ from registry.moderation import services
 from registry.moderation.models import (ACTIVE, APPEAL_PENDING, ENDED, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS,
                                         PROPOSED, Appeal, Flag, Sanction)
 from registry.pledges.models import Signature
-from registry.pledges.services import Lapse, latest_signature
+from registry.pledges.services import LOOK_UP, Lapse, latest_signature
 from registry.workdays.services import china_date
 
 DASHBOARD_LIST = 10
@@ -264,15 +265,32 @@ class PublicStanding:
     lapse: Lapse | None = None
 
 
-def public_standing(merchant: Merchant, signature, now: datetime | None = None) -> PublicStanding:
+@functools.cache
+def _public_sanctions_statement():
+    # Built once per process, run with merchant_id (the QR page's second statement).
+    return select(Sanction).where(Sanction.merchant_id == bindparam("merchant_id"),
+                                  Sanction.status.in_((ACTIVE, ENDED)))
+
+
+def public_sanctions(merchant_id: int) -> list[Sanction]:
+    """Every sanction of the shop that the public side may need (in force, or ended but still shown),
+    in one query; public_standing sorts them out."""
+    return list(db.session.scalars(_public_sanctions_statement(), {"merchant_id": merchant_id}))
+
+
+def public_standing(merchant: Merchant, signature, now: datetime | None = None,
+                    sanctions: list[Sanction] | None = None, current=LOOK_UP) -> PublicStanding:
+    """`sanctions`: public_sanctions(merchant.id) when the caller has them; `current`: the current
+    pledge version's terms when the caller has them (pledges.current_version_terms)."""
     now = now or utcnow()
-    in_effect = services.sanctions_in_effect([merchant.id])[merchant.id]
-    standing, lapse = services.standing_and_lapse(merchant, signature, now, in_effect)
-    marks = list(db.session.scalars(
-        select(Sanction).where(Sanction.merchant_id == merchant.id, Sanction.status.in_((ACTIVE, ENDED)),
-                               or_(Sanction.visible_until.is_(None), Sanction.visible_until > now))
-        .order_by(Sanction.starts_at.desc(), Sanction.id.desc())
-    ))
+    if sanctions is None:
+        sanctions = public_sanctions(merchant.id)
+    # What services.sanctions_in_effect would return: negative sanctions still active, oldest first.
+    in_effect = sorted((s for s in sanctions if s.status == ACTIVE and s.kind in NEGATIVE_KINDS),
+                       key=lambda s: (s.issued_at, s.id))
+    standing, lapse = services.standing_and_lapse(merchant, signature, now, in_effect, current)
+    marks = sorted((s for s in sanctions if s.visible_until is None or s.visible_until > now),
+                   key=lambda s: (s.starts_at or s.issued_at, s.id), reverse=True)
     return PublicStanding(standing, services.standing_sanction(in_effect, standing, now), marks, lapse)
 
 

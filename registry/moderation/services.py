@@ -164,7 +164,7 @@ def sanctions_in_effect(merchant_ids: list[int]) -> dict[int, list[Sanction]]:
 
 
 def standing_and_lapse(merchant: Merchant, signature, now: datetime | None = None,
-                       sanctions: list[Sanction] | None = None):
+                       sanctions: list[Sanction] | None = None, current=pledges.LOOK_UP):
     """The standing a consumer is shown right now, and for a lapsed shop why (pledges.Lapse).
 
     Wraps pledges.standing_and_lapse (an expired or un-renewed signature shows as lapsed at once)
@@ -177,8 +177,8 @@ def standing_and_lapse(merchant: Merchant, signature, now: datetime | None = Non
             sanctions = sanctions_in_effect([merchant.id])[merchant.id]
         standing = standing_once_lifted(merchant.standing, sanctions, _due(sanctions, now), now)
         if standing != merchant.standing:
-            return pledges.standing_and_lapse(_StandingAsIf(merchant, standing), signature, now)
-    return pledges.standing_and_lapse(merchant, signature, now)
+            return pledges.standing_and_lapse(_StandingAsIf(merchant, standing), signature, now, current)
+    return pledges.standing_and_lapse(merchant, signature, now, current)
 
 
 def effective_standing(merchant: Merchant, signature, now: datetime | None = None,

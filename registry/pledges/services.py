@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import defer, joinedload
 
 from registry.audit import services as audit
 from registry.i18n import join_list
@@ -241,6 +243,8 @@ def latest_signatures(merchant_ids: list[int]) -> dict[int, Signature]:
         return latest
     for signature in db.session.scalars(
         select(Signature).where(Signature.merchant_id.in_(merchant_ids)).order_by(Signature.signed_at, Signature.id)
+        # Lists need dates and the version number, not the signed text or the clauses.
+        .options(defer(Signature.signed_text), joinedload(Signature.pledge_version).lazyload(PledgeVersion.clauses))
     ):
         latest[signature.merchant_id] = signature
     return latest
@@ -317,7 +321,7 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
 
 LAPSE_EXPIRED = "expired"
 LAPSE_NOT_RESIGNED = "not_resigned"
-_LOOK_UP = object()
+_LOOK_UP = LOOK_UP = object()  # "ask the database for the current version's terms"
 _TERMS_KEY = "_current_pledge_terms"
 
 
@@ -328,6 +332,14 @@ class Lapse:
     reason: str  # LAPSE_EXPIRED or LAPSE_NOT_RESIGNED
     since: datetime | None  # when the signature ran out, or the re-sign deadline that passed
     version_number: int | None = None  # the version not re-signed
+
+
+class VersionTerms(NamedTuple):
+    """What lapse rules need of the current version (current_version_terms' row has the same fields)."""
+
+    id: int
+    number: int
+    resign_deadline: datetime | None
 
 
 def current_version_terms():
@@ -478,3 +490,34 @@ def lapse_shops(now: datetime | None = None, batch_size: int = 500,
 
 def signature_by_certificate_code(code: str) -> Signature | None:
     return db.session.scalar(select(Signature).where(Signature.certificate_code == code))
+
+
+@dataclass(frozen=True)
+class ClauseText:
+    number: int
+    kind: str
+    text: str
+    text_en: str | None
+
+
+@dataclass(frozen=True)
+class PublishedText:
+    """A published version's title and clauses. Published text never changes (edit_draft refuses),
+    so each process keeps it after the first read and the QR page does not ask again."""
+
+    id: int
+    number: int
+    title: str
+    clauses: tuple[ClauseText, ...]
+
+
+def published_text(version: PledgeVersion) -> PublishedText:
+    # Kept per app (a test's fresh database gets a fresh cache); drafts are never cached.
+    cache: dict[int, PublishedText] = current_app.extensions.setdefault("published_pledge_texts", {})
+    text = cache.get(version.id)
+    if text is None:
+        text = PublishedText(version.id, version.number, version.title, tuple(
+            ClauseText(c.number, c.kind, c.text, c.text_en) for c in version.clauses))
+        if version.is_published:
+            cache[version.id] = text
+    return text

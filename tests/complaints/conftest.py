@@ -40,7 +40,6 @@ def frozen(monkeypatch):
     clock = Clock(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc))
     monkeypatch.setattr("registry.complaints.services.utcnow", clock)
     monkeypatch.setattr("registry.workdays.services.utcnow", clock)
-    monkeypatch.setattr("registry.complaints.queries.utcnow", clock)
     return clock
 
 

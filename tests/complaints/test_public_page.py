@@ -121,4 +121,8 @@ def test_figures_cover_the_last_twelve_months(client, world, frozen):
     assert figures(html)["受理投诉（件）"] == "1"  # …the figures only the last 12 months
     assert figures(html)["已解决"] == "0%"
     frozen.advance(days=400)
+    # The stored figures roll forward with the daily job (flask complaints refresh-figures).
+    assert figures(shop_page(client, world.shop))["受理投诉（件）"] == "1"
+    from registry.complaints.figures import refresh_all
+    assert refresh_all(frozen.now) == 1
     assert "近 12 个月没有被受理的投诉" in shop_page(client, world.shop)

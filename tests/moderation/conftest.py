@@ -12,7 +12,7 @@ from .helpers import DISTRICT, OTHER_DISTRICT, Clock, World
 
 # Every module that asks for the time while moderating, filing, accepting or signing.
 CLOCK_MODULES = ("registry.moderation.services", "registry.moderation.queries", "registry.complaints.services",
-                 "registry.complaints.queries", "registry.workdays.services", "registry.pledges.services",
+                 "registry.complaints.figures", "registry.workdays.services", "registry.pledges.services",
                  "registry.lookup.views", "registry.moderation.views")
 
 

@@ -1,0 +1,103 @@
+"""The QR page is what a spike of scans hits (issue 6): at most three SQL statements whatever the
+shop's history, no session cookie for an anonymous scan, and the stored 12-month figures follow
+every move of a case."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from registry.badges.services import current_badge, reissue_badge
+from registry.complaints.models import ShopComplaintFigures
+from registry.extensions import db
+from registry.moderation import services as moderation
+
+from .helpers import do, file, walk
+
+pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+
+
+@contextmanager
+def counted_statements():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE"):  # transaction control, not a query
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def scan(client, shop, serial: str | None = None):
+    client.get(f"/m/{shop.public_code}")  # the worker's first scan reads the pledge text once
+    db.session.remove()  # a new request starts with an empty identity map, as in production
+    query = {"s": serial} if serial else {}
+    with counted_statements() as statements:
+        response = client.get(f"/m/{shop.public_code}", query_string=query)
+    assert response.status_code == 200
+    return response, statements
+
+
+def test_a_plain_shop_costs_at_most_three_statements_and_sets_no_cookie(client, make_shop):
+    shop = make_shop(name="美好生活超市")
+    response, statements = scan(client, shop, current_badge(shop).serial)
+    assert len(statements) <= 3, "\n---\n".join(statements)
+    assert "Set-Cookie" not in response.headers
+    assert "美好生活超市" in response.get_data(as_text=True)
+
+
+def test_many_complaints_sanctions_and_a_void_serial_still_cost_three(client, world, app):
+    shop = world.shop
+    for variant in ("closed_agreed", "closed_mediated", "replied", "accepted", "refused", "closed_failed") * 4:
+        complaint, _ = file(shop)
+        walk(complaint, world, variant)
+        db.session.commit()
+    moderation.issue_warning(shop, world.staff, moderation.SanctionInput("price_fraud", "价签与结算价不符。"))
+    old_serial = current_badge(shop).serial
+    reissue_badge(shop, world.owner)
+    db.session.commit()
+
+    response, statements = scan(client, shop, old_serial)
+    html = response.get_data(as_text=True)
+
+    assert len(statements) <= 3, "\n".join(statements)
+    # Twenty newest published complaints (refused ones are never shown), with the shop's replies.
+    assert html.count('class="pc-head"') == 20
+    assert "商家回复" in html
+    assert "此二维码已作废" in html and "价签与结算价不符。" in html  # the scanned void serial, the warning
+
+
+def test_stored_figures_follow_each_move_of_a_case(client, world):
+    shop = world.shop
+
+    def stored():
+        db.session.expire_all()
+        return db.session.scalar(select(ShopComplaintFigures).where(ShopComplaintFigures.merchant_id == shop.id))
+
+    complaint, _ = file(shop)
+    assert stored() is None  # filed, not yet accepted: not counted
+    do("accept", complaint, world)
+    db.session.commit()
+    assert (stored().accepted, stored().resolved) == (1, 0)
+    do("merchant_reply", complaint, world)
+    do("accept_offer", complaint, world)
+    db.session.commit()
+    row = stored()
+    assert (row.accepted, row.resolved) == (1, 1)
+    assert row.median_reply_days is not None
+    html = re.sub(r"\s+", " ", client.get(f"/m/{shop.public_code}").get_data(as_text=True))
+    assert "<strong>1</strong><span>受理投诉（件）</span>" in html
+    assert "<strong>100%</strong><span>已解决</span>" in html
+
+    refused, _ = file(shop)
+    do("refuse", refused, world)
+    db.session.commit()
+    assert stored().accepted == 1  # a refused case never counts

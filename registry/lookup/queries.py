@@ -188,12 +188,18 @@ def _search_statement(text: str):
         Merchant.name, Merchant.id)
 
 
-def search_merchants(query: str, district: str | None, page: int, per_page: int) -> ResultPage:
-    """Public shops matching a name fragment or a credit code, optionally in one district."""
+def search_merchants(query: str, district: str | None, page: int, per_page: int, *,
+                     category: str | None = None, standing: str | None = None) -> ResultPage:
+    """Public shops matching a name fragment or a credit code, optionally in one district (and, for
+    the API, of one category and one recorded standing)."""
     text = normalize_search_text(query or "")[:MAX_QUERY_LENGTH]
     statement = _search_statement(text)
     if district:
         statement = statement.where(Merchant.district == district)
+    if category:
+        statement = statement.where(Merchant.category == category)
+    if standing:
+        statement = statement.where(Merchant.standing == standing)
     per_page = max(1, min(per_page, 50))
     matches = statement.with_only_columns(Merchant.id).order_by(None).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(matches))

@@ -101,3 +101,21 @@ def test_stored_figures_follow_each_move_of_a_case(client, world):
     do("refuse", refused, world)
     db.session.commit()
     assert stored().accepted == 1  # a refused case never counts
+
+
+def test_the_daily_job_stores_figures_for_cases_written_without_the_services(runner, world):
+    """An import or a restored backup writes cases directly: `flask complaints refresh-figures` makes
+    the missing rows (and drops rows whose cases left the window)."""
+    complaint, _ = file(world.shop)
+    do("accept", complaint, world)
+    db.session.commit()
+    db.session.execute(ShopComplaintFigures.__table__.delete())
+    db.session.commit()
+
+    result = runner.invoke(args=["complaints", "refresh-figures"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 shop(s)" in result.output
+    db.session.expire_all()
+    row = db.session.get(ShopComplaintFigures, world.shop.id)
+    assert (row.accepted, row.resolved) == (1, 0)

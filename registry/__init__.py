@@ -65,12 +65,17 @@ def register_blueprints(app: Flask) -> None:
     from registry.auth.admin_views import bp as user_admin_bp
     from registry.consultations.views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp
+    from registry.reports.views import bp as reports_bp
+    from registry.reports.views import public as public_stats_bp
+    from registry.api.views import bp as api_bp
+    from registry.opendata.views import bp as opendata_bp
 
     for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
                       complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp,
                       campaigns_bp, campaign_claims_bp, moderation_staff_bp, moderation_owner_bp,
                       moderation_public_bp, moderation_admin_bp,
-                      consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp):
+                      consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
+                      reports_bp, public_stats_bp):
         app.register_blueprint(blueprint)
 
 
@@ -93,8 +98,8 @@ def register_web_hardening(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from registry.i18n import install_fast_template_gettext
     from registry.templating import install
 
     install(app)
-    from registry.i18n import install_fast_template_gettext
     install_fast_template_gettext(app)

@@ -10,6 +10,7 @@ from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
 from registry.moderation.cli import moderation_group
+from registry.opendata.cli import opendata_group
 
 
 def register(app: Flask) -> None:
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(calendar_group)
     app.cli.add_command(campaigns_group)
     app.cli.add_command(moderation_group)
+    app.cli.add_command(opendata_group)
 
 
 @click.command("create-user")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from registry.auth.models import Role, User
 from registry.extensions import db
@@ -95,12 +97,12 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
         made += 1
     seed_from_library()
     load_demo_complaints(signed_shops, staff, rng)
-    return made
-
     load_demo_history(signed_shops, staff, rng)
     # Backdated cases: store the QR page's 12-month figures as the daily job would.
     from registry.complaints.figures import refresh_all
     refresh_all(commit_every_batch=False)
+    return made
+
 
 DEMO_COMPLAINTS = [
     # (clause, what happened, amount in yuan, demands, how far the case has gone)
@@ -166,3 +168,117 @@ def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
         complaints.record_mediation(complaint, staff, None, stage == "mediated", amount * 100 if stage == "mediated" else None,
                                     "双方达成一致，商家退款并赔偿。" if stage == "mediated" else "商家拒绝调解，已告知消费者其他途径。")
     return made
+
+
+# Past cases for the yearly report and /stats: (clause, what happened, amount in yuan, demands).
+HISTORY_CASES = [
+    ("price_fraud", "结账金额高于货架标价，要求退还差价。", 26, ["refund"]),
+    ("inferior", "新买的电饭煲内胆涂层一周就脱落，要求退货。", 329, ["refund"]),
+    ("false_advertising", "宣传“全场五折”，结账时大部分商品不参加活动。", 188, ["refund", "apology"]),
+    ("counterfeit", "购买的品牌运动鞋经鉴定非正品。", 899, ["refund", "compensation"]),
+    ("forced_sale", "到店体验后被要求购买疗程卡才能离开。", 1280, ["refund"]),
+    ("other", "预付卡余额未用完，店铺停业后无法退款。", 1500, ["refund"]),
+    ("inferior", "购买的羊毛衫实际羊毛含量与标签不符。", 459, ["refund"]),
+    ("price_fraud", "餐费账单多收了未点的菜品费用。", 68, ["refund"]),
+    ("other", "家电安装后上门维修多次未修好，要求换新。", 2599, ["exchange"]),
+]
+# How past cases ended, with weights: most are settled, some mediated, a few fail, are refused or withdrawn.
+HISTORY_STAGES = (("agreed", 40), ("mediated", 30), ("failed", 10), ("refused", 12), ("withdrawn", 8))
+CONSULTATION_SUMMARIES = {
+    "预付卡退费": "询问预付卡余额退费的途径，已告知与经营者协商并保留凭证。",
+    "商品质量": "咨询商品质量问题的处理方式，已解释三包规定。",
+    "售后服务": "咨询售后维修期限，已说明相关规定。",
+    "价格问题": "反映标价与结算价不一致，已告知可投诉并保留小票。",
+    "食品安全": "咨询过期食品的处理，已告知向市场监管部门举报的途径。",
+    "网络购物": "咨询网购七日无理由退货，已解释适用范围。",
+    "虚假宣传": "反映广告宣传与实际不符，已告知投诉所需材料。",
+}
+
+
+def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int, int]:
+    """A year and a bit of past work, so the yearly report and /stats show real-looking figures:
+    consultations logged by staff, and complaints walked to their end through the real services,
+    then moved back to the dates they happened (from 1 January last year to about a month ago).
+
+    Flag rules are muted while these are loaded: they judge cases as they arrive, not a year later.
+    The audit log keeps the time the demo was loaded (it is append-only). Returns (consultations, complaints).
+    """
+    from registry.complaints import services as complaints
+    from registry.complaints.models import ComplaintEvent
+    from registry.complaints.services import ComplaintInput
+    from registry.consultations.services import ConsultationInput, record_consultation
+    from registry.database import utcnow
+    from registry.workdays.services import CHINA
+
+    now = utcnow()
+    today = now.astimezone(CHINA).date()
+    first = datetime(today.year - 1, 1, 1, 9, 0, tzinfo=CHINA)
+    last = now - timedelta(days=40)  # every past case has closed by now
+    span_days = (last - first).days
+    consultations = 0
+    channels = ["phone"] * 5 + ["visit"] * 3 + ["online"] * 2 + ["letter"]
+    logged_days = (now - first).days  # consultations run up to yesterday
+    for _index in range(logged_days):
+        topic = rng.choice(list(CONSULTATION_SUMMARIES))
+        received = first + timedelta(days=rng.randrange(logged_days), minutes=rng.randrange(8 * 60))
+        record_consultation(staff, ConsultationInput(
+            channel=rng.choice(channels), topic=topic, district=DISTRICT, township=rng.choice(TOWNSHIPS),
+            summary=CONSULTATION_SUMMARIES[topic], outcome=rng.choice(["answered", "answered", "referred", "complaint"]),
+            received_at=received), now=now)
+        consultations += 1
+
+    stages = [stage for stage, weight in HISTORY_STAGES for _ in range(weight)]
+    cases = 0
+    with complaints.complaint_changed.muted():
+        for _index in range(span_days // 5):
+            clause, text, amount, demands = rng.choice(HISTORY_CASES)
+            stage = rng.choice(stages)
+            shop = rng.choice(shops)
+            phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+            filed = first + timedelta(days=rng.randrange(span_days), minutes=rng.randrange(8 * 60))
+            complaint, _token = complaints.file_complaint(shop, ComplaintInput(
+                clause_kind=clause, description=text, purchase_date=min(filed.date(), today) - timedelta(days=2),
+                amount_cents=amount * 100, demands=demands, consumer_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
+            ), [], phone, secrets.token_urlsafe(24))
+            decided = filed + timedelta(days=rng.choice([0, 0, 1, 1, 2, 3, 5]), hours=2)
+            replied = decided + timedelta(days=rng.randint(1, 6))
+            closed = replied + timedelta(days=rng.randint(1, 25))
+            times = {"filed": filed, "accepted": decided, "forwarded": decided, "refused": decided,
+                     "merchant_replied": replied, "consumer_accepted": closed, "consumer_rejected": replied,
+                     "mediation_scheduled": replied + timedelta(days=1), "mediated": closed,
+                     "mediation_failed": closed, "closed": closed, "withdrawn": decided,
+                     "followup": closed + timedelta(days=3)}
+            if stage == "refused":
+                complaints.refuse_complaint(complaint, staff, None, rng.choice(["no_evidence", "no_jurisdiction",
+                                                                                "not_consumer_dispute"]),
+                                            "不属于本会受理范围，已告知其他途径。")
+            elif stage == "withdrawn":
+                complaints.withdraw_complaint(complaint, "已与商家自行协商解决。")
+            else:
+                complaints.accept_complaint(complaint, staff, None, complaints.suggested_summary(complaint))
+                refund = amount * 100 if stage == "agreed" else amount * 100 // 2
+                complaints.merchant_reply(complaint, shop.owner, "已核实，同意按消费者要求处理。", "退款", refund)
+                complaints.respond_to_offer(complaint, stage == "agreed", "")
+                if stage != "agreed":
+                    complaints.schedule_mediation(complaint, staff, None, replied + timedelta(days=2),
+                                                  "西湖区消费者协会调解室", "")
+                    complaints.record_mediation(complaint, staff, None, stage == "mediated",
+                                                amount * 100 if stage == "mediated" else None,
+                                                "双方达成一致。" if stage == "mediated" else "商家拒绝调解，已告知其他途径。")
+                if stage != "failed" and rng.random() < 0.6:
+                    complaints.answer_followup(complaint, True, rng.choice([3, 4, 4, 5, 5, 5]), "")
+            # Back to the day it happened (tracking numbers carry the filing date).
+            complaint.tracking_number = complaints._next_tracking_number(filed)
+            complaint.filed_at, complaint.privacy_consent_at = filed, filed
+            complaint.decided_at = decided if complaint.decided_at else None
+            complaint.first_reply_at = replied if complaint.first_reply_at else None
+            complaint.mediation_started_at = times["mediation_scheduled"] if complaint.mediation_started_at else None
+            complaint.closed_at = (decided if stage in ("refused", "withdrawn") else closed)
+            complaint.followup_at = times["followup"] if complaint.followup_at else None
+            complaint.due_date = None
+            for event in db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)):
+                event.created_at = times.get(event.kind, closed)
+            db.session.flush()
+            cases += 1
+    return consultations, cases

@@ -1,0 +1,1 @@
+"""The public read-only JSON API (/api/v1) with its OpenAPI 3.1 document."""

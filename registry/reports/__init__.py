@@ -1,0 +1,1 @@
+"""Reports: the association's figures for a period (staff reports, the yearly report, public /stats)."""

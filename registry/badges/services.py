@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import unicodedata
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from registry.audit import services as audit
 from registry.auth.models import User
@@ -91,9 +92,27 @@ def badge_by_serial(serial: str) -> Badge | None:
     return db.session.scalar(select(Badge).where(Badge.serial == serial))
 
 
-def badge_url(merchant: Merchant, badge: Badge) -> str:
+@functools.cache
+def _live_badge_code_statement():
+    # Built once per process: badge images are fetched (and revalidated) far more often than drawn.
+    return (select(Merchant.public_code).join(Badge, Badge.merchant_id == Merchant.id)
+            .where(Badge.serial == bindparam("serial"), Badge.voided_at.is_(None)))
+
+
+def live_badge_url(serial: str) -> str | None:
+    """What the QR of a valid (not void) badge encodes, in one indexed lookup; None for an unknown
+    or void serial."""
+    code = db.session.scalar(_live_badge_code_statement(), {"serial": serial})
+    return None if code is None else qr_target(code, serial)
+
+
+def qr_target(public_code: str, serial: str) -> str:
     """What the QR encodes: the shop's public page, plus the serial so a voided copy is recognised."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/m/{merchant.public_code}?s={badge.serial}"
+    return f"{current_app.config['PUBLIC_BASE_URL']}/m/{public_code}?s={serial}"
+
+
+def badge_url(merchant: Merchant, badge: Badge) -> str:
+    return qr_target(merchant.public_code, badge.serial)
 
 
 @pledge_signed.connect

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from registry.auth.access import owner_area
 from registry.badges import qr, services
-from registry.extensions import db
+from registry.extensions import db, limiter
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.database import utcnow
 from registry.pledges.services import (can_sign, current_version, current_version_terms, latest_signature, resign_due,
@@ -22,14 +22,14 @@ desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 POSTER_SIZES = ("A4", "A5")
 
 
-def _image_response(render: Callable[[], bytes], mimetype: str, serial: str, extension: str) -> Response:
+def _image_response(url: str, draw: Callable[[str], bytes], mimetype: str, serial: str, extension: str) -> Response:
     etag = f"{serial}-{extension}"
     # The image of a serial never changes, so browsers and proxies may keep it; a client that
     # already has it gets a 304 without the QR being drawn again.
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
-        response = Response(render(), mimetype=mimetype)
+        response = Response(draw(url), mimetype=mimetype)
         if request.args.get("download"):
             response.headers["Content-Disposition"] = f'attachment; filename="chengxinma-{serial}.{extension}"'
     response.headers["Cache-Control"] = "public, max-age=86400"
@@ -37,24 +37,24 @@ def _image_response(render: Callable[[], bytes], mimetype: str, serial: str, ext
     return response
 
 
-def _valid_badge_or_404(serial: str):
-    badge = services.badge_by_serial(serial)
-    if badge is None or badge.is_void:
+def _live_url_or_404(serial: str) -> str:
+    """A void or unknown serial has no image (and so no 304 either)."""
+    url = services.live_badge_url(serial[:24])
+    if url is None:
         abort(404)
-    return badge
+    return url
 
 
 @bp.route("/badge/<serial>.png")
+@limiter.exempt  # drawn once per serial, then answered 304 or from caches; nothing to protect
 def badge_png(serial: str):
-    badge = _valid_badge_or_404(serial)
-    return _image_response(lambda: qr.qr_png(services.badge_url(badge.merchant, badge)), "image/png", serial, "png")
+    return _image_response(_live_url_or_404(serial), qr.qr_png, "image/png", serial, "png")
 
 
 @bp.route("/badge/<serial>.svg")
+@limiter.exempt
 def badge_svg(serial: str):
-    badge = _valid_badge_or_404(serial)
-    return _image_response(lambda: qr.qr_svg(services.badge_url(badge.merchant, badge)), "image/svg+xml", serial,
-                           "svg")
+    return _image_response(_live_url_or_404(serial), qr.qr_svg, "image/svg+xml", serial, "svg")
 
 
 def _user():

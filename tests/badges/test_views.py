@@ -81,6 +81,8 @@ def test_a_voided_serial_has_no_image(client, make_shop, login_as):
 
     assert client.get(f"/badge/{old}.png").status_code == 404
     assert client.get(f"/badge/{old}.svg").status_code == 404
+    # Not even a 304 to a client that kept the old image: the serial no longer has one.
+    assert client.get(f"/badge/{old}.png", headers={"If-None-Match": f'"{old}-png"'}).status_code == 404
     assert client.get(f"/badge/{new}.png").status_code == 200
     assert client.get("/badge/CX20990101-000001-FFFF.png").status_code == 404
 

@@ -146,9 +146,28 @@ def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> di
                      # CPU time is what a busy machine does not inflate (other processes take wall time).
                      "cpu_ms": round(sum(cpu) / len(cpu) * 1000, 2)}
     event.remove(engine, "before_cursor_execute", count)
+    out["service_times"] = service_times(client, urls)
     out["hello_reference"] = hello_cost(repeat * 10)
     with app.app_context():
         db.engine.dispose()
+    return out
+
+
+def service_times(client, urls: dict[str, Path], count: int = 400) -> dict:
+    """Latency of one request at a time over many different URLs of each kind (no queue in front):
+    what a phone waits for the server itself, p50 and p99 of `count` distinct URLs."""
+    out = {}
+    for name in ("qr", "search2", "search1"):
+        lines = urls[name].read_text().splitlines()[:count]
+        timings = []
+        for line in lines:
+            target, _tab, etag = line.partition("\t")
+            started = time.perf_counter()
+            client.get(target, headers={"If-None-Match": etag} if etag else {})
+            timings.append(time.perf_counter() - started)
+        timings.sort()
+        out[name] = {"requests": len(timings), "p50_ms": round(timings[len(timings) // 2] * 1000, 2),
+                     "p99_ms": round(timings[int(len(timings) * 0.99)] * 1000, 2)}
     return out
 
 

@@ -384,7 +384,7 @@ def render_table(rows, filing, rss, costs) -> str:
                 continue
             hello = pages.get("hello_reference", {}).get("cpu_ms")
             for name, p in pages.items():
-                if name == "hello_reference":
+                if name in ("hello_reference", "service_times"):
                     continue
                 ratio = f"{hello / p['cpu_ms']:.3f}" if hello and p.get("cpu_ms") else "-"
                 lines.append(f"{name + ' (' + str(p['status']) + ')':<32} {backend:<13} {p['queries']:>4} "
@@ -392,6 +392,11 @@ def render_table(rows, filing, rss, costs) -> str:
                              f"{'Set-Cookie' if p.get('set_cookie') else ''}")
             if hello:
                 lines.append(f"{'hello world':<32} {'-':<13} {0:>4} {hello:>8.3f}")
+        lines.append("")
+        lines.append(f"{'in-process, one at a time':<32} {'backend':<13} {'URLs':>5} {'p50 ms':>8} {'p99 ms':>8}")
+        for backend, pages in costs.items():
+            for name, t in ((pages or {}).get("service_times") or {}).items():
+                lines.append(f"{name:<32} {backend:<13} {t['requests']:>5} {t['p50_ms']:>8.2f} {t['p99_ms']:>8.2f}")
     return "\n".join(lines)
 
 

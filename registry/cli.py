@@ -11,6 +11,7 @@ from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
 from registry.moderation.cli import moderation_group
 from registry.opendata.cli import opendata_group
+from registry.reports.cli import reports_group
 
 
 def register(app: Flask) -> None:
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(campaigns_group)
     app.cli.add_command(moderation_group)
     app.cli.add_command(opendata_group)
+    app.cli.add_command(reports_group)
 
 
 @click.command("create-user")

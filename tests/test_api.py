@@ -436,7 +436,7 @@ def test_an_unexpected_error_is_a_json_500_with_a_request_id(client, monkeypatch
     def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(registry.api.views, "build_report", broken)
+    monkeypatch.setattr(registry.api.views.snapshots, "report_for", broken)
     response = client.get("/api/v1/statistics")
 
     assert response.status_code == 500

@@ -328,3 +328,56 @@ def test_stats_for_a_signed_in_visitor_is_not_cached(client, world, make_user, l
 
 def test_the_footer_links_to_stats(client):
     assert 'href="/stats"' in text_of(client.get("/"))
+
+
+# --- Stored reports (flask reports snapshot) ------------------------------------------------------------
+
+def test_a_stored_report_reads_back_equal_to_the_counted_one(app, world):
+    from registry.reports import snapshots
+    from registry.reports.figures import build_report
+
+    counted = build_report(date(2026, 1, 1), date(2027, 1, 1), None)
+    snapshots.store([counted])
+    db.session.commit()
+
+    assert snapshots.stored_report(date(2026, 1, 1), date(2027, 1, 1), None) == counted
+    assert snapshots.stored_report(date(2026, 1, 1), date(2027, 1, 1), "西湖区") is None  # another key
+
+
+def test_stats_shows_the_stored_figures_and_when_they_were_counted(client, world, runner, monkeypatch):
+    from registry.reports import snapshots
+    from registry.reports.models import ReportSnapshot
+
+    monkeypatch.setattr("registry.reports.cli.today_in_china", lambda: TODAY)
+    result = runner.invoke(args=["reports", "snapshot"])
+    assert result.exit_code == 0, result.output
+    assert "Stored 2 report(s)" in result.output
+    assert db.session.query(ReportSnapshot).count() == 2
+
+    from registry.reports.figures import build_report, headline_sentence
+    expected = headline_sentence(build_report(date(2026, 1, 1), date(2026, 11, 29), None))
+    assert "2026年1月1日至2026年11月28日" in expected
+
+    # The page reads what the job stored and does not count again.
+    monkeypatch.setattr(snapshots, "build_report", lambda *a, **k: pytest.fail("/stats recounted"))
+    html = text_of(client.get("/stats"))
+    assert expected in html
+    assert "数据更新于" in html
+
+
+def test_a_stale_stored_report_is_counted_again(client, world, monkeypatch):
+    from datetime import timedelta
+
+    from registry.reports import snapshots
+    from registry.reports.figures import build_report
+
+    counted = build_report(date(2026, 1, 1), date(2026, 11, 29), None)
+    stale = build_report(date(2026, 1, 1), date(2026, 11, 29), None)
+    stale.complaints_accepted = 999  # what an old run stored
+    snapshots.store([stale], now=snapshots.utcnow() - snapshots.MAX_AGE - timedelta(minutes=1))
+    db.session.commit()
+
+    html = text_of(client.get("/stats"))
+
+    assert "受理投诉 999 件" not in html
+    assert f"受理投诉 {counted.complaints_accepted} 件" in html

@@ -20,7 +20,7 @@ from registry.lookup.queries import load_shop_page
 from registry.merchants.services import merchant_by_public_code
 from registry.moderation.services import effective_standings
 from registry.pledges.services import latest_signatures
-from registry.reports.figures import build_report
+from registry.reports import snapshots
 from registry.workdays.services import today_in_china
 
 log = logging.getLogger(__name__)
@@ -144,5 +144,5 @@ def shop_complaints(code: str):
 def statistics():
     with http.answer_language(params.language(request.args)):
         period = params.statistics_period(request.args, today_in_china())
-        report = build_report(period.start, period.end, period.district)
+        report = snapshots.report_for(period.start, period.end, period.district)
         return http.json_response(report.public_summary(), max_age=STATISTICS_CACHE_SECONDS)

@@ -37,6 +37,12 @@ def year_period(year: int) -> Period:
     return Period(date(year, 1, 1), date(year + 1, 1, 1))
 
 
+def public_year_period(year: int, today: date) -> Period:
+    """The year as /stats and the daily snapshot show it: this year only up to and including today."""
+    period = year_period(year)
+    return Period(period.start, min(period.end, date.fromordinal(today.toordinal() + 1)))
+
+
 def _day(text: str | None, field: str, missing: str) -> date:
     text = (text or "").strip()
     if not text:

@@ -18,10 +18,10 @@ from markupsafe import Markup
 from registry.auth.access import staff_area
 from registry.consultations.queries import known_districts
 from registry.errors import DomainError, NotFound
-from registry.reports import presentation
+from registry.reports import presentation, snapshots
 from registry.reports.figures import Report, build_report, headline_sentence
 from registry.reports.forms import PeriodForm
-from registry.reports.periods import FIRST_YEAR, Period, parse_period, report_district, year_period
+from registry.reports.periods import FIRST_YEAR, Period, parse_period, public_year_period, report_district
 from registry.workdays.services import today_in_china
 
 bp = staff_area(Blueprint("reports", __name__, url_prefix="/staff/reports"))
@@ -137,15 +137,15 @@ def yearly():
 # --- Public /stats -------------------------------------------------------------------------------
 
 def _public_report(year: int, today: date) -> Report:
-    """The whole area's report for a year (this year: up to and including today), kept a minute per
-    worker (a cache: the database is the truth)."""
+    """The whole area's report for a year (this year: up to and including today): the one the daily
+    job stored (`flask reports snapshot`), else computed; kept a minute per worker either way."""
     cache: dict[tuple, tuple[float, Report]] = current_app.extensions.setdefault("public_stats_cache", {})
     key = (year, today)
     cached = cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    period = year_period(year)
-    report = build_report(period.start, min(period.end, date.fromordinal(today.toordinal() + 1)), None)
+    period = public_year_period(year, today)
+    report = snapshots.report_for(period.start, period.end, None)
     if len(cache) > 8:
         cache.clear()
     cache[key] = (time.monotonic() + STATS_CACHE_SECONDS, report)

@@ -119,16 +119,21 @@ COUNT_CAP = 200
 
 @dataclass
 class ResultPage:
-    """One page of search results; `total` stops at COUNT_CAP (`total_capped` then says so)."""
+    """One page of search results; `total` stops at COUNT_CAP (`total_capped` then says so). Results
+    that are not counted say how many have been seen up to this page, and whether more follow."""
 
     items: list[Merchant]
     page: int
     per_page: int
     total: int
     total_capped: bool
+    # For results that are not counted: whether a page follows (found by reading one row more).
+    more: bool | None = None
 
     @property
     def pages(self) -> int:
+        if self.more is not None:
+            return self.page + 1 if self.more else self.page
         return max(1, -(-self.total // self.per_page))
 
     @property
@@ -148,44 +153,62 @@ class ResultPage:
         return self.page + 1
 
 
-def _name_condition(text: str):
-    """Shops whose normalised name contains `text` (3 characters or more), from the gram index.
+# A bigram found in fewer shops than this is "rare": its shops are few enough to rank exactly.
+RARE_GRAM_SHOPS = 2000
 
-    The name must contain every bigram of the query; a final substring check removes shops
-    that have them in another order.
+
+def _gram_shops(gram: str, limit: int):
+    return select(MerchantNameGram.merchant_id).where(MerchantNameGram.gram == gram).limit(limit)
+
+
+def _long_name_statement(public, text: str):
+    """Shops whose name contains `text` (3 characters or more), without reading every shop that
+    shares a common bigram with it.
+
+    Each bigram's shops are counted up to RARE_GRAM_SHOPS (an index range, bounded). When one is
+    rarer, its few shops are the candidates and are ranked exactly: the whole name, names starting
+    with the query, then the rest. When every bigram is common (便利店, 超市便利), matches are dense:
+    the first bigram's index is read in (rank, shop) order, names starting with those two characters
+    first, and the walk stops at the page (or the count cap) instead of sorting every match.
     """
-    bigrams = sorted({text[i:i + 2] for i in range(len(text) - 1)})
-    conditions = [
-        Merchant.id.in_(select(MerchantNameGram.merchant_id).where(MerchantNameGram.gram == gram))
-        for gram in bigrams
-    ]
-    conditions.append(Merchant.search_name.contains(text, autoescape=True))
-    return and_(*conditions)
+    bigrams = list(dict.fromkeys(text[i:i + 2] for i in range(len(text) - 1)))
+    counts = {gram: db.session.scalar(select(func.count()).select_from(
+        _gram_shops(gram, RARE_GRAM_SHOPS).subquery())) for gram in bigrams}
+    rarest = min(bigrams, key=counts.__getitem__)
+    contains = Merchant.search_name.contains(text, autoescape=True)
+    if counts[rarest] < RARE_GRAM_SHOPS:
+        return public.where(Merchant.id.in_(_gram_shops(rarest, RARE_GRAM_SHOPS)), contains).order_by(
+            case((Merchant.search_name == text, 0), (Merchant.search_name.startswith(text, autoescape=True), 1),
+                 else_=2),
+            Merchant.name, Merchant.id), True
+    # Not counted: PostgreSQL cannot estimate how many names contain the text, and to count them
+    # it would read the whole shop table; the pages are read in index order and stop early.
+    return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
+                                               MerchantNameGram.gram == bigrams[0]))
+            .where(contains).order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id)), False
 
 
 def _search_statement(text: str):
-    """The matching public shops, in result order, and whether that order comes from an index."""
+    """The matching public shops in result order, and whether they may be counted (up to COUNT_CAP)."""
     public = select(Merchant).where(Merchant.standing != Standing.PENDING.value)
     if not text:
-        return public.order_by(Merchant.id)
+        return public.order_by(Merchant.id), True
     code = normalize_credit_code(text)
     try:
-        return public.where(Merchant.credit_code == validate_credit_code(code))
+        return public.where(Merchant.credit_code == validate_credit_code(code)), True
     except InvalidIdentifier:
         pass
     if len(code) >= 10 and code.isalnum() and code.isascii():
         # Looks like (part of) a credit code: match its beginning.
-        return public.where(Merchant.credit_code.startswith(code, autoescape=True)).order_by(Merchant.credit_code)
+        prefix = Merchant.credit_code.startswith(code, autoescape=True)
+        return public.where(prefix).order_by(Merchant.credit_code), True
     if len(text) <= 2:
         # Most Chinese searches: one indexed equality on the gram, read in (rank, shop) order, so
         # the whole name comes first, then names starting with it, then the rest, with no sort.
         return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
                                                   MerchantNameGram.gram == text))
-                .order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id))
-    # Longer queries match few shops: rank them exactly (whole name, prefix, the rest).
-    return public.where(_name_condition(text)).order_by(
-        case((Merchant.search_name == text, 0), (Merchant.search_name.startswith(text, autoescape=True), 1), else_=2),
-        Merchant.name, Merchant.id)
+                .order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id)), True
+    return _long_name_statement(public, text)
 
 
 def search_merchants(query: str, district: str | None, page: int, per_page: int, *,
@@ -193,7 +216,7 @@ def search_merchants(query: str, district: str | None, page: int, per_page: int,
     """Public shops matching a name fragment or a credit code, optionally in one district (and, for
     the API, of one category and one recorded standing)."""
     text = normalize_search_text(query or "")[:MAX_QUERY_LENGTH]
-    statement = _search_statement(text)
+    statement, countable = _search_statement(text)
     if district:
         statement = statement.where(Merchant.district == district)
     if category:
@@ -201,14 +224,19 @@ def search_merchants(query: str, district: str | None, page: int, per_page: int,
     if standing:
         statement = statement.where(Merchant.standing == standing)
     per_page = max(1, min(per_page, 50))
+    page = max(1, page)
+    offset = (page - 1) * per_page
+    if not countable:
+        # One row more than the page says whether there is a next one; "more than" the rows seen.
+        rows = [] if offset >= COUNT_CAP else list(db.session.scalars(statement.limit(per_page + 1).offset(offset)))
+        items, more = rows[:per_page], len(rows) > per_page
+        return ResultPage(items, page, per_page, offset + len(items), more, more=more)
     # The count walks the matches in result order (for a name query: the gram index, probing each
     # shop), so it stops after COUNT_CAP + 1 whatever the planner thinks of the whole table.
     matches = statement.with_only_columns(Merchant.id).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(matches))
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
-    page = max(1, page)
     # Pages past the (capped) end are empty rather than a deep OFFSET walk through the index.
-    items = [] if (page - 1) * per_page >= total else list(
-        db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
+    items = [] if offset >= total else list(db.session.scalars(statement.limit(per_page).offset(offset)))
     return ResultPage(items, page, per_page, total, capped)

@@ -46,3 +46,22 @@ def test_past_the_count_cap_the_page_says_more_than(client, named, monkeypatch):
     named_exact = search(client, q="超市一号")
     assert named_exact == ["超市一号"]
     assert "找到 1 家店铺" in client.get("/search", query_string={"q": "超市一号"}).get_data(as_text=True)
+
+
+def test_a_longer_query_of_common_words_walks_the_first_pair_in_rank_order(client, named, monkeypatch):
+    """When every pair of characters is common (便利店 at a million shops), the search reads the first
+    pair's index in order instead of ranking every match: names starting with it still come first."""
+    monkeypatch.setattr(queries, "RARE_GRAM_SHOPS", 1)
+    named("好超市便利店", "超市便宜货", "超市便利")
+    assert search(client, q="超市便利") == ["超市便利", "好超市便利店"]
+    assert search(client, q="市便利") == ["好超市便利店", "超市便利"]  # both have 市便 inside: shop order
+
+
+def test_common_word_results_are_paged_without_a_count(client, named, monkeypatch):
+    monkeypatch.setattr(queries, "RARE_GRAM_SHOPS", 1)
+    named(*[f"超市便利{n:02d}号" for n in range(25)])
+    first = client.get("/search", query_string={"q": "超市便利"}).get_data(as_text=True)
+    assert "找到超过 20 家店铺" in first and "下一页" in first
+    second = search(client, q="超市便利", page=2)
+    assert len(second) == 5
+    assert "下一页" not in client.get("/search", query_string={"q": "超市便利", "page": 2}).get_data(as_text=True)

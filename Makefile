@@ -29,8 +29,11 @@ run: $(VENV)/.installed-app
 	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop)"
 	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# The suite runs on every core (pytest-xdist; at most 4 workers), each worker on its own database
+# (tests/conftest.py). PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 # Refresh the English catalog after strings change: extract -> update -> compile (babel.cfg explains).
 # Then translate what update left empty or marked "#, fuzzy" in registry/translations/en/LC_MESSAGES/messages.po

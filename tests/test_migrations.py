@@ -14,8 +14,8 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def empty_app(database_url):
-    app = make_app(database_url)
+def empty_app(empty_database_url):
+    app = make_app(empty_database_url)
     with app.app_context():
         yield app
         db.session.remove()

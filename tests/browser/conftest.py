@@ -102,10 +102,9 @@ def live_server(database_url, live_app_overrides):
         url = f"http://127.0.0.1:{server.server_port}"
         app = make_app(database_url, **{**live_app_overrides, "PUBLIC_BASE_URL": url})
         late.app = app
-        with app.app_context():
+        with app.app_context():  # database_url has the schema, and no rows
             from registry.pledges.defaults import publish_default_pledge
 
-            db.create_all()
             publish_default_pledge()
             db.session.commit()
             db.session.remove()
@@ -120,7 +119,6 @@ def live_server(database_url, live_app_overrides):
         if late.app is not None:
             with late.app.app_context():
                 db.session.remove()
-                db.drop_all()
                 db.engine.dispose()
 
 

@@ -208,9 +208,9 @@ class Bench:
                                  "1 s micro-cache; a burst on 10 shops", both)
                     self.measure("nginx → search, 2 characters", f"nginx+{backend}", proxy.port, urls["search2"],
                                  "1 s micro-cache", both)
-                    self.measure("nginx → badge PNG, If-None-Match → 304", f"nginx+{backend}", proxy.port,
-                                 urls["badge304"], "badge images cached a day by serial; nginx answers the 304",
-                                 both)
+                    self.measure("nginx → badge PNG (cached), 304", f"nginx+{backend}", proxy.port,
+                                 urls["badge304_hot"], "200 badges revalidated; nginx keeps them by serial and "
+                                 "answers the 304 itself", both)
 
     def worker_rss(self, database_url: str, urls: dict) -> dict:
         total = self.args.rss_requests

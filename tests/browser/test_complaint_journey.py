@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from registry.extensions import db
 
+from .pages import log_in
+
 pytestmark = pytest.mark.browser
 
 SHOP_NAME = "美好生活超市"
@@ -81,14 +83,6 @@ def complaint_facts(live, tracking_number: str) -> dict:
                  "amount_recovered_cents": complaint.amount_recovered_cents}
         db.session.remove()
     return facts
-
-
-def log_in(page, live, login: str, password: str) -> None:
-    page.goto(f"{live.url}/login")
-    page.get_by_label("手机号或邮箱").fill(login)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator(".site-nav")).to_contain_text("退出")
 
 
 def receipt_photo(path) -> None:

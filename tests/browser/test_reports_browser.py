@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from registry.extensions import db
 
+from .pages import log_in
+
 pytestmark = pytest.mark.browser
 
 SENTENCE = re.compile(r"接待来信、来电、来访、咨询 (\d+) 人次；受理投诉 (\d+) 件，调处 (\d+) 件，"
@@ -24,14 +26,6 @@ def load_demo(live) -> None:
         assert load(shop_count=30) > 0
         db.session.commit()
         db.session.remove()
-
-
-def log_in(page, live, login: str, password: str) -> None:
-    page.goto(f"{live.url}/login")
-    page.get_by_label("手机号或邮箱").fill(login)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator(".site-nav")).to_contain_text("退出")
 
 
 def assert_real_figures(text: str) -> None:

@@ -19,6 +19,8 @@ from sqlalchemy import select
 
 from registry.extensions import db
 
+from .pages import log_in
+
 pytestmark = pytest.mark.browser
 
 SHOP_NAME = "美好生活超市"
@@ -53,14 +55,6 @@ def shop_facts(live, shop_id: int) -> dict:
                  "sanctions": [(s.id, s.kind, s.status, s.last_day, s.public_reason) for s in sanctions]}
         db.session.remove()
     return facts
-
-
-def log_in(page, live, login: str, password: str) -> None:
-    page.goto(f"{live.url}/login")
-    page.get_by_label("手机号或邮箱").fill(login)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator(".site-nav")).to_contain_text("退出")
 
 
 def test_staff_handle_a_flag_and_suspend_a_shop(live_server, phone_context, desktop_context, shot):

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from registry.complaints import states
 from registry.complaints.models import Complaint, ShopComplaintFigures
 from registry.database import utcnow
 from registry.extensions import db
+from registry.merchants.models import Merchant
 
 WINDOW = timedelta(days=365)
 BATCH = 1000  # shops per statement in bulk refreshes (keeps IN lists and memory bounded)
@@ -69,19 +70,39 @@ def compute(merchant_ids: list[int], now: datetime | None = None) -> dict[int, S
 
 
 def refresh(merchant_ids: list[int], now: datetime | None = None) -> None:
-    """Recompute and store the figures of these shops (in the caller's transaction)."""
+    """Recompute and store the figures of these shops (in the caller's transaction).
+
+    Two cases of one shop may move at the same moment: the shops' rows are locked first (PostgreSQL;
+    SQLite's write transaction already excludes other writers), so the second refresh counts after
+    the first has committed and neither overwrites the other with an older count.
+    """
     now = now or utcnow()
     for start in range(0, len(merchant_ids), BATCH):
-        batch = merchant_ids[start:start + BATCH]
+        batch = sorted(merchant_ids[start:start + BATCH])  # one lock order for every caller
+        db.session.execute(select(Merchant.id).where(Merchant.id.in_(batch)).order_by(Merchant.id)
+                           .with_for_update())
         computed = compute(batch, now)
-        db.session.execute(delete(ShopComplaintFigures).where(ShopComplaintFigures.merchant_id.in_(batch)))
+        gone = [merchant_id for merchant_id in batch if merchant_id not in computed]
+        if gone:
+            db.session.execute(delete(ShopComplaintFigures).where(ShopComplaintFigures.merchant_id.in_(gone)))
         if computed:
-            db.session.execute(insert(ShopComplaintFigures), [
-                {"merchant_id": merchant_id, "accepted": f.accepted, "resolved": f.resolved,
-                 "median_reply_days": f.median_reply_days, "computed_at": now,
-                 "by_clause": json.dumps(f.by_clause, sort_keys=True)}
-                for merchant_id, f in computed.items()
-            ])
+            _upsert([{"merchant_id": merchant_id, "accepted": f.accepted, "resolved": f.resolved,
+                      "median_reply_days": f.median_reply_days, "computed_at": now,
+                      "by_clause": json.dumps(f.by_clause, sort_keys=True)}
+                     for merchant_id, f in computed.items()])
+
+
+def _upsert(rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT (merchant_id) DO UPDATE, in the dialect's own words (both have it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(ShopComplaintFigures)
+    columns = ("accepted", "resolved", "median_reply_days", "by_clause", "computed_at")
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=[ShopComplaintFigures.merchant_id],
+        set_={column: statement.excluded[column] for column in columns}), rows)
 
 
 def refresh_all(now: datetime | None = None, commit_every_batch: bool = True) -> int:

@@ -119,3 +119,43 @@ def test_the_daily_job_stores_figures_for_cases_written_without_the_services(run
     db.session.expire_all()
     row = db.session.get(ShopComplaintFigures, world.shop.id)
     assert (row.accepted, row.resolved) == (1, 0)
+
+
+def test_two_refreshes_of_one_shop_at_once_both_land(app, world):
+    """Two cases of one shop move at the same moment (two officers, or an officer and the consumer):
+    the second refresh waits for the first and stores its own count; never a duplicate-key error."""
+    import threading
+
+    from registry.complaints import figures
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time (BEGIN IMMEDIATE): the race cannot happen there")
+    complaint, _ = file(world.shop)
+    do("accept", complaint, world)
+    db.session.commit()
+    shop_id = world.shop.id
+
+    figures.refresh([shop_id])  # this transaction now holds the shop; the other must wait for it
+    outcome: dict = {}
+
+    def other_request():
+        with app.app_context():
+            try:
+                figures.refresh([shop_id])
+                db.session.commit()
+                outcome["ok"] = True
+            except Exception as error:  # reported by the assertion below
+                outcome["error"] = error
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive(), "the second refresh did not wait for the first"
+    db.session.commit()
+    thread.join(10)
+
+    assert outcome == {"ok": True}
+    db.session.expire_all()
+    assert db.session.get(ShopComplaintFigures, shop_id).accepted == 1

@@ -132,7 +132,8 @@ def _schemas() -> dict:
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": params.PER_PAGE_MAX},
             "total": {**INTEGER, "description": _("符合条件的店铺数；超过上限时为上限，total_capped 为 true。")},
-            "total_capped": {"type": "boolean"},
+            "total_capped": {"type": "boolean", "description": _(
+                "为 true 时，符合条件的店铺多于 total：或超过计数上限，或是常见字词的长查询（不计总数，只说明还有下一页）。")},
             "pages": {"type": "integer", "minimum": 1},
             "links": _object({"self": URL, "prev": _nullable(URL), "next": _nullable(URL)}),
         }, _("一页搜索结果。")),

@@ -92,10 +92,10 @@ def standing_words(merchant: Merchant, standing: str, sanction: Sanction | None,
 
 # --- Shops ------------------------------------------------------------------------------------------
 
-def shop_summary(merchant: Merchant, standing: str) -> dict:
-    """One shop in a list: what the search page shows, plus where to read more."""
+def shop_registry_fields(merchant: Merchant) -> dict:
+    """The shop's public registry data (never the owner's name or phone), as the API and the
+    open-data files both give it."""
     return {
-        "code": merchant.public_code,
         "name": merchant.name,
         "credit_code": merchant.credit_code,
         "category": merchant.category,
@@ -103,6 +103,14 @@ def shop_summary(merchant: Merchant, standing: str) -> dict:
         "district": merchant.district,
         "township": merchant.township,
         "address": merchant.address,
+    }
+
+
+def shop_summary(merchant: Merchant, standing: str) -> dict:
+    """One shop in a list: what the search page shows, plus where to read more."""
+    return {
+        "code": merchant.public_code,
+        **shop_registry_fields(merchant),
         "standing": standing,
         "standing_label": str(STANDING_LABELS[standing]),
         "page_url": shop_page_url(merchant),

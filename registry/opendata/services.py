@@ -31,7 +31,7 @@ from registry.api import serializers
 from registry.badges.models import Badge
 from registry.database import utcnow
 from registry.extensions import db
-from registry.merchants.labels import CATEGORY_LABELS, STANDING_LABELS
+from registry.merchants.labels import STANDING_LABELS
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ACTIVE, ENDED, REINSTATEMENT, Sanction
@@ -242,13 +242,7 @@ def _rows(now: datetime, batch_size: int):
             badge = badges.get(merchant.id)
             shop = {
                 "public_code": merchant.public_code,
-                "name": merchant.name,
-                "credit_code": merchant.credit_code,
-                "category": merchant.category,
-                "category_label": str(CATEGORY_LABELS[merchant.category]),
-                "district": merchant.district,
-                "township": merchant.township,
-                "address": merchant.address,
+                **serializers.shop_registry_fields(merchant),
                 "standing": public.standing,
                 "standing_label": str(STANDING_LABELS[public.standing]),
                 "standing_reason": words.reason,

@@ -88,10 +88,6 @@ def badge_by_verification_code(raw: str) -> Badge | None:
     return db.session.scalar(select(Badge).where(Badge.verification_code == code))
 
 
-def badge_by_serial(serial: str) -> Badge | None:
-    return db.session.scalar(select(Badge).where(Badge.serial == serial))
-
-
 @functools.cache
 def _live_badge_code_statement():
     # Built once per process: badge images are fetched (and revalidated) far more often than drawn.

@@ -53,16 +53,6 @@ def queue_counts(staff: User) -> dict[str, int]:
     }
 
 
-def public_complaints(merchant: Merchant, limit: int = 20) -> list[Complaint]:
-    """Accepted complaints against a shop, newest first, as the QR page shows them."""
-    return list(db.session.scalars(
-        select(Complaint)
-        .where(Complaint.merchant_id == merchant.id, Complaint.decided_at.is_not(None),
-               Complaint.status != states.REFUSED)
-        .order_by(Complaint.decided_at.desc()).limit(limit)
-    ))
-
-
 PUBLIC_COMPLAINTS_ON_PAGE = 20
 
 
@@ -87,8 +77,9 @@ def _public_complaints_statement():
 
 
 def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], dict[int, list[ComplaintEvent]]]:
-    """public_complaints and their public replies in one statement (the QR page's third and last).
-    Only the columns the page shows are read: never the consumer's words or contact."""
+    """The shop's newest accepted (published) complaints, newest first, with their public replies, in
+    one statement (the QR page's third and last). Only the columns the page shows are read: never the
+    consumer's words or contact."""
     complaints: list[Complaint] = []
     replies: dict[int, list[ComplaintEvent]] = {}
     for complaint, event in db.session.execute(_public_complaints_statement(), {"merchant_id": merchant_id}):
@@ -98,19 +89,6 @@ def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], d
         if event is not None:
             replies[complaint.id].append(event)
     return complaints, replies
-
-
-def public_events(complaints: list[Complaint]) -> dict[int, list[ComplaintEvent]]:
-    """The public timeline entries (replies, outcome) of these complaints, in one query."""
-    ids = [c.id for c in complaints]
-    grouped: dict[int, list[ComplaintEvent]] = {i: [] for i in ids}
-    if ids:
-        for event in db.session.scalars(
-            select(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(ids), ComplaintEvent.is_public.is_(True))
-            .order_by(ComplaintEvent.id)
-        ):
-            grouped[event.complaint_id].append(event)
-    return grouped
 
 
 def shop_figures(merchant: Merchant) -> ShopFigures:

@@ -26,7 +26,7 @@ from registry.complaints import figures, states
 from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
 from registry.complaints.evidence import ProcessedImage, store_evidence
 from registry.complaints.models import CLAUSE_KINDS, DEMANDS, REFUSAL_GROUNDS, Complaint, ComplaintEvent, EvidencePhoto
-from registry.complaints.verification import PhoneVerification
+from registry.messaging.verification import PhoneVerification
 from registry.database import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db

@@ -14,7 +14,7 @@ from registry.complaints.evidence import EvidenceRejected, process_evidence, val
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
-from registry.complaints.verification import TooSoon, confirm_code, send_code
+from registry.messaging.verification import TooSoon, confirm_code, send_code
 from registry.database import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter

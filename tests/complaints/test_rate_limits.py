@@ -48,7 +48,7 @@ class Tick:
 
 @pytest.fixture
 def ticking(monkeypatch):
-    monkeypatch.setattr("registry.complaints.verification.utcnow", Tick())
+    monkeypatch.setattr("registry.messaging.verification.utcnow", Tick())
 
 
 def send(client, shop_or_code, phone, ip):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
-from registry.complaints.verification import PhoneVerification
+from registry.messaging.verification import PhoneVerification
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 

@@ -21,7 +21,7 @@ BODY = "【诚信码】您的验证码是 246810，10 分钟内有效。如非�
 def enabled_loggers(monkeypatch):
     """Log assertions must not depend on test order: Alembic's fileConfig (run by the migration tests)
     disables every logger that exists by then, which would silence these modules' logs."""
-    for name in ("registry.messaging.senders", "registry.complaints.verification"):
+    for name in ("registry.messaging.senders", "registry.messaging.verification"):
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
 
 

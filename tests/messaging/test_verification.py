@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from registry.complaints.verification import (MAX_ATTEMPTS, PhoneVerification, SmsUnavailable, TooSoon,
+from registry.messaging.verification import (MAX_ATTEMPTS, PhoneVerification, SmsUnavailable, TooSoon,
                                               confirm_code, send_code)
 from registry.errors import DomainError
 from registry.extensions import db
@@ -27,7 +27,7 @@ _BODY = re.compile(r"^【诚信码】您的验证码是 (\d{6})，10 分钟内�
 def enabled_loggers(monkeypatch):
     """Log assertions must not depend on test order: Alembic's fileConfig (run by the migration tests)
     disables every logger that exists by then, which would silence these modules' logs."""
-    for name in ("registry.messaging.senders", "registry.complaints.verification"):
+    for name in ("registry.messaging.senders", "registry.messaging.verification"):
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
 
 
@@ -46,7 +46,7 @@ class Clock:
 def clock(app, monkeypatch):
     """Freeze the verification module's clock at START; tests move it with clock.advance(...)."""
     clock = Clock(START)
-    monkeypatch.setattr("registry.complaints.verification.utcnow", clock)
+    monkeypatch.setattr("registry.messaging.verification.utcnow", clock)
     return clock
 
 

@@ -56,7 +56,7 @@ MAX_ATTEMPTS = 5
 _ASCII_DIGITS = frozenset("0123456789")
 # Names the PostgreSQL advisory locks that serialise code requests for one phone.
 _SEND_LOCK_NAMESPACE = 0x4F54501
-_UNCOMMITTED_FAILURES = "registry.complaints.verification.uncommitted_failures"
+_UNCOMMITTED_FAILURES = "registry.messaging.verification.uncommitted_failures"
 
 
 class PhoneVerification(db.Model):

@@ -68,7 +68,8 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
         create_user("admin@demo.cxm", DEMO_PASSWORD, "演示管理员", Role.ADMIN)
     staff = user_by_login("staff@demo.cxm") or create_user("staff@demo.cxm", DEMO_PASSWORD, "演示工作人员", Role.STAFF,
                                                           district=DISTRICT)
-    merchant_user = user_by_login("13800138000") or create_user("13800138000", DEMO_PASSWORD, "王美好")
+    merchant_user = user_by_login("13800138000") or create_user("13800138000", DEMO_PASSWORD, "王美好",
+                                                                phone_verified=True)
 
     used_names: set[str] = set()
     signed_shops = []

@@ -120,6 +120,14 @@ ROUTES = [
     ("POST", "/login", signed_out_only()),  # empty form: shown again with errors
     ("GET", "/register", signed_out_only()),
     ("POST", "/register", signed_out_only()),
+    ("GET", "/register/confirm", everyone(302)),  # no code asked for yet: back to /register
+    ("POST", "/register/confirm", everyone(302)),
+    ("GET", "/account/password", signed_in(200)),
+    ("POST", "/account/password", signed_in(200)),  # empty form: shown again with errors
+    ("GET", "/password/forgot", signed_out_only()),
+    ("POST", "/password/forgot", signed_out_only()),  # empty form: shown again with errors
+    ("GET", "/password/reset", everyone(302)),  # no code asked for yet: back to /password/forgot
+    ("POST", "/password/reset", everyone(302)),
     ("POST", "/logout", signed_in(302)),
     ("GET", "/lang/en?next=/search", everyone(302)),
     # Public pages.

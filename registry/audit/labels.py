@@ -11,6 +11,9 @@ ACTION_LABELS = {
     "user.district_changed": _l("修改负责区县"),
     "user.disabled": _l("停用账户"),
     "user.enabled": _l("恢复账户"),
+    "user.registered": _l("注册账户（手机号已验证）"),
+    "user.password_changed": _l("修改密码"),
+    "user.password_reset": _l("重设密码"),
     "merchant.registered": _l("登记店铺"),
     "merchant.updated": _l("修改店铺信息"),
     "merchant.standing_changed": _l("店铺状态变更"),
@@ -93,6 +96,7 @@ KEY_LABELS = {
     "day": _l("日期"),
     "is_workday": _l("上班"),
     "year": _l("年份"),
+    "method": _l("方式"),
 }
 
 CHAIN_PROBLEMS = {

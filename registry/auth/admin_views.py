@@ -1,4 +1,5 @@
-"""Administrators manage accounts: find users, create staff, change role and district, disable and enable."""
+"""Administrators manage accounts: find users, create staff, change role and district, disable and enable,
+and give an account a temporary password."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from registry.audit.models import AuditEntry
 from registry.audit.presentation import readable_data
 from registry.auth import queries, services
 from registry.auth.access import admin_area
-from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, UserSearchForm
+from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, TemporaryPasswordForm, UserSearchForm
 from registry.auth.models import Role, User
-from registry.errors import DomainError
+from registry.auth.views import release_write_lock
+from registry.errors import DomainError, show_form_error
 from registry.extensions import db
-from registry.merchants.views import show_form_error
 
 bp = admin_area(Blueprint("user_admin", __name__, url_prefix="/admin/users"))
 
@@ -57,6 +58,7 @@ def index():
 def new():
     form = StaffForm()
     if form.validate_on_submit():
+        release_write_lock()  # create_staff hashes the password first
         try:
             user = services.create_staff(_admin(), form.login.data, form.password.data, form.display_name.data,
                                          _role(form.role.data), form.district.data)
@@ -70,7 +72,8 @@ def new():
     return render_template("auth/admin_user_form.html", form=form, districts=queries.staff_districts())
 
 
-def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 200):
+def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 200,
+                 password_form: TemporaryPasswordForm | None = None):
     if role_form is None:
         role_form = RoleForm(formdata=None, role=user.role, district=user.district)
     history = db.session.scalars(
@@ -78,6 +81,7 @@ def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 20
         .order_by(AuditEntry.id.desc()).limit(20)
     ).all()
     return render_template("auth/admin_user.html", user=user, role_form=role_form, action_form=ActionForm(),
+                           password_form=password_form or TemporaryPasswordForm(formdata=None),
                            role_labels=ROLE_LABELS, districts=queries.staff_districts(),
                            history=[(entry, readable_data(entry)) for entry in history], action_labels=ACTION_LABELS,
                            is_self=user.id == _admin().id), status
@@ -129,3 +133,24 @@ def disable(user_id: int):
 @bp.route("/<int:user_id>/enable", methods=["POST"])
 def enable(user_id: int):
     return _set_enabled(user_id, True, _("账户已恢复，可以重新登录。"))
+
+
+@bp.route("/<int:user_id>/password", methods=["POST"])
+def set_temporary_password(user_id: int):
+    user = _user(user_id)
+    form = TemporaryPasswordForm()
+    if form.validate_on_submit():
+        login = user.login
+        release_write_lock()
+        try:
+            password = services.new_password(form.password.data, login)
+            services.set_temporary_password(user, _admin(), password)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已为“%(name)s”设置临时密码，其登录已全部退出。请当面或电话告知本人；本人下次登录时必须改成自己的密码。",
+                    name=user.display_name), "success")
+            return redirect(url_for(".detail", user_id=user.id))
+    return _detail_page(_user(user_id), status=400, password_form=form)

@@ -14,6 +14,16 @@ from registry.database import UTCDateTime, utcnow
 from registry.extensions import db
 
 
+def hash_password(password: str) -> str:
+    """The scrypt hash stored for `password` (slow on purpose: call it outside write transactions)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether `password` is the one `password_hash` was made from (as slow as hashing it)."""
+    return check_password_hash(password_hash, password)
+
+
 class Role(str, enum.Enum):
     MERCHANT = "merchant"
     STAFF = "staff"
@@ -35,12 +45,15 @@ class User(UserMixin, db.Model):
     # Part of the session identity: bumping it ends every session this user has open.
     session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    # When the login phone was confirmed with an SMS code (None: an e-mail login, or never confirmed).
+    # Only a confirmed phone may receive a password-reset code.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an administrator gave the account a temporary password: every page but the
+    # change-password page (and logout) sends the account there until it has chosen its own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

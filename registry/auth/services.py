@@ -1,21 +1,34 @@
-"""Accounts: registration, authentication, sessions that can be ended server-side."""
+"""Accounts: registration, authentication, passwords, sessions that can be ended server-side.
+
+Hashing and checking a password (scrypt) takes ~0.1 s. On SQLite a POST holds the database write lock
+from its first statement (registry/database.py), so every function here hashes before its first query,
+and the views end the transaction that loading the signed-in user began before they call one.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import secrets
 import unicodedata
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from registry.audit import services as audit
-from registry.auth.models import Role, User
+from registry.auth.models import Role, User, hash_password, password_matches
+from registry.auth.passwords import check_password_rules
+from registry.database import utcnow
 from registry.errors import Conflict, DomainError
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
+from registry.messaging.verification import TooSoon, confirm_code, send_code
 
-MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+REGISTER_PURPOSE = "register"
+RESET_PURPOSE = "password_reset"
 
 
 def normalize_login(raw: str) -> str:
@@ -31,38 +44,201 @@ def normalize_login(raw: str) -> str:
         raise DomainError(error.message, field="login") from error
 
 
-def check_password_rules(password: str) -> None:
-    """Length is what makes a password strong; we impose no composition rules (NIST 800-63B)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(_("密码至少需要 %(count)d 个字符。", count=MIN_PASSWORD_LENGTH), field="password")
+_INVISIBLE_OR_SEPARATOR = re.compile(r"[\s\-_.()+/]")
+
+
+def login_throttle_key(raw: str) -> str:
+    """What the login throttle counts for a typed login: the account every spelling of it reaches,
+    or (for text that reaches no account) a folded form, so trivial variants still count together."""
+    try:
+        return "account:" + normalize_login(raw)
+    except DomainError:
+        pass
+    folded = unicodedata.normalize("NFKC", raw or "").casefold()
+    folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")  # zero-width and the like
+    folded = _INVISIBLE_OR_SEPARATOR.sub("", folded)
+    # Hashed: the key lives in the limiter's storage, and the text may be long or a typo'd password.
+    return "text:" + hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 
 def user_by_login(login: str) -> User | None:
     return db.session.scalar(select(User).where(User.login == login))
 
 
-def create_user(login: str, password: str, display_name: str, role: Role = Role.MERCHANT,
-                district: str | None = None) -> User:
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the policy, already hashed (so no write transaction waits for scrypt)."""
+
+    password_hash: str
+
+
+def new_password(password: str, login: str | None = None) -> NewPassword:
+    """Check `password` against the policy for the account `login` and hash it; runs no query."""
+    check_password_rules(password or "", login)
+    return NewPassword(hash_password(password))
+
+
+def create_user(login: str, password: str | NewPassword, display_name: str, role: Role = Role.MERCHANT,
+                district: str | None = None, phone_verified: bool = False) -> User:
     """Create an account; refuses a login that is already taken."""
     login = normalize_login(login)
-    check_password_rules(password)
+    if not isinstance(password, NewPassword):
+        password = new_password(password, login)  # before the first query: see the module docstring
     if user_by_login(login) is not None:
         raise Conflict(_("该手机号或邮箱已注册，请直接登录。"), field="login")
-    user = User(login=login, display_name=display_name.strip(), role=role.value, district=district)
-    user.set_password(password)
+    user = User(login=login, display_name=display_name.strip(), role=role.value, district=district,
+                password_hash=password.password_hash, phone_verified_at=utcnow() if phone_verified else None)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The user whose login and password match, or None (same answer for every failure)."""
+@functools.cache
+def _dummy_hash() -> str:
+    # Made like every stored hash, so checking it costs the same as checking a real one.
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def account_for_login(login: str) -> User | None:
+    """The enabled account a typed login reaches, or None (the first half of authenticate)."""
     try:
         user = user_by_login(normalize_login(login))
     except DomainError:
-        user = None
-    if user is None or not user.is_enabled or not user.check_password(password):
         return None
+    return user if user is not None and user.is_enabled else None
+
+
+def password_is_right(stored_hash: str | None, password: str) -> bool:
+    """Check `password` against an account's stored hash, or against a dummy one when there is no
+    account, so both take the same time (the second half of authenticate; runs no query)."""
+    if stored_hash is None:
+        # Without this an unknown account answers in 5 ms and a wrong password in 100 ms.
+        password_matches(_dummy_hash(), password or "")
+        return False
+    return password_matches(stored_hash, password or "")
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose login and password match, or None (same answer, and the same time, for every failure).
+
+    The login page calls the two halves itself, to end its read transaction in between."""
+    user = account_for_login(login)
+    return user if password_is_right(user.password_hash if user else None, password) else None
+
+
+# --- Passwords: change, reset by SMS, reset by an administrator ------------------------------------
+
+
+def verify_password_change(stored_hash: str, login: str, current_password: str, password: str) -> NewPassword:
+    """Check the current password against `stored_hash` and the new one against the policy, and hash
+    the new one. Slow and runs no query: views call it with no transaction open (plain values, so
+    nothing is loaded from the database). Raises DomainError naming the field at fault."""
+    if not password_matches(stored_hash, current_password or ""):
+        raise DomainError(_("当前密码不正确。"), field="current_password")
+    if password == current_password:
+        raise DomainError(_("新密码不能与当前密码相同。"), field="password")
+    return new_password(password, login)
+
+
+def _set_password(user: User, password: NewPassword) -> None:
+    user.password_hash = password.password_hash
+    user.must_change_password = False
+    end_all_sessions(user)
+
+
+def change_password(user: User, password: NewPassword, checked_against: str) -> User:
+    """Store the user's own new password (from verify_password_change, which checked the current
+    one against `checked_against`) and end all their sessions; the view logs the current one in again."""
+    if user.password_hash != checked_against:
+        raise Conflict(_("密码刚刚在别处被修改过，请重新输入当前密码。"), field="current_password")
+    _set_password(user, password)
+    audit.record("user.password_changed", user, user)
+    return user
+
+
+def set_temporary_password(user: User, actor: User, password: NewPassword) -> User:
+    """An administrator gives an account a temporary password: its sessions end, and it must choose
+    its own password at the next login."""
+    if user.id == actor.id:
+        raise DomainError(_("不能在这里重设自己的密码，请使用“修改密码”。"), field="password")
+    _set_password(user, password)
+    user.must_change_password = True
+    db.session.flush()
+    audit.record("user.password_reset", user, actor, method="admin")
+    return user
+
+
+def _resettable_owner(phone: str) -> User | None:
+    user = user_by_login(phone)
+    if user is None or not user.is_enabled or user.role != Role.MERCHANT.value or user.phone_verified_at is None:
+        return None
+    return user
+
+
+def request_password_reset(phone: str) -> str:
+    """Text a reset code to `phone` if it is the verified login of an enabled shop owner; answers
+    the normalised phone either way (the page says the same thing whether or not an account exists)."""
+    try:
+        phone = validate_mobile(phone)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="phone") from error
+    if _resettable_owner(phone) is not None:
+        try:
+            send_code(phone, RESET_PURPOSE)
+        except TooSoon:
+            pass  # a code is already on its way; saying so would tell that the account exists
+    return phone
+
+
+def reset_password_with_code(phone: str, code: str, password: str) -> User:
+    """Set a shop owner's new password once the SMS code sent to their verified phone is confirmed;
+    ends every session. The error for a wrong code does not tell whether the account exists."""
+    try:
+        phone = validate_mobile(phone)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="phone") from error
+    hashed = new_password(password, phone)  # before the first query: see the module docstring
+    try:
+        confirm_code(phone, code, RESET_PURPOSE)
+    except DomainError as error:
+        if error.field == "phone":
+            raise
+        raise DomainError(_("验证码不正确或已失效。请检查短信，或重新获取验证码。"), field="code") from error
+    user = _resettable_owner(phone)
+    if user is None:  # disabled (or changed) between the code and now
+        raise DomainError(_("验证码不正确或已失效。请检查短信，或重新获取验证码。"), field="code")
+    _set_password(user, hashed)
+    audit.record("user.password_reset", user, user, method="sms")
+    return user
+
+
+# --- Registration: the owner's phone is confirmed before the account exists -------------------------
+
+
+def start_registration(phone: str) -> str:
+    """Text a code to the phone a shop owner registers with; answers the normalised phone.
+    Raises Conflict if an account already uses it, TooSoon within a minute of the last code."""
+    try:
+        phone = validate_mobile(phone)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="phone") from error
+    if user_by_login(phone) is not None:
+        raise Conflict(_("该手机号已注册，请直接登录；忘记密码可用短信验证码重设。"), field="phone")
+    send_code(phone, REGISTER_PURPOSE)
+    return phone
+
+
+def complete_registration(phone: str, code: str, display_name: str, password: str) -> User:
+    """Create the shop owner's account once the code sent to `phone` is confirmed; the phone is
+    recorded as verified."""
+    phone = normalize_login(phone)
+    hashed = new_password(password, phone)  # before the first query: see the module docstring
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise DomainError(_("请填写姓名。"), field="display_name")
+    confirm_code(phone, code, REGISTER_PURPOSE)
+    user = create_user(phone, hashed, display_name, Role.MERCHANT, phone_verified=True)
+    audit.record("user.registered", user, user)
     return user
 
 
@@ -106,6 +282,9 @@ def create_staff(actor: User, login: str, password: str, display_name: str, role
     if len(display_name) > 64:
         raise DomainError(_("姓名最多 64 个字符。"), field="display_name")
     user = create_user(login, password, display_name, role, _clean_district(district))
+    # The administrator chose this password and told it to the person: they replace it at first login.
+    user.must_change_password = True
+    db.session.flush()
     audit.record("user.created", user, actor, role=user.role, district=user.district, display_name=display_name)
     return user
 

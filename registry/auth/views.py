@@ -1,22 +1,38 @@
-"""Login, registration, logout and the language switch."""
+"""Login, registration, passwords (change, reset by SMS), logout and the language switch."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from registry.auth import services
-from registry.auth.forms import LoginForm, RegisterForm
-from registry.errors import DomainError
+from registry.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterConfirmForm,
+                                 RegisterForm, ResetPasswordForm)
+from registry.auth.models import User
+from registry.database import utcnow
+from registry.errors import DomainError, show_form_error
 from registry.extensions import db, limiter
+from registry.i18n import LANGUAGE_COOKIE
+from registry.merchants.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
+from registry.messaging.verification import CODE_LIFETIME, TooSoon
 
 bp = Blueprint("auth", __name__)
 
-from registry.i18n import LANGUAGE_COOKIE
+# Login limits (deploy/DEPLOY.md): per account from one address, per account from anywhere, per address.
+LOGIN_LIMIT_ACCOUNT_AND_ADDRESS = "5 per minute;20 per hour"
+LOGIN_LIMIT_ACCOUNT = "100 per hour"
+LOGIN_LIMIT_ADDRESS = "30 per minute;300 per hour"
+# Session keys: the registration in progress, the phone a reset code went to, and "must change password".
+PENDING_REGISTRATION = "pending_registration"
+RESET_PHONE = "password_reset_phone"
+MUST_CHANGE_PASSWORD = "must_change_password"
+# What a signed-in account that must change its password may still open.
+_OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"})
 
 
 def safe_next(default: str) -> str:
@@ -29,44 +45,223 @@ def safe_next(default: str) -> str:
     return default
 
 
-def _login_throttle_key() -> str:
-    # Per account and address: one attacker cannot lock a shop owner out from everywhere.
-    return f"{request.form.get('login', '').strip().lower()}|{get_remote_address()}"
+def _login_account() -> str:
+    return services.login_throttle_key(request.form.get("login", ""))
+
+
+def _login_account_and_address() -> str:
+    # Per account and address: one address cannot try more than a few passwords on one account.
+    return f"{_login_account()}|{get_remote_address()}"
+
+
+def _form_phone_key() -> str:
+    try:
+        return "phone:" + normalize_mobile(request.form.get("phone", ""))[:32]
+    except InvalidIdentifier:
+        return "phone:invalid|" + get_remote_address()
+
+
+def _session_phone_key(name: str):
+    def key() -> str:
+        record = session.get(name) or {}
+        return "phone:" + str(record.get("phone") or get_remote_address())
+    return key
+
+
+def _too_many_logins() -> str:
+    return _("登录尝试过于频繁，请一分钟后再试。")
+
+
+def release_write_lock() -> None:
+    """End the transaction that loading the signed-in user began, before slow password work.
+
+    On SQLite a POST takes the write lock at its first statement (registry/database.py); scrypt
+    inside it would make every other writer wait. Nothing has been written yet, so nothing is lost."""
+    db.session.rollback()
+
+
+@bp.before_app_request
+def _require_password_change():
+    """An account given a temporary password may open nothing but the change-password page (and logout)."""
+    if session.get(MUST_CHANGE_PASSWORD) and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
+        if current_user.is_authenticated:
+            flash(_("管理员为您设置了临时密码。请先设置您自己的新密码。"), "info")
+            return redirect(url_for("auth.change_password"))
+        session.pop(MUST_CHANGE_PASSWORD, None)
+    return None
+
+
+def _log_in(user: User) -> None:
+    login_user(user)
+    # Checked on every request from the session, so enforcing it costs no query.
+    if user.must_change_password:
+        session[MUST_CHANGE_PASSWORD] = True
+    else:
+        session.pop(MUST_CHANGE_PASSWORD, None)
+
+
+def _home(user: User) -> str:
+    return url_for("moderation.dashboard") if user.is_staff else url_for("shop_desk.my_shops")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=_login_throttle_key, methods=["POST"],
-               error_message=lambda: _("登录尝试过于频繁，请一分钟后再试。"))
+@limiter.limit(LOGIN_LIMIT_ACCOUNT_AND_ADDRESS, key_func=_login_account_and_address, methods=["POST"],
+               error_message=_too_many_logins)
+@limiter.limit(LOGIN_LIMIT_ACCOUNT, key_func=_login_account, methods=["POST"], error_message=_too_many_logins)
+@limiter.limit(LOGIN_LIMIT_ADDRESS, methods=["POST"], error_message=_too_many_logins)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("shop_desk.my_shops"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.login.data, form.password.data)
-        if user is not None:
-            login_user(user)
+        user = services.account_for_login(form.login.data)
+        stored_hash = user.password_hash if user is not None else None
+        release_write_lock()
+        if services.password_is_right(stored_hash, form.password.data):
+            _log_in(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
             return redirect(safe_next(url_for("shop_desk.my_shops")))
         form.password.errors.append(_("手机号/邮箱或密码不正确。"))
     return render_template("auth/login.html", form=form)
 
 
+# --- Registration: name and phone → SMS code → password -----------------------------------------------
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("5 per hour", key_func=_form_phone_key, methods=["POST"],
+               error_message=lambda: _("这个手机号获取验证码过于频繁，请一小时后再试。"))
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("shop_desk.my_shops"))
-    form = RegisterForm()
+    pending = session.get(PENDING_REGISTRATION) or {}
+    form = RegisterForm(data={"display_name": pending.get("name"), "phone": pending.get("phone")})
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.login.data, form.password.data, form.display_name.data)
+            phone = services.start_registration(form.phone.data)
+        except TooSoon as error:
+            phone = normalize_mobile(form.phone.data)  # a code is already on its way: go and type it
+            flash(error.message, "info")
         except DomainError as error:
-            form[error.field or "login"].errors.append(error.message)
+            show_form_error(form, error)
+            return render_template("auth/register.html", form=form)
         else:
             db.session.commit()
-            login_user(user)
+        session[PENDING_REGISTRATION] = {"phone": phone, "name": " ".join(form.display_name.data.split()),
+                                         "at": utcnow().isoformat()}
+        return redirect(url_for("auth.register_confirm"))
+    return render_template("auth/register.html", form=form)
+
+
+def _pending_registration() -> dict | None:
+    pending = session.get(PENDING_REGISTRATION)
+    if not pending or utcnow() - datetime.fromisoformat(pending["at"]) > CODE_LIFETIME + timedelta(minutes=20):
+        return None
+    return pending
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("10 per hour", key_func=_session_phone_key(PENDING_REGISTRATION), methods=["POST"])
+def register_confirm():
+    if current_user.is_authenticated:
+        return redirect(url_for("shop_desk.my_shops"))
+    pending = _pending_registration()
+    if pending is None:
+        flash(_("请先填写姓名和手机号，获取短信验证码。"), "info")
+        return redirect(url_for("auth.register"))
+    form = RegisterConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = services.complete_registration(pending["phone"], form.code.data, pending["name"],
+                                                  form.password.data)
+        except DomainError as error:
+            # A wrong code is counted even though this transaction is not committed (see verification).
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            session.pop(PENDING_REGISTRATION, None)
+            _log_in(user)
             flash(_("注册成功。下一步：登记您的店铺。"), "success")
             return redirect(url_for("merchants.new_shop"))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register_confirm.html", form=form, masked_phone=mask_mobile(pending["phone"]))
+
+
+# --- Passwords ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per hour", key_func=lambda: "user:" + str(session.get("_user_id", "")).partition(":")[0],
+               methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        stored_hash, login = user.password_hash, user.login
+        release_write_lock()
+        try:
+            new = services.verify_password_change(stored_hash, login, form.current_password.data, form.password.data)
+            services.change_password(user, new, stored_hash)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            _log_in(user)  # every other session ended with the old session version; this one goes on
+            flash(_("密码已修改。其他设备上的登录已全部退出。"), "success")
+            return redirect(_home(user))
+    return render_template("auth/change_password.html", form=form,
+                           must_change=bool(session.get(MUST_CHANGE_PASSWORD)))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("5 per hour", key_func=_form_phone_key, methods=["POST"],
+               error_message=lambda: _("这个手机号获取验证码过于频繁，请一小时后再试。"))
+def forgot_password():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            phone = services.request_password_reset(form.phone.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            session[RESET_PHONE] = {"phone": phone, "at": utcnow().isoformat()}
+            return redirect(url_for("auth.reset_password"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("10 per hour", key_func=_session_phone_key(RESET_PHONE), methods=["POST"])
+def reset_password():
+    record = session.get(RESET_PHONE)
+    if not record or utcnow() - datetime.fromisoformat(record["at"]) > CODE_LIFETIME + timedelta(minutes=20):
+        flash(_("请先填写手机号，获取短信验证码。"), "info")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password_with_code(record["phone"], form.code.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            db.session.commit()
+            session.pop(RESET_PHONE, None)
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("密码已重设，所有设备上的登录都已退出。请用新密码登录。"), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, masked_phone=mask_mobile(record["phone"]))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -75,6 +270,7 @@ def logout():
     services.end_all_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    session.pop(MUST_CHANGE_PASSWORD, None)
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("lookup.home"))
 

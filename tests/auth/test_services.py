@@ -59,9 +59,46 @@ def test_create_user_refuses_a_password_shorter_than_eight_characters(app):
 
 
 def test_create_user_accepts_exactly_eight_characters_without_composition_rules(app):
-    user = create_user(unique_mobile(), "aaaaaaaa", "王美好")
+    user = create_user(unique_mobile(), "xiaolong", "王美好")
 
-    assert user.check_password("aaaaaaaa")
+    assert user.check_password("xiaolong")
+
+
+@pytest.mark.parametrize("password", ["12345678", "password", "PASSWORD", "aaaaaaaa", "ａａａａａａａａ", "qwertyuiop",
+                                      "abababab"])
+def test_create_user_refuses_a_common_password(app, password):
+    with pytest.raises(DomainError) as refused:
+        create_user(unique_mobile(), password, "王美好")
+
+    assert refused.value.field == "password"
+    assert refused.value.message == "这个密码太常见，很容易被猜中。请换一个，例如一句只有您知道的话。"
+    assert user_count() == 0
+
+
+@pytest.mark.parametrize("password", ["13912345678", "139 1234 5678", "+86-139-1234-5678", "me13912345678!",
+                                      "１３９１２３４５６７８"])
+def test_create_user_refuses_a_password_containing_the_accounts_own_phone(app, password):
+    with pytest.raises(DomainError) as refused:
+        create_user("13912345678", password, "王美好")
+
+    assert refused.value.message == "密码不能包含您的手机号或邮箱，别人很容易猜到。"
+    assert user_count() == 0
+
+
+@pytest.mark.parametrize("password", ["wangmeihao@example.cn", "Wangmeihao2026", "my wangmeihao"])
+def test_create_user_refuses_a_password_containing_the_email_local_part(app, password):
+    with pytest.raises(DomainError) as refused:
+        create_user("wangmeihao@example.cn", password, "王美好")
+
+    assert refused.value.message == "密码不能包含您的手机号或邮箱，别人很容易猜到。"
+
+
+def test_the_common_password_list_is_the_shipped_one():
+    from registry.auth.passwords import common_passwords
+
+    passwords = common_passwords()
+    assert len(passwords) > 19000
+    assert {"password", "12345678", "qwerty", "iloveyou"} <= passwords
 
 
 def test_create_user_refuses_an_invalid_login(app):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORD, unique_mobile
+from registry.audit.models import AuditEntry
 from registry.auth.models import User
 from registry.extensions import db
+from registry.merchants.identifiers import normalize_mobile
+from registry.messaging.models import OutboxMessage
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -24,12 +28,6 @@ def user_count() -> int:
     return db.session.scalar(select(func.count(User.id)))
 
 
-def register(client, **fields):
-    data = {"display_name": "王美好", "login": unique_mobile(), "password": PASSWORD, "password_again": PASSWORD}
-    data.update(fields)
-    return client.post("/register", data=data)
-
-
 def location_path(response) -> str:
     """The path a redirect points to, refusing any redirect that leaves this site."""
     parts = urlsplit(response.headers["Location"])
@@ -37,40 +35,106 @@ def location_path(response) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def test_register_creates_the_account_signs_in_and_goes_on_to_shop_registration(client):
-    response = register(client, login="139 1234 5678", display_name="王美好")
+def sms_code(phone: str, purpose: str) -> str:
+    """The code in the newest message the outbox "sent" to `phone` for `purpose`."""
+    from registry.messaging.senders import latest_message_to
+
+    message = latest_message_to(phone, purpose)
+    assert message is not None, f"no {purpose} SMS to {phone}"
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def register(client, phone: str | None = None, display_name: str = "王美好", password: str = PASSWORD,
+             password_again: str | None = None, code: str | None = None):
+    """Both registration steps: name and phone (a code is texted), then the code and the password."""
+    phone = phone or unique_mobile()
+    first = client.post("/register", data={"display_name": display_name, "phone": phone})
+    if first.status_code != 302:
+        return first
+    return client.post("/register/confirm", data={
+        "code": code or sms_code(normalize_mobile(phone), "register"), "password": password,
+        "password_again": password if password_again is None else password_again})
+
+
+def test_register_confirms_the_phone_by_sms_then_creates_the_account_and_signs_in(client):
+    first = client.post("/register", data={"display_name": "王美好", "phone": "139 1234 5678"})
+
+    assert first.status_code == 302 and location_path(first) == "/register/confirm"
+    assert user_count() == 0  # no account before the code is confirmed
+    page = client.get("/register/confirm").get_data(as_text=True)
+    assert "139****5678" in page
+    response = client.post("/register/confirm", data={"code": sms_code("13912345678", "register"),
+                                                      "password": PASSWORD, "password_again": PASSWORD})
 
     assert response.status_code == 302
     assert location_path(response) == "/my/shops/new"
     user = db.session.scalar(select(User).where(User.login == "13912345678"))
     assert user is not None and user.display_name == "王美好" and user.role == "merchant"
+    assert user.phone_verified_at is not None
     assert client.get("/my/shops").status_code == 200
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.registered"))
+    assert entry.subject_id == user.id
 
 
-def test_a_refused_registration_keeps_what_was_typed_and_creates_no_user(client):
-    response = register(client, display_name="李小龙", login="13912345678", password="short",
-                        password_again="short")
+def test_a_wrong_code_creates_no_account_and_says_why(client):
+    response = register(client, phone="13912345678", code="000000")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "验证码不正确" in html
+    assert user_count() == 0
+    assert 'value="correct horse' not in html  # passwords are never echoed back
+
+
+def test_a_refused_first_step_keeps_what_was_typed_and_sends_nothing(client):
+    response = client.post("/register", data={"display_name": "李小龙", "phone": "1391234567"})
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "密码至少需要 8 个字符。" in html
-    assert 'value="李小龙"' in html
-    assert 'value="13912345678"' in html
-    assert 'value="short"' not in html  # passwords are never echoed back
+    assert 'value="李小龙"' in html and 'value="1391234567"' in html
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("short", "密码至少需要 8 个字符。"),
+    ("12345678", "这个密码太常见，很容易被猜中。请换一个，例如一句只有您知道的话。"),
+    ("password", "这个密码太常见，很容易被猜中。请换一个，例如一句只有您知道的话。"),
+    ("aaaaaaaa", "这个密码太常见，很容易被猜中。请换一个，例如一句只有您知道的话。"),
+    ("13912345678", "密码不能包含您的手机号或邮箱，别人很容易猜到。"),
+])
+def test_a_weak_password_is_refused_and_the_code_still_works(client, password, message):
+    response = register(client, phone="13912345678", password=password)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert f'value="{password}"' not in html
     assert user_count() == 0
-    assert client.get("/my/shops").status_code == 302
+    # The code was not used up by the refused password: the owner corrects the password and goes on.
+    retry = client.post("/register/confirm", data={"code": sms_code("13912345678", "register"),
+                                                   "password": PASSWORD, "password_again": PASSWORD})
+    assert retry.status_code == 302 and user_count() == 1
 
 
-def test_registering_a_taken_login_is_refused_next_to_the_login_field(client, make_user):
+def test_a_weak_password_is_refused_in_english_too(client):
+    client.set_cookie("lang", "en")
+
+    html = register(client, phone="13912345678", password="12345678").get_data(as_text=True)
+
+    assert "This password is too common" in html
+
+
+def test_registering_a_taken_phone_is_refused_at_the_first_step(client, make_user):
     make_user(login="13912345678")
 
-    response = register(client, login="+86 13912345678", display_name="冒名者")
+    response = client.post("/register", data={"display_name": "冒名者", "phone": "+86 13912345678"})
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "该手机号或邮箱已注册，请直接登录。" in html
+    assert "该手机号已注册" in html
     assert 'value="冒名者"' in html
     assert user_count() == 1
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
 
 
 def test_mismatched_passwords_are_refused(client):
@@ -78,6 +142,12 @@ def test_mismatched_passwords_are_refused(client):
 
     assert "两次输入的密码不一致。" in response.get_data(as_text=True)
     assert user_count() == 0
+
+
+def test_the_confirm_step_without_a_code_asked_for_goes_back_to_the_first_step(client):
+    response = client.get("/register/confirm")
+
+    assert response.status_code == 302 and location_path(response) == "/register"
 
 
 def test_login_and_logout(client, auth, make_user):

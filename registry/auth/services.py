@@ -48,16 +48,18 @@ _INVISIBLE_OR_SEPARATOR = re.compile(r"[\s\-_.()+/]")
 
 
 def login_throttle_key(raw: str) -> str:
-    """What the login throttle counts for a typed login: the account every spelling of it reaches,
-    or (for text that reaches no account) a folded form, so trivial variants still count together."""
-    try:
-        return "account:" + normalize_login(raw)
-    except DomainError:
-        pass
+    """What the login throttle counts for a typed login: the account every spelling of it reaches, or
+    (for text that reaches no account) a folded form, so trivial variants of one text count together."""
     folded = unicodedata.normalize("NFKC", raw or "").casefold()
     folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")  # zero-width and the like
     folded = _INVISIBLE_OR_SEPARATOR.sub("", folded)
-    # Hashed: the key lives in the limiter's storage, and the text may be long or a typo'd password.
+    # The folded text too: "139.1234.5678" reaches no account, but counts as guessing at 13912345678.
+    for candidate in (raw, folded):
+        try:
+            return "account:" + normalize_login(candidate)
+        except DomainError:
+            pass
+    # Hashed: the key lives in the limiter's storage, and the text may be long or a mistyped password.
     return "text:" + hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 

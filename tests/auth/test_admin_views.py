@@ -43,6 +43,7 @@ ROUTES = [
     ("POST", "/admin/users/{target}/role", 400),  # empty form: refused with errors
     ("POST", "/admin/users/{target}/disable", 302),
     ("POST", "/admin/users/{target}/enable", 302),
+    ("POST", "/admin/users/{target}/password", 400),  # empty form: refused with errors
     ("GET", "/admin/users/999999", 404),
 ]
 

@@ -271,3 +271,86 @@ def test_an_unknown_language_sets_no_cookie(client):
 
     assert response.status_code == 302
     assert client.get_cookie("lang") is None
+
+
+# --- The login throttle counts the account, whatever the spelling, and the address -----------------
+
+PHONE_SPELLINGS = ["13912345678", "139 1234 5678", "139-1234-5678", "+86 13912345678", "+8613912345678",
+                   "１３９１２３４５６７８", "139\u200b1234\u200b5678", " 13912345678 ", "(139) 1234 5678",
+                   "＋８６ １３９ １２３４ ５６７８", "139.1234.5678", "86-139-1234-5678"]
+
+
+def test_twelve_spellings_of_one_phone_share_one_limit(client, make_user):
+    make_user(login="13912345678")
+    answers = [client.post("/login", data={"login": spelling, "password": "wrong password"}).status_code
+               for spelling in PHONE_SPELLINGS]
+
+    assert answers[:5] == [200] * 5
+    assert answers[5:] == [429] * 7
+
+
+def test_a_login_that_succeeds_through_another_spelling_still_counts(client, make_user):
+    make_user(login="13912345678")
+    for spelling in PHONE_SPELLINGS[:4]:
+        assert client.post("/login", data={"login": spelling, "password": "wrong password"}).status_code == 200
+    assert client.post("/login", data={"login": PHONE_SPELLINGS[4], "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+
+    response = client.post("/login", data={"login": PHONE_SPELLINGS[5], "password": PASSWORD})
+
+    assert response.status_code == 429
+
+
+def test_text_that_reaches_no_account_is_folded_before_counting(client):
+    spellings = ["not-a-login", "NOT-A-LOGIN", "not a login", "not\u200ba\u200blogin", "ｎｏｔ－ａ－ｌｏｇｉｎ", "notalogin"]
+    answers = [client.post("/login", data={"login": s, "password": "x" * 8}).status_code for s in spellings]
+
+    assert answers == [200] * 5 + [429]
+
+
+def test_one_address_is_limited_across_accounts_but_sized_for_a_shared_office(client):
+    answers = [client.post("/login", data={"login": unique_mobile(), "password": "wrong password"}).status_code
+               for _attempt in range(31)]
+
+    # 30 a minute from one address (an office or a carrier NAT shares one), then 429.
+    assert answers[:30] == [200] * 30
+    assert answers[30] == 429
+
+
+@pytest.mark.parametrize("case", ["unknown", "disabled", "malformed", "wrong password"])
+def test_every_failed_login_checks_one_password_hash_so_all_take_the_same_time(client, make_user, monkeypatch, case):
+    """Timing without a stopwatch: every failure runs scrypt exactly once, as a wrong password does."""
+    import registry.auth.models
+
+    user = make_user()
+    if case == "disabled":
+        user.is_enabled = False
+        db.session.commit()
+    login = {"unknown": unique_mobile(), "malformed": "no such login"}.get(case, user.login)
+    checked = []
+    real_check = registry.auth.models.check_password_hash
+
+    def counting_check(password_hash, password):
+        checked.append(password_hash.split("$", 1)[0])
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(registry.auth.models, "check_password_hash", counting_check)
+
+    response = client.post("/login", data={"login": login, "password": "wrong password"})
+
+    assert "手机号/邮箱或密码不正确。" in response.get_data(as_text=True)
+    # Once, and with the same kind (and cost) of hash as the account's own.
+    assert checked == [user.password_hash.split("$", 1)[0]]
+
+
+def test_one_account_is_limited_across_addresses(client, make_user):
+    """Many addresses (a botnet) guessing at one account: 100 an hour in all, then 429 from anywhere."""
+    user = make_user()
+
+    def attempt(number: int) -> int:
+        return client.post("/login", data={"login": user.login, "password": "wrong password"},
+                           environ_overrides={"REMOTE_ADDR": f"10.0.{number // 4}.{number % 4 + 1}"}).status_code
+
+    answers = [attempt(number) for number in range(100)]
+    assert answers == [200] * 100
+    assert attempt(101) == 429

@@ -284,7 +284,7 @@ def test_a_code_does_not_survive_a_lost_secret_key(app, clock):
 
 
 def test_a_failing_sms_provider_is_a_clear_error(app, clock, caplog):
-    app.config["SMS_SENDER"] = "tests.complaints.test_verification:FailingSender"
+    app.config["SMS_SENDER"] = "tests.messaging.test_verification:FailingSender"
     with pytest.raises(SmsUnavailable) as raised:
         send_code(PHONE)
     assert (raised.value.field, raised.value.message) == ("phone", "短信发送失败，请稍后再试。")

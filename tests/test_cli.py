@@ -68,6 +68,7 @@ def test_demo_load_creates_shops_accounts_and_signatures_and_if_empty_loads_noth
     assert user_by_login("staff@demo.cxm").role == "staff"
     merchant = user_by_login("13800138000")
     assert authenticate("13800138000", "chengxin2026") == merchant
+    assert merchant.phone_verified_at is not None  # the demo owner can try the SMS password reset
     assert db.session.scalar(select(Merchant).where(Merchant.name == "美好生活超市")).owner_id == merchant.id
     users = count(User)
 

@@ -170,6 +170,18 @@ def set_temporary_password(user: User, actor: User, password: NewPassword) -> Us
     return user
 
 
+def _valid_phone(raw: str) -> str:
+    try:
+        return validate_mobile(raw)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="phone") from error
+
+
+def _code_refused() -> DomainError:
+    # One message for every way a reset code can fail, so it does not tell whether the account exists.
+    return DomainError(_("验证码不正确或已失效。请检查短信，或重新获取验证码。"), field="code")
+
+
 def _resettable_owner(phone: str) -> User | None:
     user = user_by_login(phone)
     if user is None or not user.is_enabled or user.role != Role.MERCHANT.value or user.phone_verified_at is None:
@@ -180,10 +192,7 @@ def _resettable_owner(phone: str) -> User | None:
 def request_password_reset(phone: str) -> str:
     """Text a reset code to `phone` if it is the verified login of an enabled shop owner; answers
     the normalised phone either way (the page says the same thing whether or not an account exists)."""
-    try:
-        phone = validate_mobile(phone)
-    except InvalidIdentifier as error:
-        raise DomainError(error.message, field="phone") from error
+    phone = _valid_phone(phone)
     if _resettable_owner(phone) is not None:
         try:
             send_code(phone, RESET_PURPOSE)
@@ -195,20 +204,17 @@ def request_password_reset(phone: str) -> str:
 def reset_password_with_code(phone: str, code: str, password: str) -> User:
     """Set a shop owner's new password once the SMS code sent to their verified phone is confirmed;
     ends every session. The error for a wrong code does not tell whether the account exists."""
-    try:
-        phone = validate_mobile(phone)
-    except InvalidIdentifier as error:
-        raise DomainError(error.message, field="phone") from error
+    phone = _valid_phone(phone)
     hashed = new_password(password, phone)  # before the first query: see the module docstring
     try:
         confirm_code(phone, code, RESET_PURPOSE)
     except DomainError as error:
         if error.field == "phone":
             raise
-        raise DomainError(_("验证码不正确或已失效。请检查短信，或重新获取验证码。"), field="code") from error
+        raise _code_refused() from error
     user = _resettable_owner(phone)
     if user is None:  # disabled (or changed) between the code and now
-        raise DomainError(_("验证码不正确或已失效。请检查短信，或重新获取验证码。"), field="code")
+        raise _code_refused()
     _set_password(user, hashed)
     audit.record("user.password_reset", user, user, method="sms")
     return user
@@ -220,10 +226,7 @@ def reset_password_with_code(phone: str, code: str, password: str) -> User:
 def start_registration(phone: str) -> str:
     """Text a code to the phone a shop owner registers with; answers the normalised phone.
     Raises Conflict if an account already uses it, TooSoon within a minute of the last code."""
-    try:
-        phone = validate_mobile(phone)
-    except InvalidIdentifier as error:
-        raise DomainError(error.message, field="phone") from error
+    phone = _valid_phone(phone)
     if user_by_login(phone) is not None:
         raise Conflict(_("该手机号已注册，请直接登录；忘记密码可用短信验证码重设。"), field="phone")
     send_code(phone, REGISTER_PURPOSE)

@@ -69,7 +69,7 @@ def _session_phone_key(name: str):
 
 
 def _too_many_logins() -> str:
-    return _("登录尝试过于频繁，请一分钟后再试。")
+    return _("登录尝试过于频繁，请稍后再试。")
 
 
 def release_write_lock() -> None:

@@ -357,3 +357,23 @@ def test_no_password_is_hashed_or_checked_while_the_write_lock_is_held(app, clie
                                                  "role": "staff", "password": "一句足够长的密码"}).status_code == 302
 
     assert lock_probe == []
+
+
+# --- CSRF --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_overrides", [{"WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True}])
+def test_the_password_and_registration_forms_refuse_posts_without_a_csrf_token(client, owner, make_user, login_as,
+                                                                             app_overrides):
+    posts = [("/register", {"display_name": "王美好", "phone": unique_mobile()}),
+             ("/password/forgot", {"phone": owner.login})]
+    answers = [client.post(path, data=data).status_code for path, data in posts]
+    admin = make_user(role="admin", login="admin@example.cn")
+    login_as(client, admin)
+    answers.append(client.post("/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                                           "password_again": NEW_PASSWORD}).status_code)
+    answers.append(client.post(f"/admin/users/{owner.id}/password", data={"password": NEW_PASSWORD}).status_code)
+
+    assert answers == [400] * 4  # refused before the view runs: nothing sent or changed
+    assert messages_sent() == 0
+    assert fresh(owner).check_password(PASSWORD) and fresh(admin).check_password(PASSWORD)

@@ -35,19 +35,20 @@ def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before it was ready")
+        # TLS: the tests' self-signed certificate, so no verification (127.0.0.1 only).
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ssl._create_unverified_context()) \
+            if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            # TLS: the tests' self-signed certificate, so no verification (127.0.0.1 only).
-            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ssl._create_unverified_context()) \
-                if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", path)
             response = conn.getresponse()
             response.read()
-            conn.close()
             if response.status < 500:
                 return
             last = response.status
         except OSError as error:
-            last = error
+            last = error  # refused while starting, or timed out while workers boot
+        finally:
+            conn.close()  # also after a timeout: an unclosed socket is a ResourceWarning (an error in tests)
         time.sleep(0.2)
     raise RuntimeError(f"127.0.0.1:{port}{path} not ready after {timeout} s ({last})")
 

@@ -19,7 +19,7 @@ import io
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 PRODUCTION_HOST = "cxm.example.cn"
 PRODUCTION_URL = f"https://{PRODUCTION_HOST}"
@@ -128,6 +128,7 @@ class _FormParser(HTMLParser):
         elif tag == "select" and name:
             self._select = {"name": name, "multiple": "multiple" in attrs, "chosen": [], "first": None}
         elif tag == "option" and self._select is not None:
+            self._close_option()  # </option> is optional in HTML
             self._option = {"value": attrs.get("value"), "text": "", "selected": "selected" in attrs}
         elif tag == "button" and kind == "submit":
             self._button = {"name": name, "value": attrs.get("value", ""), "text": ""}
@@ -142,20 +143,26 @@ class _FormParser(HTMLParser):
         if self._button is not None:
             self._button["text"] += data
 
+    def _close_option(self):
+        if self._option is None:
+            return
+        value = self._option["value"] if self._option["value"] is not None else self._option["text"].strip()
+        if self._select["first"] is None:
+            self._select["first"] = value
+        if self._option["selected"]:
+            self._select["chosen"].append(value)
+        self._option = None
+
     def handle_endtag(self, tag):
         if tag == "form":
             self._form = None
         elif tag == "textarea" and self._textarea is not None:
             self._form.fields.append((self._textarea[0], self._textarea[1].removeprefix("\n")))
             self._textarea = None
-        elif tag == "option" and self._option is not None:
-            value = self._option["value"] if self._option["value"] is not None else self._option["text"].strip()
-            if self._select["first"] is None:
-                self._select["first"] = value
-            if self._option["selected"]:
-                self._select["chosen"].append(value)
-            self._option = None
+        elif tag == "option":
+            self._close_option()
         elif tag == "select" and self._select is not None:
+            self._close_option()
             chosen = self._select["chosen"]
             if not self._select["multiple"]:
                 # A single select sends its selected option, or the first one when none is marked.
@@ -228,8 +235,11 @@ class BrowserClient:
             values[name] = [(io.BytesIO(content), filename) for content, filename in photos]
         referrer = None if "noreferrer" in form.rel.lower().split() else \
             referrer_for(self.page.policy, self.page.url, target)
+        if form.method != "post":  # a GET form puts its fields in the query string
+            target = urlunsplit(urlsplit(target)._replace(query=urlencode(values, doseq=True), fragment=""))
+            return self._navigate("GET", target, referrer)
         multipart = form.enctype == "multipart/form-data" or bool(files)
-        return self._navigate(form.method.upper(), target, referrer, values, multipart)
+        return self._navigate("POST", target, referrer, values, multipart)
 
     def find_form(self, action: str | None = None, button: str | None = None) -> Form:
         for form in self.page.forms:

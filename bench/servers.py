@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -27,23 +28,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.Popen | None = None,
+               tls: bool = False) -> None:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before it was ready")
+        # TLS: the tests' self-signed certificate, so no verification (127.0.0.1 only).
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ssl._create_unverified_context()) \
+            if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", path)
             response = conn.getresponse()
             response.read()
-            conn.close()
             if response.status < 500:
                 return
             last = response.status
         except OSError as error:
-            last = error
+            last = error  # refused while starting, or timed out while workers boot
+        finally:
+            conn.close()  # also after a timeout: an unclosed socket is a ResourceWarning (an error in tests)
         time.sleep(0.2)
     raise RuntimeError(f"127.0.0.1:{port}{path} not ready after {timeout} s ({last})")
 
@@ -103,13 +108,13 @@ class Server:
     """A process we started; stopped with SIGTERM (then SIGKILL) to its own pid only."""
 
     def __init__(self, name: str, argv: list[str], env: dict, port: int, log_path: Path, ready_path: str,
-                 cwd: Path = PROJECT_ROOT) -> None:
+                 cwd: Path = PROJECT_ROOT, tls: bool = False) -> None:
         self.name, self.port, self.log_path = name, port, log_path
         self.log_file = open(log_path, "ab")
         self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
         try:
-            wait_ready(port, ready_path, process=self.process)
+            wait_ready(port, ready_path, process=self.process, tls=tls)
         except Exception:
             self.stop()
             raise RuntimeError(f"{name} did not start; see {log_path}") from None
@@ -153,9 +158,14 @@ def nginx_available() -> bool:
     return shutil.which("nginx") is not None
 
 
-def nginx(name: str, upstream_port: int, workdir: Path, static_root: Path) -> Server:
-    """nginx with deploy/nginx/app.conf and maps.conf, plain HTTP on 127.0.0.1, as its own master."""
-    port = free_port()
+def nginx(name: str, upstream_port: int, workdir: Path, static_root: Path, port: int | None = None,
+          tls: tuple[Path, Path] | None = None, ready_path: str = "/static/bench-5k.txt") -> Server:
+    """nginx with deploy/nginx/app.conf and maps.conf on 127.0.0.1, as its own master: plain HTTP, or
+    TLS with `tls` = (certificate, key) as deploy/nginx.conf serves it (tests/browser/https_stack.py)."""
+    port = port or free_port()
+    ssl_lines = f"""ssl_certificate {tls[0]};
+        ssl_certificate_key {tls[1]};
+        ssl_protocols TLSv1.2 TLSv1.3;""" if tls else ""
     prefix = workdir / f"nginx-{name}"
     (prefix / "cache").mkdir(parents=True, exist_ok=True)
     (prefix / "tmp").mkdir(exist_ok=True)
@@ -183,8 +193,9 @@ http {{
                      use_temp_path=off;
     include {DEPLOY_DIR}/nginx/maps.conf;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{" ssl" if tls else ""};
         server_name _;
+        {ssl_lines}
         root {static_root};
         include {DEPLOY_DIR}/nginx/app.conf;
     }}
@@ -197,4 +208,4 @@ http {{
         raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
     log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{upstream_port}")
     return Server(f"nginx-{name}", ["nginx", "-c", str(conf_path), "-p", str(prefix)], dict(os.environ), port,
-                  workdir / f"nginx-{name}.log", "/static/bench-5k.txt")
+                  workdir / f"nginx-{name}.log", ready_path, tls=tls is not None)

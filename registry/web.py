@@ -22,8 +22,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 def install(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         # Exactly as many proxies as stand in front; trusting more lets clients forge their IP.
+        # The port too: on a port other than 443 the browser's Referer names it, and CSRF's strict
+        # https check compares it with the host the app sees.
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     @app.before_request
     def assign_request_id():

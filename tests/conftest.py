@@ -399,8 +399,13 @@ def empty_database_url(tmp_path):
 
 
 @pytest.fixture
-def app_overrides():
-    """Tests override settings by overriding this fixture (e.g. CSRF on)."""
+def app_overrides(request, tmp_path):
+    """Tests override settings by overriding this fixture (e.g. CSRF on). Tests marked
+    @pytest.mark.production run the app as deployed behind nginx over https (tests/production.py)."""
+    if request.node.get_closest_marker("production"):
+        from tests.production import production_overrides
+
+        return production_overrides(EVIDENCE_DIR=str(tmp_path / "evidence"))
     return {}
 
 

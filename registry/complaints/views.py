@@ -59,9 +59,11 @@ def _public_merchant(code: str) -> Merchant:
 
 @bp.after_request
 def _private(response):
-    # Phone numbers and case details: never cached; the secret case link never leaks as a referrer.
+    # Phone numbers and case details: never cached. The secret case link never leaks to another
+    # site as a referrer, yet the browser still sends it on our own form posts: Flask-WTF's strict
+    # https check refuses a POST without a same-origin Referer (no-referrer broke every consumer form).
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

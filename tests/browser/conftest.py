@@ -169,3 +169,18 @@ def shot(screenshot_dir):
         return path
 
     return take
+
+
+@pytest.fixture
+def https_server(database_url, tmp_path):
+    """The production stack as deployed (gunicorn + the shipped nginx config over TLS) on this test's
+    database: tests/browser/https_stack.py. Skipped without nginx/openssl unless REQUIRE_BROWSER=1."""
+    from tests.browser.https_stack import https_stack, missing_tools
+
+    reason = missing_tools()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}: required by REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(f"{reason}: https browser tests skipped")
+    with https_stack(database_url, tmp_path / "https", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")) as stack:
+        yield stack

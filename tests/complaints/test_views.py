@@ -75,7 +75,7 @@ def test_consumer_files_a_complaint_with_a_photo_and_follows_it(app, client, wor
     assert complaint.tracking_number in html
     assert any(complaint.tracking_number in m for m in flashes(html))
     assert "待受理" in html and "已上传 1 张证据照片" in html
-    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "same-origin"
     # The verified phone was used up: a new complaint needs a new code.
     again = client.get(f"{base}/details")
     assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == base

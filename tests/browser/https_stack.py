@@ -1,0 +1,87 @@
+"""The production stack as deployed, for browser tests: gunicorn with gunicorn.conf.py and
+REGISTRY_ENV=production behind nginx with the shipped deploy/nginx/app.conf + maps.conf over TLS
+(a self-signed certificate made here with the openssl CLI), on free 127.0.0.1 ports, against this
+test's database. Processes come from bench/servers.py (the same launchers the benchmark measures);
+each is stopped by its own pid, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+from bench.servers import Server, free_port, gunicorn, nginx
+from registry.extensions import db
+from tests.conftest import make_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = "https-stack-secret-key-0123456789-abcdefghijklmnop"
+
+
+@dataclass
+class HttpsStack:
+    url: str  # https://127.0.0.1:<nginx port>, also the app's PUBLIC_BASE_URL (printed in QR codes)
+    app: Flask  # in-process, on the same database: for seeding and reading back (testing settings)
+    gunicorn: Server
+    nginx: Server
+
+
+def missing_tools() -> str | None:
+    """Why the stack cannot start here (None when it can)."""
+    for tool, package in (("nginx", "nginx-light"), ("openssl", "openssl")):
+        if shutil.which(tool) is None:
+            return f"{tool} not found (apt-get install {package})"
+    return None
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, valid two days (the browser context ignores that it is self-signed)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+def _flush_redis(url: str) -> None:
+    """Rate-limit counters of earlier runs must not decide this one (the test's own Redis database)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@contextmanager
+def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int = 2) -> Iterator[HttpsStack]:
+    """Start nginx (TLS) → gunicorn (production settings) on `database_url`; stop both on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"https://127.0.0.1:{port}"
+    evidence = workdir / "evidence"
+    app = make_app(database_url, PUBLIC_BASE_URL=url, EVIDENCE_DIR=str(evidence))
+    _flush_redis(redis_url)
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("GUNICORN_", "RATELIMIT_", "SMS_")) and name not in ("DATABASE_URL", "WEB_CONCURRENCY")}
+    env.update(REGISTRY_ENV="production", SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=url, TRUSTED_HOSTS="127.0.0.1",
+               PROXY_COUNT="1", RATELIMIT_STORAGE_URI=redis_url, SMS_SENDER="outbox", DATABASE_URL=database_url,
+               EVIDENCE_DIR=str(evidence))
+    with ExitStack() as stack:
+        app_server = stack.enter_context(gunicorn("https-app", "wsgi:app", env, workdir, workers))
+        proxy = stack.enter_context(nginx("https", app_server.port, workdir, REPO_ROOT, port=port,
+                                          tls=self_signed_certificate(workdir), ready_path="/static/css/app.css"))
+        try:
+            yield HttpsStack(url, app, app_server, proxy)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

@@ -23,19 +23,20 @@ def _libpq() -> str:
 
 
 def another_writer_blocked() -> str | None:
-    """None when nothing holds a transaction open on the test database right now.
+    """None when no write transaction is open on the test database right now.
 
     SQLite: BEGIN IMMEDIATE from a second connection, without waiting; the error ("database is
     locked") when another connection holds the write lock. PostgreSQL (which locks rows, not the
-    database): a description when another session of this database is "idle in transaction"."""
+    database, and where reading transactions block nobody): a description when another session holds
+    a transaction that has written or locked rows (it has a transaction id)."""
     if not is_sqlite():
         import psycopg
 
         with psycopg.connect(_libpq(), connect_timeout=5) as connection:
-            idle = connection.execute(
+            writing = connection.execute(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()").fetchone()[0]
-        return f"{idle} session(s) idle in transaction" if idle else None
+                "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()").fetchone()[0]
+        return f"{writing} session(s) in a write transaction" if writing else None
     connection = sqlite3.connect(_url().database, timeout=0, isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")

@@ -15,7 +15,7 @@ from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintFo
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
 from registry.complaints.verification import SmsUnavailable, TooSoon, confirm_code, send_code
-from registry.database import outside_transaction, utcnow
+from registry.database import slow_work, utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
 from registry.merchants.identifiers import InvalidIdentifier, normalize_mobile
@@ -130,7 +130,7 @@ def file_complaint(code: str):
         try:
             uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
             validate_batch(uploads)
-            with outside_transaction():  # seconds of Pillow work must not hold the write lock
+            with slow_work():  # seconds of Pillow work must not hold the write lock
                 photos = [process_evidence(f.stream, f.filename) for f in uploads]
             complaint, token = services.file_complaint(merchant, services.ComplaintInput(
                 clause_kind=form.clause_kind.data, description=form.description.data,

@@ -130,8 +130,9 @@ def _note_flush(session: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statement(state: ORMExecuteState) -> None:
-    # Bulk UPDATE/DELETE/INSERT and text() statements may write; only a SELECT surely does not.
-    if not state.is_select:
+    # Bulk UPDATE/DELETE/INSERT and text() statements may write, and SELECT … FOR UPDATE locks rows
+    # that ending the transaction would let go of; only a plain SELECT surely changes nothing.
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
         state.session.info[_WROTE] = True
 
 

@@ -68,3 +68,12 @@ def test_a_write_inside_slow_work_fails_and_is_not_kept(app, post):
     add_message("after")  # the pooled connection is not left read-only
     db.session.commit()
     assert committed_rows("outbox_messages") == 1
+
+
+def test_rows_locked_for_update_count_as_written(app, post):
+    add_message()
+    db.session.commit()
+    db.session.scalars(select(OutboxMessage).with_for_update()).all()
+    with pytest.raises(RuntimeError, match="before writing"):
+        with slow_work():
+            pass

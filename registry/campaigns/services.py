@@ -123,15 +123,34 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], staff: User) -> list[dict
 
 def upload_batch(filename: str, data: bytes, staff: User) -> ImportBatch:
     """Read and check an uploaded shop list, and keep it until staff decide what to import."""
+    return store_checked_list(filename, check_shop_list(filename, data, staff), staff)
+
+
+@dataclass(frozen=True)
+class CheckedList:
+    """An uploaded shop list, read and checked row by row (check_shop_list), not yet stored."""
+
+    results: list[dict]
+    ignored_columns: list[str]
+
+
+def check_shop_list(filename: str, data: bytes, staff: User) -> CheckedList:
+    """Read and check an uploaded shop list; reads only (views run it in slow_work())."""
     require_staff(staff)
     sheet = spreadsheets.read_shop_list(filename, data)
-    results = check_rows(sheet.rows, staff)
+    return CheckedList(check_rows(sheet.rows, staff), list(sheet.ignored_columns))
+
+
+def store_checked_list(filename: str, checked: CheckedList, staff: User) -> ImportBatch:
+    """Keep a checked list until staff decide what to import."""
+    require_staff(staff)
+    results = checked.results
     batch = ImportBatch(
         created_by_id=staff.id, district=staff.district, filename=(filename or "")[:200],
         status=BatchStatus.VALIDATED.value, row_count=len(results),
         valid_count=sum(1 for r in results if not r["errors"]),
         rows_json=json.dumps(results, ensure_ascii=False),
-        ignored_columns_json=json.dumps(sheet.ignored_columns, ensure_ascii=False),
+        ignored_columns_json=json.dumps(checked.ignored_columns, ensure_ascii=False),
     )
     db.session.add(batch)
     db.session.flush()
@@ -406,15 +425,20 @@ def poster_items(selection: PosterSelection, staff: User, limit: int = MAX_POSTE
     return items
 
 
-def record_posters_printed(selection: PosterSelection, items: list[PosterItem], staff: User) -> None:
-    """Posters carry live badge codes: who printed which shops is kept in the audit chain."""
-    if not items:
+def check_poster_count(count: int) -> None:
+    """Refuse an empty selection or one too large for one PDF."""
+    if not count:
         raise DomainError(_("没有符合条件的已签署店铺。"), field="district")
-    if len(items) > MAX_POSTERS_PER_PDF:
+    if count > MAX_POSTERS_PER_PDF:
         raise DomainError(_("一次最多打印 %(max)d 张海报，请按乡镇/街道缩小范围。", max=MAX_POSTERS_PER_PDF),
                           field="township")
+
+
+def record_posters_printed(selection: PosterSelection, merchant_ids: list[int], staff: User) -> None:
+    """Posters carry live badge codes: who printed which shops is kept in the audit chain."""
+    check_poster_count(len(merchant_ids))
     audit.record("campaign.posters_printed", staff, staff, district=selection.district, township=selection.township,
-                 batch_id=selection.batch_id, count=len(items), merchant_ids=[item.shop.id for item in items])
+                 batch_id=selection.batch_id, count=len(merchant_ids), merchant_ids=list(merchant_ids))
 
 
 def letter_parts(waiting: int) -> list[tuple[int, int, int]]:
@@ -425,6 +449,19 @@ def letter_parts(waiting: int) -> list[tuple[int, int, int]]:
 
 def letters_to_print(batch: ImportBatch, staff: User, part: int = 1) -> list[ShopInvitation]:
     """One part of the batch's invitations still waiting to be used; printing them is recorded (they are secrets)."""
+    chosen = letters_of_part(batch, staff, part)
+    record_letters_printed(batch, staff, part, [inv.merchant_id for inv in chosen])
+    return chosen
+
+
+def record_letters_printed(batch: ImportBatch, staff: User, part: int, merchant_ids: list[int]) -> None:
+    """Invitation codes are secrets: who printed which shops' letters is kept in the audit chain."""
+    audit.record("campaign.letters_printed", batch, staff, part=part, count=len(merchant_ids),
+                 merchant_ids=list(merchant_ids))
+
+
+def letters_of_part(batch: ImportBatch, staff: User, part: int = 1) -> list[ShopInvitation]:
+    """One part of the batch's invitations still waiting to be used (reads only; not recorded)."""
     require_batch_scope(batch, staff)
     now = utcnow()
     invitations = [inv for inv in invitations_of(batch) if inv.is_usable_at(now)]
@@ -433,8 +470,6 @@ def letters_to_print(batch: ImportBatch, staff: User, part: int = 1) -> list[Sho
     chosen = invitations[(part - 1) * LETTERS_PER_PDF:part * LETTERS_PER_PDF] if part >= 1 else []
     if not chosen:
         raise DomainError(_("没有这一部分的邀请函，请回到批次页面重新选择。"))
-    audit.record("campaign.letters_printed", batch, staff, part=part, count=len(chosen),
-                 merchant_ids=[inv.merchant_id for inv in chosen])
     return chosen
 
 

@@ -11,7 +11,7 @@ from registry.campaigns import pdf, services, spreadsheets
 from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.campaigns.models import BatchStatus
-from registry.database import utcnow
+from registry.database import slow_work, utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db, limiter
 from registry.merchants.views import show_form_error
@@ -67,8 +67,11 @@ def upload():
         upload_file = form.file.data
         # Read one byte past the limit: enough to say "too large" without holding a huge file.
         data = upload_file.stream.read(spreadsheets.MAX_UPLOAD_BYTES + 1)
+        filename = upload_file.filename or ""
         try:
-            batch = services.upload_batch(upload_file.filename or "", data, _user())
+            with slow_work():  # reading and checking 5,000 rows takes seconds: no write lock meanwhile
+                checked = services.check_shop_list(filename, data, _user())
+            batch = services.store_checked_list(filename, checked, _user())
         except DomainError as error:
             db.session.rollback()
             show_form_error(form, error)
@@ -153,9 +156,13 @@ def decide(batch_id: int):
 @bp.route("/batches/<int:batch_id>/letters.pdf", methods=["POST"])
 def letters(batch_id: int):
     batch = _batch(batch_id)
+    part = request.form.get("part", 1, type=int) or 1
     try:
-        invitations = services.letters_to_print(batch, _user(), request.form.get("part", 1, type=int) or 1)
-        data = pdf.invitation_letters(invitations)
+        with slow_work():  # a PDF of up to 500 letters takes seconds: no write lock meanwhile
+            invitations = services.letters_of_part(batch, _user(), part)
+            merchant_ids = [invitation.merchant_id for invitation in invitations]
+            data = pdf.invitation_letters(invitations)
+        services.record_letters_printed(batch, _user(), part, merchant_ids)
     except DomainError as error:
         db.session.rollback()
         if error.status_code >= 500:
@@ -163,7 +170,7 @@ def letters(batch_id: int):
         flash(error.message, "error")
         return redirect(url_for(".batch", batch_id=batch_id))
     db.session.commit()
-    return _pdf_response(data, f"invitations-batch-{batch.id}-part-{request.form.get('part', 1, type=int)}.pdf")
+    return _pdf_response(data, f"invitations-batch-{batch_id}-part-{request.form.get('part', 1, type=int)}.pdf")
 
 
 # --- Posters -------------------------------------------------------------------------------------
@@ -202,10 +209,13 @@ def posters():
 @bp.route("/posters", methods=["POST"])
 def print_posters():
     form, selection = _poster_form()
-    items = services.poster_items(selection, _user())
     try:
-        services.record_posters_printed(selection, items, _user())
-        data = pdf.badge_posters(items)
+        with slow_work():  # a PDF of up to 500 posters takes seconds: no write lock meanwhile
+            items = services.poster_items(selection, _user())
+            services.check_poster_count(len(items))
+            merchant_ids = [item.shop.id for item in items]
+            data = pdf.badge_posters(items)
+        services.record_posters_printed(selection, merchant_ids, _user())
     except DomainError as error:
         db.session.rollback()
         if error.status_code >= 500:

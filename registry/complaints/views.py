@@ -14,14 +14,15 @@ from registry.complaints.evidence import EvidenceRejected, process_evidence, val
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
-from registry.messaging.verification import TooSoon, confirm_code, send_code
-from registry.database import utcnow
+from registry.messaging.verification import SmsUnavailable, TooSoon, confirm_code, send_code
+from registry.database import slow_work, utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
 from registry.merchants.identifiers import InvalidIdentifier, normalize_mobile
 from registry.merchants.models import Merchant
 from registry.merchants.services import merchant_by_public_code
 from registry.merchants.views import show_form_error
+from registry.messaging.outbox import undelivered_in_last_commit
 
 bp = Blueprint("complaints", __name__)
 
@@ -87,7 +88,12 @@ def verify_phone(code: str):
             except DomainError as error:
                 phone_form.phone.errors.append(error.message)
             else:
-                db.session.commit()
+                db.session.commit()  # the code is stored; only now is the SMS handed to the gateway
+                if undelivered_in_last_commit(verification.phone):
+                    # The code stays valid but never arrived: ask again (the resend wait does not apply).
+                    phone_form.phone.errors.append(SmsUnavailable(_("短信发送失败，请稍后再试。")).message)
+                    return render_template("complaints/verify_phone.html", merchant=merchant,
+                                           phone_form=phone_form, code_form=None, code_sent_to=None)
                 code_form.phone.data = verification.phone
                 return render_template("complaints/verify_phone.html", merchant=merchant, phone_form=phone_form,
                                        code_form=code_form, code_sent_to=verification.phone)
@@ -126,7 +132,8 @@ def file_complaint(code: str):
         try:
             uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
             validate_batch(uploads)
-            photos = [process_evidence(f.stream, f.filename) for f in uploads]
+            with slow_work():  # seconds of Pillow work must not hold the write lock
+                photos = [process_evidence(f.stream, f.filename) for f in uploads]
             complaint, token = services.file_complaint(merchant, services.ComplaintInput(
                 clause_kind=form.clause_kind.data, description=form.description.data,
                 purchase_date=form.purchase_date.data, amount_cents=to_cents(form.amount.data),

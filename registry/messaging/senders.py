@@ -33,6 +33,7 @@ __all__ = [
     "get_sender",
     "latest_message_to",
     "resolve_sender_class",
+    "sender_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class OutboxSender:
 
     The log line names the phone masked (138****1234), never the full number. Flushes, never commits:
     the message is kept only if the caller's transaction is.
+    Messages queued with registry.messaging.outbox are already such rows: after the commit they are
+    only announced (``announce``), not stored twice.
     """
 
     name = "outbox"
@@ -65,6 +68,10 @@ class OutboxSender:
         db.session.add(OutboxMessage(phone=phone, body=body, purpose=purpose, created_at=utcnow(),
                                      sender=self.name))
         db.session.flush()
+        self.announce(phone, body)
+
+    def announce(self, phone: str, body: str) -> None:
+        """Log a stored message (and print it in development): the outbox's way of delivering it."""
         masked = mask_mobile(phone)
         env = current_app.config.get("REGISTRY_ENV")
         if env == "production":
@@ -113,6 +120,13 @@ def get_sender() -> SmsSender:
     if not isinstance(options, Mapping):
         raise ConfigurationError("SMS_SENDER_OPTIONS must be a mapping of keyword arguments for the sender.")
     return sender_class(**options)
+
+
+def sender_name() -> str:
+    """What outbox rows record as their sender: "outbox", or the class SMS_SENDER names (32 characters)."""
+    spec = current_app.config.get("SMS_SENDER") or DEFAULT_SENDER
+    spec = spec.strip() if isinstance(spec, str) else type(spec).__name__
+    return OutboxSender.name if spec.lower() in _BUILTIN_NAMES else spec.rpartition(":")[2][:32]
 
 
 def latest_message_to(phone: str, purpose: str | None = None) -> OutboxMessage | None:

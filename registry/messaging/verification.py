@@ -33,7 +33,7 @@ from registry.database import UTCDateTime, utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, mask_mobile, validate_mobile
-from registry.messaging.senders import SmsDeliveryError, get_sender
+from registry.messaging.outbox import delivery_failed_since, queue_sms
 
 __all__ = [
     "CODE_LENGTH",
@@ -127,8 +127,10 @@ def _lock_phone(phone: str) -> None:
 def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
     """Text a new 6-digit code to `phone` and return its (flushed) record.
 
-    Raises DomainError (field "phone") for an invalid number, TooSoon within 60 seconds of the last
-    code sent to that number, and SmsUnavailable when the SMS provider refuses the message.
+    Raises DomainError (field "phone") for an invalid number and TooSoon within 60 seconds of the last
+    code sent to that number (unless the SMS provider refused that one). The text is queued and leaves
+    when the caller commits (registry.messaging.outbox); the caller then tells a refusal
+    (``undelivered_in_last_commit``) with SmsUnavailable's message.
     """
     _check_purpose(purpose)
     phone = _valid_phone(phone)
@@ -141,7 +143,8 @@ def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
         .order_by(PhoneVerification.created_at.desc(), PhoneVerification.id.desc())
         .limit(1)
     )
-    if latest is not None and now < latest.created_at + RESEND_INTERVAL:
+    if (latest is not None and now < latest.created_at + RESEND_INTERVAL
+            and not delivery_failed_since(phone, latest.created_at)):
         seconds = max(1, math.ceil((latest.created_at + RESEND_INTERVAL - now).total_seconds()))
         raise TooSoon(_("验证码已发送，请 %(seconds)d 秒后再试。", seconds=seconds), field="phone")
 
@@ -171,11 +174,7 @@ def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
 
     body = _("【诚信码】您的验证码是 %(code)s，%(minutes)d 分钟内有效。如非本人操作请忽略。",
              code=code, minutes=CODE_LIFETIME // timedelta(minutes=1))
-    try:
-        get_sender().send(phone, body, purpose)
-    except SmsDeliveryError as error:
-        log.warning("SMS code to %s not sent: %s", mask_mobile(phone), error)
-        raise SmsUnavailable(_("短信发送失败，请稍后再试。"), field="phone") from error
+    queue_sms(phone, body, purpose, deliver_by=verification.expires_at)
     return verification
 
 

@@ -35,7 +35,7 @@ from registry.merchants.identifiers import mask_mobile
 from registry.merchants.labels import STANDING_LABELS
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner
-from registry.messaging.senders import SmsDeliveryError, get_sender
+from registry.messaging.outbox import queue_sms
 from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, APPEAL_UPHELD, END_APPEAL_GRANTED,
                                         END_EXPIRED, END_REINSTATED, ENDED, FLAG_ACTIONED, FLAG_DISMISSED,
                                         FLAG_MISUSED_BADGE, FLAG_OPEN, FLAG_RULE, FLAG_STAFF, NEGATIVE_KINDS,
@@ -318,13 +318,9 @@ def _sms_body(merchant: Merchant, event: str, sanction: Sanction | None = None, 
 
 
 def _tell_shop(merchant: Merchant, event: str, sanction: Sanction | None = None, appeal: Appeal | None = None) -> None:
-    """Text the shop's contact phone. A failed SMS never undoes the decision: the owner also sees it
-    on the shop's page, and the failure is logged (without the number)."""
-    body = _sms_body(merchant, event, sanction, appeal)
-    try:
-        get_sender().send(merchant.contact_phone, body, SMS_PURPOSE)
-    except SmsDeliveryError:
-        log.warning("moderation SMS for shop %s (%s) was not delivered", merchant.id, event, exc_info=True)
+    """Text the shop's contact phone once the decision is committed. A failed SMS never undoes the
+    decision: the owner also sees it on the shop's page; `flask messaging deliver` tries again."""
+    queue_sms(merchant.contact_phone, _sms_body(merchant, event, sanction, appeal), SMS_PURPOSE)
 
 
 # --- Flag rules -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from flask_login import current_user
 from registry.auth.access import admin_area, owner_area, staff_area
 from registry.complaints.evidence import (EvidenceLimits, EvidenceRejected, private_image_response,
                                          process_evidence, validate_batch)
-from registry.database import utcnow
+from registry.database import slow_work, utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
 from registry.merchants.models import Merchant
@@ -314,7 +314,8 @@ def appeal(sanction_id: int):
             uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename],
                                      services.MAX_APPEAL_PHOTOS)
             limits = EvidenceLimits.from_config()
-            photos = [process_evidence(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
+            with slow_work():  # seconds of Pillow work must not hold the write lock
+                photos = [process_evidence(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
             services.submit_appeal(found, _user(), form.text.data, photos)
         except EvidenceRejected as error:
             db.session.rollback()

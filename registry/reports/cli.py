@@ -6,6 +6,7 @@ import time
 
 import click
 
+from registry.database import slow_work
 from registry.extensions import db
 from registry.reports import snapshots
 from registry.workdays.services import today_in_china
@@ -20,7 +21,9 @@ def reports_group() -> None:
 def snapshot_command() -> None:
     """Recount this year (to today) and last year for the whole area and store them."""
     started = time.monotonic()
-    reports = snapshots.snapshot_public_years(today_in_china())
+    with slow_work():  # ≈15 s at 10⁶ shops on SQLite: counted from a snapshot, the write lock stays free
+        reports = snapshots.count_public_years(today_in_china())
+    snapshots.store(reports)
     db.session.commit()
     for report in reports:
         click.echo(f"{report.start.isoformat()} – {report.end.isoformat()}: {report.complaints_received} complaints "

@@ -78,7 +78,12 @@ def store(reports: list[Report], now: datetime | None = None) -> None:
 
 def snapshot_public_years(today: date, now: datetime | None = None) -> list[Report]:
     """The daily job: this year (to date) and last year, whole area, as /stats shows them."""
-    reports = [build_report(p.start, p.end, None)
-               for p in (public_year_period(today.year, today), public_year_period(today.year - 1, today))]
+    reports = count_public_years(today)
     store(reports, now)
     return reports
+
+
+def count_public_years(today: date) -> list[Report]:
+    """This year (to date) and last year, whole area, counted; reads only (seconds at scale)."""
+    return [build_report(p.start, p.end, None)
+            for p in (public_year_period(today.year, today), public_year_period(today.year - 1, today))]

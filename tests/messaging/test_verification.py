@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from registry.messaging.verification import (MAX_ATTEMPTS, PhoneVerification, SmsUnavailable, TooSoon,
-                                              confirm_code, send_code)
+from registry.messaging.verification import MAX_ATTEMPTS, PhoneVerification, TooSoon, confirm_code, send_code
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
-from registry.messaging.models import OutboxMessage
+from registry.messaging.models import FAILED, OutboxMessage
+from registry.messaging.outbox import undelivered_in_last_commit
 from registry.messaging.senders import SmsDeliveryError, latest_message_to
 
 PHONE = "13912345678"
@@ -27,7 +27,7 @@ _BODY = re.compile(r"^【诚信码】您的验证码是 (\d{6})，10 分钟内�
 def enabled_loggers(monkeypatch):
     """Log assertions must not depend on test order: Alembic's fileConfig (run by the migration tests)
     disables every logger that exists by then, which would silence these modules' logs."""
-    for name in ("registry.messaging.senders", "registry.messaging.verification"):
+    for name in ("registry.messaging.senders", "registry.messaging.outbox", "registry.messaging.verification"):
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
 
 
@@ -47,6 +47,7 @@ def clock(app, monkeypatch):
     """Freeze the verification module's clock at START; tests move it with clock.advance(...)."""
     clock = Clock(START)
     monkeypatch.setattr("registry.messaging.verification.utcnow", clock)
+    monkeypatch.setattr("registry.messaging.outbox.utcnow", clock)
     return clock
 
 
@@ -283,12 +284,20 @@ def test_a_code_does_not_survive_a_lost_secret_key(app, clock):
     assert refuse(PHONE, code).message == "验证码不正确，还可以再试 4 次。"
 
 
-def test_a_failing_sms_provider_is_a_clear_error(app, clock, caplog):
+def test_a_failing_sms_provider_keeps_the_code_says_so_after_commit_and_allows_a_resend(app, clock, caplog):
     app.config["SMS_SENDER"] = "tests.messaging.test_verification:FailingSender"
-    with pytest.raises(SmsUnavailable) as raised:
-        send_code(PHONE)
-    assert (raised.value.field, raised.value.message) == ("phone", "短信发送失败，请稍后再试。")
+    send_code(PHONE)  # the provider is only asked once the code is committed
+    assert not undelivered_in_last_commit(PHONE)
+    db.session.commit()
+    assert undelivered_in_last_commit(PHONE) and not undelivered_in_last_commit("13800000000")
+    assert db.session.scalar(select(OutboxMessage.status)) == FAILED
     assert MASKED in caplog.text and PHONE not in caplog.text
+    # The code never arrived, so the 60-second wait does not apply to the next request.
+    app.config["SMS_SENDER"] = "outbox"
+    send_code(PHONE)
+    db.session.commit()
+    assert not undelivered_in_last_commit(PHONE)
+    assert len(db.session.scalars(select(PhoneVerification)).all()) == 2
 
 
 def test_sending_and_confirming_never_log_the_phone(app, clock, caplog):

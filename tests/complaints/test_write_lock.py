@@ -1,0 +1,147 @@
+"""Slow work never runs inside a write transaction (issue 10, item 3).
+
+SQLite has one write lock, and a POST takes it at its first statement (BEGIN IMMEDIATE). Cleaning
+photos with Pillow or waiting for the SMS gateway while holding it made concurrent code requests fail
+with "database is locked". While that slow work runs, the request must have no transaction open and
+(on SQLite) another connection must get the write lock at once; the SMS gateway is called only after
+the code is committed, and its failure is a message on the page, not a 500.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from registry.complaints import views as complaint_views
+from registry.complaints.models import Complaint, EvidencePhoto
+from registry.messaging.verification import PhoneVerification
+from registry.extensions import db
+from registry.messaging.models import FAILED, SENT, OutboxMessage
+from registry.messaging.senders import SmsDeliveryError
+from registry.moderation import services as moderation_services
+from registry.moderation import views as moderation_views
+from registry.moderation.models import Appeal
+from registry.moderation.services import SanctionInput
+from tests.write_lock import another_writer_blocked, committed_rows, in_transaction
+
+from .helpers import PHONE, complaint_form, count, hidden_value, jpeg_bytes
+
+pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+
+CODE_IN_SMS = re.compile(r"验证码是 (\d{6})")
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def probed_photos(monkeypatch):
+    """Wrap process_evidence in the complaint and appeal views: record, for every photo, whether a
+    transaction was open and whether another connection could take the write lock meanwhile."""
+    seen = []
+
+    def wrap(real):
+        def probe(*args, **kwargs):
+            seen.append((in_transaction(), another_writer_blocked()))
+            return real(*args, **kwargs)
+        return probe
+
+    monkeypatch.setattr(complaint_views, "process_evidence", wrap(complaint_views.process_evidence))
+    monkeypatch.setattr(moderation_views, "process_evidence", wrap(moderation_views.process_evidence))
+    return seen
+
+
+def test_photos_of_a_complaint_are_cleaned_with_no_transaction_open(client, world, verified, probed_photos):
+    base = f"/m/{world.shop.public_code}/complain"
+    verified(client)
+    key = hidden_value(text(client.get(f"{base}/details")), "submission_key")
+    form = complaint_form(submission_key=key)
+    form["photos"] = [(io.BytesIO(jpeg_bytes()), "IMG_1.JPG"), (io.BytesIO(jpeg_bytes()), "IMG_2.JPG")]
+
+    filed = client.post(f"{base}/details", data=form, content_type="multipart/form-data")
+
+    assert filed.status_code == 302
+    assert probed_photos == [(False, None), (False, None)]
+    assert count(Complaint) == 1 and count(EvidencePhoto) == 2  # and the complaint is filed as before
+
+
+def test_appeal_photos_are_cleaned_with_no_transaction_open(client, world, login_as, probed_photos):
+    sanction = moderation_services.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", "假冒商品。"))
+    db.session.commit()
+    login_as(client, world.owner)
+
+    sent = client.post(f"/my/sanctions/{sanction.id}/appeal", content_type="multipart/form-data", data={
+        "text": "我们的羊毛衫有正规进货票据。", "photos": [(io.BytesIO(jpeg_bytes()), "票据.jpg")]})
+
+    assert sent.status_code == 302
+    assert probed_photos == [(False, None)]
+    assert count(Appeal) == 1
+
+
+class ProbingGateway:
+    """A production-style sender that records, while "sending", what a slow gateway would see."""
+
+    def __init__(self, sink: list, fail: bool = False):
+        self.sink, self.fail = sink, fail
+
+    def send(self, phone: str, body: str, purpose: str) -> None:
+        self.sink.append({"phone": phone, "code": CODE_IN_SMS.search(body).group(1),
+                          "writer_blocked": another_writer_blocked(),
+                          "codes_committed": committed_rows("phone_verifications")})
+        if self.fail:
+            raise SmsDeliveryError("gateway said no")
+
+
+@pytest.fixture
+def gateway(app):
+    sink: list = []
+
+    def configure(fail: bool = False) -> list:
+        app.config["SMS_SENDER"] = "tests.complaints.test_write_lock:ProbingGateway"
+        app.config["SMS_SENDER_OPTIONS"] = {"sink": sink, "fail": fail}
+        return sink
+
+    return configure
+
+
+def test_the_gateway_is_called_after_the_code_is_committed_with_no_transaction_open(client, world, gateway):
+    sink = gateway()
+    base = f"/m/{world.shop.public_code}/complain"
+    client.get(base)
+
+    sent = client.post(base, data={"phone": PHONE, "send": "1"})
+
+    assert sent.status_code == 200 and "短信发送失败" not in text(sent)
+    assert [(c["phone"], c["writer_blocked"], c["codes_committed"]) for c in sink] == [(PHONE, None, 1)]
+    message = db.session.scalar(db.select(OutboxMessage))
+    assert (message.status, message.sender, message.attempts) == (SENT, "ProbingGateway", 1)
+    assert message.body == ""  # the gateway has the code; it is not kept in clear
+    # And the code that was texted works.
+    confirmed = client.post(base, data={"phone": PHONE, "code": sink[0]["code"], "confirm": "1"})
+    assert confirmed.status_code == 302
+
+
+def test_a_refusing_gateway_is_a_message_the_code_is_kept_and_resending_works(client, world, gateway):
+    sink = gateway(fail=True)
+    base = f"/m/{world.shop.public_code}/complain"
+    client.get(base)
+
+    refused = client.post(base, data={"phone": PHONE, "send": "1"})
+
+    assert refused.status_code == 200
+    assert "短信发送失败，请稍后再试。" in text(refused)
+    assert 'name="code"' not in text(refused)  # no code form for a code that never arrived
+    assert count(PhoneVerification) == 1 and committed_rows("phone_verifications") == 1
+    assert db.session.scalar(db.select(OutboxMessage.status)) == FAILED
+    assert len(sink) == 1
+
+    # At once, without the 60-second wait: the gateway works again and the new code arrives.
+    gateway(fail=False)
+    again = client.post(base, data={"phone": PHONE, "send": "1"})
+    assert again.status_code == 200 and "短信发送失败" not in text(again) and 'name="code"' in text(again)
+    assert len(sink) == 2 and count(PhoneVerification) == 2
+    confirmed = client.post(base, data={"phone": PHONE, "code": sink[1]["code"], "confirm": "1"})
+    assert confirmed.status_code == 302

@@ -291,7 +291,15 @@ def file_verified_complaint(merchant: Merchant, data: ComplaintInput, photos: li
     if existing is not None:
         # The same form twice (a double click): the first filing spent the use; this one files nothing.
         return existing, _case_token(submission_key), None
-    following = spend_verification(verified, utcnow())
+    try:
+        following = spend_verification(verified, utcnow())
+    except VerificationSpent:
+        # Two posts of one form at once: the other request spent the use (the update waited for it)
+        # and filed the complaint; answer with that complaint, as file_complaint does.
+        existing = complaint_by_submission_key(submission_key) if submission_key else None
+        if existing is None:
+            raise
+        return existing, _case_token(submission_key), None
     complaint, token = file_complaint(merchant, data, photos, verified.phone, submission_key)
     return complaint, token, following
 

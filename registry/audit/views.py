@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from registry.audit import queries
@@ -75,7 +76,9 @@ def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
 def _log_page(report=None):
     form = _filter_form()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    entries = db.paginate(queries.entries_matching(_criteria(form)), page=page, per_page=PAGE_SIZE, error_out=False)
+    viewer = current_user._get_current_object()
+    statement = queries.visible_to(queries.entries_matching(_criteria(form)), viewer)
+    entries = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
     actor_ids = {e.actor_id for e in entries.items if e.actor_id is not None}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     return render_template(
@@ -83,6 +86,7 @@ def _log_page(report=None):
         rows=[(entry, readable_data(entry)) for entry in entries.items],
         action_labels=ACTION_LABELS, subject_labels=SUBJECT_LABELS, chain_problems=CHAIN_PROBLEMS,
         filtered=any(v for k, v in request.args.items() if k != "page"),
+        scoped_district=None if viewer.is_admin else viewer.district,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -27,7 +26,15 @@ from registry.messaging.outbox import undelivered_in_last_commit
 bp = Blueprint("complaints", __name__)
 
 VERIFIED_PHONE = "verified_phone"
-VERIFIED_FOR = timedelta(minutes=30)
+
+# Abuse limits (numbers in deploy/DEPLOY.md). Consumers come from phone networks behind carrier-grade
+# NAT, where one address is shared by thousands: the limits that matter are per phone number, and
+# the per-address ones only stop one machine hammering the forms.
+CODES_PER_PHONE = "5 per hour;10 per day"
+CODES_PER_ADDRESS = "300 per hour"
+CONFIRMATIONS_PER_ADDRESS = "600 per hour"
+FILINGS_PER_ADDRESS = "300 per hour"
+COMPLAINTS_PER_PHONE = "5 per day"
 
 
 def _form_phone_key() -> str:
@@ -37,14 +44,20 @@ def _form_phone_key() -> str:
         return "phone:invalid|" + get_remote_address()
 
 
-def _verified_phone() -> str | None:
-    record = session.get(VERIFIED_PHONE)
-    if not record:
-        return None
-    if utcnow() - datetime.fromisoformat(record["at"]) > VERIFIED_FOR:
+def _sending() -> bool:
+    return "send" in request.form
+
+
+def _verified() -> services.VerifiedPhone | None:
+    verified = services.VerifiedPhone.from_session(session.get(VERIFIED_PHONE), utcnow())
+    if verified is None:
         session.pop(VERIFIED_PHONE, None)
-        return None
-    return record["phone"]
+    return verified
+
+
+def _verified_phone() -> str | None:
+    verified = _verified()
+    return verified.phone if verified else None
 
 
 def _verified_phone_key() -> str:
@@ -69,11 +82,15 @@ def _private(response):
 
 
 @bp.route("/m/<code>/complain", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-@limiter.limit("5 per hour", key_func=_form_phone_key, methods=["POST"], exempt_when=lambda: "send" not in request.form,
-               error_message=lambda: _("这个手机号获取验证码过于频繁，请一小时后再试。"))
+@limiter.limit(CODES_PER_ADDRESS, methods=["POST"], exempt_when=lambda: not _sending())
+@limiter.limit(CONFIRMATIONS_PER_ADDRESS, methods=["POST"], exempt_when=_sending)
+@limiter.limit(CODES_PER_PHONE, key_func=_form_phone_key, methods=["POST"], exempt_when=lambda: not _sending(),
+               error_message=lambda: _("这个手机号获取验证码过于频繁，请稍后再试。"))
 def verify_phone(code: str):
     merchant = _public_merchant(code)
+    if request.method == "GET" and _verified() is not None:
+        # Going on with a verification on purpose (another shop, right after filing): no new code needed.
+        return redirect(url_for("complaints.file_complaint", code=merchant.public_code))
     phone_form, code_form = PhoneForm(), CodeForm()
     if "send" in request.form:
         if phone_form.validate_on_submit():
@@ -100,14 +117,13 @@ def verify_phone(code: str):
     elif "confirm" in request.form:
         if code_form.validate_on_submit():
             try:
-                confirm_code(code_form.phone.data, code_form.code.data)
+                verification = confirm_code(code_form.phone.data, code_form.code.data)
             except DomainError as error:
                 code_form.code.errors.append(error.message)
                 db.session.commit()  # the failed attempt is counted
             else:
                 db.session.commit()
-                session[VERIFIED_PHONE] = {"phone": normalize_mobile(code_form.phone.data),
-                                           "at": utcnow().isoformat()}
+                session[VERIFIED_PHONE] = services.verified_phone(verification).to_session()
                 return redirect(url_for("complaints.file_complaint", code=merchant.public_code))
         return render_template("complaints/verify_phone.html", merchant=merchant, phone_form=phone_form,
                                code_form=code_form, code_sent_to=code_form.phone.data)
@@ -116,12 +132,13 @@ def verify_phone(code: str):
 
 
 @bp.route("/m/<code>/complain/details", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-@limiter.limit("5 per day", key_func=_verified_phone_key, methods=["POST"],
+@limiter.limit(FILINGS_PER_ADDRESS, methods=["POST"])
+@limiter.limit(COMPLAINTS_PER_PHONE, key_func=_verified_phone_key, methods=["POST"],
                error_message=lambda: _("同一手机号每天最多提交 5 件投诉。"))
 def file_complaint(code: str):
     merchant = _public_merchant(code)
-    phone = _verified_phone()
+    verified = _verified()
+    phone = verified.phone if verified else None
     if phone is None:
         flash(_("请先用短信验证码确认您的手机号。"), "info")
         return redirect(url_for("complaints.verify_phone", code=merchant.public_code))
@@ -134,19 +151,30 @@ def file_complaint(code: str):
             validate_batch(uploads)
             with slow_work():  # seconds of Pillow work must not hold the write lock
                 photos = [process_evidence(f.stream, f.filename) for f in uploads]
-            complaint, token = services.file_complaint(merchant, services.ComplaintInput(
+            complaint, token, following = services.file_verified_complaint(merchant, services.ComplaintInput(
                 clause_kind=form.clause_kind.data, description=form.description.data,
                 purchase_date=form.purchase_date.data, amount_cents=to_cents(form.amount.data),
                 demands=form.demands.data or [], consumer_name=form.consumer_name.data, consumer_phone=phone,
                 privacy_consent=form.privacy_consent.data, share_phone_consent=form.share_phone_consent.data,
-            ), photos, phone, form.submission_key.data)
+            ), photos, verified, form.submission_key.data)
         except EvidenceRejected as error:
             form.photos.errors.append(error.message)
+        except services.VerificationSpent as error:
+            db.session.rollback()
+            session.pop(VERIFIED_PHONE, None)
+            flash(error.message, "info")
+            return redirect(url_for("complaints.verify_phone", code=merchant.public_code))
         except DomainError as error:
+            db.session.rollback()  # nothing half-done is kept, the verification's use included
             show_form_error(form, error)
         else:
             db.session.commit()
-            session.pop(VERIFIED_PHONE, None)
+            # One verification, one complaint: the session keeps only the right to file the next one
+            # on purpose (services.spend_verification), or nothing.
+            if following is None:
+                session.pop(VERIFIED_PHONE, None)
+            else:
+                session[VERIFIED_PHONE] = following.to_session()
             flash(_("投诉已提交，编号 %(number)s。请收藏本页链接，凭它查看进展。", number=complaint.tracking_number),
                   "success")
             return redirect(url_for("complaints.case", token=token))
@@ -173,7 +201,7 @@ def _case_page(complaint: Complaint, token: str, **submitted):
              "withdraw_form": WithdrawForm(formdata=None), "followup_form": FollowupForm(formdata=None)}
     forms.update(submitted)
     return render_template("complaints/case.html", complaint=complaint, token=token,
-                           offer=services.latest_offer(complaint),
+                           offer=services.latest_offer(complaint), another_complaint=_verified(),
                            events=services.visible_events(complaint, "consumer"), **forms)
 
 

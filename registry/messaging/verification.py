@@ -71,6 +71,11 @@ class PhoneVerification(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a confirmed code was used for, counted on the server (the session cookie is the client's and
+    # can be replayed): complaints.services.spend_verification allows one complaint per code, or a few
+    # in a row on purpose.
+    uses: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_phone_verifications_phone_created", "phone", "created_at"),)
 
@@ -183,8 +188,8 @@ def _typed_code(raw: str) -> str:
     return "".join(unicodedata.normalize("NFKC", raw or "").split())
 
 
-def confirm_code(phone: str, code: str, purpose: str = "complaint") -> None:
-    """Accept the newest code sent to `phone` for `purpose`, once; raise DomainError otherwise.
+def confirm_code(phone: str, code: str, purpose: str = "complaint") -> PhoneVerification:
+    """Accept the newest code sent to `phone` for `purpose`, once, and return its record; raise DomainError otherwise.
 
     On success the code is marked consumed (in the caller's transaction). Errors name the field they
     belong to: "phone" for an invalid number, "code" for everything about the code.
@@ -221,7 +226,7 @@ def confirm_code(phone: str, code: str, purpose: str = "complaint") -> None:
     if any(matches):
         verification.consumed_at = now
         db.session.flush()
-        return
+        return verification
 
     _count_failure(verification)
     left = MAX_ATTEMPTS - verification.attempts

@@ -656,25 +656,40 @@ def propose_revocation(merchant: Merchant, staff: User, data: SanctionInput, fla
     return sanction
 
 
+# Lifting a revocation needs the same two officers as imposing it: otherwise one officer could undo
+# alone what two decided. Lifting a suspension (or a warning's effects) stays one officer's decision.
+_PROPOSAL_KINDS = (REVOCATION, REINSTATEMENT)
+
+
 def _lock_proposal(sanction: Sanction, staff: User, now: datetime) -> Merchant:
     merchant = sanction.merchant
     require_scope(merchant, staff)
     lock_shop(merchant)
     db.session.refresh(sanction)
     if sanction.status != PROPOSED:
+        if sanction.kind == REINSTATEMENT:
+            raise Conflict(_("这项恢复提议刚刚已被处理，请刷新页面查看。"))
         raise Conflict(_("这项撤销提议刚刚已被处理，请刷新页面查看。"))
     _expire_due(merchant, now)
     return merchant
 
 
-def approve_revocation(sanction: Sanction, staff: User) -> None:
-    """The second officer approves: the revocation is in force at once. Nobody approves their own."""
-    if sanction.kind != REVOCATION:
-        raise InvalidTransition(_("只有撤销需要审批。"))
+def approve_proposal(sanction: Sanction, staff: User) -> None:
+    """The second officer approves a proposed revocation or reinstatement; it is in force at once.
+
+    Nobody approves their own proposal.
+    """
+    if sanction.kind not in _PROPOSAL_KINDS:
+        raise InvalidTransition(_("只有撤销及撤销后的恢复需要审批。"))
     if sanction.issued_by_id == staff.id:
+        if sanction.kind == REINSTATEMENT:
+            raise NotPermitted(_("不能批准自己提出的恢复，须由另一位工作人员审批。"))
         raise NotPermitted(_("不能批准自己提出的撤销，须由另一位工作人员审批。"))
     now = utcnow()
     merchant = _lock_proposal(sanction, staff, now)
+    if sanction.kind == REINSTATEMENT:
+        _approve_reinstatement(sanction, merchant, staff, now)
+        return
     if merchant.standing == Standing.REVOKED.value:
         raise InvalidTransition(_("这家店铺的承诺已被撤销。"))
     sanction.status, sanction.approved_by_id, sanction.approved_at = ACTIVE, staff.id, now
@@ -686,23 +701,40 @@ def approve_revocation(sanction: Sanction, staff: User) -> None:
     _tell_shop(merchant, REVOCATION, sanction)
 
 
-def reject_revocation(sanction: Sanction, staff: User, note: str) -> None:
-    """Turn a proposed revocation down (or, by its proposer, withdraw it); the shop is not affected."""
+def approve_revocation(sanction: Sanction, staff: User) -> None:
+    """The second officer approves a proposed revocation (see approve_proposal)."""
     if sanction.kind != REVOCATION:
         raise InvalidTransition(_("只有撤销需要审批。"))
+    approve_proposal(sanction, staff)
+
+
+def reject_proposal(sanction: Sanction, staff: User, note: str) -> None:
+    """Turn a proposed revocation or reinstatement down (or, by its proposer, withdraw it); the shop
+    is not affected."""
+    if sanction.kind not in _PROPOSAL_KINDS:
+        raise InvalidTransition(_("只有撤销及撤销后的恢复需要审批。"))
     note = _clean_text(note, "note", _("请说明不批准的理由。"), MAX_NOTE)
     now = utcnow()
     _lock_proposal(sanction, staff, now)
     sanction.status, sanction.rejection_note = REJECTED, note
     sanction.rejected_by_id, sanction.rejected_at = staff.id, now
     db.session.flush()
-    audit.record("sanction.revocation_rejected", sanction, staff, merchant_id=sanction.merchant_id, note=note)
+    audit.record(f"sanction.{sanction.kind}_rejected", sanction, staff, merchant_id=sanction.merchant_id, note=note)
+
+
+def reject_revocation(sanction: Sanction, staff: User, note: str) -> None:
+    """Turn a proposed revocation down (see reject_proposal)."""
+    if sanction.kind != REVOCATION:
+        raise InvalidTransition(_("只有撤销需要审批。"))
+    reject_proposal(sanction, staff, note)
 
 
 def reinstate(merchant: Merchant, staff: User, public_reason: str, internal_note: str = "") -> Sanction:
     """Lift a suspension or revocation after rectification (信用修复).
 
-    The shop becomes lapsed: it must sign the current pledge again, and signing makes it active.
+    A suspended shop is reinstated at once. A revoked shop's reinstatement is only proposed (status
+    proposed): like the revocation, it takes effect when another officer approves it.
+    Once in force the shop is lapsed: it must sign the current pledge again, and signing makes it active.
     """
     data = SanctionInput("", _clean_reason(public_reason), _clean_text(internal_note, "internal_note", None, MAX_NOTE))
     now = utcnow()
@@ -710,16 +742,52 @@ def reinstate(merchant: Merchant, staff: User, public_reason: str, internal_note
     if merchant.standing not in (Standing.SUSPENDED.value, Standing.REVOKED.value):
         raise InvalidTransition(_("只有被暂停或撤销的店铺需要恢复（这家店铺当前为“%(standing)s”）。",
                                   standing=_standing_label(merchant.standing)))
+    if merchant.standing == Standing.REVOKED.value:
+        return _propose_reinstatement(merchant, staff, data, now)
+    record = _new_sanction(merchant, staff, REINSTATEMENT, data, ACTIVE, now)
+    lifted = _lift_all(merchant, record, staff, now)
+    audit.record("sanction.reinstated", record, staff, merchant_id=merchant.id, reason=data.public_reason,
+                 lifted=lifted)
+    _finish_reinstatement(merchant, record, staff, now)
+    return record
+
+
+def _propose_reinstatement(merchant: Merchant, staff: User, data: SanctionInput, now: datetime) -> Sanction:
+    if db.session.scalar(select(Sanction.id).where(Sanction.merchant_id == merchant.id,
+                                                   Sanction.kind == REINSTATEMENT,
+                                                   Sanction.status == PROPOSED)) is not None:
+        raise Conflict(_("这家店铺已有一项恢复提议在等待审批。"))
+    proposal = _new_sanction(merchant, staff, REINSTATEMENT, data, PROPOSED, now)
+    audit.record("sanction.reinstatement_proposed", proposal, staff, merchant_id=merchant.id,
+                 reason=data.public_reason)
+    return proposal
+
+
+def _approve_reinstatement(proposal: Sanction, merchant: Merchant, staff: User, now: datetime) -> None:
+    if merchant.standing != Standing.REVOKED.value:
+        # E.g. the revocation was lifted on appeal while the proposal waited.
+        raise InvalidTransition(_("这家店铺已不是“已撤销”状态，这项恢复提议无需批准，请不予批准。"))
+    proposal.status, proposal.approved_by_id, proposal.approved_at = ACTIVE, staff.id, now
+    proposal.previous_standing = merchant.standing
+    lifted = _lift_all(merchant, proposal, staff, now)
+    audit.record("sanction.reinstatement_approved", proposal, staff, merchant_id=merchant.id,
+                 proposed_by=proposal.issued_by_id, reason=proposal.public_reason, lifted=lifted)
+    _finish_reinstatement(merchant, proposal, staff, now)
+
+
+def _lift_all(merchant: Merchant, record: Sanction, staff: User, now: datetime) -> list[int]:
+    """End every sanction in force on the shop (a reinstatement lifts them all); returns their ids."""
     lifted = sanctions_in_effect([merchant.id])[merchant.id]
     for sanction in lifted:
         _end(sanction, now, END_REINSTATED, staff, now)
-    record = _new_sanction(merchant, staff, REINSTATEMENT, data, ACTIVE, now, starts_at=now,
-                           visible_until=add_months(now, MARK_SHOWN_AFTER_END_MONTHS))
-    audit.record("sanction.reinstated", record, staff, merchant_id=merchant.id, reason=data.public_reason,
-                 lifted=[s.id for s in lifted])
-    _set_standing(merchant, Standing.LAPSED.value, data.public_reason, staff, "reinstated; must sign again", now)
+    record.starts_at, record.visible_until = now, add_months(now, MARK_SHOWN_AFTER_END_MONTHS)
+    db.session.flush()
+    return [s.id for s in lifted]
+
+
+def _finish_reinstatement(merchant: Merchant, record: Sanction, staff: User, now: datetime) -> None:
+    _set_standing(merchant, Standing.LAPSED.value, record.public_reason, staff, "reinstated; must sign again", now)
     _tell_shop(merchant, REINSTATEMENT, record)
-    return record
 
 
 def _standing_label(standing: str) -> str:

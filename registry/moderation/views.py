@@ -22,8 +22,8 @@ from registry.moderation import labels, queries, services
 from registry.moderation.forms import (ApproveForm, AppealForm, DecideAppealForm, DismissFlagForm, FlagRuleForm,
                                        RaiseFlagForm, ReinstateForm, RejectForm, ReportForm, RevocationForm,
                                        SuspensionForm, WarningForm, whole_number)
-from registry.moderation.models import (FLAG_OPEN, FLAG_STATUSES, PROPOSED, REJECTED, RULE_CODES, Appeal, AppealPhoto,
-                                        Flag, Sanction)
+from registry.moderation.models import (FLAG_OPEN, FLAG_STATUSES, PROPOSED, REINSTATEMENT, REJECTED, RULE_CODES,
+                                        Appeal, AppealPhoto, Flag, Sanction)
 from registry.moderation.services import SanctionInput
 
 staff = staff_area(Blueprint("moderation", __name__, url_prefix="/staff"))
@@ -147,13 +147,15 @@ def shop(shop_id: int):
     return _shop_page(_in_scope(_get(Merchant, shop_id)), flag_id=request.args.get("flag", type=int))
 
 
-def _shop_action(shop_id: int, form_name: str, form, apply, done: str):
-    """Validate the form, run one service, commit, and go back to the shop page (or show the errors)."""
+def _shop_action(shop_id: int, form_name: str, form, apply, done):
+    """Validate the form, run one service, commit, and go back to the shop page (or show the errors).
+
+    `done`: the message, or a function of what the service returned that gives it."""
     shop = _in_scope(_get(Merchant, shop_id))
     flag_id = form.flag() if hasattr(form, "flag") else None
     if form.validate_on_submit():
         try:
-            apply(shop, form, db.session.get(Flag, flag_id) if flag_id else None)
+            result = apply(shop, form, db.session.get(Flag, flag_id) if flag_id else None)
         except DomainError as error:
             db.session.rollback()
             if error.status_code == 409:
@@ -163,7 +165,7 @@ def _shop_action(shop_id: int, form_name: str, form, apply, done: str):
             shop = _get(Merchant, shop_id)
         else:
             db.session.commit()
-            flash(done, "success")
+            flash(done(result) if callable(done) else done, "success")
             return redirect(url_for(".shop", shop_id=shop_id))
     return _shop_page(shop, 400, flag_id, **{form_name: form})
 
@@ -206,7 +208,13 @@ def reinstate(shop_id: int):
     return _shop_action(shop_id, "reinstate_form", ReinstateForm(prefix="reinstate"),
                         lambda shop, f, _flag: services.reinstate(shop, _user(), f.public_reason.data,
                                                                   f.internal_note.data),
-                        _("已恢复。商家重新签署现行倡议书后，诚信码即恢复有效。"))
+                        _reinstate_done)
+
+
+def _reinstate_done(record: Sanction) -> str:
+    if record.status == PROPOSED:
+        return _("已提出恢复。撤销的恢复须由另一位工作人员批准后才生效。")
+    return _("已恢复。商家重新签署现行倡议书后，诚信码即恢复有效。")
 
 
 # --- Sanctions and appeals --------------------------------------------------------------------------
@@ -238,7 +246,8 @@ def sanction(sanction_id: int):
     return _sanction_page(found)
 
 
-def _sanction_action(sanction_id: int, form_name: str, form, apply, done: str):
+def _sanction_action(sanction_id: int, form_name: str, form, apply, done):
+    """Like _shop_action, for the sanction page; `done` may be a function of the sanction."""
     found = _get(Sanction, sanction_id)
     _in_scope(found.merchant)
     if form.validate_on_submit():
@@ -253,7 +262,7 @@ def _sanction_action(sanction_id: int, form_name: str, form, apply, done: str):
             found = _get(Sanction, sanction_id)
         else:
             db.session.commit()
-            flash(done, "success")
+            flash(done(found) if callable(done) else done, "success")
             return redirect(url_for(".sanction", sanction_id=sanction_id))
     return _sanction_page(found, 400, **{form_name: form})
 
@@ -261,15 +270,17 @@ def _sanction_action(sanction_id: int, form_name: str, form, apply, done: str):
 @staff.route("/sanctions/<int:sanction_id>/approve", methods=["POST"])
 def approve(sanction_id: int):
     return _sanction_action(sanction_id, "approve_form", ApproveForm(prefix="approve"),
-                            lambda s, _f: services.approve_revocation(s, _user()),
-                            _("已批准撤销。公示页已显示“已撤销”，并已短信通知商家。"))
+                            lambda s, _f: services.approve_proposal(s, _user()),
+                            lambda s: _("已批准恢复。商家重新签署现行倡议书后，诚信码即恢复有效，已短信通知商家。")
+                            if s.kind == REINSTATEMENT else _("已批准撤销。公示页已显示“已撤销”，并已短信通知商家。"))
 
 
 @staff.route("/sanctions/<int:sanction_id>/reject", methods=["POST"])
 def reject(sanction_id: int):
     return _sanction_action(sanction_id, "reject_form", RejectForm(prefix="reject"),
-                            lambda s, f: services.reject_revocation(s, _user(), f.note.data),
-                            _("已不予批准，撤销提议不生效。"))
+                            lambda s, f: services.reject_proposal(s, _user(), f.note.data),
+                            lambda s: _("已不予批准，恢复提议不生效。") if s.kind == REINSTATEMENT
+                            else _("已不予批准，撤销提议不生效。"))
 
 
 @staff.route("/appeals")

@@ -23,7 +23,7 @@ from registry.audit import services as audit
 from registry.i18n import join_list
 from registry.auth.models import User
 from registry.database import utcnow
-from registry.errors import Conflict, DomainError
+from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.workdays.models import CalendarDay, CalendarSource, CalendarYear, is_weekend
 
@@ -323,6 +323,12 @@ def check_year(year: int, field: str = "year") -> None:
         raise DomainError(_("请填写 %(first)s 至 %(last)s 年之间的日期。", first=FIRST_YEAR, last=LAST_YEAR), field=field)
 
 
+def require_calendar_editor(actor: User | None) -> None:
+    """Only administrators change the calendar: every district's legal clocks run on it."""
+    if actor is None or not actor.is_admin:
+        raise NotPermitted(_("只有管理员可以修改工作日历。如发现安排有误，请联系管理员。"))
+
+
 def _snapshot(row: CalendarDay | None) -> dict | None:
     if row is None:
         return None
@@ -339,7 +345,8 @@ def _flush_or_conflict() -> None:
 
 
 def set_day(day: date, is_workday: bool, name: str, actor: User) -> CalendarDay:
-    """Decide how `day` counts (source "staff", kept by every later seeding); audited."""
+    """Decide how `day` counts (source "staff", kept by every later seeding); admins only, audited."""
+    require_calendar_editor(actor)
     check_year(day.year, field="day")
     name = " ".join((name or "").split())
     if len(name) > NAME_MAX_LENGTH:
@@ -366,11 +373,12 @@ def set_day(day: date, is_workday: bool, name: str, actor: User) -> CalendarDay:
 
 
 def remove_day(day: date, actor: User) -> None:
-    """Let `day` count by the weekday rule again; audited.
+    """Let `day` count by the weekday rule again; admins only, audited.
 
     If chinesecalendar lists the day, a staff row restating the rule is kept instead of deleting,
     so that the next seeding does not bring the library's entry back.
     """
+    require_calendar_editor(actor)
     row = db.session.get(CalendarDay, day)
     kept = library_entry(day) is not None
     if row is None or (kept and row.source == STAFF and row.matches_weekday_rule):
@@ -388,7 +396,9 @@ def remove_day(day: date, actor: User) -> None:
 
 
 def confirm_year(year: int, actor: User) -> CalendarYear:
-    """Mark `year` as checked against the State Council's schedule, ending the weekend fallback; audited."""
+    """Mark `year` as checked against the State Council's schedule, ending the weekend fallback; admins only,
+    audited."""
+    require_calendar_editor(actor)
     check_year(year)
     has_days = db.session.scalar(
         select(CalendarDay.day).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).limit(1)

@@ -1,4 +1,7 @@
-"""Staff page for the working-day calendar: which years are entered, and each year's holidays and 调休."""
+"""Staff page for the working-day calendar: which years are entered, and each year's holidays and 调休.
+
+Every officer reads it; only administrators change it (the services refuse anyone else with 403).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.auth.access import staff_area
-from registry.errors import DomainError
+from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.views import show_form_error
 from registry.workdays import services
@@ -65,6 +68,8 @@ def set_day():
     if form.validate_on_submit():
         try:
             services.set_day(day, form.is_workday(), form.name.data or "", _user())
+        except NotPermitted:
+            raise  # the 403 page, not a message on a form the officer may not use
         except DomainError as error:
             # Nothing half-done may be flushed by the queries that render the page again.
             db.session.rollback()
@@ -84,6 +89,8 @@ def _act(action, done: str, year: int):
         return redirect(url_for(".calendar", year=year))
     try:
         action()
+    except NotPermitted:
+        raise
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

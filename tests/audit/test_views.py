@@ -207,3 +207,72 @@ def test_the_check_names_the_first_tampered_entry(staff_client, log):
     assert "在它之前的 1 条记录校验通过。" in page
     assert f'href="/staff/audit?until={log["system"]}"' in response.get_data(as_text=True)
     assert entry_ids(staff_client.get(f"/staff/audit?until={log['system']}")) == [log["system"], log["staff_user"]]
+
+
+# --- District scope --------------------------------------------------------------------------------------
+
+def test_district_staff_read_their_districts_entries_and_their_own_admins_read_all(app, make_user, make_shop,
+                                                                                  matrix_people, login_as):
+    """Two districts: each officer reads what concerns shops (and consultations) of their district and what
+    they did themselves; entries with no district (pledge texts, flag rules, accounts) only if they made them.
+    Administrators and area-wide staff read everything."""
+    from registry.consultations.models import Consultation
+    from registry.database import utcnow
+    from registry.moderation import services as moderation
+    from registry.moderation.models import RULE_BURST_SAME_PHONE
+    from registry.moderation.services import SanctionInput
+
+    xihu_shop, xihu_staff = matrix_people["shop"], matrix_people["staff"]
+    binjiang_staff, admin = matrix_people["staff_elsewhere"], matrix_people["admin"]
+    binjiang_shop = make_shop(name="滨江小店", district="滨江区")
+    area_staff = make_user(role="staff", name="全区工作人员")
+    xihu_warning = moderation.issue_warning(xihu_shop, xihu_staff, SanctionInput("inferior", "以次充好。"))
+    binjiang_warning = moderation.issue_warning(binjiang_shop, binjiang_staff, SanctionInput("inferior", "以次充好。"))
+    consultations = {}
+    for district in ("西湖区", "滨江区"):
+        consultations[district] = Consultation(channel="phone", topic="退货", district=district, summary="咨询退货。",
+                                               outcome="answered", received_at=utcnow(), recorded_by_id=admin.id)
+        db.session.add(consultations[district])
+        db.session.flush()
+        record("consultation.recorded", consultations[district], admin, district=district)
+    moderation.update_rule(RULE_BURST_SAME_PHONE, admin, True, 4, 7)  # area-wide, by an administrator
+    record("campaign.posters_printed", xihu_staff, xihu_staff, district="西湖区")  # the officer's own action
+    db.session.commit()
+
+    def belongs(entry, shop, sanction, consultation, officer) -> bool:
+        from registry.badges.models import Badge
+        from registry.pledges.models import Signature
+
+        of_shop = {("merchant", shop.id), ("sanction", sanction.id), ("consultation", consultation.id),
+                   ("user", officer.id)}
+        of_shop |= {("badge", i) for i in db.session.scalars(select(Badge.id).where(Badge.merchant_id == shop.id))}
+        of_shop |= {("signature", i) for i in db.session.scalars(select(Signature.id)
+                                                                 .where(Signature.merchant_id == shop.id))}
+        return (entry.subject_type, entry.subject_id) in of_shop or entry.actor_id == officer.id
+
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).all()
+    assert len(entries) < 50  # one page
+    xihu = [e.id for e in entries if belongs(e, xihu_shop, xihu_warning, consultations["西湖区"], xihu_staff)]
+    binjiang = [e.id for e in entries
+                if belongs(e, binjiang_shop, binjiang_warning, consultations["滨江区"], binjiang_staff)]
+    assert set(xihu) & set(binjiang) == set()
+    assert {"merchant.registered", "pledge.signed", "badge.issued", "sanction.warning_issued",
+            "merchant.standing_changed", "consultation.recorded", "campaign.posters_printed"} \
+        <= {e.action for e in entries if e.id in xihu}
+    assert {"flag_rule.updated", "pledge.published"} <= {e.action for e in entries if e.id not in xihu}
+
+    xihu_page = login_as(app.test_client(), xihu_staff).get("/staff/audit")
+    assert entry_ids(xihu_page) == xihu
+    assert "与西湖区有关的记录" in text_of(xihu_page)
+    assert entry_ids(login_as(app.test_client(), binjiang_staff).get("/staff/audit")) == binjiang
+    every = [e.id for e in entries]
+    assert entry_ids(login_as(app.test_client(), admin).get("/staff/audit")) == every
+    assert entry_ids(login_as(app.test_client(), area_staff).get("/staff/audit")) == every
+    assert "有关的记录" not in text_of(login_as(app.test_client(), admin).get("/staff/audit"))
+
+    # Filters narrow the district's entries, never widen them.
+    filtered = login_as(app.test_client(), xihu_staff).get("/staff/audit?action=sanction.")
+    assert entry_ids(filtered) == [e.id for e in entries if e.id in xihu and e.action.startswith("sanction.")]
+    other_shop = login_as(app.test_client(), xihu_staff).get(f"/staff/audit?subject_type=merchant"
+                                                              f"&subject_id={binjiang_shop.id}")
+    assert entry_ids(other_shop) == []

@@ -45,13 +45,22 @@ def frozen(monkeypatch):
 
 @pytest.fixture
 def verified(app):
-    """verified(client, phone): mark `phone` as confirmed by SMS in the client's session."""
+    """verified(client, phone): mark `phone` as confirmed by SMS in the client's session, as confirming a
+    code does (a confirmed PhoneVerification row, and the session's record of it)."""
+    from registry.complaints.services import verified_phone
+    from registry.complaints.verification import CODE_LIFETIME, PhoneVerification
     from registry.complaints.views import VERIFIED_PHONE
     from registry.database import utcnow
+    from registry.extensions import db
 
     def mark(client, phone: str = PHONE):
+        now = utcnow()
+        verification = PhoneVerification(phone=phone, purpose="complaint", code_hash="0" * 64, created_at=now,
+                                          expires_at=now + CODE_LIFETIME, consumed_at=now)
+        db.session.add(verification)
+        db.session.commit()
         with client.session_transaction() as session:
-            session[VERIFIED_PHONE] = {"phone": phone, "at": utcnow().isoformat()}
+            session[VERIFIED_PHONE] = verified_phone(verification).to_session()
         return client
 
     return mark

@@ -470,10 +470,95 @@ def test_a_revoked_shop_cannot_sign_and_is_reinstated_as_lapsed(world, pledge):
     services.approve_revocation(proposal, world.staff2)
     db.session.commit()
     assert can_sign(fresh(world.shop), pledge) is False
-    services.reinstate(world.shop, world.staff, "已整改，恢复。")
+    reinstatement = services.reinstate(world.shop, world.staff, "已整改，恢复。")
+    services.approve_proposal(reinstatement, world.staff2)
     db.session.commit()
     assert fresh(world.shop).standing == "lapsed"
     assert db.session.get(Sanction, proposal.id).end_reason == "reinstated"
+
+
+def revoked(world) -> Sanction:
+    revocation = services.propose_revocation(world.shop, world.staff, reason())
+    services.approve_revocation(revocation, world.staff2)
+    db.session.commit()
+    return revocation
+
+
+def test_one_officer_cannot_reinstate_a_revoked_shop_alone(world, frozen):
+    """Lifting a revocation needs the second officer, as imposing it did."""
+    revocation = revoked(world)
+    sent = len(messages_to(world.shop.contact_phone))
+    frozen.advance(days=30)
+    proposal = services.reinstate(world.shop, world.staff, "已完成整改，经复查合格。", "复查人：张科长")
+    db.session.commit()
+    assert (proposal.kind, proposal.status, proposal.issued_by_id) == (REINSTATEMENT, PROPOSED, world.staff.id)
+    shop = fresh(world.shop)
+    assert (shop.standing, standing_now(shop)) == ("revoked", "revoked")
+    assert db.session.get(Sanction, revocation.id).status == ACTIVE
+    assert audit_actions(proposal) == ["sanction.reinstatement_proposed"]
+    assert len(messages_to(shop.contact_phone)) == sent  # nothing changed for the shop yet
+    assert queries.public_standing(shop, latest_signature(shop)).marks == [db.session.get(Sanction, revocation.id)]
+
+    with pytest.raises(Conflict):  # one proposal at a time
+        services.reinstate(world.shop, world.staff2, "再次提出")
+    db.session.rollback()
+    with pytest.raises(NotPermitted):  # the proposer cannot approve it
+        services.approve_proposal(proposal, world.staff)
+    db.session.rollback()
+    with pytest.raises(NotPermitted):  # nor an officer of another district
+        services.approve_proposal(db.session.get(Sanction, proposal.id), world.staff_elsewhere)
+    db.session.rollback()
+    assert db.session.get(Sanction, proposal.id).status == PROPOSED and fresh(world.shop).standing == "revoked"
+
+    services.approve_proposal(db.session.get(Sanction, proposal.id), world.staff2)
+    db.session.commit()
+    proposal = db.session.get(Sanction, proposal.id)
+    assert (proposal.status, proposal.approved_by_id, proposal.approved_at) == (ACTIVE, world.staff2.id, frozen.now)
+    assert proposal.visible_until == services.add_months(frozen.now, 36)
+    shop = fresh(world.shop)
+    assert (shop.standing, shop.standing_reason) == ("lapsed", "已完成整改，经复查合格。")
+    revocation = db.session.get(Sanction, revocation.id)
+    assert (revocation.status, revocation.end_reason, revocation.ended_at) == (ENDED, "reinstated", frozen.now)
+    assert audit_actions(proposal) == ["sanction.reinstatement_proposed", "sanction.reinstatement_approved"]
+    assert "重新签署" in messages_to(shop.contact_phone)[-1]
+    with pytest.raises(Conflict):
+        services.approve_proposal(proposal, world.admin)
+
+
+def test_a_reinstatement_proposal_can_be_turned_down(world):
+    revocation = revoked(world)
+    proposal = services.reinstate(world.shop, world.staff, "已整改。")
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        services.reject_proposal(proposal, world.staff2, "")
+    assert refused.value.field == "note"
+    services.reject_proposal(proposal, world.staff2, "复查未通过。")
+    db.session.commit()
+    assert (proposal.status, proposal.rejected_by_id, proposal.rejection_note) == (REJECTED, world.staff2.id,
+                                                                                  "复查未通过。")
+    assert fresh(world.shop).standing == "revoked" and db.session.get(Sanction, revocation.id).status == ACTIVE
+    assert audit_actions(proposal) == ["sanction.reinstatement_proposed", "sanction.reinstatement_rejected"]
+    with pytest.raises(Conflict):
+        services.approve_proposal(proposal, world.staff2)
+    db.session.rollback()
+    # A new proposal may follow the rejected one.
+    assert services.reinstate(world.shop, world.staff2, "再次复查合格。").status == PROPOSED
+
+
+def test_a_reinstatement_proposal_is_moot_once_the_revocation_is_lifted_on_appeal(world):
+    revocation = revoked(world)
+    appeal = services.submit_appeal(revocation, world.owner, "我们已经全部下架并整改完毕，请复查。", [])
+    proposal = services.reinstate(world.shop, world.staff, "已整改。")
+    db.session.commit()
+    services.decide_appeal(appeal, world.admin, True, "证据不足，撤销处理。")
+    db.session.commit()
+    assert fresh(world.shop).standing != "revoked"
+    with pytest.raises(InvalidTransition):
+        services.approve_proposal(db.session.get(Sanction, proposal.id), world.staff2)
+    db.session.rollback()
+    services.reject_proposal(db.session.get(Sanction, proposal.id), world.staff2, "申诉已成立，无需恢复。")
+    db.session.commit()
+    assert db.session.get(Sanction, proposal.id).status == REJECTED
 
 
 # --- Appeals ----------------------------------------------------------------------------------------

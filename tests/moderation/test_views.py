@@ -201,6 +201,39 @@ def test_reinstatement_from_the_shop_page(client, world, login_as):
     assert (shop.standing, shop.standing_reason) == ("lapsed", "已整改，复查合格。")
 
 
+def test_a_revoked_shop_is_reinstated_only_with_a_second_officer(app, world, login_as):
+    revocation = services.propose_revocation(world.shop, world.staff, SanctionInput("counterfeit", REASON))
+    services.approve_revocation(revocation, world.staff2)
+    db.session.commit()
+    first = login_as(app.test_client(), world.staff)
+    second = login_as(app.test_client(), world.staff2)
+    assert "另一位工作人员批准后才生效" in text(first.get(f"/staff/shops/{world.shop.id}"))
+    proposed = first.post(f"/staff/shops/{world.shop.id}/reinstatement",
+                          data={"reinstate-public_reason": "已整改，复查合格。"}, follow_redirects=True)
+    assert "已提出恢复" in " ".join(flashes(text(proposed)))
+    db.session.expire_all()
+    proposal = db.session.scalar(select(Sanction).where(Sanction.kind == "reinstatement"))
+    assert proposal.status == "proposed" and fresh(world.shop).standing == "revoked"
+    assert "已撤销" in plain(qr_page(app.test_client(), world.shop))
+
+    own_page = text(first.get(f"/staff/sanctions/{proposal.id}"))
+    assert "这是您提出的恢复" in own_page and "批准恢复" not in own_page
+    refused = first.post(f"/staff/sanctions/{proposal.id}/approve", follow_redirects=True)
+    assert "不能批准自己提出的恢复" in " ".join(flashes(text(refused)))
+    db.session.expire_all()
+    assert db.session.get(Sanction, proposal.id).status == "proposed" and fresh(world.shop).standing == "revoked"
+
+    board = plain(text(second.get("/staff/")))
+    assert "待审批的撤销与恢复" in board and "恢复" in board
+    assert "批准恢复" in text(second.get(f"/staff/sanctions/{proposal.id}"))
+    approved = second.post(f"/staff/sanctions/{proposal.id}/approve", follow_redirects=True)
+    assert "已批准恢复" in " ".join(flashes(text(approved)))
+    db.session.expire_all()
+    assert (db.session.get(Sanction, proposal.id).status, db.session.get(Sanction, proposal.id).approved_by_id) \
+        == ("active", world.staff2.id)
+    assert fresh(world.shop).standing == "lapsed"
+
+
 # --- The consumer's report --------------------------------------------------------------------------
 
 def test_a_consumer_reports_a_misused_badge(client, world):

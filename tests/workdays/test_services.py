@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from registry.audit.models import AuditEntry
-from registry.errors import DomainError
+from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.workdays import services
 from registry.workdays.models import CalendarDay, CalendarYear
@@ -45,7 +45,8 @@ def seeded(app):
 
 @pytest.fixture
 def staff(make_user):
-    return make_user(role="staff", name="值班员")
+    """The one who edits the calendar: an administrator (district staff only read it)."""
+    return make_user(role="admin", name="值班员")
 
 
 def day_count() -> int:
@@ -222,7 +223,7 @@ def test_staff_overrides_survive_reseeding(seeded, staff):
 
 
 def test_seeding_skips_a_year_staff_entered_by_hand(app, make_user):
-    staff = make_user(role="staff")
+    staff = make_user(role="admin")
     set_day(date(2026, 1, 1), False, "元旦", staff)
     confirm_year(2026, staff)
     db.session.commit()
@@ -320,3 +321,17 @@ def test_a_long_clock_reads_the_stored_days_in_one_query(seeded):
         event.remove(db.engine, "before_cursor_execute", remember)
     assert sum("calendar_days" in s for s in statements) == 1
     assert sum("calendar_years" in s for s in statements) == 1
+
+
+def test_only_administrators_change_the_calendar(make_user, seeded):
+    """The calendar runs every district's legal clocks, so district staff read it but cannot change it."""
+    officer = make_user(role="staff", name="西湖区工作人员", district="西湖区")
+    before = day_count()
+    for change in (lambda: set_day(date(2027, 1, 1), False, "元旦", officer),
+                   lambda: remove_day(date(2025, 10, 8), officer),
+                   lambda: confirm_year(2025, officer)):
+        with pytest.raises(NotPermitted):
+            change()
+        db.session.rollback()
+    assert day_count() == before and services.stored_day(date(2025, 10, 8)) is not None
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0

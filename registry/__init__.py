@@ -78,6 +78,10 @@ def register_blueprints(app: Flask) -> None:
                       reports_bp, public_stats_bp):
         app.register_blueprint(blueprint)
 
+    from registry.health import bp as health_bp
+
+    app.register_blueprint(health_bp)  # /healthz for the load balancer
+
 
 def register_commands(app: Flask) -> None:
     from registry.cli import register

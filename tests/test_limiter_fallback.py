@@ -33,7 +33,7 @@ def limiter_state(monkeypatch):
 
 @pytest.fixture
 def app_overrides(request, tmp_path):
-    storage = getattr(request, "param", DEAD_REDIS)
+    storage = REDIS_URL if "redis_db" in request.fixturenames else DEAD_REDIS
     return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage, "API_RATE_LIMIT": "3 per minute",
             "EVIDENCE_DIR": str(tmp_path / "evidence")}
 
@@ -135,7 +135,6 @@ def redis_db():
     connection.flushdb()
 
 
-@pytest.mark.parametrize("app_overrides", [REDIS_URL], indirect=True)
 def test_counting_goes_back_to_redis_when_it_returns(app, client, redis_db, caplog):
     caplog.set_level(logging.INFO)
     client_of_redis = limiter.storage.storage

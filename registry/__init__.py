@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(build_config(overrides))
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
@@ -41,6 +42,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_from_session)
+
+
+def register_url_converters(app: Flask) -> None:
+    from registry.web import install_converters
+
+    install_converters(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -77,6 +84,10 @@ def register_blueprints(app: Flask) -> None:
                       consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
                       reports_bp, public_stats_bp):
         app.register_blueprint(blueprint)
+
+    from registry.health import bp as health_bp
+
+    app.register_blueprint(health_bp)  # /healthz for the load balancer
 
 
 def register_commands(app: Flask) -> None:

@@ -73,6 +73,12 @@ def build_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh": "简体中文", "en": "English"},
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis away must not turn limited routes into 500s: each worker counts in its own memory
+        # (logged once), and goes back to Redis when it answers again (checked at growing intervals).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # A dead or unreachable Redis must fail in a fraction of a second, not hold every request
+        # for the system's TCP timeout (ignored by the memory storage).
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "PLEDGE_VALIDITY_DAYS": 365,

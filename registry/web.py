@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from registry.pagination import ID_MAX
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -19,6 +23,40 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# Text no page may receive: NUL (PostgreSQL text cannot hold it) and the other C0 control characters
+# but tab, line feed and carriage return (XML cannot hold them, so neither can the XLSX exports).
+# No one types them; they only come from tools probing for errors.
+UNUSABLE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number no id column can hold (≥ 2³¹) matches no route (404) instead of
+    reaching the database, where SQLite and PostgreSQL refuse it with an error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=ID_MAX, signed=False):  # noqa: A002 — werkzeug's names
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def install_converters(app: Flask) -> None:
+    """Before any blueprint adds its routes: `int` is the bounded record-id converter."""
+    app.url_map.converters["int"] = RecordIdConverter
+
+
+def request_texts():
+    """Every piece of text the client chose: the path, query and form names and values, file names."""
+    yield request.path
+    for name, values in request.args.lists():
+        yield name
+        yield from values
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        for name, values in request.form.lists():
+            yield name
+            yield from values
+        for name, upload in request.files.items(multi=True):
+            yield name
+            yield upload.filename or ""
+
+
 def install(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         # Exactly as many proxies as stand in front; trusting more lets clients forge their IP.
@@ -30,6 +68,12 @@ def install(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
         g.request_id = uuid.uuid4().hex[:12]
+
+    @app.before_request
+    def refuse_unusable_text():
+        # One guard for every route: the usual 400 page (JSON under /api), before any view or query.
+        if any(UNUSABLE_TEXT.search(text) for text in request_texts()):
+            abort(400)
 
     @app.after_request
     def security_headers(response):

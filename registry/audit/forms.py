@@ -25,7 +25,7 @@ def _day_or_empty(_form, field) -> None:
 
 def _number_or_empty(_form, field) -> None:
     text = (field.data or "").strip()
-    if text and (not text.isdigit() or len(text) > 12):
+    if text and (not text.isascii() or not text.isdigit() or len(text) > 12):
         raise ValidationError(_l("请填写数字编号。"))
 
 
@@ -43,4 +43,4 @@ class AuditFilterForm(FlaskForm):
 
     def number(self, field) -> int | None:
         text = (field.data or "").strip()
-        return int(text) if text.isdigit() and len(text) <= 12 else None
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None

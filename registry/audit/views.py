@@ -18,6 +18,7 @@ from registry.audit.services import verify_chain
 from registry.auth.access import staff_area
 from registry.auth.models import Role, User
 from registry.extensions import db
+from registry.pagination import ID_MAX, bounded_integer, page_number
 
 bp = staff_area(Blueprint("audit_log", __name__, url_prefix="/staff/audit"))
 
@@ -60,7 +61,8 @@ def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
     if form.actor.data == queries.SYSTEM_ACTOR:
         actor = queries.SYSTEM_ACTOR
     elif (form.actor.data or "").isdigit():
-        actor = int(form.actor.data)
+        # A number no account can have matches nothing (0) rather than reaching the database.
+        actor = bounded_integer(form.actor.data, 0, ID_MAX) or 0
     start, end = parse_day(form.date_from.data), parse_day(form.date_to.data)
     return queries.AuditFilter(
         action_prefix=(form.action.data or "")[:64],
@@ -75,7 +77,7 @@ def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
 
 def _log_page(report=None):
     form = _filter_form()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     viewer = current_user._get_current_object()
     statement = queries.visible_to(queries.entries_matching(_criteria(form)), viewer)
     entries = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)

@@ -18,6 +18,7 @@ from registry.auth.models import Role, User
 from registry.auth.views import release_write_lock
 from registry.errors import DomainError, show_form_error
 from registry.extensions import db
+from registry.pagination import page_number
 
 bp = admin_area(Blueprint("user_admin", __name__, url_prefix="/admin/users"))
 
@@ -49,7 +50,7 @@ def index():
     form.district.choices = [("", _("全部区县"))] + [(d, d) for d in districts]
     enabled = {"yes": True, "no": False}.get(form.enabled.data or "")
     statement = queries.users_matching(form.q.data or "", form.role.data or None, form.district.data or None, enabled)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     users = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("auth/admin_users.html", form=form, users=users, role_labels=ROLE_LABELS)
 

@@ -38,6 +38,10 @@ _OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({"auth.change_password", "auth.logo
 def safe_next(default: str) -> str:
     """The `next` target if it stays on this site, else `default` (no open redirects)."""
     target = request.values.get("next", "")
+    # No control characters: a CR/LF cannot go into a Location header, and browsers drop tabs and
+    # newlines from URLs ("/\t/evil.example" is "//evil.example" to them).
+    if any(ord(c) < 0x20 or ord(c) == 0x7f for c in target):
+        return default
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc \
             and "\\" not in target:

@@ -15,6 +15,7 @@ from registry.database import slow_work, utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db, limiter
 from registry.merchants.views import show_form_error
+from registry.pagination import page_number
 
 bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))
 claims = owner_area(Blueprint("campaign_claims", __name__, url_prefix="/my"))
@@ -112,7 +113,7 @@ def batch(batch_id: int):
         rows = [row for row in rows if row["errors"]]
     elif shown == "ok":
         rows = [row for row in rows if not row["errors"]]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     pages = max((len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
     page = min(page, pages)
     imported = batch.status == BatchStatus.IMPORTED.value

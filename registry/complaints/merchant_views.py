@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from registry.complaints.models import Complaint
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.views import show_form_error
+from registry.pagination import page_number
 
 bp = owner_area(Blueprint("merchant_complaints", __name__, url_prefix="/my/complaints"))
 
@@ -29,7 +30,7 @@ def _own_complaint(complaint_id: int) -> Complaint:
 
 @bp.route("/")
 def index():
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
     return render_template("complaints/merchant_list.html",
                            complaints=queries.complaints_for_owner(current_user._get_current_object(), max(page, 1)))
 

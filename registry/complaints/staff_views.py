@@ -18,6 +18,7 @@ from registry.complaints.models import Complaint, EvidencePhoto
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.views import show_form_error
+from registry.pagination import ID_MAX, bounded_integer, page_number
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
 
@@ -44,7 +45,7 @@ def queue():
     view = request.args.get("view", "new")
     if view not in QUEUE_VIEWS:
         view = "new"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     return render_template("complaints/staff_queue.html", view=view, complaints=queries.staff_queue(_staff(), view, page),
                            counts=queries.queue_counts(_staff()), today=today_in_china())
 
@@ -75,7 +76,8 @@ def case(complaint_id: int):
 
 
 def _version(form) -> int:
-    return int(form.version.data) if (form.version.data or "").isdigit() else -1
+    number = bounded_integer(form.version.data, 0, ID_MAX)
+    return -1 if number is None else number
 
 
 def _staff_action(complaint_id: int, form_name: str, form, apply, done_message: str):

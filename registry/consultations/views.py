@@ -15,6 +15,7 @@ from registry.database import utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.views import show_form_error
+from registry.pagination import page_number
 
 bp = staff_area(Blueprint("consultations", __name__, url_prefix="/staff/consultations"))
 
@@ -42,7 +43,7 @@ def _list_page(form: ConsultationForm):
     districts = queries.known_districts()
     filters.district.choices = [("", _("全部区县"))] + [(d, d) for d in districts]
     month = filters.month.data if queries.month_range(filters.month.data) else None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     consultations = db.paginate(
         queries.consultations_for(staff, filters.channel.data or None, filters.district.data or None, month),
         page=page, per_page=PAGE_SIZE, error_out=False,

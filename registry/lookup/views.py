@@ -11,6 +11,7 @@ from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm
 from registry.moderation.services import effective_standings
+from registry.pagination import page_number
 from registry.pledges.services import current_version, latest_signatures
 
 bp = Blueprint("lookup", __name__)
@@ -27,7 +28,7 @@ def home():
 def search():
     form = SearchForm(request.args)
     form.district.choices = [("", _("全部区县"))] + [(d, d) for d in queries.public_districts()]
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
     results = queries.search_merchants(form.q.data or "", form.district.data or None, max(page, 1),
                                        current_app.config["SEARCH_PAGE_SIZE"])
     signatures = latest_signatures([m.id for m in results.items])

@@ -11,6 +11,7 @@ from registry.errors import DomainError, show_form_error
 from registry.extensions import db
 from registry.merchants import services
 from registry.merchants.forms import ShopForm
+from registry.pagination import ID_MAX, bounded_integer
 
 bp = owner_area(Blueprint("merchants", __name__, url_prefix="/my"))
 
@@ -40,7 +41,8 @@ def edit_shop(shop_id: int):
     if form.validate_on_submit():
         # Only the version the browser sent counts (never the one filled in from the shop itself).
         submitted = (form.version.raw_data or [""])[0]
-        expected = int(submitted) if submitted.isdigit() else -1
+        expected = bounded_integer(submitted, 0, ID_MAX)
+        expected = -1 if expected is None else expected
         try:
             services.update_shop(shop, user, form.details(), expected)
         except DomainError as error:

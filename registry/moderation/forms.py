@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import DateInput
 
 from registry.complaints.labels import CLAUSE_LABELS
+from registry.pagination import ID_MAX, bounded_integer
 
 REASON_HINT = _l("消费者在公示页上会看到这段话。写明事实，不要写消费者姓名、电话等个人信息。最多 200 字。")
 
@@ -31,7 +32,7 @@ def _valid_date(_form, field) -> None:
 
 def _flag_id(form) -> int | None:
     value = (form.flag_id.data or "").strip()
-    return int(value) if value.isdigit() else None
+    return bounded_integer(value, 1, ID_MAX)
 
 
 class _SanctionForm(FlaskForm):
@@ -133,7 +134,7 @@ class ReportForm(FlaskForm):
 
 def whole_number(text: str | None) -> int | None:
     value = (text or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 6 else None
+    return bounded_integer(value, 0, 999_999)
 
 
 def _whole_number(_form, field) -> None:

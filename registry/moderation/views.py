@@ -25,6 +25,7 @@ from registry.moderation.forms import (ApproveForm, AppealForm, DecideAppealForm
 from registry.moderation.models import (FLAG_OPEN, FLAG_STATUSES, PROPOSED, REINSTATEMENT, REJECTED, RULE_CODES,
                                         Appeal, AppealPhoto, Flag, Sanction)
 from registry.moderation.services import SanctionInput
+from registry.pagination import page_number, record_id
 
 staff = staff_area(Blueprint("moderation", __name__, url_prefix="/staff"))
 owner = owner_area(Blueprint("moderation_owner", __name__, url_prefix="/my"))
@@ -48,7 +49,7 @@ def _user():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_number()
 
 
 def _get(model, object_id: int):
@@ -144,7 +145,7 @@ def _shop_page(shop: Merchant, status: int = 200, flag_id: int | None = None, **
 
 @staff.route("/shops/<int:shop_id>")
 def shop(shop_id: int):
-    return _shop_page(_in_scope(_get(Merchant, shop_id)), flag_id=request.args.get("flag", type=int))
+    return _shop_page(_in_scope(_get(Merchant, shop_id)), flag_id=record_id("flag"))
 
 
 def _shop_action(shop_id: int, form_name: str, form, apply, done):

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from registry.pagination import bounded_integer
 from registry.pledges.labels import CLAUSE_KIND_LABELS
 
 
@@ -55,7 +56,7 @@ class PledgeDraftForm(FlaskForm):
 def _whole_days(_form, field) -> None:
     # A text field (not IntegerField) so our own message is shown and the typed value is kept.
     text = (field.data or "").strip()
-    if not text.isdigit() or not 0 <= int(text) <= 365:
+    if bounded_integer(text, 0, 365) is None:
         raise ValidationError(_l("重新签署期限应为 0 到 %(max)d 天的整数。", max=365))
 
 

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from registry.auth.access import staff_area
 from registry.consultations.queries import known_districts
 from registry.errors import DomainError, NotFound
+from registry.pagination import bounded_integer
 from registry.reports import presentation, snapshots
 from registry.reports.figures import Report, build_report, headline_sentence
 from registry.reports.forms import PeriodForm
@@ -47,7 +48,7 @@ def _period_form(today: date, districts: list[str]) -> PeriodForm:
     asked = request.args.get("year", "")
     if not asked:
         form.year.data = str(today.year)
-    elif asked.isdigit() and FIRST_YEAR <= int(asked) <= today.year + 1 and asked not in dict(form.year.choices):
+    elif bounded_integer(asked, FIRST_YEAR, today.year + 1) and asked not in dict(form.year.choices):
         form.year.choices.append((asked, _("%(year)d年", year=int(asked))))  # an older year from a link
     staff = _staff()
     form.district.choices = ([(staff.district, staff.district)] if staff.district

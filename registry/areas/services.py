@@ -158,8 +158,9 @@ def _checked_name(text: str | None) -> str:
     return name
 
 
-def _checked_aliases(text: str | None, name: str) -> str:
-    spellings = [s for s in parse_aliases(text) if spelling_key(s) != spelling_key(name)]
+def _checked_aliases(text: str | None, name: str, suffixes: tuple[str, ...]) -> str:
+    """One spelling per line, without those the name answers to anyway (西湖 for 西湖区)."""
+    spellings = [s for s in parse_aliases(text) if spelling_key(s) not in keys_of([name], suffixes)]
     for spelling in spellings:
         if len(spelling) > MAX_NAME or SEPARATOR in spelling:
             raise DomainError(_("写法“%(spelling)s”太长或含有“%(character)s”。", spelling=spelling[:MAX_NAME],
@@ -186,7 +187,7 @@ def _all_districts() -> list[District]:
 def add_district(actor, name: str, aliases: str = "") -> District:
     """Put a district on the list (active)."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name)
+    aliases = _checked_aliases(aliases, name, DISTRICT_SUFFIXES)
     _ensure_distinct(None, name, aliases, _all_districts(), DISTRICT_SUFFIXES)
     district = District(name=name, aliases=aliases, is_active=True)
     db.session.add(district)
@@ -198,7 +199,7 @@ def add_district(actor, name: str, aliases: str = "") -> District:
 def add_township(actor, district: District, name: str, aliases: str = "") -> Township:
     """Put a township on a district's list (active)."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name)
+    aliases = _checked_aliases(aliases, name, TOWNSHIP_SUFFIXES)
     _ensure_distinct(None, name, aliases, district.townships, TOWNSHIP_SUFFIXES)
     township = Township(district=district, name=name, aliases=aliases, is_active=True)
     db.session.add(township)
@@ -220,7 +221,7 @@ def update_district(actor, district: District, name: str, aliases: str, is_activ
     """Rename (rewriting every shop, staff scope and record that uses the old name), change the
     accepted spellings, or (de)activate a district; one audit entry per kind of change."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name)
+    aliases = _checked_aliases(aliases, name, DISTRICT_SUFFIXES)
     _ensure_distinct(district, name, aliases, _all_districts(), DISTRICT_SUFFIXES)
     old_name, old_aliases, was_active = district.name, district.alias_list, district.is_active
     district.name, district.aliases, district.is_active = name, aliases, is_active
@@ -238,7 +239,7 @@ def update_district(actor, district: District, name: str, aliases: str, is_activ
 def update_township(actor, township: Township, name: str, aliases: str, is_active: bool) -> Township:
     """Rename (rewriting the shops that use it), change the accepted spellings, or (de)activate a township."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name)
+    aliases = _checked_aliases(aliases, name, TOWNSHIP_SUFFIXES)
     _ensure_distinct(township, name, aliases, township.district.townships, TOWNSHIP_SUFFIXES)
     old_name, old_aliases, was_active = township.name, township.alias_list, township.is_active
     township.name, township.aliases, township.is_active = name, aliases, is_active

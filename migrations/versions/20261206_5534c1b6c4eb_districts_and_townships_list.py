@@ -91,7 +91,10 @@ def _import_names_in_use(conn) -> None:
 
     now = datetime.now(timezone.utc)
     ids = {}
-    for name in dict.fromkeys(districts.values()):  # first-seen order, without repeats
+    uses = Counter()
+    for spelling, name in districts.items():
+        uses[name] += district_counts[spelling]
+    for name in sorted(uses, key=lambda name: (-uses[name], name)):  # the busiest district first
         conn.execute(_districts.insert().values(name=name, aliases="", is_active=True, created_at=now))
         ids[name] = conn.execute(sa.select(_districts.c.id).where(_districts.c.name == name)).scalar_one()
 

@@ -56,9 +56,11 @@ def areas_list() -> None:
     """Print the list as CSV (district,township,aliases), the format `load` reads."""
     from registry.areas.services import load_areas
 
-    writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["district", "township", "aliases"])
     for district in load_areas().districts:
         writer.writerow([district.name, "", "、".join(district.alias_list)])
         for township in district.townships:
             writer.writerow([district.name, township.name, "、".join(township.alias_list)])
+    click.echo(buffer.getvalue(), nl=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from registry.areas.models import District, Township
@@ -45,6 +46,12 @@ def _index(entries, suffixes: tuple[str, ...]) -> tuple[dict[str, dict], dict[st
             exact.setdefault(key, {})[id(entry)] = entry
             loose.setdefault(stem(key, suffixes), {})[id(entry)] = entry
     return exact, loose, suffixes
+
+
+def _shown(text: str) -> str:
+    """The typed value as a message quotes it (a pasted page would make a page-long message)."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_NAME else text[:MAX_NAME] + "…"
 
 
 def _match(index, text: str) -> list:
@@ -84,10 +91,10 @@ class AreaList:
             raise DomainError(_("此项必填。"), field="district")
         found = _match(self._districts, text)
         if len(found) > 1:
-            raise DomainError(_("“%(value)s”可能是%(choices)s，请写全称。", value=text.strip(),
+            raise DomainError(_("“%(value)s”可能是%(choices)s，请写全称。", value=_shown(text),
                                 choices=join_list(d.name for d in found)), field="district")
         if not found:
-            raise DomainError(_("区县“%(value)s”不在名单中。可以填写：%(choices)s。", value=text.strip(),
+            raise DomainError(_("区县“%(value)s”不在名单中。可以填写：%(choices)s。", value=_shown(text),
                                 choices=join_list(d.name for d in self.active_districts)), field="district")
         if active_only and not found[0].is_active:
             raise DomainError(_("区县“%(name)s”已停用，不能再选择。", name=found[0].name), field="district")
@@ -99,12 +106,12 @@ class AreaList:
             raise DomainError(_("此项必填。"), field="township")
         found = _match(self._townships.get(id(district), ({}, {}, TOWNSHIP_SUFFIXES)), text)
         if len(found) > 1:
-            raise DomainError(_("“%(value)s”可能是%(choices)s，请写全称。", value=text.strip(),
+            raise DomainError(_("“%(value)s”可能是%(choices)s，请写全称。", value=_shown(text),
                                 choices=join_list(t.name for t in found)), field="township")
         if not found:
             choices = [t.name for t in district.townships if t.is_active]
             raise DomainError(_("%(district)s没有“%(value)s”这个乡镇（街道）。可以填写：%(choices)s。",
-                                district=district.name, value=text.strip(), choices=join_list(choices)),
+                                district=district.name, value=_shown(text), choices=join_list(choices)),
                               field="township")
         if active_only and not found[0].is_active:
             raise DomainError(_("乡镇（街道）“%(name)s”已停用，不能再选择。", name=found[0].name), field="township")
@@ -168,6 +175,21 @@ def _checked_aliases(text: str | None, name: str, suffixes: tuple[str, ...]) -> 
     return "\n".join(spellings)
 
 
+def _with_old_name(aliases: str | None, old_name: str) -> str:
+    """A renamed entry keeps answering to its old name (paper forms and files still use it);
+    _checked_aliases drops it again when the name did not really change."""
+    return f"{aliases or ''}\n{old_name}"
+
+
+def _flush_or_conflict() -> None:
+    # The unique names are checked above; two administrators adding the same name at once meet here.
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        raise Conflict(_("这个名称刚刚已被使用，请刷新后再试。"), field="name") from error
+
+
 def _ensure_distinct(entry, name: str, aliases: str, siblings, suffixes) -> None:
     """Refuse a name or spelling that another entry already answers to: lookups must stay unambiguous."""
     for other in siblings:
@@ -191,7 +213,7 @@ def add_district(actor, name: str, aliases: str = "") -> District:
     _ensure_distinct(None, name, aliases, _all_districts(), DISTRICT_SUFFIXES)
     district = District(name=name, aliases=aliases, is_active=True)
     db.session.add(district)
-    db.session.flush()
+    _flush_or_conflict()
     audit.record("area.district_added", district, actor, name=name, aliases=district.alias_list)
     return district
 
@@ -203,7 +225,7 @@ def add_township(actor, district: District, name: str, aliases: str = "") -> Tow
     _ensure_distinct(None, name, aliases, district.townships, TOWNSHIP_SUFFIXES)
     township = Township(district=district, name=name, aliases=aliases, is_active=True)
     db.session.add(township)
-    db.session.flush()
+    _flush_or_conflict()
     audit.record("area.township_added", township, actor, district=district.name, name=name,
                  aliases=township.alias_list)
     return township
@@ -221,11 +243,11 @@ def update_district(actor, district: District, name: str, aliases: str, is_activ
     """Rename (rewriting every shop, staff scope and record that uses the old name), change the
     accepted spellings, or (de)activate a district; one audit entry per kind of change."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name, DISTRICT_SUFFIXES)
+    aliases = _checked_aliases(_with_old_name(aliases, district.name), name, DISTRICT_SUFFIXES)
     _ensure_distinct(district, name, aliases, _all_districts(), DISTRICT_SUFFIXES)
     old_name, old_aliases, was_active = district.name, district.alias_list, district.is_active
     district.name, district.aliases, district.is_active = name, aliases, is_active
-    db.session.flush()
+    _flush_or_conflict()
     if old_name != name:
         counts = _counts(district_renamed.send(district, old=old_name, new=name))
         audit.record("area.district_renamed", district, actor, old=old_name, new=name, **counts)
@@ -239,11 +261,11 @@ def update_district(actor, district: District, name: str, aliases: str, is_activ
 def update_township(actor, township: Township, name: str, aliases: str, is_active: bool) -> Township:
     """Rename (rewriting the shops that use it), change the accepted spellings, or (de)activate a township."""
     name = _checked_name(name)
-    aliases = _checked_aliases(aliases, name, TOWNSHIP_SUFFIXES)
+    aliases = _checked_aliases(_with_old_name(aliases, township.name), name, TOWNSHIP_SUFFIXES)
     _ensure_distinct(township, name, aliases, township.district.townships, TOWNSHIP_SUFFIXES)
     old_name, old_aliases, was_active = township.name, township.alias_list, township.is_active
     township.name, township.aliases, township.is_active = name, aliases, is_active
-    db.session.flush()
+    _flush_or_conflict()
     district = township.district.name
     if old_name != name:
         counts = _counts(township_renamed.send(township, district=district, old=old_name, new=name))

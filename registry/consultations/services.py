@@ -54,7 +54,9 @@ def _checked(data: ConsultationInput, staff: User, now: datetime) -> Consultatio
         raise DomainError(_("请填写区县。"), field="district")
     # Names from the managed list (any accepted spelling), so the yearly report counts one district once.
     area_list = areas.load_areas()
-    district = area_list.named(staff.district) or area_list.find_district(data.district)
+    district = area_list.named(staff.district) if staff.district else area_list.find_district(data.district)
+    if district is None:  # a scope the list no longer has: never fall back to what the form says
+        raise DomainError(_("您负责的区县不在区县名单中，请联系管理员。"), field="district")
     township = area_list.find_township(district, data.township).name if _text(data.township) else None
     district = district.name
     summary = (data.summary or "").strip()

@@ -95,7 +95,7 @@ def test_renaming_a_district_moves_its_shops_staff_and_records_in_one_step_audit
     db.session.commit()
     versions = [shop.version for shop in shops]
 
-    services.update_district(admin, district("西湖区"), "西湖新区", "西湖区", True)
+    services.update_district(admin, district("西湖区"), "西湖新区", "", True)
     db.session.commit()
 
     db.session.expire_all()
@@ -105,7 +105,7 @@ def test_renaming_a_district_moves_its_shops_staff_and_records_in_one_step_audit
     assert db.session.scalar(select(Consultation.district)) == "西湖新区"
     assert entries("area.district_renamed") == [{"old": "西湖区", "new": "西湖新区", "shops": 2, "staff": 1,
                                                  "consultations": 1, "import_batches": 0}]
-    # The old name is kept as a spelling, so files typed with it still import.
+    # The old name is kept as a spelling, so paper forms and files that use it still import.
     assert services.canonical_district("西湖区") == "西湖新区"
 
 
@@ -164,3 +164,14 @@ def test_two_districts_cannot_share_a_spelling(app, make_user):
 
     with pytest.raises(Conflict):
         services.update_district(admin, district("滨江区"), "滨江区", "西湖", True)
+
+
+def test_consultations_take_the_canonical_names_and_refuse_unknown_ones(app, make_user):
+    staff = make_user(role="staff")
+
+    recorded = record_consultation(staff, ConsultationInput("phone", "预付卡", "滨江", "长河", "问退费", "answered", None))
+    with pytest.raises(DomainError) as refused:
+        record_consultation(staff, ConsultationInput("phone", "预付卡", "不存在区", "", "问退费", "answered", None))
+
+    assert (recorded.district, recorded.township) == ("滨江区", "长河街道")
+    assert refused.value.field == "district"

@@ -122,3 +122,11 @@ def test_staff_accounts_choose_their_district_from_the_list(admin_client):
     assert response.status_code == 200
     assert "区县“不存在区”不在名单中。" in response.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.login == "zhao@example.cn")) is None
+
+
+def test_report_and_consultation_filters_offer_the_list(client, login_as, make_user):
+    login_as(client, make_user(role="staff"))
+
+    for url in ("/staff/reports", "/staff/consultations"):
+        html = client.get(url).get_data(as_text=True)
+        assert '<option value="建德市">建德市</option>' in html, url  # no shop or record there yet

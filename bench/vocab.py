@@ -6,24 +6,10 @@ each with its own townships and the division code that goes into positions 3–8
 
 from __future__ import annotations
 
-from registry.demo import GIVEN, NAME_PARTS, STREETS, SURNAMES, TOWNSHIPS
+from registry.demo import CITY_DISTRICTS, GIVEN, NAME_PARTS, STREETS, SURNAMES
 
-# District → (GB/T 2260 division code, townships). 西湖区 takes the demo's townships.
-DISTRICTS: dict[str, tuple[str, list[str]]] = {
-    "上城区": ("330102", ["湖滨街道", "清波街道", "小营街道", "南星街道", "紫阳街道", "望江街道", "四季青街道", "笕桥街道"]),
-    "拱墅区": ("330105", ["米市巷街道", "湖墅街道", "小河街道", "和睦街道", "拱宸桥街道", "大关街道", "上塘街道", "祥符街道"]),
-    "西湖区": ("330106", TOWNSHIPS),
-    "滨江区": ("330108", ["西兴街道", "长河街道", "浦沿街道"]),
-    "萧山区": ("330109", ["城厢街道", "北干街道", "蜀山街道", "新塘街道", "闻堰街道", "瓜沥镇", "义桥镇", "临浦镇"]),
-    "余杭区": ("330110", ["五常街道", "闲林街道", "仓前街道", "余杭街道", "良渚街道", "瓶窑镇", "径山镇"]),
-    "富阳区": ("330111", ["富春街道", "春江街道", "东洲街道", "银湖街道", "新登镇", "场口镇"]),
-    "临安区": ("330112", ["锦城街道", "锦北街道", "玲珑街道", "青山湖街道", "於潜镇", "昌化镇"]),
-    "临平区": ("330113", ["临平街道", "东湖街道", "南苑街道", "星桥街道", "乔司街道", "塘栖镇"]),
-    "钱塘区": ("330114", ["白杨街道", "下沙街道", "河庄街道", "义蓬街道", "新湾街道"]),
-    "桐庐县": ("330122", ["桐君街道", "城南街道", "富春江镇", "分水镇"]),
-    "淳安县": ("330127", ["千岛湖镇", "文昌镇", "石林镇", "威坪镇"]),
-    "建德市": ("330182", ["新安江街道", "洋溪街道", "更楼街道", "寿昌镇", "乾潭镇"]),
-}
+# District → (GB/T 2260 division code, townships): the demo city's list (registry.demo seeds it).
+DISTRICTS = CITY_DISTRICTS
 # Share of the city's shops in each district (roughly by population: urban districts are bigger).
 DISTRICT_WEIGHTS = {
     "上城区": 12, "拱墅区": 12, "西湖区": 11, "滨江区": 6, "萧山区": 16, "余杭区": 11, "富阳区": 6,

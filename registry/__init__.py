@@ -56,6 +56,8 @@ def register_blueprints(app: Flask) -> None:
     from registry.badges.views import desk as shop_desk_bp
     from registry.lookup.views import bp as lookup_bp
     from registry.merchants.views import bp as merchants_bp
+    from registry.merchants.staff_views import bp as shop_staff_bp
+    from registry.areas.admin_views import bp as area_admin_bp
     from registry.pledges.views import bp as pledges_bp
     from registry.pledges.views import signing as pledge_signing_bp
     from registry.complaints.merchant_views import bp as merchant_complaints_bp
@@ -82,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
                       campaigns_bp, campaign_claims_bp, moderation_staff_bp, moderation_owner_bp,
                       moderation_public_bp, moderation_admin_bp,
                       consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
-                      reports_bp, public_stats_bp):
+                      reports_bp, public_stats_bp, shop_staff_bp, area_admin_bp):
         app.register_blueprint(blueprint)
 
     from registry.health import bp as health_bp

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from registry.areas.cli import areas_group
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
@@ -17,6 +18,7 @@ from registry.reports.cli import reports_group
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(areas_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(pledge_group)

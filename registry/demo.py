@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from registry.areas.services import load_list
 from registry.auth.models import Role, User
 from registry.extensions import db
 from registry.auth.services import create_user, user_by_login
@@ -27,6 +28,31 @@ DEMO_LOGINS = {
 DISTRICT = "西湖区"
 TOWNSHIPS = ["北山街道", "西溪街道", "灵隐街道", "翠苑街道", "文新街道", "古荡街道", "转塘街道",
              "留下街道", "蒋村街道", "三墩镇", "双浦镇"]
+# The demo city (杭州市): district → (GB/T 2260 division code, townships). Seeds the managed list for
+# the demo (`demo_area_rows`) and the tests, and spreads the benchmark's shops (bench/vocab.py).
+CITY_DISTRICTS: dict[str, tuple[str, list[str]]] = {
+    "上城区": ("330102", ["湖滨街道", "清波街道", "小营街道", "南星街道", "紫阳街道", "望江街道", "四季青街道", "笕桥街道"]),
+    "拱墅区": ("330105", ["米市巷街道", "湖墅街道", "小河街道", "和睦街道", "拱宸桥街道", "大关街道", "上塘街道", "祥符街道"]),
+    "西湖区": ("330106", TOWNSHIPS),
+    "滨江区": ("330108", ["西兴街道", "长河街道", "浦沿街道"]),
+    "萧山区": ("330109", ["城厢街道", "北干街道", "蜀山街道", "新塘街道", "闻堰街道", "瓜沥镇", "义桥镇", "临浦镇"]),
+    "余杭区": ("330110", ["五常街道", "闲林街道", "仓前街道", "余杭街道", "良渚街道", "瓶窑镇", "径山镇"]),
+    "富阳区": ("330111", ["富春街道", "春江街道", "东洲街道", "银湖街道", "新登镇", "场口镇"]),
+    "临安区": ("330112", ["锦城街道", "锦北街道", "玲珑街道", "青山湖街道", "於潜镇", "昌化镇"]),
+    "临平区": ("330113", ["临平街道", "东湖街道", "南苑街道", "星桥街道", "乔司街道", "塘栖镇"]),
+    "钱塘区": ("330114", ["白杨街道", "下沙街道", "河庄街道", "义蓬街道", "新湾街道"]),
+    "桐庐县": ("330122", ["桐君街道", "城南街道", "富春江镇", "分水镇"]),
+    "淳安县": ("330127", ["千岛湖镇", "文昌镇", "石林镇", "威坪镇"]),
+    "建德市": ("330182", ["新安江街道", "洋溪街道", "更楼街道", "寿昌镇", "乾潭镇"]),
+}
+
+
+def demo_area_rows() -> list[tuple[str, str, str]]:
+    """The demo city as (district, township, aliases) rows for areas.services.load_list."""
+    return [(district, township, "") for district, (_code, townships) in CITY_DISTRICTS.items()
+            for township in townships]
+
+
 STREETS = ["文三路", "教工路", "古墩路", "天目山路", "留和路", "之江路", "西溪路", "文一西路", "紫荆花路", "转塘直街"]
 NAME_PARTS = {
     "supermarket": (["美好生活", "联华", "好邻居", "惠民", "家家乐", "世纪华联"], ["超市", "便利店", "生活超市"]),
@@ -63,6 +89,7 @@ def _demo_owner(rng: random.Random, name: str, password_hash: str) -> User:
 def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     """Create the demo accounts and `shop_count` signed shops; returns how many shops were made."""
     rng = random.Random(seed)
+    load_list(demo_area_rows())
     version = publish_default_pledge()
     if user_by_login("admin@demo.cxm") is None:
         create_user("admin@demo.cxm", DEMO_PASSWORD, "演示管理员", Role.ADMIN)

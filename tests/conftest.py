@@ -413,6 +413,7 @@ def app_overrides(request, tmp_path):
 def app(database_url, app_overrides):
     app = make_app(database_url, **app_overrides)
     with app.app_context():
+        seed_areas()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -467,9 +468,21 @@ def pledge(app):
     return version
 
 
+def seed_areas() -> None:
+    """The demo city's districts and townships (the managed list every shop and staff scope must use)."""
+    from registry.areas.services import import_rows
+    from registry.demo import demo_area_rows
+
+    import_rows(demo_area_rows())
+    db.session.commit()
+
+
 def shop_details(**fields):
+    from registry.demo import CITY_DISTRICTS
     from registry.merchants.services import ShopDetails
 
+    if fields.get("district") in CITY_DISTRICTS and "township" not in fields:  # a township of that district
+        fields["township"] = CITY_DISTRICTS[fields["district"]][1][0]
     values = dict(name="美好生活超市", credit_code=valid_credit_code(), category="supermarket", district="西湖区",
                   township="转塘街道", address="转塘直街 88 号", contact_phone=unique_mobile(), owner_name="王美好")
     values.update(fields)

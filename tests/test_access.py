@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, shop_details
+from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas, shop_details
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
 from registry.badges.models import Badge
@@ -45,6 +45,7 @@ def app(tmp_path_factory):
     app = make_app(url)
     with app.app_context():
         db.create_all()
+        seed_areas()
         yield app
         db.session.remove()
         db.drop_all()

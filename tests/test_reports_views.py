@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
+from registry.areas.services import import_rows
 from registry.extensions import db
 from test_reports import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
 
@@ -222,6 +223,7 @@ def test_the_workbook_has_a_sheet_per_table(admin_client, world):
 
 
 def test_text_that_a_spreadsheet_would_run_is_neutralised(admin_client, world, make_shop):
+    import_rows([("西湖区", '=HYPERLINK("http://evil.example","点我")', "")])  # a name from an older import
     shop = make_shop(name="丁商店", district="西湖区", township='=HYPERLINK("http://evil.example","点我")')
     add_complaint(shop, "other", cst(2026, 8, 1, 10))
     db.session.commit()
@@ -236,6 +238,7 @@ def test_text_that_a_spreadsheet_would_run_is_neutralised(admin_client, world, m
 
 
 def test_chart_labels_are_escaped(admin_client, world, make_shop):
+    import_rows([("西湖区", "<script>alert(1)</script>镇", "")])
     shop = make_shop(name="戊商店", district="西湖区", township="<script>alert(1)</script>镇")
     add_complaint(shop, "other", cst(2026, 8, 1, 10))
     db.session.commit()

@@ -17,6 +17,14 @@ ACTION_LABELS = {
     "merchant.registered": _l("登记店铺"),
     "merchant.updated": _l("修改店铺信息"),
     "merchant.standing_changed": _l("店铺状态变更"),
+    "merchant.moved": _l("更改店铺所在区县或乡镇"),
+    "area.district_added": _l("添加区县"),
+    "area.township_added": _l("添加乡镇（街道）"),
+    "area.district_renamed": _l("区县改名"),
+    "area.township_renamed": _l("乡镇（街道）改名"),
+    "area.aliases_changed": _l("修改其他写法"),
+    "area.deactivated": _l("停用区县或乡镇"),
+    "area.activated": _l("启用区县或乡镇"),
     "pledge.draft_created": _l("起草倡议书"),
     "pledge.draft_updated": _l("修改倡议书草稿"),
     "pledge.draft_discarded": _l("删除倡议书草稿"),
@@ -52,6 +60,7 @@ ACTION_PREFIXES = {
     "sanction.": _l("处理决定"),
     "appeal.": _l("申诉"),
     "campaign": _l("集中登记"),
+    "area.": _l("区县与乡镇"),
 }
 
 SUBJECT_LABELS = {
@@ -64,6 +73,8 @@ SUBJECT_LABELS = {
     "consultation": _l("咨询"),
     "calendarday": _l("日历日"),
     "calendaryear": _l("日历年"),
+    "district": _l("区县"),
+    "township": _l("乡镇（街道）"),
 }
 
 KEY_LABELS = {
@@ -97,6 +108,13 @@ KEY_LABELS = {
     "is_workday": _l("上班"),
     "year": _l("年份"),
     "method": _l("方式"),
+    "township": _l("乡镇（街道）"),
+    "townships": _l("乡镇（街道）"),
+    "aliases": _l("其他写法"),
+    "shops": _l("店铺数"),
+    "staff": _l("工作人员数"),
+    "consultations": _l("咨询记录数"),
+    "import_batches": _l("导入批次数"),
 }
 
 CHAIN_PROBLEMS = {

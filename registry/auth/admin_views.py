@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from registry.areas.forms import district_choices
+from registry.areas.services import load_areas
 from registry.audit.labels import ACTION_LABELS
 from registry.audit.models import AuditEntry
 from registry.audit.presentation import readable_data
@@ -58,6 +60,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = StaffForm()
+    form.district.choices = district_choices(load_areas(), blank=_("全部区县"))
     if form.validate_on_submit():
         release_write_lock()  # create_staff hashes the password first
         try:
@@ -77,6 +80,7 @@ def _detail_page(user: User, role_form: RoleForm | None = None, status: int = 20
                  password_form: TemporaryPasswordForm | None = None):
     if role_form is None:
         role_form = RoleForm(formdata=None, role=user.role, district=user.district)
+    role_form.district.choices = district_choices(load_areas(), keep=user.district, blank=_("全部区县"))
     history = db.session.scalars(
         select(AuditEntry).where(AuditEntry.subject_type == "user", AuditEntry.subject_id == user.id)
         .order_by(AuditEntry.id.desc()).limit(20)

@@ -96,8 +96,8 @@ class StaffForm(FlaskForm):
     role = SelectField(_l("角色"), choices=[SelectChoice("staff", ROLE_LABELS["staff"]),
                                             SelectChoice("admin", ROLE_LABELS["admin"])],
                        validators=[DataRequired(message=_l("请选择角色。"))], validate_choice=False)
-    district = StringField(_l("负责区县（可选）"), validators=[Length(max=64, message=_l("区县名称最多 %(max)d 个字。", max=64))],
-                           description=_l("填写后，该工作人员只能处理这个区县的投诉和咨询；留空表示负责全部区县。"))
+    district = SelectField(_l("负责区县（可选）"), validate_choice=False,
+                           description=_l("选择后，该工作人员只能处理这个区县的投诉和咨询；不选表示负责全部区县。"))
     password = PasswordField(_l("初始密码"), description=_l("至少 8 个字符。请当面或电话告知本人，并提醒其登录后妥善保管。"),
                              validators=[DataRequired(message=_l("请输入密码。")),
                                          Length(max=128, message=_l("密码最多 128 个字符。"))])
@@ -107,8 +107,8 @@ class StaffForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(_l("角色"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
                        validators=[DataRequired(message=_l("请选择角色。"))], validate_choice=False)
-    district = StringField(_l("负责区县（可选）"), validators=[Length(max=64, message=_l("区县名称最多 %(max)d 个字。", max=64))],
-                           description=_l("只对工作人员和管理员有效；留空表示负责全部区县。"))
+    district = SelectField(_l("负责区县（可选）"), validate_choice=False,
+                           description=_l("只对工作人员和管理员有效；不选表示负责全部区县。"))
     submit = SubmitField(_l("保存角色和区县"))
 
 

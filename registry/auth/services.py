@@ -15,8 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from registry.areas import services as areas
 from registry.audit import services as audit
 from registry.auth.models import Role, User, hash_password, password_matches
 from registry.auth.passwords import check_password_rules
@@ -88,7 +89,7 @@ def create_user(login: str, password: str | NewPassword, display_name: str, role
         password = new_password(password, login)  # before the first query: see the module docstring
     if user_by_login(login) is not None:
         raise Conflict(_("该手机号或邮箱已注册，请直接登录。"), field="login")
-    user = User(login=login, display_name=display_name.strip(), role=role.value, district=district,
+    user = User(login=login, display_name=display_name.strip(), role=role.value, district=_clean_district(district),
                 password_hash=password.password_hash, phone_verified_at=utcnow() if phone_verified else None)
     db.session.add(user)
     db.session.flush()
@@ -270,10 +271,18 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
 def _clean_district(district: str | None) -> str | None:
-    value = " ".join((district or "").split())
-    if len(value) > 64:
-        raise DomainError(_("区县名称最多 %(max)d 个字。", max=64), field="district")
-    return value or None
+    """A staff scope is a district on the managed list (its canonical name), or None for the whole area."""
+    if not (district or "").strip():
+        return None
+    return areas.canonical_district(district)
+
+
+@areas.district_renamed.connect
+def _rename_district(district, old: str, new: str) -> dict[str, int]:
+    """Staff limited to a renamed district keep it under its new name (same transaction as the rename)."""
+    result = db.session.execute(update(User).where(User.district == old).values(district=new)
+                                .execution_options(synchronize_session="fetch"))
+    return {"staff": result.rowcount}
 
 
 def create_staff(actor: User, login: str, password: str, display_name: str, role: Role,

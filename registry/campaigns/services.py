@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry.areas import services as areas
+from registry.areas.services import AreaList
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.badges.models import Badge
@@ -60,13 +62,14 @@ def require_batch_scope(batch: ImportBatch, staff: User) -> None:
         raise NotPermitted(_("这批名单不在您负责的区县。"))
 
 
-def _row_details(values: dict[str, str]) -> tuple[ShopDetails, dict[str, list[str]]]:
-    """One row checked with the shop form's rules (merchants.services.check_shop_details)."""
+def _row_details(values: dict[str, str], area_list: AreaList) -> tuple[ShopDetails, dict[str, list[str]]]:
+    """One row checked with the shop form's rules (merchants.services.check_shop_details): district
+    and township in any spelling the list accepts, stored under their canonical names."""
     raw_category = values.get("category", "")
     category = spreadsheets.category_code(raw_category)
     details = ShopDetails(**{name: values.get(name, "") for name in spreadsheets.FIELDS if name != "category"},
                           category=category or "")
-    cleaned, field_errors = check_shop_details(details)
+    cleaned, field_errors = check_shop_details(details, area_list)
     errors = {name: [message] for name, message in field_errors.items()}
     if category is None:
         errors["category"] = [
@@ -91,12 +94,13 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], staff: User) -> list[dict
     """Every row with the problems of each field: the form's rules, the staff's district, and
     credit codes used twice in the file or already registered."""
     results = []
+    area_list = areas.load_areas()
     for line, values in rows:
-        cleaned, errors = _row_details(values)
+        cleaned, errors = _row_details(values, area_list)
         if staff.district and "district" not in errors and cleaned.district != staff.district:
             errors["district"] = [_("您只能导入%(district)s的店铺。", district=staff.district)]
         # Shown beside the value as typed, e.g. a full-width code and what it was read as.
-        normalized = {name: getattr(cleaned, name) for name in ("credit_code", "contact_phone")
+        normalized = {name: getattr(cleaned, name) for name in ("credit_code", "contact_phone", "district", "township")
                       if name not in errors and getattr(cleaned, name) != values.get(name, "").strip()}
         results.append({"line": line, "values": values, "errors": errors, "normalized": normalized,
                         "code": None if "credit_code" in errors else cleaned.credit_code})
@@ -211,8 +215,9 @@ def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
 
     now = utcnow()
     merchants = []
+    area_list = areas.load_areas()
     for row in chosen:
-        cleaned, _errors = _row_details(row["values"])
+        cleaned, _errors = _row_details(row["values"], area_list)
         merchant = Merchant(owner_id=None, public_code=new_public_code(), standing=Standing.PENDING.value,
                             search_name=normalize_search_text(cleaned.name), **vars(cleaned))
         db.session.add(merchant)
@@ -479,3 +484,11 @@ def claim_url(invitation: ShopInvitation) -> str:
 
 def local_date(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d")
+
+
+@areas.district_renamed.connect
+def _rename_district(district, old: str, new: str) -> dict[str, int]:
+    """Batches stay visible to the renamed district's staff."""
+    result = db.session.execute(update(ImportBatch).where(ImportBatch.district == old).values(district=new)
+                                .execution_options(synchronize_session="fetch"))
+    return {"import_batches": result.rowcount}

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 
+from registry.areas.services import district_names
 from registry.auth.models import User
 from registry.consultations.models import CHANNELS, Consultation
 from registry.extensions import db
-from registry.merchants.models import Merchant
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -67,7 +67,5 @@ def consultations_for(staff: User, channel: str | None = None, district: str | N
 
 
 def known_districts() -> list[str]:
-    """Districts that appear in the log or among the shops, for the filter and the form's suggestions."""
-    logged = set(db.session.scalars(select(Consultation.district).group_by(Consultation.district)))
-    shops = set(db.session.scalars(select(Merchant.district).group_by(Merchant.district)))
-    return sorted(logged | shops)
+    """The districts on the managed list, for the filters (consultations, reports) and the form's suggestions."""
+    return district_names()

@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
+from sqlalchemy import update
+
+from registry.areas import services as areas
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.consultations.models import CHANNELS, OUTCOMES, Consultation
@@ -47,14 +50,15 @@ def _checked(data: ConsultationInput, staff: User, now: datetime) -> Consultatio
     if len(topic) > 100:
         raise DomainError(_("咨询事项最多 %(max)d 个字。", max=100), field="topic")
     # Staff limited to a district record for that district, whatever the form says.
-    district = staff.district or _text(data.district)
-    if not district:
+    if not (staff.district or _text(data.district)):
         raise DomainError(_("请填写区县。"), field="district")
-    if len(district) > 64:
-        raise DomainError(_("区县名称最多 %(max)d 个字。", max=64), field="district")
-    township = _text(data.township) or None
-    if township and len(township) > 64:
-        raise DomainError(_("乡镇（街道）名称最多 %(max)d 个字。", max=64), field="township")
+    # Names from the managed list (any accepted spelling), so the yearly report counts one district once.
+    area_list = areas.load_areas()
+    district = area_list.named(staff.district) if staff.district else area_list.find_district(data.district)
+    if district is None:  # a scope the list no longer has: never fall back to what the form says
+        raise DomainError(_("您负责的区县不在区县名单中，请联系管理员。"), field="district")
+    township = area_list.find_township(district, data.township).name if _text(data.township) else None
+    district = district.name
     summary = (data.summary or "").strip()
     if not summary:
         raise DomainError(_("请填写咨询内容摘要。"), field="summary")
@@ -126,3 +130,19 @@ def update_consultation(consultation: Consultation, staff: User, data: Consultat
     audit.record("consultation.updated", consultation, staff, fields=changed, channel=consultation.channel,
                  district=consultation.district, outcome=consultation.outcome)
     return consultation
+
+
+@areas.district_renamed.connect
+def _rename_district(district, old: str, new: str) -> dict[str, int]:
+    """The log follows a renamed district, so its figures stay in one row of the report."""
+    result = db.session.execute(update(Consultation).where(Consultation.district == old).values(district=new)
+                                .execution_options(synchronize_session="fetch"))
+    return {"consultations": result.rowcount}
+
+
+@areas.township_renamed.connect
+def _rename_township(township, district: str, old: str, new: str) -> dict[str, int]:
+    result = db.session.execute(update(Consultation).where(Consultation.district == district,
+                                                           Consultation.township == old).values(township=new)
+                                .execution_options(synchronize_session="fetch"))
+    return {"consultations": result.rowcount}

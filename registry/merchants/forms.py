@@ -22,10 +22,10 @@ class ShopForm(FlaskForm):
     category = SelectField(_l("类别"), choices=[SelectChoice("", _l("请选择"))]
                            + [SelectChoice(value, label) for value, label in CATEGORY_LABELS.items()],
                            validators=[DataRequired(message=_l("请选择店铺类别。"))])
-    district = StringField(_l("区/县"), validators=_required(_l("区/县")) + [Length(max=64)],
-                           description=_l("例如：西湖区"))
-    township = StringField(_l("乡镇/街道"), validators=_required(_l("乡镇/街道")) + [Length(max=64)],
-                           description=_l("例如：转塘街道、双浦镇"))
+    # Choices come from the managed list (areas.forms); the service checks the pair.
+    district = SelectField(_l("区/县"), validators=[DataRequired(message=_l("请选择区/县。"))], validate_choice=False)
+    township = SelectField(_l("乡镇/街道"), validators=[DataRequired(message=_l("请选择乡镇/街道。"))],
+                           validate_choice=False, description=_l("按所选区县分组，请在该区县下选择"))
     address = StringField(_l("详细地址"), validators=_required(_l("详细地址")) + [Length(max=200)])
     owner_name = StringField(_l("经营者姓名"), validators=_required(_l("经营者姓名")) + [Length(max=64)])
     contact_phone = StringField(_l("联系电话（手机）"), validators=_required(_l("联系电话")),
@@ -36,6 +36,23 @@ class ShopForm(FlaskForm):
     def details(self) -> ShopDetails:
         return ShopDetails(
             name=self.name.data or "", credit_code=self.credit_code.data or "", category=self.category.data or "",
-            district=self.district.data or "", township=self.township.data or "", address=self.address.data or "",
+            district=(self.district.data if "district" in self else None) or "", township=self.township.data or "",
+            address=self.address.data or "",
             contact_phone=self.contact_phone.data or "", owner_name=self.owner_name.data or "",
         )
+
+
+class OwnerShopForm(ShopForm):
+    """The owner's edit form: the district is fixed once registered (staff move shops), so it has no field."""
+
+    district = None
+
+
+class MoveShopForm(FlaskForm):
+    """Staff move a shop to another district or township."""
+
+    district = SelectField(_l("区/县"), validators=[DataRequired(message=_l("请选择区/县。"))], validate_choice=False)
+    township = SelectField(_l("乡镇/街道"), validators=[DataRequired(message=_l("请选择乡镇/街道。"))],
+                           validate_choice=False, description=_l("按所选区县分组，请在该区县下选择"))
+    version = HiddenField()
+    submit = SubmitField(_l("保存所在区县和乡镇"))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry.areas import services as areas
+from registry.areas.services import AreaList
 from registry.audit import services as audit
 from registry.auth.models import User
+from registry.database import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.merchants.identifiers import InvalidIdentifier, validate_credit_code, validate_mobile
@@ -71,14 +74,16 @@ def index_merchant_name(merchant: Merchant) -> None:
 
 
 # Widths of the shop columns; the shop form refuses longer values too (Length validators).
-MAX_LENGTHS = {"name": 100, "district": 64, "township": 64, "address": 200, "owner_name": 64}
+MAX_LENGTHS = {"name": 100, "address": 200, "owner_name": 64}
 
 
-def check_shop_details(details: ShopDetails) -> tuple[ShopDetails, dict[str, str]]:
+def check_shop_details(details: ShopDetails, area_list: AreaList | None = None,
+                       active_only: bool = True) -> tuple[ShopDetails, dict[str, str]]:
     """Normalise every field and collect every problem at once: (cleaned details, {field: message}).
 
-    The shop form shows the first problem (see `_clean`); bulk imports show them all, row by row.
-    Fields that fail keep the value as given in the cleaned details.
+    District and township must be on the managed list (any accepted spelling; the canonical name is
+    kept). The shop form shows the first problem (see `_clean`); bulk imports show them all, row by
+    row, and pass the list loaded once. Fields that fail keep the value as given in the cleaned details.
     """
     errors: dict[str, str] = {}
     credit_code, phone = details.credit_code, details.contact_phone
@@ -92,17 +97,20 @@ def check_shop_details(details: ShopDetails) -> tuple[ShopDetails, dict[str, str
         errors["contact_phone"] = error.message
     if details.category not in CATEGORIES:
         errors["category"] = _("请选择店铺类别。")
+    district, township, place_errors = (area_list or areas.load_areas()).place(details.district, details.township,
+                                                                               active_only)
+    errors.update(place_errors)
     cleaned = ShopDetails(
         name=" ".join(details.name.split()),
         credit_code=credit_code,
         category=details.category,
-        district=details.district.strip(),
-        township=details.township.strip(),
+        district=district,
+        township=township,
         address=" ".join(details.address.split()),
         contact_phone=phone,
         owner_name=details.owner_name.strip(),
     )
-    for field in ("name", "district", "township", "address", "owner_name"):
+    for field in ("name", "address", "owner_name"):
         value = getattr(cleaned, field)
         if not value:
             errors[field] = _("此项必填。")
@@ -111,13 +119,16 @@ def check_shop_details(details: ShopDetails) -> tuple[ShopDetails, dict[str, str
     return cleaned, errors
 
 
-def _clean(details: ShopDetails) -> ShopDetails:
-    """Validate and normalise every field, naming the (first) field that is wrong."""
-    cleaned, errors = check_shop_details(details)
+def _first_error_raised(cleaned: ShopDetails, errors: dict[str, str]) -> ShopDetails:
     if errors:
         field, message = next(iter(errors.items()))
         raise DomainError(message, field=field)
     return cleaned
+
+
+def _clean(details: ShopDetails) -> ShopDetails:
+    """Validate and normalise every field, naming the (first) field that is wrong."""
+    return _first_error_raised(*check_shop_details(details))
 
 
 def _code_taken(credit_code: str, except_id: int | None = None) -> bool:
@@ -152,9 +163,18 @@ def register_shop(owner: User, details: ShopDetails) -> Merchant:
 
 
 def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_version: int) -> Merchant:
-    """Change a shop's details; refuses edits made from a form older than the shop's last change."""
+    """Change a shop's details; refuses edits made from a form older than the shop's last change.
+
+    The district is the shop's own, whatever was posted: it decides which officers handle the shop's
+    complaints and sanctions, so only staff move a shop (`move_shop`). The township may change within it.
+    """
     require_owner(merchant, actor)
-    details = _clean(details)
+    details = replace(details, district=merchant.district)
+    if details.township == merchant.township:
+        # Unchanged, so accepted even if the list has since retired that township.
+        details = _first_error_raised(*check_shop_details(details, active_only=False))
+    else:
+        details = _clean(details)
     if merchant.version != expected_version:
         raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。"))
     if _code_taken(details.credit_code, except_id=merchant.id):
@@ -175,6 +195,57 @@ def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_
         index_merchant_name(merchant)
     audit.record("merchant.updated", merchant, actor, changes=changes)
     return merchant
+
+
+def require_mover(merchant: Merchant, staff: User) -> None:
+    """Administrators, staff for the whole area and staff of the shop's current district."""
+    if not staff.is_staff or (staff.district and staff.district != merchant.district):
+        raise NotPermitted(_("只有管理员或负责这家店铺所在区县的工作人员可以更改店铺所在区县。"))
+
+
+def move_shop(merchant: Merchant, staff: User, district_text: str, township_text: str,
+              expected_version: int) -> Merchant:
+    """Staff put a shop in another district or township (a wrong registration, a boundary change).
+
+    Moving a shop hands its complaints, sanctions and appeals to the officers of the new district, so
+    only administrators, staff for the whole area and staff of the shop's current district may do it.
+    """
+    require_mover(merchant, staff)
+    district, township, errors = areas.load_areas().place(district_text, township_text)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
+    if merchant.version != expected_version:
+        raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。"))
+    old = {"district": merchant.district, "township": merchant.township}
+    if (district, township) == (old["district"], old["township"]):
+        return merchant
+    merchant.district, merchant.township = district, township
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。")) from error
+    audit.record("merchant.moved", merchant, staff, old=old, new={"district": district, "township": township})
+    return merchant
+
+
+@areas.district_renamed.connect
+def _rename_district(district, old: str, new: str) -> dict[str, int]:
+    """A district renamed on the list: its shops follow, in the same transaction (versions bumped,
+    so a form opened before the rename cannot write the old name back)."""
+    result = db.session.execute(update(Merchant).where(Merchant.district == old)
+                                .values(district=new, version=Merchant.version + 1, updated_at=utcnow())
+                                .execution_options(synchronize_session="fetch"))
+    return {"shops": result.rowcount}
+
+
+@areas.township_renamed.connect
+def _rename_township(township, district: str, old: str, new: str) -> dict[str, int]:
+    result = db.session.execute(update(Merchant).where(Merchant.district == district, Merchant.township == old)
+                                .values(township=new, version=Merchant.version + 1, updated_at=utcnow())
+                                .execution_options(synchronize_session="fetch"))
+    return {"shops": result.rowcount}
 
 
 def lock_shop(merchant: Merchant) -> None:

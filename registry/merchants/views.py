@@ -6,11 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.areas.forms import district_choices, township_choices
+from registry.areas.services import load_areas
 from registry.auth.access import owner_area
 from registry.errors import DomainError, show_form_error
 from registry.extensions import db
 from registry.merchants import services
-from registry.merchants.forms import ShopForm
+from registry.merchants.forms import OwnerShopForm, ShopForm
 from registry.pagination import ID_MAX, bounded_integer
 
 bp = owner_area(Blueprint("merchants", __name__, url_prefix="/my"))
@@ -19,6 +21,9 @@ bp = owner_area(Blueprint("merchants", __name__, url_prefix="/my"))
 @bp.route("/shops/new", methods=["GET", "POST"])
 def new_shop():
     form = ShopForm()
+    area_list = load_areas()
+    form.district.choices = district_choices(area_list, blank=_("请选择区/县"))
+    form.township.choices = township_choices(area_list)
     if form.validate_on_submit():
         try:
             shop = services.register_shop(current_user._get_current_object(), form.details())
@@ -35,7 +40,9 @@ def new_shop():
 def edit_shop(shop_id: int):
     user = current_user._get_current_object()
     shop = services.shop_for_owner(shop_id, user)
-    form = ShopForm(obj=shop)
+    form = OwnerShopForm(obj=shop)
+    # Only the townships of the shop's own district: the owner cannot move the shop out of it.
+    form.township.choices = township_choices(load_areas(), only=shop.district, keep=(shop.district, shop.township))
     if not form.is_submitted():
         form.version.data = str(shop.version)
     if form.validate_on_submit():

@@ -18,7 +18,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from registry.extensions import db
-from tests.conftest import make_app
+from tests.conftest import make_app, seed_areas
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -106,7 +106,7 @@ def live_server(database_url, live_app_overrides):
             from registry.pledges.defaults import publish_default_pledge
 
             publish_default_pledge()
-            db.session.commit()
+            seed_areas()
             db.session.remove()
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()

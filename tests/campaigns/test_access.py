@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app
+from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas
 from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
@@ -40,6 +40,7 @@ def app(tmp_path_factory):
     app = make_app(url)
     with app.app_context():
         db.create_all()
+        seed_areas()
         yield app
         db.session.remove()
         db.drop_all()

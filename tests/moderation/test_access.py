@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, shop_details
+from tests.conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas, shop_details
 from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
@@ -48,6 +48,7 @@ def app(tmp_path_factory):
     app = make_app(url, EVIDENCE_DIR=str(folder / "evidence"))
     with app.app_context():
         db.create_all()
+        seed_areas()
         yield app
         db.session.remove()
         db.drop_all()

@@ -1,0 +1,49 @@
+"""Input shape of the list's admin forms, and the district/township choices every other form offers."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from registry.areas.services import AreaList
+
+
+class AreaForm(FlaskForm):
+    """A district or a township: its name, the other spellings it answers to, whether it is offered."""
+
+    name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")), Length(max=64)])
+    aliases = TextAreaField(_l("其他写法（可选）"), render_kw={"rows": 2},
+                            description=_l("每行一个，例如旧称或简称。空格、全角半角和“区/县/街道/镇”等后缀不用列出，已自动识别。"))
+    is_active = BooleanField(_l("启用（在表单和导入中可以选择）"), default=True)
+    submit = SubmitField(_l("保存"))
+
+
+class NewAreaForm(FlaskForm):
+    name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")), Length(max=64)])
+    aliases = TextAreaField(_l("其他写法（可选）"), render_kw={"rows": 2})
+    submit = SubmitField(_l("添加"))
+
+
+def district_choices(area_list: AreaList, keep: str | None = None, blank: str | None = None) -> list[tuple[str, str]]:
+    """Active districts (plus `keep`, the value already stored, even if retired) for a select."""
+    choices = [(d.name, d.name) for d in area_list.districts if d.is_active or d.name == keep]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+def township_choices(area_list: AreaList, only: str | None = None,
+                     keep: tuple[str, str] | None = None) -> dict[str | None, list[tuple[str, str]]]:
+    """Townships grouped by district (one <optgroup> each), so a phone shows them under their district
+    without JavaScript; `only` limits them to one district, `keep` adds the stored (district, township)."""
+    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", _("请选择乡镇/街道"))]}
+    for district in area_list.districts:
+        if only is not None and district.name != only:
+            continue
+        if not district.is_active and (keep is None or keep[0] != district.name):
+            continue
+        names = [t.name for t in district.townships if t.is_active or (keep and keep == (district.name, t.name))]
+        if names:
+            groups[district.name] = [(name, name) for name in names]
+    return groups

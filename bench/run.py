@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate, inprocess, loadgen, servers
+from bench import crash, generate, inprocess, loadgen, servers
 from bench.generate import BENCH_DIR, DATA_DIR, PROJECT_ROOT, log
 
 RESULTS_DIR = BENCH_DIR / "results"
@@ -40,6 +40,15 @@ def parse_args(argv=None):
     parser.add_argument("--skip-filing", action="store_true")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--only", choices=("crash",),
+                        help="crash: only the kill -9 run (filings with photos + QR reads, two workers killed; "
+                             "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed")
+    parser.add_argument("--crash-seconds", type=float, default=45.0, help="length of each crash run")
+    parser.add_argument("--crash-consumers", type=int, default=6, help="threads filing complaints")
+    parser.add_argument("--crash-readers", type=int, default=3, help="threads reading QR pages")
+    parser.add_argument("--crash-workers", type=int, default=4, help="gunicorn sync workers in the crash run")
+    parser.add_argument("--crash-postgres-url", default=crash.DEFAULT_SOURCE_PG,
+                        help="the crash run's own source database (loaded once; each run works on a copy)")
     parser.add_argument("--schema", choices=generate.SCHEMA_MODES, default="migrations",
                         help="migrations (flask db upgrade, the default and the real thing) or models "
                              "(db.create_all(), only while the migrations lag the models)")
@@ -244,6 +253,14 @@ class Bench:
     def run(self) -> None:
         args = self.args
         t0 = time.monotonic()
+        if args.only == "crash":
+            try:
+                missed = self.phase("crash runs", crash.run_crash, self)
+                self.report["targets_missed"] = missed if missed is not None else ["crash runs failed (see above)"]
+            finally:
+                self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+                self.finish()
+            return
         postgres = not args.skip_postgres and ensure_postgres_database(args.postgres_url)
         data = generate.prepare_databases(args.size, args.postgres_url if postgres else None,
                                           regenerate=args.regenerate, schema=args.schema)
@@ -329,6 +346,8 @@ class Bench:
         self.report["results"] = self.rows
         filing = self.report.get("complaint_filing")
         table = render_table(self.rows, filing, self.report.get("worker_rss"), self.report.get("page_costs"))
+        if self.report.get("crash"):
+            table = (table + "\n\n" if self.rows else "") + crash.render_table(self.report["crash"])
         self.report["table"] = table
         RESULTS_DIR.mkdir(exist_ok=True)
         out = RESULTS_DIR / f"{self.stamp}.json"
@@ -423,8 +442,9 @@ def main(argv=None) -> int:
     # A SIGTERM (or Ctrl-C) unwinds the with-blocks, so every server this run started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with exclusive_run():
-        Bench(args).run()
-    return 0
+        bench = Bench(args)
+        bench.run()
+    return 1 if bench.report.get("targets_missed") else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -27,14 +28,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+def wait_ready(port: int, path: str, timeout: float = 60.0, process: subprocess.Popen | None = None,
+               tls: bool = False) -> None:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before it was ready")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ssl._create_unverified_context())
+                    if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=10))
             conn.request("GET", path)
             response = conn.getresponse()
             response.read()
@@ -103,13 +106,13 @@ class Server:
     """A process we started; stopped with SIGTERM (then SIGKILL) to its own pid only."""
 
     def __init__(self, name: str, argv: list[str], env: dict, port: int, log_path: Path, ready_path: str,
-                 cwd: Path = PROJECT_ROOT) -> None:
+                 cwd: Path = PROJECT_ROOT, tls: bool = False) -> None:
         self.name, self.port, self.log_path = name, port, log_path
         self.log_file = open(log_path, "ab")
         self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
         try:
-            wait_ready(port, ready_path, process=self.process)
+            wait_ready(port, ready_path, process=self.process, tls=tls)
         except Exception:
             self.stop()
             raise RuntimeError(f"{name} did not start; see {log_path}") from None
@@ -139,14 +142,27 @@ class Server:
 
 
 def gunicorn(name: str, app: str, env: dict, workdir: Path, workers: int, extra: list[str] | None = None,
-             ready_path: str = "/") -> Server:
-    """gunicorn with the project's gunicorn.conf.py, on a free 127.0.0.1 port, without a control socket."""
+             ready_path: str = "/", tls: tuple[Path, Path] | None = None) -> Server:
+    """gunicorn with the project's gunicorn.conf.py, on a free 127.0.0.1 port, without a control socket;
+    with `tls` (certificate, key) it serves https itself."""
     port = free_port()
     env = dict(env, WEB_CONCURRENCY=str(workers), GUNICORN_BIND=f"127.0.0.1:{port}")
     env.pop("GUNICORN_CONTROL_SOCKET", None)
-    argv = [GUNICORN, "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--no-control-socket", *(extra or []), app]
-    log(f"starting {name}: gunicorn {app} on 127.0.0.1:{port}, {workers} sync workers")
-    return Server(name, argv, env, port, workdir / f"{name}.log", ready_path)
+    tls_args = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
+    argv = [GUNICORN, "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--no-control-socket", *tls_args, *(extra or []),
+            app]
+    log(f"starting {name}: gunicorn {app} on {'https' if tls else 'http'}://127.0.0.1:{port}, {workers} sync workers")
+    return Server(name, argv, env, port, workdir / f"{name}.log", ready_path, tls=tls is not None)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 (openssl), so production's Secure `__Host-` cookies come back."""
+    cert, key = directory / "tls-cert.pem", directory / "tls-key.pem"
+    if not cert.exists():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
 
 def nginx_available() -> bool:

@@ -75,7 +75,8 @@ class Filing:
 
 @dataclass
 class Kill:
-    at: float
+    before: float  # monotonic time just before os.kill …
+    after: float   # … and just after it returned
     pid: int
     busy_cpu_s: float
     workers_before: list[int]
@@ -305,14 +306,16 @@ class CrashRun:
             busy = {pid: servers.cpu_seconds(pid) - before[pid] for pid in workers}
             victim = max(workers, key=lambda pid: busy[pid])
             assert victim != server.pid and victim in servers.children(server.pid)
+            before_kill = time.monotonic()
             os.kill(victim, signal.SIGKILL)
-            kill = Kill(at=time.monotonic(), pid=victim, busy_cpu_s=round(busy[victim], 2), workers_before=workers)
+            kill = Kill(before=before_kill, after=time.monotonic(), pid=victim, busy_cpu_s=round(busy[victim], 2),
+                        workers_before=workers)
             self.kills.append(kill)
-            log(f"  kill -9 {victim} (worker; master {server.pid}) at {kill.at - started:.1f} s")
-            while time.monotonic() - kill.at < 60:
+            log(f"  kill -9 {victim} (worker; master {server.pid}) at {kill.before - started:.1f} s")
+            while time.monotonic() - kill.after < 60:
                 now = server.workers()
                 if victim not in now and len(now) >= len(workers):
-                    kill.replaced_after_s = round(time.monotonic() - kill.at, 2)
+                    kill.replaced_after_s = round(time.monotonic() - kill.after, 2)
                     kill.workers_after = now
                     break
                 time.sleep(0.05)
@@ -378,16 +381,7 @@ class CrashRun:
         calls, filings = self.recorder.calls, self.recorder.filings
         answered = self.answered()
         killed = {k.pid for k in self.kills}
-
-        def in_kill_window(call: Call) -> bool:
-            # In flight on the worker at the instant it was killed, and never answered by any worker.
-            return call.rid not in answered and any(call.start <= k.at <= call.end + 0.05 for k in self.kills)
-
-        failed = [c for c in calls if c.error is not None or (c.status or 0) >= 500]
-        killed_requests = [c for c in failed if c.error is not None and in_kill_window(c)]
-        outside = [c for c in failed if c not in killed_requests]
-        five_xx = [c for c in outside if c.status is not None]
-        errors_outside = [c for c in outside if c.status is None]
+        killed_requests, five_xx, errors_outside = attribute(calls, self.kills, answered)
         unexpected_4xx = [c for c in calls if c.status is not None and 400 <= c.status < 500]
 
         # The database: every filing that was sent, by its form's submission key, and by the phone.
@@ -489,8 +483,9 @@ class CrashRun:
             "qr_p50_ms": pct(qr_ok, 0.5), "qr_p99_ms": pct(qr_ok, 0.99),
             "filing_post_p50_ms": pct(file_ok, 0.5), "filing_post_p99_ms": pct(file_ok, 0.99),
             "statuses_by_kind": kinds, "filing_failures_by_step": failures_by_step,
-            "kills": [dict(asdict(k), at_s=round(k.at - started, 2), at=None,
-                           cut=[c.kind for c in killed_requests if c.start <= k.at <= c.end + 0.05])
+            "kills": [{"pid": k.pid, "at_s": round(k.before - started, 2), "busy_cpu_s": k.busy_cpu_s,
+                       "replaced_after_s": k.replaced_after_s, "workers_before": k.workers_before,
+                       "workers_after": k.workers_after, "cut": [c.kind for c in killed_requests if in_window(c, k)]}
                       for k in self.kills],
             "killed_worker_answers": sum(1 for pid, _s in answered.values() if pid in killed),
             "errors_in_killed_requests": len(killed_requests),
@@ -510,6 +505,23 @@ class CrashRun:
         }
         result["targets_missed"] = targets_missed(result)
         return result
+
+
+def in_window(call: Call, kill: Kill) -> bool:
+    """The request was in flight when the worker died: sent before the kill, failed after it."""
+    return call.start <= kill.after and call.end >= kill.before
+
+
+def attribute(calls: list[Call], kills: list[Kill], answered: dict) -> tuple[list[Call], list[Call], list[Call]]:
+    """Failed requests split into (cut by a kill, 5xx answers, connection errors outside the kills).
+
+    Only a connection error can be a killed request (a dead worker answers nothing), and only when it was
+    in flight at a kill and no worker logged an answer to it. Every 5xx is the app's own answer."""
+    failed = [c for c in calls if c.error is not None or (c.status or 0) >= 500]
+    cut = [c for c in failed if c.status is None and c.rid not in answered and any(in_window(c, k) for k in kills)]
+    five_xx = [c for c in failed if c.status is not None]
+    errors = [c for c in failed if c.status is None and c not in cut]
+    return cut, five_xx, errors
 
 
 def targets_missed(r: dict) -> list[str]:

@@ -98,9 +98,10 @@ class Recorder:
             return f"{kind}-{next(self.ids)}"
 
 
-def make_photos(count: int = 8, seed: int = 6) -> list[bytes]:
-    """JPEGs of a few hundred KB: noise over a blurred base, so they neither compress to nothing nor
-    look like anything; Pillow re-encodes each one in the worker, as for a real phone photo."""
+def make_photos(longest: int = 1440, count: int = 8, seed: int = 6) -> list[bytes]:
+    """JPEGs up to `longest` pixels wide (1440: 200–550 KB; 4000: a phone camera's 3–5 MB): noise over a
+    blurred base, so they neither compress to nothing nor look like anything; the worker decodes, cleans
+    and re-encodes each one with Pillow, as it does a real photo."""
     import io
 
     from PIL import Image, ImageDraw
@@ -108,7 +109,7 @@ def make_photos(count: int = 8, seed: int = 6) -> list[bytes]:
     rng = random.Random(seed)
     photos = []
     for i in range(count):
-        width = rng.choice((1024, 1200, 1280, 1440))
+        width = int(longest * rng.choice((0.7, 0.8, 0.9, 1.0)))
         height = width * 3 // 4
         base = Image.effect_noise((width // 4, height // 4), 60).resize((width, height)).convert("RGB")
         img = Image.blend(base, Image.effect_noise((width, height), 30).convert("RGB"), 0.5)
@@ -126,6 +127,7 @@ class Client:
         import requests
 
         self.base, self.recorder = base, recorder
+        self.last_error: str | None = None
         self.session = requests.Session()
         # Not the environment's CA bundle or proxies (REQUESTS_CA_BUNDLE would replace `verify`).
         self.session.trust_env = False
@@ -152,6 +154,7 @@ class Client:
             response, status, error = None, None, describe(exc)
         finally:
             self.recorder.in_flight.pop(rid, None)
+        self.last_error = error
         self.recorder.calls.append(Call(rid, kind, start, time.monotonic(), status, error, flow))
         return response
 
@@ -186,8 +189,7 @@ def file_one(client: Client, engine, filing: Filing, photos: list[bytes], rng: r
 
     def fail(step: str, response) -> None:
         filing.failed_step = step
-        filing.failure = (f"status {response.status_code}" if response is not None
-                          else client.recorder.calls[-1].error)
+        filing.failure = f"status {response.status_code}" if response is not None else client.last_error
 
     response = client.call("GET", complain, "complain_page", flow)
     if response is None or response.status_code != 200 or not (csrf := CSRF_RE.search(response.text)):
@@ -465,7 +467,8 @@ class CrashRun:
             if f.failed_step:
                 label = f"{f.failed_step}: {f.failure}"
                 failures_by_step[label] = failures_by_step.get(label, 0) + 1
-        locked = log_text.count("database is locked")
+        # Once per failed statement (SQLAlchemy's line; the traceback also names sqlite3's own error).
+        locked = log_text.count("(sqlite3.OperationalError) database is locked")
         result = {
             "backend": self.backend, "seconds": round(elapsed, 1), "workers": self.args.crash_workers,
             "consumers": self.args.crash_consumers, "readers": self.args.crash_readers,
@@ -500,6 +503,9 @@ class CrashRun:
             "unexpected_4xx": len(unexpected_4xx),
             "database_is_locked_in_log": locked,
             "worker_sigkill_in_log": log_text.count("SIGKILL") + log_text.count("signal 9"),
+            # gunicorn's own kill of a request slower than its timeout (30 s) is not one of ours.
+            "worker_timeouts_in_log": log_text.count("WORKER TIMEOUT"),
+            "tracebacks_in_log": log_text.count("Traceback (most recent call last)"),
             "audit_chain_ok": verify.returncode == 0, "audit_verify": chain_message[0],
             "master_pid": master,
         }
@@ -570,7 +576,7 @@ def run_crash(bench) -> list[str]:
     data = generate.prepare_databases(args.size, source_pg if postgres else None, schema=args.schema)
     sqlite_path, _meta = data["sqlite"]
     workdir = bench.workdir
-    photos = make_photos()
+    photos = make_photos(args.crash_photo_width)
     log(f"photos: {len(photos)} JPEGs of {min(map(len, photos)) // 1000}–{max(map(len, photos)) // 1000} KB")
     runs = []
     copy = workdir / "crash.sqlite3"
@@ -594,6 +600,8 @@ def run_crash(bench) -> list[str]:
         "server": {"tls": "gunicorn --certfile/--keyfile (self-signed, 127.0.0.1)", "proxy": "none",
                    "PROXY_COUNT": 1, "client_addresses": "one X-Forwarded-For per filing, per reader",
                    "limiter_storage": LIMITER_STORAGE, "SMS_SENDER": "outbox"},
+        "photos": {"widest_px": args.crash_photo_width, "kb": [len(p) // 1000 for p in photos],
+                   "per_filing": "2–6, drawn at random"},
         "postgres_source": source_pg if postgres else None, "results": results,
     }
     missed = []
@@ -633,6 +641,7 @@ def render_table(crash: dict) -> str:
         lines.append(f"    {r['seconds']} s, {r['consumers']} consumers + {r['readers']} readers, {r['workers']} workers; "
                      f"killed {kills}; filings started {r['filings_started']}, posted {r['filings_posted']}; "
                      f"4xx {r['unexpected_4xx']}; orphan photo files {r['orphan_evidence_files']}; "
+                     f"worker timeouts {r['worker_timeouts_in_log']}; tracebacks {r['tracebacks_in_log']}; "
                      f"load {r['loadavg_1m_before']}→{r['loadavg_1m_after']}")
         if r["filing_failures_by_step"]:
             lines.append(f"    failed filings: {r['filing_failures_by_step']}")

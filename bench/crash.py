@@ -488,7 +488,8 @@ class CrashRun:
             "statuses_by_kind": kinds, "filing_failures_by_step": failures_by_step,
             "kills": [{"pid": k.pid, "at_s": round(k.before - started, 2), "busy_cpu_s": k.busy_cpu_s,
                        "replaced_after_s": k.replaced_after_s, "workers_before": k.workers_before,
-                       "workers_after": k.workers_after, "cut": [c.kind for c in killed_requests if in_window(c, k)]}
+                       "workers_after": k.workers_after,
+                       "cut": [c.kind for c in killed_requests if ending_kill(c, self.kills) is k]}
                       for k in self.kills],
             "killed_worker_answers": sum(1 for pid, _s in answered.values() if pid in killed),
             "errors_in_killed_requests": len(killed_requests),
@@ -505,7 +506,7 @@ class CrashRun:
             "worker_sigkill_in_log": log_text.count("SIGKILL") + log_text.count("signal 9"),
             # gunicorn's own kill of a request slower than its timeout (30 s) is not one of ours.
             "worker_timeouts_in_log": log_text.count("WORKER TIMEOUT"),
-            "tracebacks_in_log": log_text.count("Traceback (most recent call last)"),
+            "unhandled_errors_in_log": log_text.count("unhandled error, request id"),
             "audit_chain_ok": verify.returncode == 0, "audit_verify": chain_message[0],
             "master_pid": master,
         }
@@ -516,6 +517,11 @@ class CrashRun:
 def in_window(call: Call, kill: Kill) -> bool:
     """The request was in flight when the worker died: sent before the kill, failed after it."""
     return call.start <= kill.after and call.end >= kill.before
+
+
+def ending_kill(call: Call, kills: list[Kill]) -> Kill | None:
+    """The kill that cut this request: the last one while it was in flight (a long upload can span two)."""
+    return max((k for k in kills if in_window(call, k)), key=lambda k: k.before, default=None)
 
 
 def attribute(calls: list[Call], kills: list[Kill], answered: dict) -> tuple[list[Call], list[Call], list[Call]]:
@@ -641,7 +647,7 @@ def render_table(crash: dict) -> str:
         lines.append(f"    {r['seconds']} s, {r['consumers']} consumers + {r['readers']} readers, {r['workers']} workers; "
                      f"killed {kills}; filings started {r['filings_started']}, posted {r['filings_posted']}; "
                      f"4xx {r['unexpected_4xx']}; orphan photo files {r['orphan_evidence_files']}; "
-                     f"worker timeouts {r['worker_timeouts_in_log']}; tracebacks {r['tracebacks_in_log']}; "
+                     f"worker timeouts {r['worker_timeouts_in_log']}; unhandled errors {r['unhandled_errors_in_log']}; "
                      f"load {r['loadavg_1m_before']}→{r['loadavg_1m_after']}")
         if r["filing_failures_by_step"]:
             lines.append(f"    failed filings: {r['filing_failures_by_step']}")

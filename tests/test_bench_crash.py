@@ -4,7 +4,7 @@ The run itself (gunicorn, kill -9, both databases) is `make bench-crash`; these 
 cannot pass a run that lost a complaint or answered a 5xx.
 """
 
-from bench.crash import Call, Kill, attribute, targets_missed
+from bench.crash import Call, Kill, attribute, ending_kill, targets_missed
 
 RESET = "ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection'))"
 
@@ -58,3 +58,10 @@ def test_a_run_that_tested_nothing_fails():
     assert targets_missed(result(filings_acknowledged=0))
     assert targets_missed(result(kills=[{"replaced_after_s": 0.1}]))
     assert targets_missed(result(kills=[{"replaced_after_s": 0.1}, {"replaced_after_s": None}]))
+
+
+def test_a_request_spanning_two_kills_was_cut_by_the_second():
+    first, second = kill_at(10.0), kill_at(20.0, pid=102)
+    upload = call("a", 5.0, 20.1, status=None, error=RESET)
+    assert ending_kill(upload, [first, second]) is second
+    assert ending_kill(call("b", 1.0, 2.0), [first, second]) is None

@@ -78,7 +78,7 @@ class Kill:
     before: float  # monotonic time just before os.kill …
     after: float   # … and just after it returned
     pid: int
-    busy_cpu_s: float
+    chosen: str    # why this worker
     workers_before: list[int]
     replaced_after_s: float | None = None
     workers_after: list[int] = field(default_factory=list)
@@ -90,8 +90,8 @@ class Recorder:
         self.calls: list[Call] = []
         self.filings: list[Filing] = []
         self.ids = itertools.count(1)
-        # Requests sent and not yet answered: request id → (kind, start).
-        self.in_flight: dict[str, tuple[str, float]] = {}
+        # Requests sent and not yet answered: request id → {"kind", "start", "port": the client's local port}.
+        self.in_flight: dict[str, dict] = {}
 
     def next_id(self, kind: str) -> str:
         with self.lock:
@@ -120,6 +120,31 @@ def make_photos(longest: int = 1440, count: int = 8, seed: int = 6) -> list[byte
     return photos
 
 
+_CONNECTING = threading.local()
+
+
+def _port_noting_adapter():
+    """A requests adapter whose connections note their local port in the calling thread's in-flight
+    record: the killer finds the worker serving a given upload by that port (/proc/net/tcp)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPSConnection
+    from urllib3.connectionpool import HTTPSConnectionPool
+
+    class Connection(HTTPSConnection):
+        def connect(self):
+            super().connect()
+            record = getattr(_CONNECTING, "record", None)
+            if record is not None:
+                record["port"] = self.sock.getsockname()[1]
+
+    class Pool(HTTPSConnectionPool):
+        ConnectionCls = Connection
+
+    adapter = HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = {**adapter.poolmanager.pool_classes_by_scheme, "https": Pool}
+    return adapter
+
+
 class Client:
     """One https client per simulated person: its own cookies and its own X-Forwarded-For."""
 
@@ -132,6 +157,7 @@ class Client:
         # Not the environment's CA bundle or proxies (REQUESTS_CA_BUNDLE would replace `verify`).
         self.session.trust_env = False
         self.session.verify = str(cert)
+        self.session.mount("https://", _port_noting_adapter())
         self.session.headers["X-Forwarded-For"] = address
         self.session.headers["User-Agent"] = "chengxinma-bench-crash"
 
@@ -143,7 +169,7 @@ class Client:
         if referer:
             headers["Referer"] = self.base + referer
         start = time.monotonic()
-        self.recorder.in_flight[rid] = (kind, start)
+        _CONNECTING.record = self.recorder.in_flight[rid] = {"kind": kind, "start": start, "port": None}
         try:
             # No retries anywhere (requests' default): a POST cut by a kill is not silently sent again.
             response = self.session.request(method, self.base + path, headers=headers, allow_redirects=False,
@@ -153,6 +179,7 @@ class Client:
         except requests.RequestException as exc:
             response, status, error = None, None, describe(exc)
         finally:
+            _CONNECTING.record = None
             self.recorder.in_flight.pop(rid, None)
         self.last_error = error
         self.recorder.calls.append(Call(rid, kind, start, time.monotonic(), status, error, flow))
@@ -291,29 +318,40 @@ class CrashRun:
             client.call("GET", rng.choice(self.qr_urls), "qr")
         client.session.close()
 
+    def pick_victim(self, server, deadline: float) -> tuple[int, str]:
+        """The worker serving a complaint upload that has been in flight for a moment (found by the
+        connection's port); failing that by `deadline`, the busiest worker serving anybody, else the busiest."""
+        while True:
+            workers = server.workers()
+            serving = connections_by_worker(workers, server.port)
+            uploads = [r for r in list(self.recorder.in_flight.values())
+                       if r["kind"] == "file_complaint" and r["port"] and time.monotonic() - r["start"] > 0.2]
+            for record in uploads:
+                for pid, ports in serving.items():
+                    if record["port"] in ports:
+                        return pid, "serving a complaint upload"
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        before = {pid: servers.cpu_seconds(pid) for pid in workers}
+        time.sleep(0.3)
+        busy = {pid: servers.cpu_seconds(pid) - before[pid] for pid in workers}
+        candidates = [pid for pid in workers if serving.get(pid)] or workers
+        return max(candidates, key=lambda pid: busy[pid]), "busiest worker"
+
     def killer(self, server, started: float, moments: list[float]) -> None:
-        """At each moment, once a complaint with photos has been uploading for a moment (up to 5 s later),
-        SIGKILL the busiest worker (most CPU in the last 0.3 s: Pillow cleaning photos, most likely), never
-        the master; then wait for gunicorn to replace it."""
+        """At each moment (or up to 5 s later), SIGKILL the worker serving a complaint upload, never the
+        master; then wait for gunicorn to replace it."""
         for moment in moments:
             time.sleep(max(0.0, started + moment - time.monotonic()))
-            waited_until = time.monotonic() + 5
-            while time.monotonic() < waited_until and not any(
-                    kind == "file_complaint" and time.monotonic() - since > 0.2
-                    for kind, since in list(self.recorder.in_flight.values())):
-                time.sleep(0.02)
+            victim, why = self.pick_victim(server, time.monotonic() + 5)
             workers = server.workers()
-            before = {pid: servers.cpu_seconds(pid) for pid in workers}
-            time.sleep(0.3)
-            busy = {pid: servers.cpu_seconds(pid) - before[pid] for pid in workers}
-            victim = max(workers, key=lambda pid: busy[pid])
-            assert victim != server.pid and victim in servers.children(server.pid)
+            assert victim != server.pid and victim in workers
             before_kill = time.monotonic()
             os.kill(victim, signal.SIGKILL)
-            kill = Kill(before=before_kill, after=time.monotonic(), pid=victim, busy_cpu_s=round(busy[victim], 2),
-                        workers_before=workers)
+            kill = Kill(before=before_kill, after=time.monotonic(), pid=victim, chosen=why, workers_before=workers)
             self.kills.append(kill)
-            log(f"  kill -9 {victim} (worker; master {server.pid}) at {kill.before - started:.1f} s")
+            log(f"  kill -9 {victim} (worker, {why}; master {server.pid}) at {kill.before - started:.1f} s")
             while time.monotonic() - kill.after < 60:
                 now = server.workers()
                 if victim not in now and len(now) >= len(workers):
@@ -486,7 +524,7 @@ class CrashRun:
             "qr_p50_ms": pct(qr_ok, 0.5), "qr_p99_ms": pct(qr_ok, 0.99),
             "filing_post_p50_ms": pct(file_ok, 0.5), "filing_post_p99_ms": pct(file_ok, 0.99),
             "statuses_by_kind": kinds, "filing_failures_by_step": failures_by_step,
-            "kills": [{"pid": k.pid, "at_s": round(k.before - started, 2), "busy_cpu_s": k.busy_cpu_s,
+            "kills": [{"pid": k.pid, "at_s": round(k.before - started, 2), "chosen": k.chosen,
                        "replaced_after_s": k.replaced_after_s, "workers_before": k.workers_before,
                        "workers_after": k.workers_after,
                        "cut": [c.kind for c in killed_requests if ending_kill(c, self.kills) is k]}
@@ -512,6 +550,32 @@ class CrashRun:
         }
         result["targets_missed"] = targets_missed(result)
         return result
+
+
+def connections_by_worker(workers: list[int], port: int) -> dict[int, set[int]]:
+    """For each worker, the client ports of the established connections it holds on 127.0.0.1:`port`
+    (its sockets' inodes in /proc/<pid>/fd matched against /proc/net/tcp)."""
+    remote_by_inode = {}
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and int(local.split(":")[1], 16) == port:
+                remote_by_inode[inode] = int(remote.split(":")[1], 16)
+    out: dict[int, set[int]] = {}
+    for pid in workers:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in remote_by_inode:
+                out.setdefault(pid, set()).add(remote_by_inode[target[8:-1]])
+    return out
 
 
 def in_window(call: Call, kill: Kill) -> bool:

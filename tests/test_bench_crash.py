@@ -10,7 +10,7 @@ RESET = "ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end
 
 
 def kill_at(moment: float, pid: int = 101) -> Kill:
-    return Kill(before=moment, after=moment + 0.001, pid=pid, busy_cpu_s=0.2, workers_before=[pid, 102, 103, 104],
+    return Kill(before=moment, after=moment + 0.001, pid=pid, chosen="test", workers_before=[pid, 102, 103, 104],
                 replaced_after_s=0.1)
 
 

@@ -272,6 +272,8 @@ def time_today():
 # --- the run on one database ----------------------------------------------------------------------
 
 class CrashRun:
+    """One database: serve, load, kill two workers, stop, then check what reached the database."""
+
     def __init__(self, backend: str, database_url: str, workdir: Path, args, shops: list[str], qr_urls: list[str],
                  photos: list[bytes]) -> None:
         self.backend, self.database_url, self.workdir, self.args = backend, database_url, workdir, args
@@ -361,6 +363,7 @@ class CrashRun:
                 time.sleep(0.05)
 
     def run(self) -> dict:
+        """The run on this database and its verdict (see verify)."""
         import redis
 
         args = self.args
@@ -416,6 +419,7 @@ class CrashRun:
         return out
 
     def verify(self, started: float, elapsed: float, log_text: str, master: int) -> dict:
+        """Every figure of the run: what the clients saw, what the database and the disk hold, the logs."""
         from sqlalchemy import bindparam, create_engine, text
 
         calls, filings = self.recorder.calls, self.recorder.filings
@@ -601,6 +605,7 @@ def attribute(calls: list[Call], kills: list[Kill], answered: dict) -> tuple[lis
 
 
 def targets_missed(r: dict) -> list[str]:
+    """What fails the run, in words; empty when every target is met."""
     missed = []
     if r["lost"]:
         missed.append(f"{r['lost']} acknowledged complaint(s) lost")
@@ -682,6 +687,7 @@ def run_crash(bench) -> list[str]:
 
 
 def summary_line(r: dict) -> str:
+    """One log line per database."""
     return (f"{r['backend']}: filings acknowledged {r['filings_acknowledged']}, lost {r['lost']}, "
             f"unacknowledged but stored {r['unacknowledged_but_stored']}, QR reads {r['qr_reads']}, "
             f"5xx outside kills {r['5xx_outside_kill_windows']}, errors in killed requests "
@@ -689,6 +695,7 @@ def summary_line(r: dict) -> str:
 
 
 def render_table(crash: dict) -> str:
+    """The crash runs' table, printed and stored with the results."""
     head = (f"{'crash run (kill -9 ×2)':<24} {'acked':>6} {'stored':>6} {'lost':>5} {'unacked':>7} {'QR':>6} "
             f"{'req/s':>6} {'5xx out':>7} {'err out':>7} {'killed':>6} {'locked':>6} {'QR p50':>7} {'QR p99':>7} "
             f"{'file p50':>8} {'file p99':>8}  audit")

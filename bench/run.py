@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import filing_photos, generate, inprocess, loadgen, servers
+from bench import crash, filing_photos, generate, inprocess, loadgen, servers
 from bench.generate import BENCH_DIR, DATA_DIR, PROJECT_ROOT, log
 
 RESULTS_DIR = BENCH_DIR / "results"
@@ -38,12 +38,22 @@ def parse_args(argv=None):
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-nginx", action="store_true")
     parser.add_argument("--skip-filing", action="store_true")
-    parser.add_argument("--only", choices=["filing-photos"],
-                        help="run one scenario on its own: filing-photos = complaints with 6 large photos through "
-                             "HTTP while others ask for SMS codes from a slow gateway (bench/filing_photos.py)")
     parser.add_argument("--filing-seconds", type=float, default=30.0, help="length of the filing-photos scenario")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--only", choices=("crash", "filing-photos"),
+                        help="run one scenario on its own. filing-photos: complaints with 6 large photos through "
+                             "HTTP while others ask for SMS codes from a slow gateway (bench/filing_photos.py). "
+                             "crash: only the kill -9 run (filings with photos + QR reads, two workers killed; "
+                             "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed")
+    parser.add_argument("--crash-seconds", type=float, default=45.0, help="length of each crash run")
+    parser.add_argument("--crash-consumers", type=int, default=6, help="threads filing complaints")
+    parser.add_argument("--crash-readers", type=int, default=3, help="threads reading QR pages")
+    parser.add_argument("--crash-workers", type=int, default=4, help="gunicorn sync workers in the crash run")
+    parser.add_argument("--crash-photo-width", type=int, default=1440,
+                        help="widest photo in pixels (1440: 200–550 KB JPEGs; 4000: phone-camera size, 3–5 MB)")
+    parser.add_argument("--crash-postgres-url", default=crash.DEFAULT_SOURCE_PG,
+                        help="the crash run's own source database (loaded once; each run works on a copy)")
     parser.add_argument("--schema", choices=generate.SCHEMA_MODES, default="migrations",
                         help="migrations (flask db upgrade, the default and the real thing) or models "
                              "(db.create_all(), only while the migrations lag the models)")
@@ -248,6 +258,20 @@ class Bench:
     def run(self) -> None:
         args = self.args
         t0 = time.monotonic()
+        if args.only == "crash":
+            # What the load runs would have used does not apply: the crash run says what it used.
+            for name in ("load_tool", "connections", "seconds", "warmup"):
+                self.report.pop(name, None)
+            self.report["gunicorn"]["workers"] = args.crash_workers
+            self.report["app_env"].update(rate_limits=f"enabled, Redis storage {crash.LIMITER_STORAGE}",
+                                          PROXY_COUNT="1", SMS_SENDER="outbox")
+            try:
+                missed = self.phase("crash runs", crash.run_crash, self)
+                self.report["targets_missed"] = missed if missed is not None else ["crash runs failed (see above)"]
+            finally:
+                self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+                self.finish()
+            return
         postgres = not args.skip_postgres and ensure_postgres_database(args.postgres_url)
         data = generate.prepare_databases(args.size, args.postgres_url if postgres else None,
                                           regenerate=args.regenerate, schema=args.schema)
@@ -351,6 +375,8 @@ class Bench:
         table = render_table(self.rows, filing, self.report.get("worker_rss"), self.report.get("page_costs"))
         if self.report.get("filing_photos"):
             table += "\n" + filing_photos.render(self.report["filing_photos"])
+        if self.report.get("crash"):
+            table = (table + "\n\n" if self.rows else "") + crash.render_table(self.report["crash"])
         self.report["table"] = table
         RESULTS_DIR.mkdir(exist_ok=True)
         out = RESULTS_DIR / f"{self.stamp}.json"
@@ -445,11 +471,12 @@ def main(argv=None) -> int:
     # A SIGTERM (or Ctrl-C) unwinds the with-blocks, so every server this run started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with exclusive_run():
-        if args.only:
-            Bench(args).run_only()
+        bench = Bench(args)
+        if args.only == "filing-photos":
+            bench.run_only()
         else:
-            Bench(args).run()
-    return 0
+            bench.run()
+    return 1 if bench.report.get("targets_missed") else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """districts and townships: the managed list, filled from the names already in use
 
 Revision ID: 5534c1b6c4eb
-Revises: 47ca1cb23cdd
+Revises: f740e6c67947
 Create Date: 2026-12-06 04:30:00.000000
 
 Seeds nothing new: the districts and townships that shops, staff scopes, consultations and import
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5534c1b6c4eb'
-down_revision = '47ca1cb23cdd'
+down_revision = 'f740e6c67947'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """SMS delivery queue: outbox_messages gets a status, so a message is sent only after its transaction commits
 
 Revision ID: 70ab08ca6f85
-Revises: 47ca1cb23cdd
+Revises: c4e44b6a74ac
 Create Date: 2026-12-06 04:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '70ab08ca6f85'
-down_revision = '47ca1cb23cdd'
+down_revision = 'c4e44b6a74ac'
 branch_labels = None
 depends_on = None
 

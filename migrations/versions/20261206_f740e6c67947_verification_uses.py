@@ -1,7 +1,7 @@
 """phone verifications count what they were used for (one SMS verification, one complaint)
 
 Revision ID: f740e6c67947
-Revises: 47ca1cb23cdd
+Revises: 70ab08ca6f85
 Create Date: 2026-12-06 04:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f740e6c67947'
-down_revision = '47ca1cb23cdd'
+down_revision = '70ab08ca6f85'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from registry.extensions import db
 from tests.conftest import make_app
 
-BEFORE = "47ca1cb23cdd"  # the revision before the list existed
+BEFORE = "f740e6c67947"  # the revision before the list existed
 
 
 @pytest.fixture

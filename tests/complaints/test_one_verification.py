@@ -11,7 +11,7 @@ import pytest
 
 from registry.complaints import services
 from registry.complaints.models import Complaint
-from registry.complaints.verification import PhoneVerification
+from registry.messaging.verification import PhoneVerification
 from registry.database import utcnow
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
@@ -28,7 +28,7 @@ SPENT = "这次短信验证已经用过或已过期"
 def clock(monkeypatch):
     """One clock for the verification, the session check and the filing (the real time, then moved)."""
     now = Clock(utcnow())
-    for module in ("registry.complaints.verification", "registry.complaints.views", "registry.complaints.services"):
+    for module in ("registry.messaging.verification", "registry.complaints.views", "registry.complaints.services"):
         monkeypatch.setattr(f"{module}.utcnow", now)
     return now
 

@@ -68,6 +68,7 @@ def texts():
 def seed(monkeypatch) -> dict:
     """Demo data (shops, complaints at every stage), plus what the demo lacks; returns path values by name."""
     from registry import demo
+    from registry.areas.models import District, Township
     from registry.auth.models import Role, User
     from registry.auth.services import create_user, user_by_login
     from registry.badges.services import current_badge
@@ -104,6 +105,8 @@ def seed(monkeypatch) -> dict:
         "ints": {"shop_id": shop.id, "complaint_id": complaint.id, "version_id": current_version().id,
                  "user_id": victim.id, "sanction_id": sanction.id, "appeal_id": 1, "photo_id": 1,
                  "flag_id": flag.id, "consultation_id": consultation.id, "batch_id": 1,
+                 "district_id": db.session.scalar(db.select(District.id).order_by(District.id)),
+                 "township_id": db.session.scalar(db.select(Township.id).order_by(Township.id)),
                  "year": date.today().year},
         "strings": {"code": shop.public_code, "token": token, "serial": current_badge(shop).serial,
                     "day": f"{date.today().year}-10-01", "key": "summary", "filename": "css/app.css"},

@@ -4,12 +4,15 @@ each form posted as a browser posts it from the page that holds it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from registry.auth.models import User
 from registry.extensions import db
 from registry.merchants.models import Merchant
+from registry.messaging.senders import latest_message_to
 from tests.production import PRODUCTION_URL, BrowserClient
 
 pytestmark = pytest.mark.production
@@ -20,8 +23,10 @@ PASSWORD = "a sentence I will remember 2026"
 def test_an_owner_registers_adds_a_shop_logs_out_and_in_again_over_https(app, pledge, shop_form):
     browser = BrowserClient(app)
     browser.get("/register")
-    registered = browser.submit({"display_name": "王美好", "login": "13912345678", "password": PASSWORD,
-                                 "password_again": PASSWORD})
+    asked = browser.submit({"display_name": "王美好", "phone": "13912345678"}, button="submit")
+    assert asked.status == 200 and asked.url == f"{PRODUCTION_URL}/register/confirm", asked.text[:300]
+    code = re.search(r"\b(\d{6})\b", latest_message_to("13912345678", "register").body)[1]
+    registered = browser.submit({"code": code, "password": PASSWORD, "password_again": PASSWORD}, button="submit")
     assert registered.status == 200 and registered.url == f"{PRODUCTION_URL}/my/shops/new", registered.text[:300]
     user = db.session.scalar(select(User).where(User.login == "13912345678"))
     assert user is not None and user.display_name == "王美好"

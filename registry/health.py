@@ -52,10 +52,10 @@ def database_checks() -> tuple[str, str]:
 
 
 def limiter_storage_check() -> str:
-    """"ok" | "degraded" (Redis away: each worker counts alone) | "memory" (no shared storage configured)."""
+    """The rate-limit storage: ok, degraded (Redis away: each worker counts alone), memory (no Redis), off."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return "off"
-    if not current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith(("redis", "rediss")):
+    if not current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("redis"):
         return "memory"
     return "ok" if limiter.storage.check() else "degraded"
 

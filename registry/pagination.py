@@ -1,4 +1,4 @@
-"""Numbers read from the query string for paginated pages and record ids, one rule for every page."""
+"""Whole numbers typed into requests — page numbers, record ids, small counts — read by one rule everywhere."""
 
 from __future__ import annotations
 

@@ -77,15 +77,21 @@ def test_a_staff_link_naming_a_huge_flag_still_shows_the_shop(client, login_as, 
     assert response.status_code == 200
 
 
-def test_nul_anywhere_is_refused_with_the_usual_400_page(client, login_as, people):
+def test_nul_anywhere_is_refused_with_the_usual_400_or_404_page(client, login_as, people):
     shop = people["shop"]
-    gets = [("/search", {"q": f"超市{NUL}"}), (f"/m/{quote(NUL)}", {}), (f"/m/{shop.public_code}{quote(NUL)}", {}),
-            (f"/certificate/{quote(NUL)}", {}), (f"/badge/{quote(NUL)}.png", {}), ("/verify", {"code": NUL}),
-            ("/search", {NUL: "1"})]
-    for path, args in gets:
-        response = client.get(path, query_string=args)
-        assert response.status_code == 400, path
+    # In the path it names nothing: 404.
+    for path in (f"/m/{quote(NUL)}", f"/m/{shop.public_code}{quote(NUL)}", f"/certificate/{quote(NUL)}",
+                 f"/badge/{quote(NUL)}.png", f"/staff/shops/1{quote(NUL)}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        usual_page(response, "返回首页")
+    # In a parameter: 400.
+    for args in ({"q": f"超市{NUL}"}, {NUL: "1"}):
+        response = client.get("/search", query_string=args)
+        assert response.status_code == 400
         usual_page(response, "请求有误")
+    response = client.get("/verify", query_string={"code": NUL})
+    assert response.status_code == 400
     for path, form in [("/login", {"login": f"13800138000{NUL}", "password": "x"}),
                        ("/register", {"login": f"1380013{NUL}", "password": "correct horse battery",
                                       "password_confirm": "correct horse battery", "display_name": "王"})]:
@@ -104,11 +110,14 @@ def test_other_control_characters_are_refused_tab_and_newlines_are_not(client):
     assert client.get("/search", query_string={"q": "超\t市\r\n"}).status_code == 200
 
 
-def test_nul_in_the_api_is_refused_in_the_api_shape(client):
+def test_nul_in_the_api_is_refused_in_the_api_shape(client, people):
     response = client.get("/api/v1/shops", query_string={"q": NUL})
-    assert response.status_code == 400
-    assert response.mimetype == "application/json"
-    assert response.get_json()["error"]["status"] == 400
+    assert response.status_code == 400 and response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "invalid_parameter"
+    assert response.get_json()["error"]["parameter"] == "q"
+    for path in (f"/api/v1/shops/{quote(NUL)}", f"/api/v1/shops/{people['shop'].public_code}{quote(NUL)}/complaints"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found", path
 
 
 @pytest.mark.parametrize("target", ["/search\r\nSet-Cookie: stolen=1", "/\t/evil.example", "/\n/evil.example",

@@ -21,6 +21,7 @@ from registry.merchants.services import merchant_by_public_code
 from registry.moderation.services import effective_standings
 from registry.pledges.services import latest_signatures
 from registry.reports import snapshots
+from registry.web import UnusableText
 from registry.workdays.services import today_in_china
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ def invalid_parameter(error: params.InvalidParameter):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     db.session.rollback()
+    if isinstance(error, UnusableText):  # refused before the view by the site-wide guard
+        return http.error_response(400, "invalid_parameter", _("参数 %(name)s 含有控制字符。", name=error.parameter),
+                                   error.parameter)
     status = error.code or 500
     code, message = http.http_error_words(status)
     return http.error_response(status, code, message)

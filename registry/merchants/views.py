@@ -9,20 +9,12 @@ from flask_login import current_user
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
 from registry.auth.access import owner_area
-from registry.errors import DomainError
+from registry.errors import DomainError, show_form_error  # show_form_error: other views import it from here
 from registry.extensions import db
 from registry.merchants import services
 from registry.merchants.forms import OwnerShopForm, ShopForm
 
 bp = owner_area(Blueprint("merchants", __name__, url_prefix="/my"))
-
-
-def show_form_error(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it is about, or at the top of the form."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/shops/new", methods=["GET", "POST"])

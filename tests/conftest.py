@@ -469,11 +469,18 @@ def pledge(app):
 
 
 def seed_areas() -> None:
-    """The demo city's districts and townships (the managed list every shop and staff scope must use)."""
-    from registry.areas.services import import_rows
-    from registry.demo import demo_area_rows
+    """The demo city's districts and townships (the managed list every shop and staff scope must use),
+    in three statements: every test app gets them (areas.services.import_rows takes ~10 times longer)."""
+    from sqlalchemy import insert, select
 
-    import_rows(demo_area_rows())
+    from registry.areas.models import District, Township
+    from registry.demo import CITY_DISTRICTS
+
+    db.session.execute(insert(District), [{"name": name} for name in CITY_DISTRICTS])
+    ids = dict(db.session.execute(select(District.name, District.id)).all())
+    db.session.execute(insert(Township), [{"district_id": ids[district], "name": township}
+                                          for district, (_code, townships) in CITY_DISTRICTS.items()
+                                          for township in townships])
     db.session.commit()
 
 

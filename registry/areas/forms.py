@@ -11,20 +11,21 @@ from wtforms.validators import DataRequired, Length
 from registry.areas.services import AreaList
 
 
-class AreaForm(FlaskForm):
-    """A district or a township: its name, the other spellings it answers to, whether it is offered."""
+class NewAreaForm(FlaskForm):
+    """A district or a township to add: its name and the other spellings it answers to."""
 
-    name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")), Length(max=64)])
+    name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")),
+                                               Length(max=64, message=_l("名称最多 %(max)d 个字。", max=64))])
     aliases = TextAreaField(_l("其他写法（可选）"), render_kw={"rows": 2},
                             description=_l("每行一个，例如旧称或简称。空格、全角半角和“区/县/街道/镇”等后缀不用列出，已自动识别。"))
+    submit = SubmitField(_l("添加"))
+
+
+class AreaForm(NewAreaForm):
+    """An entry on the list: also whether it is still offered."""
+
     is_active = BooleanField(_l("启用（在表单和导入中可以选择）"), default=True)
     submit = SubmitField(_l("保存"))
-
-
-class NewAreaForm(FlaskForm):
-    name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")), Length(max=64)])
-    aliases = TextAreaField(_l("其他写法（可选）"), render_kw={"rows": 2})
-    submit = SubmitField(_l("添加"))
 
 
 def district_choices(area_list: AreaList, keep: str | None = None, blank: str | None = None) -> list[tuple[str, str]]:

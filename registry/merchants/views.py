@@ -9,7 +9,7 @@ from flask_login import current_user
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
 from registry.auth.access import owner_area
-from registry.errors import DomainError, show_form_error
+from registry.errors import DomainError, show_form_error  # show_form_error: other views import it from here
 from registry.extensions import db
 from registry.merchants import services
 from registry.merchants.forms import OwnerShopForm, ShopForm

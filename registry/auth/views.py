@@ -19,6 +19,7 @@ from registry.errors import DomainError, show_form_error
 from registry.extensions import db, limiter
 from registry.i18n import LANGUAGE_COOKIE
 from registry.merchants.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
+from registry.messaging.outbox import undelivered_in_last_commit
 from registry.messaging.verification import CODE_LIFETIME, TooSoon
 
 bp = Blueprint("auth", __name__)
@@ -152,7 +153,12 @@ def register():
             show_form_error(form, error)
             return render_template("auth/register.html", form=form)
         else:
-            db.session.commit()
+            db.session.commit()  # the code is stored; only now is the SMS handed to the gateway
+            if undelivered_in_last_commit(phone):
+                # The gateway refused it: say so here rather than send them to wait for a code that never
+                # comes (a new request is allowed at once, the resend wait does not apply).
+                form.phone.errors.append(_("短信发送失败，请稍后再试。"))
+                return render_template("auth/register.html", form=form)
         session[PENDING_REGISTRATION] = {"phone": phone, "name": " ".join(form.display_name.data.split()),
                                          "at": utcnow().isoformat()}
         return redirect(url_for("auth.register_confirm"))

@@ -354,3 +354,26 @@ def test_one_account_is_limited_across_addresses(client, make_user):
     answers = [attempt(number) for number in range(100)]
     assert answers == [200] * 100
     assert attempt(101) == 429
+
+
+class RefusingGateway:
+    """An SMS provider that refuses every message."""
+
+    def send(self, phone, body, purpose):
+        from registry.messaging.senders import SmsDeliveryError
+
+        raise SmsDeliveryError("provider said no")
+
+
+def test_a_code_the_provider_refused_is_said_at_once_and_can_be_asked_for_again(app, client):
+    app.config["SMS_SENDER"] = "tests.auth.test_views:RefusingGateway"
+    refused = client.post("/register", data={"display_name": "王美好", "phone": "13912345678"})
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "短信发送失败，请稍后再试。" in html
+    assert 'value="王美好"' in html and user_count() == 0
+
+    app.config["SMS_SENDER"] = "outbox"
+    again = client.post("/register", data={"display_name": "王美好", "phone": "13912345678"})
+    assert again.status_code == 302 and location_path(again) == "/register/confirm"
+    assert sms_code("13912345678", "register")

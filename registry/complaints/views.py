@@ -168,6 +168,9 @@ def file_complaint(code: str):
             db.session.rollback()  # nothing half-done is kept, the verification's use included
             show_form_error(form, error)
         else:
+            # Read before the commit: after it the complaint is expired, and reloading it would open a new
+            # write transaction (a POST) that can wait behind other writers once the case is already stored.
+            number = complaint.tracking_number
             db.session.commit()
             # One verification, one complaint: the session keeps only the right to file the next one
             # on purpose (services.spend_verification), or nothing.
@@ -175,8 +178,7 @@ def file_complaint(code: str):
                 session.pop(VERIFIED_PHONE, None)
             else:
                 session[VERIFIED_PHONE] = following.to_session()
-            flash(_("投诉已提交，编号 %(number)s。请收藏本页链接，凭它查看进展。", number=complaint.tracking_number),
-                  "success")
+            flash(_("投诉已提交，编号 %(number)s。请收藏本页链接，凭它查看进展。", number=number), "success")
             return redirect(url_for("complaints.case", token=token))
         if request.files.getlist(form.photos.name):
             form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))

@@ -145,3 +145,36 @@ def test_a_refusing_gateway_is_a_message_the_code_is_kept_and_resending_works(cl
     assert len(sink) == 2 and count(PhoneVerification) == 2
     confirmed = client.post(base, data={"phone": PHONE, "code": sink[1]["code"], "confirm": "1"})
     assert confirmed.status_code == 302
+
+
+def test_a_filed_complaint_is_answered_without_taking_the_write_lock_again(app, client, world, verified):
+    """After the commit the case is stored: the answer (flash with the tracking number, redirect) must not
+    open a new transaction, which in a POST waits for SQLite's write lock behind other writers and, past
+    the busy timeout, turned a stored complaint into a 500 with no case link."""
+    from sqlalchemy import event
+
+    base = f"/m/{world.shop.public_code}/complain"
+    verified(client)
+    key = hidden_value(text(client.get(f"{base}/details")), "submission_key")
+    statements = []
+    committed = []
+
+    def on_commit(conn):
+        committed.append(True)
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        if committed:
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        filed = client.post(f"{base}/details", data=complaint_form(submission_key=key))
+    finally:
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "before_cursor_execute", on_statement)
+
+    assert filed.status_code == 302 and committed
+    assert statements == []
+    assert count(Complaint) == 1

@@ -15,6 +15,7 @@ from registry.merchants import services
 from registry.merchants.forms import MoveShopForm
 from registry.merchants.models import Merchant
 from registry.merchants.views import show_form_error
+from registry.pagination import ID_MAX, bounded_integer
 
 bp = staff_area(Blueprint("shop_staff", __name__, url_prefix="/staff/shops"))
 
@@ -34,10 +35,11 @@ def move(shop_id: int):
         form.version.data = str(shop.version)
     status = 200
     if form.validate_on_submit():
-        submitted = (form.version.raw_data or [""])[0]
+        # The version the page was opened at; unreadable text counts as a stale page (409), not a crash.
+        submitted = bounded_integer((form.version.raw_data or [""])[0], 0, ID_MAX)
         try:
             services.move_shop(shop, staff, form.district.data, form.township.data,
-                               int(submitted) if submitted.isdigit() else -1)
+                               -1 if submitted is None else submitted)
         except DomainError as error:
             db.session.rollback()
             show_form_error(form, error)

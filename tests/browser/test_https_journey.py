@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from registry.extensions import db
-from tests.conftest import PASSWORD, shop_details
+from tests.conftest import PASSWORD, seed_areas, shop_details
 
 from .pages import log_in
 from .test_complaint_journey import (CONSUMER_NAME, CONSUMER_PHONE, DESCRIPTION, OFFER, OWNER_LOGIN, REPLY,
@@ -48,6 +48,7 @@ def seed_signed_shop_and_officer(live) -> dict:
     from registry.pledges.services import sign_pledge
 
     with live.app.app_context():
+        seed_areas()  # the managed district list the officer's scope and the shop must use
         version = publish_default_pledge()
         owner = create_user(OWNER_LOGIN, PASSWORD, "王美好")
         create_user(STAFF_LOGIN, PASSWORD, "西湖区工作人员", Role.STAFF, "西湖区")

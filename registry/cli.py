@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from registry.areas.cli import areas_group
@@ -18,6 +20,7 @@ from registry.reports.cli import reports_group
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(sweep_uploads_command)
     app.cli.add_command(areas_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_group)
@@ -133,6 +136,39 @@ def complaints_purge_contacts() -> None:
     count = purge_expired_contact_details()
     db.session.commit()
     click.echo(f"Removed the phone number from {count} closed complaint(s).")
+
+
+@click.command("sweep-uploads")
+@click.option("--all", "whole", is_flag=True, help="Read every stored file, not only the last 7 days'.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
+    """Delete evidence and appeal photos that no complaint or appeal names (run daily).
+
+    A filing killed mid-request leaves the photos it had written; they hold personal data and nothing
+    else would ever delete them. Files younger than an hour are left alone (their request may still be
+    running); a daily pass reads the last 7 days, `--all` everything.
+    """
+    from pathlib import Path
+
+    from registry.complaints.evidence import orphaned_files
+    from registry.complaints.models import EvidencePhoto
+    from registry.moderation.models import AppealPhoto
+    from registry.moderation.services import appeal_directory
+
+    def recorded_in(model):
+        return lambda names: set(db.session.scalars(select(model.stored_name).where(model.stored_name.in_(names))))
+
+    removed = 0
+    for directory, model in ((Path(current_app.config["EVIDENCE_DIR"]), EvidencePhoto),
+                             (Path(appeal_directory()), AppealPhoto)):
+        for path in orphaned_files(directory, recorded_in(model), older_than=timedelta(hours=1),
+                                   newer_than=None if whole else timedelta(days=7)):
+            click.echo(f"{'would delete' if dry_run else 'deleted'} {path}")
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            removed += 1
+    db.session.rollback()  # read only
+    click.echo(f"{removed} orphaned upload file(s) {'found' if dry_run else 'deleted'}.")
 
 
 @complaints_group.command("refresh-figures")

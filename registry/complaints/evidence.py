@@ -27,11 +27,13 @@ import os
 import re
 import secrets
 import struct
+import time
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -405,6 +407,40 @@ def store_evidence(image: ProcessedImage, directory: Path) -> str:
         partial.unlink(missing_ok=True)
         raise
     return stored_name
+
+
+def orphaned_files(directory: Path, is_recorded: Callable[[list[str]], set[str]], *, older_than: timedelta,
+                   newer_than: timedelta | None, now: float | None = None) -> list[Path]:
+    """Stored photos (and half-written ``.part`` files) in ``directory`` that no database row names.
+
+    A request killed between writing its photos and committing (a worker killed, a crash, a refused
+    transaction whose files could not be removed) leaves them behind, with personal data and nothing
+    that would ever show or delete them. Only files older than ``older_than`` count: a younger one may
+    belong to a filing whose transaction is still open. ``newer_than`` bounds a daily pass to recent
+    files (orphans only appear at the moment of writing); None reads the whole directory.
+    ``is_recorded(names)`` answers which of the given stored names have a row.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    now = time.time() if now is None else now
+    candidates: dict[str, Path] = {}
+    for entry in os.scandir(directory):
+        name = entry.name[:-len(".part")] if entry.name.endswith(".part") else entry.name
+        if not entry.is_file(follow_symlinks=False) or not _STORED_NAME.fullmatch(name):
+            continue  # never touch what store_evidence could not have written
+        age = now - entry.stat(follow_symlinks=False).st_mtime
+        if age < older_than.total_seconds() or (newer_than is not None and age > newer_than.total_seconds()):
+            continue
+        if entry.name.endswith(".part"):
+            candidates[entry.name] = Path(entry.path)  # never a finished photo: always an orphan
+        else:
+            candidates[name] = Path(entry.path)
+    finished = [name for name in candidates if not name.endswith(".part")]
+    recorded: set[str] = set()
+    for start in range(0, len(finished), 500):
+        recorded |= is_recorded(finished[start:start + 500])
+    return [path for name, path in sorted(candidates.items()) if name not in recorded]
 
 
 def evidence_path(directory: Path, stored_name: str) -> Path:

@@ -144,14 +144,28 @@ class Server:
 
 
 def gunicorn(name: str, app: str, env: dict, workdir: Path, workers: int, extra: list[str] | None = None,
-             ready_path: str = "/") -> Server:
-    """gunicorn with the project's gunicorn.conf.py, on a free 127.0.0.1 port, without a control socket."""
+             ready_path: str = "/", tls: tuple[Path, Path] | None = None) -> Server:
+    """gunicorn with the project's gunicorn.conf.py, on a free 127.0.0.1 port, without a control socket;
+    with `tls` (certificate, key) it serves https itself."""
     port = free_port()
     env = dict(env, WEB_CONCURRENCY=str(workers), GUNICORN_BIND=f"127.0.0.1:{port}")
     env.pop("GUNICORN_CONTROL_SOCKET", None)
-    argv = [GUNICORN, "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--no-control-socket", *(extra or []), app]
-    log(f"starting {name}: gunicorn {app} on 127.0.0.1:{port}, {workers} sync workers")
-    return Server(name, argv, env, port, workdir / f"{name}.log", ready_path)
+    tls_args = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
+    argv = [GUNICORN, "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--no-control-socket", *tls_args, *(extra or []),
+            app]
+    log(f"starting {name}: gunicorn {app} on {'https' if tls else 'http'}://127.0.0.1:{port}, {workers} sync workers")
+    return Server(name, argv, env, port, workdir / f"{name}.log", ready_path, tls=tls is not None)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 (openssl CLI), valid two days: production's Secure
+    `__Host-` cookies only come back over https (the bench's crash run, tests/browser/https_stack.py)."""
+    cert, key = directory / "tls-cert.pem", directory / "tls-key.pem"
+    if not cert.exists():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
+    return cert, key
 
 
 def nginx_available() -> bool:

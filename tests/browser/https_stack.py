@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from bench.servers import Server, free_port, gunicorn, nginx
+from bench.servers import Server, free_port, gunicorn, nginx, self_signed_certificate
 from registry.extensions import db
 from tests.conftest import make_app
 
@@ -39,15 +38,6 @@ def missing_tools() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} not found (apt-get install {package})"
     return None
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1, valid two days (the browser context ignores that it is self-signed)."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
-    return cert, key
 
 
 def _flush_redis(url: str) -> None:

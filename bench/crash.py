@@ -99,7 +99,7 @@ class Recorder:
 
 
 def make_photos(longest: int = 1440, count: int = 8, seed: int = 6) -> list[bytes]:
-    """JPEGs up to `longest` pixels wide (1440: 200–550 KB; 4000: a phone camera's 3–5 MB): noise over a
+    """JPEGs up to `longest` pixels wide (1440: 200–550 KB; 4000: a phone camera's 2–4.5 MB): noise over a
     blurred base, so they neither compress to nothing nor look like anything; the worker decodes, cleans
     and re-encodes each one with Pillow, as it does a real photo."""
     import io

@@ -51,7 +51,7 @@ def parse_args(argv=None):
     parser.add_argument("--crash-readers", type=int, default=3, help="threads reading QR pages")
     parser.add_argument("--crash-workers", type=int, default=4, help="gunicorn sync workers in the crash run")
     parser.add_argument("--crash-photo-width", type=int, default=1440,
-                        help="widest photo in pixels (1440: 200–550 KB JPEGs; 4000: phone-camera size, 3–5 MB)")
+                        help="widest photo in pixels (1440: 200–550 KB JPEGs; 4000: phone-camera size, 2–4.5 MB)")
     parser.add_argument("--crash-postgres-url", default=crash.DEFAULT_SOURCE_PG,
                         help="the crash run's own source database (loaded once; each run works on a copy)")
     parser.add_argument("--schema", choices=generate.SCHEMA_MODES, default="migrations",

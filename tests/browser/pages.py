@@ -29,3 +29,23 @@ def newest_sms_code(live, phone: str, purpose: str) -> str:
         db.session.remove()
     assert body is not None, f"no {purpose} SMS sent to {phone}"
     return re.search(r"\b(\d{6})\b", body)[1]
+
+
+def accept_offer_and_answer_survey(consumer, shot, offer_shot: str, survey_shot: str | None = None) -> None:
+    """On the consumer's case page: accept the shop's offer (the case closes as agreed), then answer
+    the follow-up survey (resolved, satisfied, a comment). `shot(page, name)` takes the screenshots."""
+    offer = consumer.locator(".callout", has=consumer.get_by_role("heading", name="商家的答复"))
+    offer.get_by_role("radio", name="接受，问题已解决").check()
+    shot(consumer, offer_shot)
+    offer.get_by_role("button", name="提交", exact=True).click()
+    expect(consumer.locator(".pill-complaint-closed")).to_have_text("已办结")
+    expect(consumer.locator(".pill-outcome")).to_have_text("双方和解")
+    survey = consumer.locator(".callout", has=consumer.get_by_role("heading", name="回访"))
+    survey.get_by_role("radio", name="已解决", exact=True).check()
+    survey.get_by_role("radio", name="满意", exact=True).check()
+    survey.get_by_label("还有什么想说的（可选）").fill("处理很及时，谢谢。")
+    if survey_shot:
+        shot(consumer, survey_shot)
+    survey.get_by_role("button", name="提交回访").click()
+    expect(consumer.locator(".flash-success")).to_have_text("已提交。")
+    expect(consumer.locator(".timeline")).to_contain_text("已解决 · 满意度 4/5")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from registry.extensions import db
 
-from .pages import log_in
+from .pages import accept_offer_and_answer_survey, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -231,20 +231,8 @@ def test_consumer_complaint_is_resolved_and_shown_on_qr_page(live_server, phone_
     expect(answer).to_contain_text(REPLY)
     expect(answer).to_contain_text(OFFER)
     expect(answer).to_contain_text("退赔 58.50 元")
-    answer.get_by_role("radio", name="接受，问题已解决").check()
-    shot(consumer, "phone-c06-case-offer")
-    answer.get_by_role("button", name="提交", exact=True).click()
-    expect(consumer.locator(".pill-complaint-closed")).to_have_text("已办结")
-    expect(consumer.locator(".pill-outcome")).to_have_text("双方和解")
-    survey = consumer.locator(".callout", has=consumer.get_by_role("heading", name="回访"))
-    survey.get_by_role("radio", name="已解决", exact=True).check()
-    survey.get_by_role("radio", name="满意", exact=True).check()
-    survey.get_by_label("还有什么想说的（可选）").fill("处理很及时，谢谢。")
-    shot(consumer, "phone-c07-case-followup")
-    survey.get_by_role("button", name="提交回访").click()
-    expect(consumer.locator(".flash-success")).to_have_text("已提交。")
+    accept_offer_and_answer_survey(consumer, shot, "phone-c06-case-offer", "phone-c07-case-followup")
     expect(consumer.get_by_role("heading", name="回访")).to_have_count(0)
-    expect(consumer.locator(".timeline")).to_contain_text("已解决 · 满意度 4/5")
     shot(consumer, "phone-c08-case-closed")
     assert complaint_facts(live, tracking)["amount_recovered_cents"] == 5850
 

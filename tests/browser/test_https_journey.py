@@ -22,7 +22,7 @@ from sqlalchemy import select
 from registry.extensions import db
 from tests.conftest import PASSWORD, seed_areas, shop_details
 
-from .pages import log_in
+from .pages import accept_offer_and_answer_survey, log_in
 from .test_complaint_journey import (CONSUMER_NAME, CONSUMER_PHONE, DESCRIPTION, OFFER, OWNER_LOGIN, REPLY,
                                      SHOP_NAME, STAFF_LOGIN, SUMMARY, TRACKING, china_today, receipt_photo,
                                      sms_code_sent_to)
@@ -167,18 +167,7 @@ def test_consumer_journey_over_https_behind_the_shipped_nginx(https_server, phon
     consumer.goto(case_url)
     offer = consumer.locator(".callout", has=consumer.get_by_role("heading", name="商家的答复"))
     expect(offer).to_contain_text(OFFER)
-    offer.get_by_role("radio", name="接受，问题已解决").check()
-    shot(consumer, "https-07-offer")
-    offer.get_by_role("button", name="提交", exact=True).click()
-    expect(consumer.locator(".pill-complaint-closed")).to_have_text("已办结")
-    expect(consumer.locator(".pill-outcome")).to_have_text("双方和解")
-    survey = consumer.locator(".callout", has=consumer.get_by_role("heading", name="回访"))
-    survey.get_by_role("radio", name="已解决", exact=True).check()
-    survey.get_by_role("radio", name="满意", exact=True).check()
-    survey.get_by_label("还有什么想说的（可选）").fill("处理很及时，谢谢。")
-    survey.get_by_role("button", name="提交回访").click()
-    expect(consumer.locator(".flash-success")).to_have_text("已提交。")
-    expect(consumer.locator(".timeline")).to_contain_text("已解决 · 满意度 4/5")
+    accept_offer_and_answer_survey(consumer, shot, "https-07-offer")
     shot(consumer, "https-08-case-closed")
 
     done = final_state(live, tracking)

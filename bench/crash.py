@@ -263,8 +263,8 @@ def file_one(client: Client, engine, filing: Filing, photos: list[bytes], rng: r
 
 def time_today():
     """Today in China, as the app counts purchase dates."""
-    from registry.database import utcnow
-    from registry.workdays.services import china_date
+    from registry.clock import utcnow
+    from registry.clock import china_date
 
     return china_date(utcnow())
 

@@ -236,7 +236,7 @@ def profile(database_url: str, target: str, out_path: Path, repeat: int = 50) ->
 
 def _filer(database_url, index, seconds, limit, barrier, results, shop_ids) -> None:
     from registry.complaints.services import ComplaintInput, file_complaint
-    from registry.database import utcnow
+    from registry.clock import utcnow
     from registry.extensions import db
     from registry.merchants.models import Merchant
 

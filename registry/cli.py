@@ -150,7 +150,7 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     """
     from pathlib import Path
 
-    from registry.complaints.evidence import orphaned_files
+    from registry.uploads import orphaned_files
     from registry.complaints.models import EvidencePhoto
     from registry.moderation.models import AppealPhoto
     from registry.moderation.services import appeal_directory

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import timezone
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
@@ -16,11 +16,6 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 from registry.extensions import db
-
-
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime (the only kind stored)."""
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

@@ -152,7 +152,7 @@ def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
     """File the demo complaints and walk each one to its stage through the real services."""
     from registry.complaints import services as complaints
     from registry.complaints.services import ComplaintInput
-    from registry.database import utcnow
+    from registry.clock import utcnow
 
     made = 0
     for index, (clause, text, amount, demands, stage) in enumerate(DEMO_COMPLAINTS):
@@ -235,8 +235,8 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
     from registry.complaints.models import ComplaintEvent
     from registry.complaints.services import ComplaintInput
     from registry.consultations.services import ConsultationInput, record_consultation
-    from registry.database import utcnow
-    from registry.workdays.services import CHINA
+    from registry.clock import utcnow
+    from registry.clock import CHINA
 
     now = utcnow()
     today = now.astimezone(CHINA).date()

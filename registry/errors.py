@@ -41,14 +41,6 @@ class Conflict(DomainError):
     status_code = 409
 
 
-def show_form_error(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it is about, or at the top of the form."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
-
-
 def register_errorhandlers(app: Flask) -> None:
     """Render HTTP and domain errors as pages (or JSON under /api), never as tracebacks."""
 

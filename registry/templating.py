@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 from registry.complaints import labels as complaint_labels
 from registry.i18n import join_list
-from registry.workdays.services import today_in_china
-from registry.merchants.identifiers import mask_mobile, mask_name
+from registry.clock import today_in_china
+from registry.phones import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
-
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as Beijing time; consumers and staff all read China time."""
-    if value is None:
-        return ""
-    return value.astimezone(CHINA).strftime(fmt)
-
-
-def local_date(value: datetime | None) -> str:
-    return local_datetime(value, "%Y-%m-%d")
+from registry.clock import local_date, local_datetime
 
 
 def yuan(cents: int | None) -> str:

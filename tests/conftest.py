@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from jinja2 import BytecodeCache
 from sqlalchemy.engine import URL, make_url
 
 from registry import create_app
+from registry.clock import use_time_source
+from tests.clock import Clock
 from registry.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -629,3 +632,13 @@ def assert_answer(response, expected, url: str) -> None:
         assert parse_qs(location.query)["next"] == [url]
     else:
         assert response.status_code == expected
+
+
+@pytest.fixture
+def clock():
+    """Freeze all of the application's time (`registry.clock.utcnow`) at the current second;
+    move it with clock.set(aware datetime) or clock.advance(days=…). Released after the test."""
+    frozen = Clock(datetime.now(timezone.utc).replace(microsecond=0))
+    use_time_source(frozen)
+    yield frozen
+    use_time_source(None)

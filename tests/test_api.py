@@ -21,7 +21,7 @@ from registry.complaints import services as complaints
 from registry.extensions import db
 from registry.moderation import services as moderation
 from registry.pledges.models import Signature
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

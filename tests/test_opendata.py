@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from registry.api.serializers import CHINA, china_date_of
-from registry.database import utcnow
+from registry.clock import CHINA, china_date as china_date_of
+from registry.clock import utcnow
 from registry.opendata import services
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 from tests.test_api import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")

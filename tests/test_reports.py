@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from registry.clock import use_time_source
 from registry.audit import services as audit_services
 from registry.complaints.models import Complaint
 from registry.consultations.models import Consultation
@@ -21,8 +21,8 @@ from registry.moderation.models import Sanction
 from registry.pledges.models import Signature
 from registry.reports.figures import build_report, headline_sentence, period_label
 from registry.reports.periods import Period, parse_period
+from registry.clock import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 # Distinctive on purpose: an export or page that leaks them is found by searching for them.
 CONSUMER_NAME = "欧阳锋锐"
 CONSUMER_PHONE = "13867452301"
@@ -61,9 +61,11 @@ def add_sanction(shop, staff, kind, status, issued, *, approved=None, end_reason
 
 def record_standing_change(monkeypatch, shop, moment, reason) -> None:
     """A standing change written to the audit chain at `moment` (the chain's rows cannot be edited later)."""
-    with monkeypatch.context() as patch:
-        patch.setattr(audit_services, "utcnow", lambda: moment)
+    use_time_source(lambda: moment)
+    try:
         audit_services.record("merchant.standing_changed", shop, None, old="active", new="lapsed", reason=reason)
+    finally:
+        use_time_source(None)
 
 
 @pytest.fixture
@@ -309,7 +311,7 @@ def test_bad_periods_are_refused_with_a_message_on_the_field(app, args, field, m
 
 def test_the_demo_data_reads_like_the_yearly_sentence(app):
     from registry.demo import load_demo
-    from registry.workdays.services import today_in_china
+    from registry.clock import today_in_china
 
     load_demo(shop_count=15)
     db.session.commit()

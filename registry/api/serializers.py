@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _
@@ -20,22 +19,7 @@ from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ENDED, SUSPENSION, Sanction
 from registry.pledges.services import LAPSE_NOT_RESIGNED, Lapse
-
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def china_date(value: datetime | None) -> str | None:
-    """A stored UTC moment as the Beijing calendar date, YYYY-MM-DD."""
-    return value.astimezone(CHINA).date().isoformat() if value is not None else None
-
-
-def china_date_of(value: datetime) -> date:
-    return value.astimezone(CHINA).date()
-
-
-def china_datetime(value: datetime | None) -> str | None:
-    """A stored UTC moment as ISO 8601 in Beijing time (+08:00)."""
-    return value.astimezone(CHINA).isoformat(timespec="seconds") if value is not None else None
+from registry.clock import CHINA, iso_china_date
 
 
 def iso_date(value: date | None) -> str | None:
@@ -72,7 +56,7 @@ def _lapse_reason(lapse: Lapse | None, merchant: Merchant) -> str | None:
         return _("未在 %(date)s 前签署第 %(number)d 版倡议书。",
                  date=lapse.since.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), number=lapse.version_number)
     if lapse is not None and lapse.since is not None:
-        return _("承诺已于 %(date)s 到期，未续签。", date=china_date(lapse.since))
+        return _("承诺已于 %(date)s 到期，未续签。", date=iso_china_date(lapse.since))
     if lapse is not None:
         return _("没有有效的签署记录。")
     return merchant.standing_reason or None
@@ -81,13 +65,13 @@ def _lapse_reason(lapse: Lapse | None, merchant: Merchant) -> str | None:
 def standing_words(merchant: Merchant, standing: str, sanction: Sanction | None, lapse: Lapse | None) -> StandingWords:
     """Why a shop has the standing it is shown with, in public words (None for an active shop)."""
     if standing == Standing.LAPSED.value:
-        return StandingWords(_lapse_reason(lapse, merchant), china_date(lapse.since) if lapse else None, None, False)
+        return StandingWords(_lapse_reason(lapse, merchant), iso_china_date(lapse.since) if lapse else None, None, False)
     if standing not in (Standing.WARNED.value, Standing.SUSPENDED.value, Standing.REVOKED.value):
         return StandingWords(None, None, None, False)
     if sanction is not None:
-        return StandingWords(sanction.public_reason or None, china_date(sanction.starts_at or sanction.issued_at),
+        return StandingWords(sanction.public_reason or None, iso_china_date(sanction.starts_at or sanction.issued_at),
                              iso_date(sanction.last_day), bool(sanction.until_rectified))
-    return StandingWords(merchant.standing_reason or None, china_date(merchant.standing_changed_at), None, False)
+    return StandingWords(merchant.standing_reason or None, iso_china_date(merchant.standing_changed_at), None, False)
 
 
 # --- Shops ------------------------------------------------------------------------------------------
@@ -125,8 +109,8 @@ def pledge(signature, text) -> dict | None:
     return {
         "title": text.title,
         "version": text.number,
-        "signed_on": china_date(signature.signed_at),
-        "expires_on": china_date(signature.expires_at),
+        "signed_on": iso_china_date(signature.signed_at),
+        "expires_on": iso_china_date(signature.expires_at),
         "certificate_url": url_for("pledges.certificate", code=signature.certificate_code),
         "clauses": [{"number": c.number, "kind": c.kind, "text": c.text, "text_en": c.text_en}
                     for c in text.clauses],
@@ -136,7 +120,7 @@ def pledge(signature, text) -> dict | None:
 def badge(current) -> dict | None:
     if current is None:
         return None
-    return {"serial": current.serial, "issued_on": china_date(current.issued_at)}
+    return {"serial": current.serial, "issued_on": iso_china_date(current.issued_at)}
 
 
 def sanction_mark(sanction: Sanction, now: datetime) -> dict:
@@ -147,10 +131,10 @@ def sanction_mark(sanction: Sanction, now: datetime) -> dict:
         "clause": sanction.clause_kind,
         "clause_label": str(CLAUSE_LABELS[sanction.clause_kind]) if sanction.clause_kind else None,
         "reason": sanction.public_reason,
-        "starts_on": china_date(sanction.starts_at or sanction.issued_at),
+        "starts_on": iso_china_date(sanction.starts_at or sanction.issued_at),
         "until": iso_date(sanction.last_day) if sanction.kind == SUSPENSION else None,
         "until_rectified": bool(sanction.until_rectified) if sanction.kind == SUSPENSION else False,
-        "ended_on": china_date(sanction.ended_at) if sanction.status == ENDED else None,
+        "ended_on": iso_china_date(sanction.ended_at) if sanction.status == ENDED else None,
         "in_force": sanction.in_force_at(now),
     }
 
@@ -192,12 +176,12 @@ def public_complaint(complaint, events) -> dict:
     return {
         "clause": complaint.clause_kind,
         "clause_label": str(CLAUSE_LABELS[complaint.clause_kind]),
-        "published_on": china_date(complaint.decided_at),
+        "published_on": iso_china_date(complaint.decided_at),
         "status": complaint.status,
         "status_label": str(STATUS_LABELS[complaint.status]),
         "outcome": complaint.outcome,
         "outcome_label": str(OUTCOME_LABELS[complaint.outcome]) if complaint.outcome else None,
         "summary": complaint.public_summary,
-        "replies": [{"date": china_date(e.created_at), "text": e.body or ""}
+        "replies": [{"date": iso_china_date(e.created_at), "text": e.body or ""}
                     for e in events if e.kind == "merchant_replied"],
     }

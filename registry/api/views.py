@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from registry.api import http, openapi, params, queries, serializers
 from registry.complaints.queries import public_complaints_with_replies
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db, limiter
 from registry.lookup.queries import load_shop_page
 from registry.merchants.services import merchant_by_public_code
@@ -22,7 +22,7 @@ from registry.moderation.services import effective_standings
 from registry.pledges.services import latest_signatures
 from registry.reports import snapshots
 from registry.web import UnusableText
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 
 log = logging.getLogger(__name__)
 STATISTICS_CACHE_SECONDS = 300

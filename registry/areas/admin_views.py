@@ -10,7 +10,8 @@ from registry.areas import services
 from registry.areas.forms import AreaForm, NewAreaForm
 from registry.areas.models import District, Township
 from registry.auth.access import admin_area
-from registry.errors import DomainError, show_form_error
+from registry.errors import DomainError
+from registry.view_helpers import show_form_error
 from registry.extensions import db
 
 bp = admin_area(Blueprint("area_admin", __name__, url_prefix="/admin/areas"))

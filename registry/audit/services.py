@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from registry.audit.models import GENESIS_HASH, AuditEntry
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 
 # Any constant works; it names the PostgreSQL advisory lock that serialises appends to the chain.

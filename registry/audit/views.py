@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
@@ -19,15 +18,11 @@ from registry.auth.access import staff_area
 from registry.auth.models import Role, User
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number
+from registry.clock import start_of_china_day
 
 bp = staff_area(Blueprint("audit_log", __name__, url_prefix="/staff/audit"))
 
-CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
-
-
-def _china_midnight(day) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=CHINA)
 
 
 def _with_current(choices: list[tuple[str, str]], value: str | None, label: str) -> list[tuple[str, str]]:
@@ -69,8 +64,8 @@ def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
         actor=actor,
         subject_type=(form.subject_type.data or "")[:32],
         subject_id=form.number(form.subject_id),
-        start=_china_midnight(start) if start else None,
-        end=_china_midnight(end + timedelta(days=1)) if end else None,  # the end day is included
+        start=start_of_china_day(start) if start else None,
+        end=start_of_china_day(end + timedelta(days=1)) if end else None,  # the end day is included
         until_id=form.number(form.until),
     )
 

@@ -18,7 +18,8 @@ from registry.auth.access import admin_area
 from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, TemporaryPasswordForm, UserSearchForm
 from registry.auth.models import Role, User
 from registry.auth.views import release_write_lock
-from registry.errors import DomainError, show_form_error
+from registry.errors import DomainError
+from registry.view_helpers import show_form_error
 from registry.extensions import db
 from registry.pagination import page_number
 

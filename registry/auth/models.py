@@ -10,7 +10,8 @@ from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.extensions import db
 
 

@@ -21,10 +21,10 @@ from registry.areas import services as areas
 from registry.audit import services as audit
 from registry.auth.models import Role, User, hash_password, password_matches
 from registry.auth.passwords import check_password_rules
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
+from registry.phones import InvalidIdentifier, validate_mobile
 from registry.messaging.verification import TooSoon, confirm_code, send_code
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -14,11 +14,12 @@ from registry.auth import services
 from registry.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterConfirmForm,
                                  RegisterForm, ResetPasswordForm)
 from registry.auth.models import User
-from registry.database import utcnow
-from registry.errors import DomainError, show_form_error
+from registry.clock import utcnow
+from registry.errors import DomainError
+from registry.view_helpers import show_form_error
 from registry.extensions import db, limiter
 from registry.i18n import LANGUAGE_COOKIE
-from registry.merchants.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
+from registry.phones import InvalidIdentifier, mask_mobile, normalize_mobile
 from registry.messaging.outbox import undelivered_in_last_commit
 from registry.messaging.verification import CODE_LIFETIME, TooSoon
 

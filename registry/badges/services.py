@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.badges.models import Badge
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing

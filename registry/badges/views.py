@@ -12,7 +12,7 @@ from registry.auth.access import owner_area
 from registry.badges import qr, services
 from registry.extensions import db, limiter
 from registry.merchants.services import shop_for_owner, shops_of
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.pledges.services import (can_sign, current_version, current_version_terms, latest_signature, resign_due,
                                        standing_and_lapse)
 

@@ -19,8 +19,9 @@ from flask_babel import gettext as _
 
 from registry.badges.qr import qr_png
 from registry.campaigns.models import ShopInvitation
-from registry.campaigns.services import PosterItem, claim_url, local_date
-from registry.database import utcnow
+from registry.campaigns.services import PosterItem, claim_url
+from registry.clock import local_date
+from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.merchants.labels import CATEGORY_LABELS
 

@@ -8,8 +8,7 @@ import secrets
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,7 +25,7 @@ from registry.badges.models import Badge
 from registry.badges.services import badge_url, current_badge
 from registry.campaigns import spreadsheets
 from registry.campaigns.models import BatchStatus, ImportBatch, ShopInvitation
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.i18n import join_list
@@ -35,8 +34,7 @@ from registry.merchants.services import (ShopDetails, check_shop_details, lock_s
                                          normalize_search_text)
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.services import current_version, effective_standing, latest_signatures
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from registry.clock import CHINA
 
 # Printed on a letter and typed on a phone: no 0/O, 1/I/L. 31⁸ ≈ 8.5 × 10¹¹ codes.
 INVITATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -480,10 +478,6 @@ def letters_of_part(batch: ImportBatch, staff: User, part: int = 1) -> list[Shop
 
 def claim_url(invitation: ShopInvitation) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/my/claim?code={invitation.code}"
-
-
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d")
 
 
 @areas.district_renamed.connect

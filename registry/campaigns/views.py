@@ -11,10 +11,11 @@ from registry.campaigns import pdf, services, spreadsheets
 from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.campaigns.models import BatchStatus
-from registry.database import slow_work, utcnow
+from registry.database import slow_work
+from registry.clock import utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db, limiter
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pagination import page_number
 
 bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from registry.complaints import states
 from registry.complaints.models import Complaint, ShopComplaintFigures
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.merchants.models import Merchant
 

@@ -12,7 +12,7 @@ from registry.complaints.forms import MerchantReplyForm, to_cents
 from registry.complaints.models import Complaint
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pagination import page_number
 
 bp = owner_area(Blueprint("merchant_complaints", __name__, url_prefix="/my/complaints"))

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.extensions import db
+from registry.uploads import StoredImage
 
 if TYPE_CHECKING:
     from registry.merchants.models import Merchant
@@ -103,19 +105,11 @@ class ComplaintEvent(db.Model):
     complaint: Mapped[Complaint] = relationship(back_populates="events")
 
 
-class EvidencePhoto(db.Model):
+class EvidencePhoto(StoredImage, db.Model):
     __tablename__ = "evidence_photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(40), unique=True)
-    original_filename: Mapped[str] = mapped_column(String(100))
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int]
-    height: Mapped[int]
-    size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     complaint: Mapped[Complaint] = relationship(back_populates="photos")
 

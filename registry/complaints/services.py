@@ -24,16 +24,17 @@ from registry.audit import services as audit
 from registry.auth.models import User
 from registry.complaints import figures, states
 from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
-from registry.complaints.evidence import ProcessedImage, store_evidence
+from registry.uploads import ProcessedImage, store_image
 from registry.complaints.models import CLAUSE_KINDS, DEMANDS, REFUSAL_GROUNDS, Complaint, ComplaintEvent, EvidencePhoto
 from registry.messaging.verification import PhoneVerification
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
+from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import Merchant
 from registry.messaging.models import OutboxMessage
-from registry.workdays.services import china_date, deadline
+from registry.clock import china_date
+from registry.workdays.services import deadline
 
 DECISION_WORKING_DAYS = 7
 REPLY_WORKING_DAYS = 10
@@ -187,7 +188,7 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
     directory = Path(current_app.config["EVIDENCE_DIR"])
     for image in photos:
         db.session.add(EvidencePhoto(
-            complaint_id=complaint.id, stored_name=store_evidence(image, directory),
+            complaint_id=complaint.id, stored_name=store_image(image, directory),
             original_filename=image.original_filename, content_type=image.content_type, width=image.width,
             height=image.height, size_bytes=len(image.data), sha256=image.sha256,
         ))

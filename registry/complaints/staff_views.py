@@ -10,14 +10,14 @@ from flask_login import current_user
 
 from registry.auth.access import staff_area
 from registry.complaints import queries, services
-from registry.workdays.services import today_in_china
-from registry.complaints.evidence import private_image_response
+from registry.clock import today_in_china
+from registry.uploads import private_image_response
 from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
                                        StaffNoteForm, to_cents)
 from registry.complaints.models import Complaint, EvidencePhoto
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pagination import ID_MAX, bounded_integer, page_number
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))

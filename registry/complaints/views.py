@@ -9,18 +9,19 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from registry.complaints import services
-from registry.complaints.evidence import EvidenceRejected, process_evidence, validate_batch
+from registry.uploads import ImageRejected, process_image, validate_batch
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
 from registry.messaging.verification import SmsUnavailable, TooSoon, confirm_code, send_code
-from registry.database import slow_work, utcnow
+from registry.database import slow_work
+from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
-from registry.merchants.identifiers import InvalidIdentifier, normalize_mobile
+from registry.phones import InvalidIdentifier, normalize_mobile
 from registry.merchants.models import Merchant
 from registry.merchants.services import merchant_by_public_code
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.messaging.outbox import undelivered_in_last_commit
 
 bp = Blueprint("complaints", __name__)
@@ -150,14 +151,14 @@ def file_complaint(code: str):
             uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
             validate_batch(uploads)
             with slow_work():  # seconds of Pillow work must not hold the write lock
-                photos = [process_evidence(f.stream, f.filename) for f in uploads]
+                photos = [process_image(f.stream, f.filename) for f in uploads]
             complaint, token, following = services.file_verified_complaint(merchant, services.ComplaintInput(
                 clause_kind=form.clause_kind.data, description=form.description.data,
                 purchase_date=form.purchase_date.data, amount_cents=to_cents(form.amount.data),
                 demands=form.demands.data or [], consumer_name=form.consumer_name.data, consumer_phone=phone,
                 privacy_consent=form.privacy_consent.data, share_phone_consent=form.share_phone_consent.data,
             ), photos, verified, form.submission_key.data)
-        except EvidenceRejected as error:
+        except ImageRejected as error:
             form.photos.errors.append(error.message)
         except services.VerificationSpent as error:
             db.session.rollback()

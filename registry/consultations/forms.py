@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,8 +13,8 @@ from wtforms.widgets import DateTimeLocalInput, MonthInput
 
 from registry.consultations.labels import CHANNEL_LABELS, OUTCOME_LABELS
 from registry.consultations.services import ConsultationInput
+from registry.clock import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 

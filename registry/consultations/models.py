@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.extensions import db
 
 if TYPE_CHECKING:

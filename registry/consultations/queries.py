@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 
@@ -11,8 +10,7 @@ from registry.areas.services import district_names
 from registry.auth.models import User
 from registry.consultations.models import CHANNELS, Consultation
 from registry.extensions import db
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from registry.clock import CHINA
 
 
 def _moment(value: date | datetime) -> datetime:

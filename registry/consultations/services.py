@@ -14,7 +14,7 @@ from registry.areas import services as areas
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.consultations.models import CHANNELS, OUTCOMES, Consultation
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import DomainError, NotFound, NotPermitted
 from registry.extensions import db
 

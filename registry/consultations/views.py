@@ -11,10 +11,10 @@ from registry.consultations import queries, services
 from registry.consultations.forms import ConsultationFilterForm, ConsultationForm, local_text
 from registry.consultations.labels import CHANNEL_LABELS, COMMON_TOPICS, OUTCOME_LABELS
 from registry.consultations.models import CHANNELS, Consultation
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pagination import page_number
 
 bp = staff_area(Blueprint("consultations", __name__, url_prefix="/staff/consultations"))

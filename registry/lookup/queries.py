@@ -16,7 +16,8 @@ from registry.complaints import queries as complaint_queries
 from registry.complaints.figures import ShopFigures
 from registry.complaints.models import Complaint, ComplaintEvent, ShopComplaintFigures
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, normalize_credit_code, validate_credit_code
+from registry.merchants.identifiers import normalize_credit_code, validate_credit_code
+from registry.phones import InvalidIdentifier
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from registry.badges.services import badge_by_verification_code
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm

@@ -15,10 +15,11 @@ from registry.areas import services as areas
 from registry.areas.services import AreaList
 from registry.audit import services as audit
 from registry.auth.models import User
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, validate_credit_code, validate_mobile
+from registry.merchants.identifiers import validate_credit_code
+from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
                                       MerchantNameGram)
 

@@ -14,7 +14,7 @@ from registry.extensions import db
 from registry.merchants import services
 from registry.merchants.forms import MoveShopForm
 from registry.merchants.models import Merchant
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pagination import ID_MAX, bounded_integer
 
 bp = staff_area(Blueprint("shop_staff", __name__, url_prefix="/staff/shops"))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
 from registry.auth.access import owner_area
-from registry.errors import DomainError, show_form_error  # show_form_error: other views import it from here
-from registry.extensions import db
+from registry.view_helpers import save_form
 from registry.merchants import services
 from registry.merchants.forms import OwnerShopForm, ShopForm
 from registry.pagination import ID_MAX, bounded_integer
@@ -25,14 +24,11 @@ def new_shop():
     form.district.choices = district_choices(area_list, blank=_("请选择区/县"))
     form.township.choices = township_choices(area_list)
     if form.validate_on_submit():
-        try:
-            shop = services.register_shop(current_user._get_current_object(), form.details())
-        except DomainError as error:
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("店铺已登记。请阅读并签署诚信经营倡议书，签署后即可领取诚信码。"), "success")
-            return redirect(url_for("pledge_signing.sign", shop_id=shop.id))
+        saved = save_form(form, lambda: services.register_shop(current_user._get_current_object(), form.details()),
+                          done=_("店铺已登记。请阅读并签署诚信经营倡议书，签署后即可领取诚信码。"),
+                          then=lambda shop: url_for("pledge_signing.sign", shop_id=shop.id))
+        if saved:
+            return saved
     return render_template("merchants/shop_form.html", form=form, shop=None)
 
 
@@ -50,12 +46,8 @@ def edit_shop(shop_id: int):
         submitted = (form.version.raw_data or [""])[0]
         expected = bounded_integer(submitted, 0, ID_MAX)
         expected = -1 if expected is None else expected
-        try:
-            services.update_shop(shop, user, form.details(), expected)
-        except DomainError as error:
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("店铺信息已保存。"), "success")
-            return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+        saved = save_form(form, lambda: services.update_shop(shop, user, form.details(), expected),
+                          done=_("店铺信息已保存。"), then=url_for("shop_desk.shop_detail", shop_id=shop.id))
+        if saved:
+            return saved
     return render_template("merchants/shop_form.html", form=form, shop=shop)

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.extensions import db
 
 # Waiting for delivery; handed to the gateway; refused (not retried); its deadline passed unsent.

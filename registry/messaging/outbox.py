@@ -24,9 +24,9 @@ from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
-from registry.merchants.identifiers import mask_mobile
+from registry.phones import mask_mobile
 from registry.messaging.models import EXPIRED, FAILED, PENDING, SENT, OutboxMessage
 from registry.messaging.senders import OutboxSender, SmsDeliveryError, get_sender, sender_name
 

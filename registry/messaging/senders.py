@@ -20,9 +20,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from registry.config import ConfigurationError
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
-from registry.merchants.identifiers import mask_mobile, normalize_mobile
+from registry.phones import mask_mobile, normalize_mobile
 from registry.messaging.models import OutboxMessage
 
 __all__ = [

@@ -29,10 +29,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Index, String, event, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, mask_mobile, validate_mobile
+from registry.phones import InvalidIdentifier, mask_mobile, validate_mobile
 from registry.messaging.outbox import delivery_failed_since, queue_sms
 
 __all__ = [

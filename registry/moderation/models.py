@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.database import UTCDateTime, utcnow
+from registry.database import UTCDateTime
+from registry.clock import utcnow
 from registry.extensions import db
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from registry.clock import CHINA
+from registry.uploads import StoredImage
 
 if TYPE_CHECKING:
     from registry.auth.models import User
@@ -194,20 +194,12 @@ class Appeal(db.Model):
     photos: Mapped[list[AppealPhoto]] = relationship(back_populates="appeal", order_by="AppealPhoto.id")
 
 
-class AppealPhoto(db.Model):
+class AppealPhoto(StoredImage, db.Model):
     """A photo the shop sent with its appeal (stored like complaint evidence, outside static/)."""
 
     __tablename__ = "appeal_photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(40), unique=True)
-    original_filename: Mapped[str] = mapped_column(String(100))
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int]
-    height: Mapped[int]
-    size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     appeal: Mapped[Appeal] = relationship(back_populates="photos")

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, case, func, or_, select
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
 from registry.complaints.models import Complaint
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import normalize_search_text
@@ -21,7 +21,7 @@ from registry.moderation.models import (ACTIVE, APPEAL_PENDING, ENDED, FLAG_OPEN
                                         PROPOSED, Appeal, Flag, Sanction)
 from registry.pledges.models import Signature
 from registry.pledges.services import LOOK_UP, Lapse, latest_signature
-from registry.workdays.services import china_date
+from registry.clock import china_date
 
 DASHBOARD_LIST = 10
 LAPSE_WARNING_DAYS = 30

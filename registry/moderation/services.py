@@ -7,14 +7,12 @@ chain; every sanction in force is told to the shop by SMS (and shown on its page
 
 from __future__ import annotations
 
-import calendar
 import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -25,13 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
-from registry.complaints.evidence import ProcessedImage, evidence_directory, store_evidence
+from registry.uploads import ProcessedImage, evidence_directory, store_image
 from registry.complaints.models import CLAUSE_KINDS, Complaint
 from registry.complaints.services import complaint_changed
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotFound, NotPermitted
 from registry.extensions import db
-from registry.merchants.identifiers import mask_mobile
+from registry.phones import mask_mobile
 from registry.merchants.labels import STANDING_LABELS
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner
@@ -43,10 +41,9 @@ from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, 
                                         RULE_BURST_SAME_PHONE, RULE_CODES, RULE_COUNTERFEIT_ACCEPTED, SUSPENSION,
                                         WARNING, Appeal, AppealPhoto, Flag, FlagRule, Sanction)
 from registry.pledges import services as pledges
+from registry.clock import CHINA, add_months, china_date, end_of_china_day
 
 log = logging.getLogger(__name__)
-CHINA = ZoneInfo("Asia/Shanghai")
-
 # How long a negative mark stays on the public page. A warning (and the 警示 standing it gives) lasts
 # 12 months from issue and is then no longer shown; a suspension or revocation stays listed for
 # 36 months after it ends, so consumers can see a shop's recent history but an old mistake does not
@@ -81,22 +78,6 @@ _KIND_OF_STANDING = {standing: kind for kind, standing in _STANDING_OF_KIND.item
 
 
 # --- Time -------------------------------------------------------------------------------------------
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` later (the 31st becomes the month's last day)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
-def end_of_china_day(day: date) -> datetime:
-    """The UTC moment a suspension "until `day`" (inclusive, Beijing time) ends: the next midnight."""
-    return datetime.combine(day + timedelta(days=1), time(0), CHINA).astimezone(timezone.utc)
-
-
-def china_today(now: datetime) -> date:
-    return now.astimezone(CHINA).date()
-
 
 # --- Scope ------------------------------------------------------------------------------------------
 
@@ -612,7 +593,7 @@ def suspend(merchant: Merchant, staff: User, data: SanctionInput, until: date | 
     """Suspend the badge until a date (ends by itself) or until the shop has put things right."""
     data = _clean_sanction(data)
     now = utcnow()
-    today = china_today(now)
+    today = china_date(now)
     if until_rectified:
         until = None
     elif until is None:
@@ -836,7 +817,7 @@ def submit_appeal(sanction: Sanction, owner: User, text: str, photos: list[Proce
     directory = appeal_directory()
     for image in photos:
         db.session.add(AppealPhoto(
-            appeal_id=appeal.id, stored_name=store_evidence(image, directory), original_filename=image.original_filename,
+            appeal_id=appeal.id, stored_name=store_image(image, directory), original_filename=image.original_filename,
             content_type=image.content_type, width=image.width, height=image.height, size_bytes=len(image.data),
             sha256=image.sha256, created_at=now))
     db.session.flush()

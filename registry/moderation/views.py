@@ -10,14 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.auth.access import admin_area, owner_area, staff_area
-from registry.complaints.evidence import (EvidenceLimits, EvidenceRejected, private_image_response,
-                                         process_evidence, validate_batch)
-from registry.database import slow_work, utcnow
+from registry.uploads import (UploadLimits, ImageRejected, private_image_response,
+                                         process_image, validate_batch)
+from registry.database import slow_work
+from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
 from registry.merchants.models import Merchant
 from registry.merchants.services import merchant_by_public_code, require_owner
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.moderation import labels, queries, services
 from registry.moderation.forms import (ApproveForm, AppealForm, DecideAppealForm, DismissFlagForm, FlagRuleForm,
                                        RaiseFlagForm, ReinstateForm, RejectForm, ReportForm, RevocationForm,
@@ -325,11 +326,11 @@ def appeal(sanction_id: int):
         try:
             uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename],
                                      services.MAX_APPEAL_PHOTOS)
-            limits = EvidenceLimits.from_config()
+            limits = UploadLimits.from_config()
             with slow_work():  # seconds of Pillow work must not hold the write lock
-                photos = [process_evidence(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
+                photos = [process_image(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
             services.submit_appeal(found, _user(), form.text.data, photos)
-        except EvidenceRejected as error:
+        except ImageRejected as error:
             db.session.rollback()
             form.photos.errors.append(error.message)
         except DomainError as error:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from registry.api import serializers
 from registry.badges.models import Badge
-from registry.database import utcnow
+from registry.clock import china_date, iso_china_date, iso_china_datetime, utcnow
 from registry.extensions import db
 from registry.merchants.labels import STANDING_LABELS
 from registry.merchants.models import Merchant, Standing
@@ -249,10 +249,10 @@ def _rows(now: datetime, batch_size: int):
                 "standing_since": words.since,
                 "standing_until": words.until,
                 "pledge_version": signature.pledge_version.number if signature else None,
-                "pledge_signed_on": serializers.china_date(signature.signed_at) if signature else None,
-                "pledge_expires_on": serializers.china_date(signature.expires_at) if signature else None,
+                "pledge_signed_on": iso_china_date(signature.signed_at) if signature else None,
+                "pledge_expires_on": iso_china_date(signature.expires_at) if signature else None,
                 "badge_serial": badge.serial if badge else None,
-                "badge_issued_on": serializers.china_date(badge.issued_at) if badge else None,
+                "badge_issued_on": iso_china_date(badge.issued_at) if badge else None,
                 "page_url": serializers.shop_page_url(merchant),
             }
             marks = []
@@ -289,7 +289,7 @@ def export(day: date | None = None, now: datetime | None = None, batch_size: int
     """Write standings-<day>.csv, sanctions-<day>.csv and standings-<day>.json (both tables), update the
     manifest and delete files older than KEEP_DAYS. `day` names the files; the data is as of `now`."""
     now = now or utcnow()
-    day = day or serializers.china_date_of(now)
+    day = day or china_date(now)
     directory = export_directory()
     directory.mkdir(parents=True, exist_ok=True)
     names = {key: f"{table}-{day.isoformat()}.{ext}" for key, (table, ext) in
@@ -297,7 +297,7 @@ def export(day: date | None = None, now: datetime | None = None, batch_size: int
               "json": ("standings", "json")}.items()}
     shop_columns = [name for name, _ in SHOP_FIELDS]
     sanction_columns = [name for name, _ in SANCTION_FIELDS]
-    generated_at = serializers.china_datetime(now)
+    generated_at = iso_china_datetime(now)
     shops = sanctions = 0
     with _exclusive(directory), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         with _atomic(directory / names["shops_csv"], "w", encoding="utf-8-sig", newline="") as shops_file, \
@@ -327,7 +327,7 @@ def export(day: date | None = None, now: datetime | None = None, batch_size: int
         rows = {"shops_csv": shops, "sanctions_csv": sanctions, "json": shops + sanctions}
         written = [ExportFile(names[key], day.isoformat(), (directory / names[key]).stat().st_size, rows[key],
                               _sha256(directory / names[key]), generated_at) for key in names]
-        pruned = _prune(directory, serializers.china_date_of(now))
+        pruned = _prune(directory, china_date(now))
         manifest = read_manifest(directory)
         kept = [f for f in manifest.files
                 if f.name not in names.values() and f.name not in pruned and (directory / f.name).exists()]

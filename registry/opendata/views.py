@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, send_from_directory
 
 from registry.opendata import services
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 
 bp = Blueprint("opendata", __name__)
 DOWNLOAD_CACHE_SECONDS = 3600

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from registry.auth.access import admin_area
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pledges import services
 from registry.pledges.forms import ActionForm, PledgeDraftForm, PublishForm
 from registry.pledges.labels import CLAUSE_KIND_LABELS

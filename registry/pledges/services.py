@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask import current_app, g, has_app_context, has_request_context, request
@@ -20,14 +19,14 @@ from sqlalchemy.orm import defer, joinedload
 from registry.audit import services as audit
 from registry.i18n import join_list
 from registry.auth.models import User
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotFound, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop
 from registry.pledges.models import CLAUSE_KINDS, PledgeClause, PledgeVersion, Signature
+from registry.clock import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 _CERTIFICATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 _signals = Namespace()

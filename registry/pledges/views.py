@@ -10,7 +10,7 @@ from registry.auth.access import owner_area
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.services import shop_for_owner
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.pledges import services
 from registry.pledges.forms import SignForm
 

@@ -9,7 +9,7 @@ import click
 from registry.database import slow_work
 from registry.extensions import db
 from registry.reports import snapshots
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 
 
 @click.group("reports")

@@ -37,9 +37,8 @@ Definitions (口径; the report page shows the same in its 口径说明 section)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select
@@ -49,33 +48,22 @@ from registry.complaints import states
 from registry.complaints.models import CLAUSE_KINDS, REFUSAL_GROUNDS, Complaint
 from registry.consultations.models import CHANNELS
 from registry.consultations.queries import count_by_channel
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.merchants.models import CATEGORIES, Merchant
 from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, REVOCATION, SUSPENSION, WARNING,
                                         Sanction)
 from registry.pledges.models import Signature
+from registry.clock import first_of_month, start_of_china_day
 
-CHINA = ZoneInfo("Asia/Shanghai")
 RESOLVED_OUTCOMES = (states.AGREED, states.MEDIATED)
 FINISHED_OUTCOMES = (states.AGREED, states.MEDIATED, states.FAILED)
 # The longest period a report covers (the period picker refuses longer ones).
 MAX_PERIOD_DAYS = 5 * 366
 
 
-def china_midnight(day: date) -> datetime:
-    """00:00 Beijing time on `day`, as an aware UTC datetime (what the database compares with)."""
-    return datetime.combine(day, time(0, 0), tzinfo=CHINA).astimezone(timezone.utc)
-
-
 def _one_decimal(value: float | Decimal) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def add_months(day: date, months: int) -> date:
-    """The first day of the month `months` after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: date, end: date) -> list[tuple[str, date, date]]:
@@ -83,7 +71,7 @@ def months_between(start: date, end: date) -> list[tuple[str, date, date]]:
     months = []
     first = date(start.year, start.month, 1)
     while first < end:
-        following = add_months(first, 1)
+        following = first_of_month(first, 1)
         months.append((f"{first:%Y-%m}", max(first, start), min(following, end)))
         first = following
     return months
@@ -267,7 +255,7 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     if end <= start:
         raise ValueError("end must be after start")
     district = district or None
-    lower, upper = china_midnight(start), china_midnight(end)
+    lower, upper = start_of_china_day(start), start_of_china_day(end)
     received = _in(Complaint.filed_at, lower, upper)
     decided = _in(Complaint.decided_at, lower, upper)
     closed = and_(Complaint.status == states.CLOSED, _in(Complaint.closed_at, lower, upper))
@@ -276,7 +264,7 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     # category, clause and month), summed up below. The month is the index of the first month boundary
     # the filing time falls before, grouped by its alias (bound parameters differ between SELECT and GROUP BY).
     months = months_between(start, end)
-    month_index = case(*[(Complaint.filed_at < china_midnight(b), index) for index, (_k, _a, b) in enumerate(months)],
+    month_index = case(*[(Complaint.filed_at < start_of_china_day(b), index) for index, (_k, _a, b) in enumerate(months)],
                        else_=len(months) - 1).label("month_index")
     received_rows = db.session.execute(
         _complaints(district, Merchant.district, Merchant.township, Merchant.category, Complaint.clause_kind,
@@ -364,10 +352,10 @@ def period_label(start: date, end: date) -> str:
     last = date.fromordinal(end.toordinal() - 1)
     if start.month == 1 and start.day == 1 and end == date(start.year + 1, 1, 1):
         return _("%(year)d年全年", year=start.year)
-    if start.day == 1 and start.month in (1, 4, 7, 10) and end == add_months(start, 3):
+    if start.day == 1 and start.month in (1, 4, 7, 10) and end == first_of_month(start, 3):
         return _("%(year)d年第%(quarter)s季度", year=start.year,
                  quarter=(_("一"), _("二"), _("三"), _("四"))[(start.month - 1) // 3])
-    if start.day == 1 and end == add_months(start, 1):
+    if start.day == 1 and end == first_of_month(start, 1):
         return _("%(year)d年%(month)d月", year=start.year, month=start.month)
     return _("%(start)s至%(end)s", start=_("%(year)d年%(month)d月%(day)d日", year=start.year, month=start.month,
                                              day=start.day),

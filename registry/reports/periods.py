@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 
 from registry.auth.models import User
 from registry.errors import DomainError, NotPermitted
-from registry.reports.figures import MAX_PERIOD_DAYS, add_months, period_label
+from registry.clock import first_of_month
+from registry.reports.figures import MAX_PERIOD_DAYS, period_label
 
 KINDS = ("year", "quarter", "month", "range")
 FIRST_YEAR = 2000
@@ -80,7 +81,7 @@ def parse_period(args, today: date) -> Period:
         if quarter not in ("1", "2", "3", "4"):
             raise DomainError(_("请选择季度。"), field="quarter")
         start = date(year, 3 * int(quarter) - 2, 1)
-        return Period(start, add_months(start, 3))
+        return Period(start, first_of_month(start, 3))
     if kind == "month":
         text = (args.get("month") or "").strip()
         try:
@@ -91,7 +92,7 @@ def parse_period(args, today: date) -> Period:
         if not FIRST_YEAR <= year <= today.year + 1:
             raise DomainError(_("年份应在 %(first)d 至 %(last)d 之间。", first=FIRST_YEAR, last=today.year + 1),
                               field="month")
-        return Period(start, add_months(start, 1))
+        return Period(start, first_of_month(start, 1))
     start = _day(args.get("start"), "start", _("请填写起始日期。"))
     last = _day(args.get("end"), "end", _("请填写截止日期。"))
     if last < start:

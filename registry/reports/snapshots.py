@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, insert
 
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.reports.figures import Report, build_report
 from registry.reports.periods import public_year_period

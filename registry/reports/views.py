@@ -23,7 +23,7 @@ from registry.reports import presentation, snapshots
 from registry.reports.figures import Report, build_report, headline_sentence
 from registry.reports.forms import PeriodForm
 from registry.reports.periods import FIRST_YEAR, Period, parse_period, public_year_period, report_district
-from registry.workdays.services import today_in_china
+from registry.clock import today_in_china
 
 bp = staff_area(Blueprint("reports", __name__, url_prefix="/staff/reports"))
 public = Blueprint("public_stats", __name__)

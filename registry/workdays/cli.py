@@ -19,7 +19,8 @@ def calendar_seed(years: tuple[int, ...]) -> None:
     """Copy chinesecalendar's schedules into the database; staff entries are kept."""
     from registry.errors import DomainError
     from registry.workdays.models import CalendarDay, CalendarYear
-    from registry.workdays.services import library_years, seed_from_library, today_in_china, unknown_years
+    from registry.clock import today_in_china
+    from registry.workdays.services import library_years, seed_from_library, unknown_years
 
     try:
         changed = seed_from_library(list(years) or None)

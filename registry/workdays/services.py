@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from flask import g
@@ -22,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from registry.audit import services as audit
 from registry.i18n import join_list
 from registry.auth.models import User
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.workdays.models import CalendarDay, CalendarSource, CalendarYear, is_weekend
+from registry.clock import china_date
 
-CHINA = ZoneInfo("Asia/Shanghai")
 ONE_DAY = timedelta(days=1)
 # Years staff may edit: wide enough for any clock, narrow enough to catch a typed 2207.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -38,19 +37,6 @@ STAFF = CalendarSource.STAFF.value
 
 
 # --- dates -------------------------------------------------------------------------------------
-
-
-def china_date(value: date | datetime) -> date:
-    """The calendar date in Asia/Shanghai; a naive datetime is refused (its zone is unknown)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the working-day calendar; pass a date or an aware datetime")
-        return value.astimezone(CHINA).date()
-    return value
-
-
-def today_in_china() -> date:
-    return utcnow().astimezone(CHINA).date()
 
 
 # --- the library -------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.clock import today_in_china
 from registry.auth.access import staff_area
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
-from registry.merchants.views import show_form_error
+from registry.view_helpers import show_form_error
 from registry.workdays import services
 from registry.workdays.forms import ActionForm, DayForm, parse_day
 
@@ -26,12 +27,12 @@ def _user():
 def _chosen_year() -> int:
     year = request.args.get("year", type=int)
     if year is None or not services.FIRST_YEAR <= year <= services.LAST_YEAR:
-        return services.today_in_china().year
+        return today_in_china().year
     return year
 
 
 def _render_calendar(year: int, form: DayForm):
-    this_year = services.today_in_china().year
+    this_year = today_in_china().year
     year_row = services.calendar_year(year)
     return render_template(
         "workdays/calendar.html",

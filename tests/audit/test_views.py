@@ -217,7 +217,7 @@ def test_district_staff_read_their_districts_entries_and_their_own_admins_read_a
     they did themselves; entries with no district (pledge texts, flag rules, accounts) only if they made them.
     Administrators and area-wide staff read everything."""
     from registry.consultations.models import Consultation
-    from registry.database import utcnow
+    from registry.clock import utcnow
     from registry.moderation import services as moderation
     from registry.moderation.models import RULE_BURST_SAME_PHONE
     from registry.moderation.services import SanctionInput

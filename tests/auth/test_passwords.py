@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from conftest import PASSWORD, unique_mobile
 from registry.audit.models import AuditEntry
 from registry.auth.models import User
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 from registry.messaging.senders import latest_message_to

@@ -12,7 +12,7 @@ from conftest import PASSWORD, unique_mobile
 from registry.audit.models import AuditEntry
 from registry.auth.models import User
 from registry.extensions import db
-from registry.merchants.identifiers import normalize_mobile
+from registry.phones import normalize_mobile
 from registry.messaging.models import OutboxMessage
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")

@@ -13,7 +13,7 @@ from registry.audit.models import AuditEntry
 from registry.badges.services import badge_url, current_badge
 from registry.campaigns import pdf, services
 from registry.campaigns.models import ImportBatch, ShopInvitation
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, MerchantNameGram

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from .helpers import DISTRICT, OTHER_DISTRICT, PHONE, Clock, World
+from .helpers import DISTRICT, OTHER_DISTRICT, PHONE, World
 
 
 @pytest.fixture
@@ -35,11 +35,9 @@ def world(app, make_user, make_shop, evidence_dir, cheap_password_hashing) -> Wo
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """frozen.set(aware datetime): the complaint services and the workdays module see that time."""
-    clock = Clock(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc))
-    monkeypatch.setattr("registry.complaints.services.utcnow", clock)
-    monkeypatch.setattr("registry.workdays.services.utcnow", clock)
+def frozen(clock):
+    """The suite's clock, set to 2025-09-30 10:00 Beijing time (a Tuesday)."""
+    clock.set(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc))
     return clock
 
 
@@ -50,7 +48,7 @@ def verified(app):
     from registry.complaints.services import verified_phone
     from registry.messaging.verification import CODE_LIFETIME, PhoneVerification
     from registry.complaints.views import VERIFIED_PHONE
-    from registry.database import utcnow
+    from registry.clock import utcnow
     from registry.extensions import db
 
     def mark(client, phone: str = PHONE):

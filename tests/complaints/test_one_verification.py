@@ -12,25 +12,16 @@ import pytest
 from registry.complaints import services
 from registry.complaints.models import Complaint
 from registry.messaging.verification import PhoneVerification
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 
-from .helpers import PHONE, Clock, complaint_form, count, flashes, hidden_value
+from .helpers import PHONE, complaint_form, count, flashes, hidden_value
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 
 CODE_IN_SMS = re.compile(r"验证码是 (\d{6})")
 SPENT = "这次短信验证已经用过或已过期"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """One clock for the verification, the session check and the filing (the real time, then moved)."""
-    now = Clock(utcnow())
-    for module in ("registry.messaging.verification", "registry.complaints.views", "registry.complaints.services"):
-        monkeypatch.setattr(f"{module}.utcnow", now)
-    return now
 
 
 def text(response) -> str:

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.complaints.evidence import process_evidence
+from registry.uploads import process_image
 from registry.complaints.models import Complaint
 from registry.extensions import db
-from registry.merchants.identifiers import mask_mobile, mask_name
+from registry.phones import mask_mobile, mask_name
 from registry.messaging.models import OutboxMessage
 
 from .helpers import (DESCRIPTION, MASKED_NAME, MASKED_PHONE, NAME, PHONE, REPLY, SUMMARY, complaint_form, file,
@@ -100,7 +100,7 @@ pages = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing
 
 
 def _photo():
-    return process_evidence(io.BytesIO(jpeg_bytes()), "欧阳锋锐的小票.jpg")
+    return process_image(io.BytesIO(jpeg_bytes()), "欧阳锋锐的小票.jpg")
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from registry.clock import use_time_source
 from registry.complaints.models import Complaint
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 
@@ -49,8 +50,10 @@ class Tick:
 
 
 @pytest.fixture
-def ticking(monkeypatch):
-    monkeypatch.setattr("registry.messaging.verification.utcnow", Tick())
+def ticking():
+    use_time_source(Tick())
+    yield
+    use_time_source(None)
 
 
 def send(client, shop_or_code, phone, ip):

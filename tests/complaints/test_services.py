@@ -17,7 +17,7 @@ from sqlalchemy import update
 from registry.audit.models import AuditEntry
 from registry.audit.services import verify_chain
 from registry.complaints import services
-from registry.complaints.evidence import process_evidence
+from registry.uploads import process_image
 from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
@@ -80,7 +80,7 @@ BAD_INPUT = [
 
 
 def test_each_bad_field_is_refused_by_name_and_nothing_is_saved(world, evidence_dir, subtests):
-    photo = process_evidence(io.BytesIO(jpeg_bytes()), "receipt.jpg")
+    photo = process_image(io.BytesIO(jpeg_bytes()), "receipt.jpg")
     for overrides, field in BAD_INPUT:
         with subtests.test(msg=f"{field}: {overrides!r}"[:100]):
             if isinstance(overrides.get("purchase_date"), int):
@@ -117,7 +117,7 @@ def test_phone_typed_differently_is_the_same_verified_phone(world):
 
 
 def test_seven_photos_are_too_many(world, evidence_dir):
-    photos = [process_evidence(io.BytesIO(jpeg_bytes(colour=(i * 30, 0, 0))), f"{i}.jpg") for i in range(7)]
+    photos = [process_image(io.BytesIO(jpeg_bytes(colour=(i * 30, 0, 0))), f"{i}.jpg") for i in range(7)]
     with pytest.raises(DomainError) as raised:
         services.file_complaint(world.shop, complaint_input(), photos, PHONE, "form-key-3")
     assert raised.value.field == "photos"
@@ -139,7 +139,7 @@ def test_a_shop_that_is_not_public_cannot_be_complained_about(world, make_shop):
 
 
 def test_boundaries_are_accepted(world, evidence_dir):
-    photos = [process_evidence(io.BytesIO(jpeg_bytes()), f"{i}.jpg") for i in range(6)]
+    photos = [process_image(io.BytesIO(jpeg_bytes()), f"{i}.jpg") for i in range(6)]
     complaint, _ = file(world.shop, description="一二三四五六七八九十", amount_cents=0,
                         purchase_date=today_china() - timedelta(days=3 * 365), photos=photos,
                         demands=["refund", "bribe"])

@@ -6,7 +6,7 @@ import io
 import os
 import time
 
-from registry.complaints.evidence import process_evidence
+from registry.uploads import process_image
 from registry.complaints.models import EvidencePhoto
 from registry.extensions import db
 
@@ -22,7 +22,7 @@ def _aged(path, seconds: float):
 
 
 def test_old_unrecorded_photos_are_deleted_and_nothing_else(app, world, evidence_dir, runner):
-    complaint, _token = file(world.shop, photos=[process_evidence(io.BytesIO(jpeg_bytes()), "IMG_1.JPG")])
+    complaint, _token = file(world.shop, photos=[process_image(io.BytesIO(jpeg_bytes()), "IMG_1.JPG")])
     kept = evidence_dir / db.session.scalar(db.select(EvidencePhoto.stored_name))
     _aged(kept, 2 * HOUR)  # recorded: stays, however old
     orphan = evidence_dir / ("a" * 32 + ".jpg")  # a killed filing's photo: no row names it

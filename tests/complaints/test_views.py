@@ -316,9 +316,9 @@ def matrix_world(world, evidence_dir):
 
 
 def _photo():
-    from registry.complaints.evidence import process_evidence
+    from registry.uploads import process_image
 
-    return process_evidence(io.BytesIO(jpeg_bytes()), "receipt.jpg")
+    return process_image(io.BytesIO(jpeg_bytes()), "receipt.jpg")
 
 
 def _user(world, role):

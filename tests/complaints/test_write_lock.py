@@ -39,7 +39,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def probed_photos(monkeypatch):
-    """Wrap process_evidence in the complaint and appeal views: record, for every photo, whether a
+    """Wrap process_image in the complaint and appeal views: record, for every photo, whether a
     transaction was open and whether another connection could take the write lock meanwhile."""
     seen = []
 
@@ -49,8 +49,8 @@ def probed_photos(monkeypatch):
             return real(*args, **kwargs)
         return probe
 
-    monkeypatch.setattr(complaint_views, "process_evidence", wrap(complaint_views.process_evidence))
-    monkeypatch.setattr(moderation_views, "process_evidence", wrap(moderation_views.process_evidence))
+    monkeypatch.setattr(complaint_views, "process_image", wrap(complaint_views.process_image))
+    monkeypatch.setattr(moderation_views, "process_image", wrap(moderation_views.process_image))
     return seen
 
 

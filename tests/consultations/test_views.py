@@ -12,7 +12,7 @@ from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
 from registry.consultations.forms import local_text
 from registry.consultations.models import Consultation
 from registry.consultations.services import ConsultationInput, record_consultation
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")

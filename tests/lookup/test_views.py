@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from registry.badges.services import current_badge
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.pledges.services import latest_signature
+from registry.clock import CHINA
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def result_names(response) -> list[str]:

@@ -1,4 +1,4 @@
-"""Tests for registry.merchants.identifiers (pure functions; no Flask app needed)."""
+"""Tests for registry.merchants.identifiers and registry.phones (pure functions; no Flask app needed)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ from hypothesis import strategies as st
 
 from registry.merchants.identifiers import (
     CREDIT_CODE_ALPHABET,
-    InvalidIdentifier,
     credit_code_check_character,
-    mask_mobile,
-    mask_name,
     normalize_credit_code,
-    normalize_mobile,
     validate_credit_code,
-    validate_mobile,
 )
+from registry.phones import InvalidIdentifier, mask_mobile, mask_name, normalize_mobile, validate_mobile
 
 # Real, published 统一社会信用代码 of well-known companies. Each was checked
 # against the GB 32100-2015 algorithm before being kept here.

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.messaging.models import EXPIRED, FAILED, PENDING, SENT, OutboxMessage
 from registry.messaging.outbox import CLAIM_TIMEOUT, MAX_ATTEMPTS, queue_sms, undelivered_in_last_commit

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from registry.messaging.verification import MAX_ATTEMPTS, PhoneVerification, TooSoon, confirm_code, send_code
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.merchants.identifiers import InvalidIdentifier, validate_mobile
+from registry.phones import InvalidIdentifier, validate_mobile
 from registry.messaging.models import FAILED, OutboxMessage
 from registry.messaging.outbox import undelivered_in_last_commit
 from registry.messaging.senders import SmsDeliveryError, latest_message_to
@@ -31,23 +31,10 @@ def enabled_loggers(monkeypatch):
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
 
 
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock(app, monkeypatch):
-    """Freeze the verification module's clock at START; tests move it with clock.advance(...)."""
-    clock = Clock(START)
-    monkeypatch.setattr("registry.messaging.verification.utcnow", clock)
-    monkeypatch.setattr("registry.messaging.outbox.utcnow", clock)
+def clock(app, clock):
+    """The suite's clock at START; tests move it with clock.advance(...)."""
+    clock.set(START)
     return clock
 
 

@@ -8,20 +8,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from .helpers import DISTRICT, OTHER_DISTRICT, Clock, World
-
-# Every module that asks for the time while moderating, filing, accepting or signing.
-CLOCK_MODULES = ("registry.moderation.services", "registry.moderation.queries", "registry.complaints.services",
-                 "registry.complaints.figures", "registry.workdays.services", "registry.pledges.services",
-                 "registry.lookup.views", "registry.moderation.views")
-
+from .helpers import DISTRICT, OTHER_DISTRICT, World
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """frozen.set(aware datetime) / frozen.advance(days=…): the time every module involved sees."""
-    clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))  # Monday 10:00 in Beijing
-    for module in CLOCK_MODULES:
-        monkeypatch.setattr(f"{module}.utcnow", clock)
+def frozen(clock):
+    """The suite's clock, set to Monday 2026-03-02 10:00 Beijing time."""
+    clock.set(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
     return clock
 
 

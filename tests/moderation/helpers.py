@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from PIL import Image
 from sqlalchemy import func, select
@@ -31,24 +31,8 @@ class World:
     admin: object
 
 
-class Clock:
-    """A frozen `utcnow` shared by moderation, complaints, pledges and the working-day calendar."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
 def china_today() -> date:
-    from registry.workdays.services import today_in_china
+    from registry.clock import today_in_china
 
     return today_in_china()
 

@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, 
 from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
-from registry.complaints.evidence import process_evidence
+from registry.uploads import process_image
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.merchants.services import register_shop
@@ -71,7 +71,7 @@ def ids(app) -> dict[str, int]:
     flag = services.raise_staff_flag(shop, admin, "需要核实")
     sanction = services.issue_warning(shop, admin, SanctionInput("price_fraud", "价签与结算价不符。"))
     appeal = services.submit_appeal(sanction, owner, "价签已全部更换，请求撤销警示。",
-                                    [process_evidence(io.BytesIO(jpeg_bytes()), "价签.jpg")])
+                                    [process_image(io.BytesIO(jpeg_bytes()), "价签.jpg")])
     db.session.commit()
     found.update(shop=shop.id, code=shop.public_code, flag=flag.id, sanction=sanction.id, appeal=appeal.id,
                  photo=appeal.photos[0].id)

@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from registry.clock import add_months
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
-from registry.complaints.evidence import process_evidence
+from registry.uploads import process_image
 from registry.merchants.models import Merchant
 from registry.moderation import queries, services
 from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_UPHELD, ENDED, FLAG_ACTIONED, FLAG_DISMISSED,
@@ -305,7 +306,7 @@ def test_a_suspension_ending_after_the_signature_expired_leaves_the_shop_lapsed(
 
 
 def china_date(moment):
-    from registry.workdays.services import china_date as convert
+    from registry.clock import china_date as convert
 
     return convert(moment)
 
@@ -384,7 +385,7 @@ def test_reinstatement_leaves_the_shop_lapsed_until_it_signs_again(world, frozen
     assert (shop.standing, shop.standing_reason) == ("lapsed", "已完成整改，经复查合格。")
     suspension = db.session.get(Sanction, suspension.id)
     assert (suspension.status, suspension.end_reason, suspension.ended_at) == (ENDED, "reinstated", frozen.now)
-    assert suspension.visible_until == services.add_months(frozen.now, 36)
+    assert suspension.visible_until == add_months(frozen.now, 36)
     assert (record.kind, record.status, record.clause_kind) == (REINSTATEMENT, ACTIVE, None)
     assert audit_actions(record) == ["sanction.reinstated"]
     assert "重新签署" in messages_to(shop.contact_phone)[-1]
@@ -514,7 +515,7 @@ def test_one_officer_cannot_reinstate_a_revoked_shop_alone(world, frozen):
     db.session.commit()
     proposal = db.session.get(Sanction, proposal.id)
     assert (proposal.status, proposal.approved_by_id, proposal.approved_at) == (ACTIVE, world.staff2.id, frozen.now)
-    assert proposal.visible_until == services.add_months(frozen.now, 36)
+    assert proposal.visible_until == add_months(frozen.now, 36)
     shop = fresh(world.shop)
     assert (shop.standing, shop.standing_reason) == ("lapsed", "已完成整改，经复查合格。")
     revocation = db.session.get(Sanction, revocation.id)
@@ -566,7 +567,7 @@ def test_a_reinstatement_proposal_is_moot_once_the_revocation_is_lifted_on_appea
 def photo(name="进货单.jpg"):
     import io
 
-    return process_evidence(io.BytesIO(jpeg_bytes()), name)
+    return process_image(io.BytesIO(jpeg_bytes()), name)
 
 
 def test_an_appeal_is_made_once_with_photos(world, evidence_dir):

@@ -325,11 +325,11 @@ def test_another_merchant_cannot_appeal(client, world, login_as):
 
 
 def test_the_appeal_is_decided_by_another_officer_and_the_shop_is_told(app, world, login_as, evidence_dir):
-    from registry.complaints.evidence import process_evidence
+    from registry.uploads import process_image
 
     sanction = services.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), None, True)
     appeal = services.submit_appeal(sanction, world.owner, "所售商品均有正规进货票据。",
-                                    [process_evidence(io.BytesIO(jpeg_bytes()), "票据.jpg")])
+                                    [process_image(io.BytesIO(jpeg_bytes()), "票据.jpg")])
     db.session.commit()
     issuer = login_as(app.test_client(), world.staff)
     other = login_as(app.test_client(), world.staff2)

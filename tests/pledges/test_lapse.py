@@ -2,19 +2,18 @@
 
 The daily job (`flask pledge lapse`) writes "lapsed" down; the page shows it from the deadline on,
 before the job runs. Suspended and revoked shops are left alone; signing the new version makes a
-shop active again. The clock is frozen by patching `registry.pledges.services.utcnow`.
+shop active again. The suite's `clock` fixture freezes time.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from registry.audit.models import AuditEntry
-from registry.database import utcnow
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.pledges.services import (CHINA, current_version, effective_standing, lapse_shops, latest_signature,
@@ -25,24 +24,11 @@ pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 NEW_CLAUSES = [{"kind": "counterfeit", "text": "不制假售假。"}, {"kind": "after_sales", "text": "七日无理由退货。"}]
 
 
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch, pledge):
-    """Frozen time for the pledge services, starting now (after the default pledge was published)."""
-    frozen = Clock(utcnow().replace(microsecond=0) + timedelta(minutes=1))
-    monkeypatch.setattr("registry.pledges.services.utcnow", frozen)
-    return frozen
+def clock(clock, pledge):
+    """The suite's clock, a minute after the default pledge was published."""
+    clock.advance(minutes=1)
+    return clock
 
 
 def reload(shop) -> Merchant:

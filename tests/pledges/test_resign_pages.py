@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.extensions import db
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.services import CHINA, current_version, latest_signature, publish_version

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from registry.audit.models import AuditEntry
 from registry.badges.models import Badge
 from registry.badges.services import current_badge
-from registry.database import utcnow
+from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant

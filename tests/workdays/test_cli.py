@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.workdays.models import CalendarDay, CalendarYear
-from registry.workdays.services import library_years, today_in_china
+from registry.clock import today_in_china
+from registry.workdays.services import library_years
 
 
 def test_seed_commits_and_reports_days_and_years(runner):

@@ -20,16 +20,16 @@ import pytest
 from PIL import Image, ImageCms, ImageFile
 from werkzeug.datastructures import FileStorage
 
-from registry.complaints import evidence
-from registry.complaints.evidence import (
-    EvidenceLimits,
-    EvidenceRejected,
+from registry import uploads as evidence
+from registry.uploads import (
+    UploadLimits,
+    ImageRejected,
     ProcessedImage,
     display_filename,
     evidence_directory,
-    evidence_path,
-    process_evidence,
-    store_evidence,
+    stored_image_path,
+    process_image,
+    store_image,
     validate_batch,
 )
 
@@ -47,11 +47,11 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
 
 
 def run(data: bytes, filename: str = "IMG_0001.JPG", **limits) -> ProcessedImage:
-    return process_evidence(io.BytesIO(data), filename, **limits)
+    return process_image(io.BytesIO(data), filename, **limits)
 
 
-def rejected(data: bytes, filename: str = "IMG_0001.JPG", **limits) -> EvidenceRejected:
-    with pytest.raises(EvidenceRejected) as info:
+def rejected(data: bytes, filename: str = "IMG_0001.JPG", **limits) -> ImageRejected:
+    with pytest.raises(ImageRejected) as info:
         run(data, filename, **limits)
     return info.value
 
@@ -347,8 +347,8 @@ def test_too_large_is_refused_before_decoding_and_reads_no_further(monkeypatch):
 
     monkeypatch.setattr(Image, "open", no_open)
     stream = CountingStream(b"\xff\xd8\xff" + bytes(5000))
-    with pytest.raises(EvidenceRejected) as info:
-        process_evidence(stream, "huge.jpg", max_bytes=1000)
+    with pytest.raises(ImageRejected) as info:
+        process_image(stream, "huge.jpg", max_bytes=1000)
     assert info.value.reason == "too_large"
     assert stream.tell() == 1001
     assert info.value.message == "照片“huge.jpg”超过 1000 B，请缩小后再上传。"
@@ -356,7 +356,7 @@ def test_too_large_is_refused_before_decoding_and_reads_no_further(monkeypatch):
 
 def test_size_limit_is_inclusive_and_short_reads_are_fine():
     data = encode(noisy((64, 64)), "PNG")
-    result = process_evidence(CountingStream(data), "ok.png", max_bytes=len(data))
+    result = process_image(CountingStream(data), "ok.png", max_bytes=len(data))
     assert result.width == 64
     assert rejected(data, "big.png", max_bytes=len(data) - 1).reason == "too_large"
 
@@ -430,7 +430,7 @@ def _uploads(count: int) -> list[FileStorage]:
 
 
 def test_seven_files_are_too_many():
-    with pytest.raises(EvidenceRejected) as info:
+    with pytest.raises(ImageRejected) as info:
         validate_batch(_uploads(7))
     assert info.value.reason == "too_many_files"
     assert info.value.message == "最多只能上传 6 张照片，您选择了 7 张。"
@@ -440,7 +440,7 @@ def test_six_files_pass_and_empty_file_inputs_do_not_count():
     files = _uploads(6) + [FileStorage(io.BytesIO(b""), filename=""), None]
     assert validate_batch(files) == files[:6]
     assert validate_batch([]) == []
-    with pytest.raises(EvidenceRejected, match="最多只能上传 2 张"):
+    with pytest.raises(ImageRejected, match="最多只能上传 2 张"):
         validate_batch(_uploads(3), max_files=2)
 
 
@@ -449,13 +449,13 @@ def test_six_files_pass_and_empty_file_inputs_do_not_count():
 def test_stored_file_is_private_under_a_random_name(tmp_path):
     directory = tmp_path / "instance" / "uploads" / "evidence"
     image = run(encode(noisy((32, 32)), "JPEG"), "../../static/evil.html")
-    first, second = store_evidence(image, directory), store_evidence(image, directory)
+    first, second = store_image(image, directory), store_image(image, directory)
 
     assert re.fullmatch(r"[0-9a-f]{32}\.jpg", first) and first != second
     assert sorted(os.listdir(directory)) == sorted([first, second])  # nothing else, no .part left
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     for name in (first, second):
-        path = evidence_path(directory, name)
+        path = stored_image_path(directory, name)
         assert path == directory / name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert path.read_bytes() == image.data
@@ -464,7 +464,7 @@ def test_stored_file_is_private_under_a_random_name(tmp_path):
 
 def test_existing_directory_is_used_as_it_is(tmp_path):
     os.chmod(tmp_path, 0o750)
-    name = store_evidence(run(encode(Image.new("RGB", (8, 8)), "PNG")), tmp_path)
+    name = store_image(run(encode(Image.new("RGB", (8, 8)), "PNG")), tmp_path)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o750
     assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
 
@@ -476,7 +476,7 @@ def test_existing_directory_is_used_as_it_is(tmp_path):
 ])
 def test_evidence_path_refuses_anything_but_a_stored_name(tmp_path, name):
     with pytest.raises(ValueError):
-        evidence_path(tmp_path, name)
+        stored_image_path(tmp_path, name)
 
 
 # Names, limits, config ---------------------------------------------------------------------------
@@ -506,8 +506,8 @@ def test_nameless_upload_is_still_named_in_the_message():
 
 
 def test_limits_and_directory_from_config(tmp_path):
-    assert EvidenceLimits.from_config({}) == EvidenceLimits(10 * 1024 * 1024, 40_000_000, 2560, 6)
-    limits = EvidenceLimits.from_config({"EVIDENCE_MAX_BYTES": "2048", "EVIDENCE_MAX_FILES": 3})
+    assert UploadLimits.from_config({}) == UploadLimits(10 * 1024 * 1024, 40_000_000, 2560, 6)
+    limits = UploadLimits.from_config({"EVIDENCE_MAX_BYTES": "2048", "EVIDENCE_MAX_FILES": 3})
     assert (limits.max_bytes, limits.max_files) == (2048, 3)
     assert limits.image_kwargs() == {"max_bytes": 2048, "max_pixels": 40_000_000, "max_side": 2560}
 

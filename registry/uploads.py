@@ -1,6 +1,7 @@
-"""Evidence photos for complaints: check, clean and store what consumers upload from their phones.
+"""Photos people upload from their phones (complaint evidence, appeal photos): check, clean, store.
 
-A pure image pipeline: no database, no request. Limits are arguments (``EvidenceLimits.from_config``
+An image pipeline with no request state, and `StoredImage`, the columns every table of stored
+photos shares. Limits are arguments (``UploadLimits.from_config``
 reads them from the app config when there is one). What it promises (SECURITY.md, "uploads"):
 
 * the type is decided from the bytes, never from the file name or the client's content type:
@@ -33,12 +34,17 @@ import warnings
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.clock import utcnow
+from registry.database import UTCDateTime
 
 __all__ = [
     "ALLOWED_FORMATS",
@@ -47,14 +53,15 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_MAX_SIDE",
     "JPEG_QUALITY",
-    "EvidenceLimits",
-    "EvidenceRejected",
+    "UploadLimits",
+    "ImageRejected",
     "ProcessedImage",
+    "StoredImage",
     "display_filename",
     "evidence_directory",
-    "evidence_path",
-    "process_evidence",
-    "store_evidence",
+    "stored_image_path",
+    "process_image",
+    "store_image",
     "validate_batch",
 ]
 
@@ -86,7 +93,7 @@ _WHITE = (255, 255, 255)
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-class EvidenceRejected(ValueError):
+class ImageRejected(ValueError):
     """An uploaded photo (or batch) was refused.
 
     ``message`` is user-facing (Chinese msgid, translated when a locale is active) and names the
@@ -117,7 +124,7 @@ class ProcessedImage:
 
 
 @dataclass(frozen=True)
-class EvidenceLimits:
+class UploadLimits:
     """The limits in one place, from the app config or the defaults."""
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -126,7 +133,7 @@ class EvidenceLimits:
     max_files: int = DEFAULT_MAX_FILES
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None = None) -> EvidenceLimits:
+    def from_config(cls, config: Mapping[str, Any] | None = None) -> UploadLimits:
         """Read EVIDENCE_MAX_BYTES / _MAX_PIXELS / _MAX_SIDE / _MAX_FILES (``current_app.config``
         when no mapping is given); missing keys keep the defaults."""
         if config is None:
@@ -141,7 +148,7 @@ class EvidenceLimits:
         )
 
     def image_kwargs(self) -> dict[str, int]:
-        """Keyword arguments for ``process_evidence``."""
+        """Keyword arguments for ``process_image``."""
         return {"max_bytes": self.max_bytes, "max_pixels": self.max_pixels, "max_side": self.max_side}
 
 
@@ -153,6 +160,22 @@ def evidence_directory(app: Any = None) -> Path:
         app = current_app
     configured = app.config.get("EVIDENCE_DIR")
     return Path(configured) if configured else Path(app.instance_path) / "uploads" / "evidence"
+
+
+class StoredImage:
+    """The columns of a stored photo, shared by every table that keeps uploads (a declarative mixin).
+
+    ``stored_name`` is the random name ``store_image`` chose; ``original_filename`` is only shown.
+    """
+
+    stored_name: Mapped[str] = mapped_column(String(40), unique=True)
+    original_filename: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # Names -------------------------------------------------------------------------------------------
@@ -200,25 +223,25 @@ def _trim(value: float) -> str:
 
 # Rejections --------------------------------------------------------------------------------------
 
-def _not_an_image(name: str) -> EvidenceRejected:
-    return EvidenceRejected(_("照片“%(name)s”不是 JPEG、PNG 或 WebP 图片。", name=_shown(name)), "type", name)
+def _not_an_image(name: str) -> ImageRejected:
+    return ImageRejected(_("照片“%(name)s”不是 JPEG、PNG 或 WebP 图片。", name=_shown(name)), "type", name)
 
 
-def _too_large(name: str, max_bytes: int) -> EvidenceRejected:
-    return EvidenceRejected(
+def _too_large(name: str, max_bytes: int) -> ImageRejected:
+    return ImageRejected(
         _("照片“%(name)s”超过 %(limit)s，请缩小后再上传。", name=_shown(name), limit=_format_bytes(max_bytes)),
         "too_large", name)
 
 
-def _too_many_pixels(name: str, max_pixels: int) -> EvidenceRejected:
-    return EvidenceRejected(
+def _too_many_pixels(name: str, max_pixels: int) -> ImageRejected:
+    return ImageRejected(
         _("照片“%(name)s”的像素太多（上限 %(limit)s 万像素），请缩小后再上传。",
           name=_shown(name), limit=_trim(max_pixels / 10_000)),
         "too_many_pixels", name)
 
 
-def _corrupt(name: str) -> EvidenceRejected:
-    return EvidenceRejected(_("照片“%(name)s”已损坏或不完整，请重新选择。", name=_shown(name)), "corrupt", name)
+def _corrupt(name: str) -> ImageRejected:
+    return ImageRejected(_("照片“%(name)s”已损坏或不完整，请重新选择。", name=_shown(name)), "corrupt", name)
 
 
 def validate_batch(files: Iterable[Any], max_files: int = DEFAULT_MAX_FILES) -> list[Any]:
@@ -228,7 +251,7 @@ def validate_batch(files: Iterable[Any], max_files: int = DEFAULT_MAX_FILES) -> 
     dropped before counting. Works with Werkzeug ``FileStorage`` objects or anything else."""
     chosen = [f for f in files if f is not None and getattr(f, "filename", True)]
     if len(chosen) > max_files:
-        raise EvidenceRejected(
+        raise ImageRejected(
             _("最多只能上传 %(limit)d 张照片，您选择了 %(count)d 张。", limit=max_files, count=len(chosen)),
             "too_many_files")
     return chosen
@@ -253,9 +276,9 @@ def _looks_like_allowed_format(data: bytes) -> bool:
             or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
 
 
-def process_evidence(stream: BinaryIO, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+def process_image(stream: BinaryIO, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
                      max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int = DEFAULT_MAX_SIDE) -> ProcessedImage:
-    """Check one uploaded photo and return it re-encoded as a clean JPEG, or raise EvidenceRejected.
+    """Check one uploaded photo and return it re-encoded as a clean JPEG, or raise ImageRejected.
 
     ``filename`` is only used in messages and ``original_filename``; the client's content type is
     not even asked for. ``max_pixels`` above Pillow's ``Image.MAX_IMAGE_PIXELS`` (~89 Mpx) has no
@@ -375,12 +398,12 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None, max_side: int) -> Im
 
 # Storage -----------------------------------------------------------------------------------------
 
-def store_evidence(image: ProcessedImage, directory: Path) -> str:
+def store_image(image: ProcessedImage, directory: Path) -> str:
     """Write the photo under a new random name in ``directory`` and return that name.
 
     The directory is created with mode 0700 when missing; the file gets mode 0600. The user's file
     name plays no part. The file appears complete or not at all (written aside, then renamed).
-    Remove it again (``evidence_path(...).unlink()``) if the database transaction fails.
+    Remove it again (``stored_image_path(...).unlink()``) if the database transaction fails.
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -428,7 +451,7 @@ def orphaned_files(directory: Path, is_recorded: Callable[[list[str]], set[str]]
     for entry in os.scandir(directory):
         name = entry.name[:-len(".part")] if entry.name.endswith(".part") else entry.name
         if not entry.is_file(follow_symlinks=False) or not _STORED_NAME.fullmatch(name):
-            continue  # never touch what store_evidence could not have written
+            continue  # never touch what store_image could not have written
         age = now - entry.stat(follow_symlinks=False).st_mtime
         if age < older_than.total_seconds() or (newer_than is not None and age > newer_than.total_seconds()):
             continue
@@ -443,8 +466,8 @@ def orphaned_files(directory: Path, is_recorded: Callable[[list[str]], set[str]]
     return [path for name, path in sorted(candidates.items()) if name not in recorded]
 
 
-def evidence_path(directory: Path, stored_name: str) -> Path:
-    """The path of a stored photo; refuses anything that is not exactly a name ``store_evidence``
+def stored_image_path(directory: Path, stored_name: str) -> Path:
+    """The path of a stored photo; refuses anything that is not exactly a name ``store_image``
     could have produced (32 lowercase hex digits + ".jpg"), so no traversal or other files."""
     if not isinstance(stored_name, str) or not _STORED_NAME.fullmatch(stored_name):
         raise ValueError("not a stored evidence name")
@@ -459,7 +482,7 @@ def private_image_response(directory: Path, stored_name: str, content_type: str)
     from flask import abort, send_file
 
     try:
-        path = evidence_path(directory, stored_name)
+        path = stored_image_path(directory, stored_name)
     except ValueError:
         abort(404)
     if not path.exists():

@@ -1,0 +1,30 @@
+"""The one frozen clock of the test suite: `registry.clock.utcnow()` asks it while a test holds it.
+
+Use the `clock` fixture (tests/conftest.py): `clock.set(aware datetime)`, `clock.advance(days=…)`.
+Every module reads the time through `registry.clock`, so nothing is patched module by module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+class Clock:
+    """A settable `utcnow`: every call returns `now` until the test moves it."""
+
+    def __init__(self, now: datetime):
+        if now.tzinfo is None:
+            raise ValueError("the clock holds aware datetimes only")
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the clock holds aware datetimes only")
+        self.now = now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now

@@ -31,7 +31,7 @@ class AuditEntry(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    # A district officer's page looks entries up by subject and by actor (audit.queries.in_district);
+    # A district officer's page looks entries up by subject and by actor (audit.queries.entries_about_district);
     # with these both databases read only the district's entries instead of every one.
     __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id"),)
 

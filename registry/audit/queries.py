@@ -74,7 +74,7 @@ def _district_tables() -> list[tuple[str, object, str]]:
     return sorted(found, key=lambda row: row[0])
 
 
-def in_district(statement: Select, district: str, viewer_id: int) -> Select:
+def entries_about_district(statement: Select, district: str, viewer_id: int) -> Select:
     """Entries about things of `district` (a shop there, anything of such a shop, a consultation or
     import batch recorded there), plus the viewer's own actions and entries about their own account.
 
@@ -104,4 +104,4 @@ def visible_to(statement: Select, user) -> Select:
     """Administrators and area-wide staff (no district) read every entry; district staff their district's."""
     if user.is_admin or not user.district:
         return statement
-    return in_district(statement, user.district, user.id)
+    return entries_about_district(statement, user.district, user.id)

@@ -8,6 +8,7 @@ import functools
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import lazyload, load_only
 
+from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import figures, states
 from registry.complaints.figures import ShopFigures
@@ -28,8 +29,7 @@ def complaints_for_owner(owner: User, page: int, per_page: int = 20):
 def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
     """Open complaints, most urgent legal clock first; `view` picks new / in progress / closed."""
     statement = select(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id)
-    if staff.district:
-        statement = statement.where(Merchant.district == staff.district)
+    statement = in_district(statement, staff, Merchant.district)
     if view == "new":
         statement = statement.where(Complaint.status == states.FILED).order_by(Complaint.due_date, Complaint.id)
     elif view == "open":
@@ -43,8 +43,7 @@ def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
 
 def queue_counts(staff: User) -> dict[str, int]:
     statement = select(Complaint.status, func.count()).join(Merchant, Complaint.merchant_id == Merchant.id)
-    if staff.district:
-        statement = statement.where(Merchant.district == staff.district)
+    statement = in_district(statement, staff, Merchant.district)
     counts = dict(db.session.execute(statement.group_by(Complaint.status)).all())
     return {
         "new": counts.get(states.FILED, 0),

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry.auth.access import require_district
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.complaints import figures, states
@@ -354,10 +355,7 @@ def _set_clock(complaint: Complaint, start: datetime, working_days: int | None) 
 
 def require_staff_scope(complaint: Complaint, staff: User) -> None:
     """Staff limited to a district act only on complaints against shops in that district."""
-    if not staff.is_staff:
-        raise NotPermitted(_("只有工作人员可以处理投诉。"))
-    if staff.district and complaint.merchant.district != staff.district:
-        raise NotPermitted(_("这件投诉不在您负责的区县。"))
+    require_district(staff, complaint.merchant.district, _("这件投诉不在您负责的区县。"))
 
 
 def _staff_action(complaint: Complaint, staff: User, action: str, expected_version: int | None) -> str:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from sqlalchemy import update
 
+from registry.auth.access import require_district
 from registry.areas import services as areas
 from registry.audit import services as audit
 from registry.auth.models import User
@@ -97,8 +98,7 @@ def can_edit(consultation: Consultation, staff: User, now: datetime | None = Non
 
 def require_visible(consultation: Consultation, staff: User) -> None:
     """Staff limited to a district see that district's consultations only."""
-    if not staff.is_staff or (staff.district and consultation.district != staff.district):
-        raise NotPermitted(_("这条咨询记录不在您负责的区县。"))
+    require_district(staff, consultation.district, _("这条咨询记录不在您负责的区县。"))
 
 
 def consultation_for(consultation_id: int, staff: User) -> Consultation:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, case, func, or_, select
 
+from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
 from registry.complaints.models import Complaint
@@ -29,8 +30,7 @@ LAPSE_WARNING_DAYS = 30
 
 def _scoped(statement, staff: User):
     """Limit a statement to the officer's district (it must already join Merchant)."""
-    if staff.district:
-        statement = statement.where(Merchant.district == staff.district)
+    statement = in_district(statement, staff, Merchant.district)
     return statement
 
 

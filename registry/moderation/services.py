@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from registry.auth.access import require_district
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
@@ -83,10 +84,7 @@ _KIND_OF_STANDING = {standing: kind for kind, standing in _STANDING_OF_KIND.item
 
 def require_scope(merchant: Merchant, staff: User) -> None:
     """Staff act on shops in their district only (staff without a district cover the whole area)."""
-    if staff is None or not staff.is_staff:
-        raise NotPermitted(_("只有工作人员可以处理。"))
-    if staff.district and merchant.district != staff.district:
-        raise NotPermitted(_("这家店铺不在您负责的区县。"))
+    require_district(staff, merchant.district, _("这家店铺不在您负责的区县。"))
 
 
 # --- Standing ---------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.moderation.views import owner as moderation_owner_bp
     from registry.moderation.views import public as moderation_public_bp
     from registry.moderation.views import staff as moderation_staff_bp
-    from registry.audit.views import bp as audit_log_bp
+    from registry.reports.audit_views import bp as audit_log_bp
     from registry.auth.admin_views import bp as user_admin_bp
     from registry.consultations.views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp

@@ -9,7 +9,7 @@ from flask_login import current_user
 from registry.areas import services
 from registry.areas.forms import AreaForm, NewAreaForm
 from registry.areas.models import District, Township
-from registry.auth.access import admin_area
+from registry.walls import admin_area
 from registry.errors import DomainError
 from registry.view_helpers import show_form_error
 from registry.extensions import db

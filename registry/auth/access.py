@@ -1,55 +1,14 @@
-"""Who may do what: access rules applied to whole blueprints (so no route can forget them), and the
-one rule for which district's records a staff member works on."""
+"""Which district's records a staff member works on: one rule, asked by every service and query.
+
+(The walls around whole blueprints, by role, are in `registry.walls`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import Blueprint, abort, g
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import Select
 
 from registry.auth.models import User
 from registry.errors import NotPermitted
-from registry.extensions import login_manager
-
-
-def _restricted(bp: Blueprint, allowed: Callable[[User], bool], staff_layout: bool) -> Blueprint:
-    """Deny by default: anonymous visitors go to the login page, accounts `allowed` refuses get 403,
-    and nothing behind the wall is ever cached (these pages hold personal data)."""
-
-    @bp.before_request
-    def _check_access():
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not allowed(current_user):
-            abort(403)
-        g.in_staff_area = staff_layout  # the layout shows the staff navigation
-        return None
-
-    @bp.after_request
-    def _never_cache(response):
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return bp
-
-
-def owner_area(bp: Blueprint) -> Blueprint:
-    """Pages for any signed-in account; whether it owns the shop in the URL is decided by the
-    service that loads the shop."""
-    return _restricted(bp, lambda user: True, staff_layout=False)
-
-
-def staff_area(bp: Blueprint) -> Blueprint:
-    """Staff and administrators; district scoping is decided by the services that load a case."""
-    return _restricted(bp, lambda user: user.is_staff, staff_layout=True)
-
-
-def admin_area(bp: Blueprint) -> Blueprint:
-    """Administrators only (accounts, pledge texts, flag rules)."""
-    return _restricted(bp, lambda user: user.is_admin, staff_layout=True)
 
 
 # --- District scoping ----------------------------------------------------------------------------

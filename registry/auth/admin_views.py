@@ -14,7 +14,7 @@ from registry.audit.labels import ACTION_LABELS
 from registry.audit.models import AuditEntry
 from registry.audit.presentation import readable_data
 from registry.auth import queries, services
-from registry.auth.access import admin_area
+from registry.walls import admin_area
 from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, TemporaryPasswordForm, UserSearchForm
 from registry.auth.models import Role, User
 from registry.auth.views import release_write_lock

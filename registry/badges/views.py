@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import owner_area
+from registry.walls import owner_area
 from registry.badges import qr, services
 from registry.extensions import db, limiter
 from registry.merchants.services import shop_for_owner, shops_of

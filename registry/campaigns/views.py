@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import owner_area, staff_area
+from registry.walls import owner_area, staff_area
 from registry.campaigns import pdf, services, spreadsheets
 from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import owner_area
+from registry.walls import owner_area
 from registry.complaints import queries, services
 from registry.complaints.forms import MerchantReplyForm, to_cents
 from registry.complaints.models import Complaint

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.complaints import queries, services
 from registry.clock import today_in_china
 from registry.uploads import private_image_response

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.consultations import queries, services
 from registry.consultations.forms import ConsultationFilterForm, ConsultationForm, local_text
 from registry.consultations.labels import CHANNEL_LABELS, COMMON_TOPICS, OUTCOME_LABELS

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants import services

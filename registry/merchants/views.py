@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
-from registry.auth.access import owner_area
+from registry.walls import owner_area
 from registry.view_helpers import save_form
 from registry.merchants import services
 from registry.merchants.forms import OwnerShopForm, ShopForm

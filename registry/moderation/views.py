@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import admin_area, owner_area, staff_area
+from registry.walls import admin_area, owner_area, staff_area
 from registry.uploads import (UploadLimits, ImageRejected, private_image_response,
                                          process_image, validate_batch)
 from registry.database import slow_work

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from registry.auth.access import admin_area
+from registry.walls import admin_area
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.view_helpers import show_form_error

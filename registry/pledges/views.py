@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.auth.access import owner_area
+from registry.walls import owner_area
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.services import shop_for_owner

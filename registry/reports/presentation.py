@@ -211,7 +211,7 @@ def xlsx_bytes(report: Report) -> bytes:
 
 
 def generated_text(report: Report) -> str:
-    from registry.templating import local_datetime
+    from registry.clock import local_datetime
 
     return local_datetime(report.generated_at, CHINA_FORMAT)
 

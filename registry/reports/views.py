@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.consultations.queries import known_districts
 from registry.errors import DomainError, NotFound
 from registry.pagination import bounded_integer

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.clock import today_in_china
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.view_helpers import show_form_error

@@ -1,4 +1,7 @@
-"""Staff: the audit log — who did what when — and the check of its hash chain."""
+"""Staff: the audit log — who did what when — and the check of its hash chain.
+
+A read-side page like the reports: it reads entries about every package, and it sits above auth
+(it needs the staff wall and the accounts), while audit itself sits below auth, which records into it."""
 
 from __future__ import annotations
 
@@ -10,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from registry.audit import queries
-from registry.audit.forms import AuditFilterForm, parse_day
+from registry.reports.audit_forms import AuditFilterForm, parse_day
 from registry.audit.labels import ACTION_LABELS, ACTION_PREFIXES, CHAIN_PROBLEMS, SUBJECT_LABELS
 from registry.audit.presentation import readable_data
 from registry.audit.services import verify_chain
-from registry.auth.access import staff_area
+from registry.walls import staff_area
 from registry.auth.models import Role, User
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number

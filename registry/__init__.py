@@ -51,11 +51,11 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from registry.auth.views import bp as auth_bp
+    from registry.auth.public_views import bp as auth_bp
     from registry.badges.views import bp as badges_bp
     from registry.badges.views import desk as shop_desk_bp
-    from registry.lookup.views import bp as lookup_bp
-    from registry.merchants.views import bp as merchants_bp
+    from registry.lookup.public_views import bp as lookup_bp
+    from registry.merchants.owner_views import bp as merchants_bp
     from registry.merchants.staff_views import bp as shop_staff_bp
     from registry.areas.admin_views import bp as area_admin_bp
     from registry.pledges.views import bp as pledges_bp
@@ -74,10 +74,10 @@ def register_blueprints(app: Flask) -> None:
     from registry.auth.admin_views import bp as user_admin_bp
     from registry.consultations.views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp
-    from registry.reports.views import bp as reports_bp
-    from registry.reports.views import public as public_stats_bp
-    from registry.api.views import bp as api_bp
-    from registry.opendata.views import bp as opendata_bp
+    from registry.reports.public_views import bp as public_stats_bp
+    from registry.reports.staff_views import bp as reports_bp
+    from registry.api.public_views import bp as api_bp
+    from registry.opendata.public_views import bp as opendata_bp
 
     for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
                       complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp,

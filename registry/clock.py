@@ -29,10 +29,12 @@ def utcnow() -> datetime:
     return _now()
 
 
-def use_time_source(source: Callable[[], datetime] | None) -> None:
-    """Make `utcnow()` ask `source` (tests and benchmarks); None goes back to the system clock."""
+def use_time_source(source: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    """Make `utcnow()` ask `source` (tests and benchmarks); None goes back to the system clock.
+    Returns the source used until now, so a caller can put it back."""
     global _now
-    _now = source or _system_now
+    previous, _now = _now, source or _system_now
+    return previous
 
 
 # --- Beijing calendar dates ---------------------------------------------------------------------

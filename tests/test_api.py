@@ -431,12 +431,12 @@ def test_unknown_api_paths_are_404_json(client):
 
 
 def test_an_unexpected_error_is_a_json_500_with_a_request_id(client, monkeypatch):
-    import registry.api.views
+    import registry.api.public_views
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(registry.api.views.snapshots, "report_for", broken)
+    monkeypatch.setattr(registry.api.public_views.snapshots, "report_for", broken)
     response = client.get("/api/v1/statistics")
 
     assert response.status_code == 500

@@ -201,7 +201,7 @@ def test_the_page_before_any_export_says_so_and_generates_nothing(client, export
 def test_the_page_lists_the_files_and_says_when_the_last_export_ran(client, seeded, export_dir, monkeypatch, moment):
     NOW, DAY = moment
     services.export(DAY, now=NOW)
-    monkeypatch.setattr("registry.opendata.views.today_in_china", lambda: DAY + timedelta(days=1))
+    monkeypatch.setattr("registry.opendata.public_views.today_in_china", lambda: DAY + timedelta(days=1))
 
     html = client.get("/open-data").get_data(as_text=True)
 
@@ -210,7 +210,7 @@ def test_the_page_lists_the_files_and_says_when_the_last_export_ran(client, seed
         assert f'href="/open-data/{entry.name}"' in html
         assert entry.sha256 in html
     assert "今天的数据尚未导出" in html and NOW.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") in html
-    monkeypatch.setattr("registry.opendata.views.today_in_china", lambda: DAY)
+    monkeypatch.setattr("registry.opendata.public_views.today_in_china", lambda: DAY)
     assert "今天的数据尚未导出" not in client.get("/open-data").get_data(as_text=True)
 
 

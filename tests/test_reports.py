@@ -61,11 +61,11 @@ def add_sanction(shop, staff, kind, status, issued, *, approved=None, end_reason
 
 def record_standing_change(monkeypatch, shop, moment, reason) -> None:
     """A standing change written to the audit chain at `moment` (the chain's rows cannot be edited later)."""
-    use_time_source(lambda: moment)
+    previous = use_time_source(lambda: moment)
     try:
         audit_services.record("merchant.standing_changed", shop, None, old="active", new="lapsed", reason=reason)
     finally:
-        use_time_source(None)
+        use_time_source(previous)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime, time
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
 from registry.areas.services import import_rows
+from registry.clock import CHINA
 from registry.extensions import db
 from test_reports import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
 
@@ -26,9 +27,15 @@ TABLE_KEYS = ("summary", "consultations", "refusals", "clauses", "categories", "
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
+def fixed_today(clock):
     """Pages default to "this year": pin it, so the expected figures do not depend on the machine's clock."""
-    monkeypatch.setattr("registry.reports.views.today_in_china", lambda: TODAY)
+    clock.set(at_noon(TODAY))
+    return clock
+
+
+def at_noon(day: date) -> datetime:
+    """Noon in Beijing on `day`, as the suite's clock holds it."""
+    return datetime.combine(day, time(12), CHINA)
 
 
 @pytest.fixture
@@ -292,8 +299,8 @@ def test_a_bad_year_is_refused(admin_client, world):
 
 # --- Public /stats -------------------------------------------------------------------------------------
 
-def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, monkeypatch):
-    monkeypatch.setattr("registry.reports.views.today_in_china", lambda: date(2027, 1, 10))
+def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, fixed_today):
+    fixed_today.set(at_noon(date(2027, 1, 10)))
 
     response = client.get("/stats")
 
@@ -351,7 +358,6 @@ def test_stats_shows_the_stored_figures_and_when_they_were_counted(client, world
     from registry.reports import snapshots
     from registry.reports.models import ReportSnapshot
 
-    monkeypatch.setattr("registry.reports.cli.today_in_china", lambda: TODAY)
     result = runner.invoke(args=["reports", "snapshot"])
     assert result.exit_code == 0, result.output
     assert "Stored 2 report(s)" in result.output

@@ -17,7 +17,7 @@ from registry.auth import queries, services
 from registry.walls import admin_area
 from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, TemporaryPasswordForm, UserSearchForm
 from registry.auth.models import Role, User
-from registry.auth.views import release_write_lock
+from registry.auth.public_views import release_write_lock
 from registry.errors import DomainError
 from registry.view_helpers import show_form_error
 from registry.extensions import db

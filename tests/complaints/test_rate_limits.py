@@ -51,9 +51,9 @@ class Tick:
 
 @pytest.fixture
 def ticking():
-    use_time_source(Tick())
+    previous = use_time_source(Tick())
     yield
-    use_time_source(None)
+    use_time_source(previous)
 
 
 def send(client, shop_or_code, phone, ip):

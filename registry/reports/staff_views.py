@@ -1,5 +1,4 @@
-"""Staff reports (period picker, charts, tables, CSV/XLSX exports, the printable yearly report) and
-the public /stats page.
+"""Staff reports: period picker, charts, tables, CSV/XLSX exports and the printable yearly report.
 
 Exports are reads of aggregates with no personal data in them, so they are not written to the audit
 log (the audit log records changes and staff actions on people's cases, not looking at totals).
@@ -7,10 +6,9 @@ log (the audit log records changes and staff actions on people's cases, not look
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,18 +17,15 @@ from registry.walls import staff_area
 from registry.consultations.queries import known_districts
 from registry.errors import DomainError, NotFound
 from registry.pagination import bounded_integer
-from registry.reports import presentation, snapshots
+from registry.reports import presentation
 from registry.reports.figures import Report, build_report, headline_sentence
 from registry.reports.forms import PeriodForm
-from registry.reports.periods import FIRST_YEAR, Period, parse_period, public_year_period, report_district
+from registry.reports.periods import FIRST_YEAR, Period, parse_period, report_district
 from registry.clock import today_in_china
 
 bp = staff_area(Blueprint("reports", __name__, url_prefix="/staff/reports"))
-public = Blueprint("public_stats", __name__)
 
 YEARS_OFFERED = 10
-STATS_CACHE_SECONDS = 60
-STATS_MAX_AGE = 300
 
 
 def _staff():
@@ -133,41 +128,3 @@ def yearly():
     report = build_report(period.start, period.end, district)
     query = {**period.query_args(), "district": district or ""}
     return render_template("reports/yearly.html", period=period, query=query, **_page_parts(report))
-
-
-# --- Public /stats -------------------------------------------------------------------------------
-
-def _public_report(year: int, today: date) -> Report:
-    """The whole area's report for a year (this year: up to and including today): the one the daily
-    job stored (`flask reports snapshot`), else computed; kept a minute per worker either way."""
-    cache: dict[tuple, tuple[float, Report]] = current_app.extensions.setdefault("public_stats_cache", {})
-    key = (year, today)
-    cached = cache.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    period = public_year_period(year, today)
-    report = snapshots.report_for(period.start, period.end, None)
-    if len(cache) > 8:
-        cache.clear()
-    cache[key] = (time.monotonic() + STATS_CACHE_SECONDS, report)
-    return report
-
-
-@public.route("/stats")
-def stats():
-    """Headline figures and charts for this year and last year, for everyone; no personal data."""
-    today = today_in_china()
-    years = []
-    for year in (today.year, today.year - 1):
-        report = _public_report(year, today)
-        years.append({"year": year, "report": report, "headline": headline_sentence(report),
-                      "charts": {key: Markup(svg)  # noqa: S704 — our own SVG, labels escaped by matplotlib
-                                 for key, svg in presentation.report_charts(report).items()}})
-    response = current_app.make_response(render_template("reports/stats.html", years=years, today=today))
-    response.vary.update(("Cookie", "Accept-Language"))
-    if not current_user.is_authenticated:
-        # A signed-in page carries a CSRF token and the account's menu: the web layer marks it no-store.
-        response.headers["Cache-Control"] = f"public, max-age={STATS_MAX_AGE}"
-        response.add_etag()
-        response.make_conditional(request)
-    return response

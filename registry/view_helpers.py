@@ -37,13 +37,14 @@ def _target(then: str | Callable[[Any], str], result: Any) -> str:
 
 
 def save_form(form, action: Callable[[], T], *, then: str | Callable[[T], str], done: str | Callable[[T], str] | None = None,
-              stale: str | None = None) -> Response | None:
+              stale: str | None = None, after: Callable[[T], None] | None = None) -> Response | None:
     """Run `action` (one service call) for a valid `form`.
 
-    Success: commit, flash `done` (text, or a function of the result) and redirect to `then` (a URL,
-    or a function of the result). Refusal: roll back, show the message on the form and return None,
-    so the view renders the form again with what was typed. With `stale`, a conflict (the record
-    changed meanwhile) is flashed and redirects there instead.
+    Success: commit, call `after(result)` (what only a committed change may do: sign the person in,
+    forget a session step), flash `done` (text, or a function of the result) and redirect to `then`
+    (a URL, or a function of the result). Refusal: roll back, show the message on the form and return
+    None, so the view renders the form again with what was typed. With `stale`, a conflict (the
+    record changed meanwhile) is flashed and redirects there instead.
     """
     try:
         result = action()
@@ -55,6 +56,8 @@ def save_form(form, action: Callable[[], T], *, then: str | Callable[[T], str], 
         show_form_error(form, error)
         return None
     db.session.commit()
+    if after is not None:
+        after(result)
     if done:
         flash(_target(done, result), "success")
     return redirect(_target(then, result))

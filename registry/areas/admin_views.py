@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,7 @@ from registry.areas import services
 from registry.areas.forms import AreaForm, NewAreaForm
 from registry.areas.models import District, Township
 from registry.walls import admin_area
-from registry.errors import DomainError
-from registry.view_helpers import show_form_error
+from registry.view_helpers import save_form
 from registry.extensions import db
 
 bp = admin_area(Blueprint("area_admin", __name__, url_prefix="/admin/areas"))
@@ -32,21 +31,6 @@ def _edit_form(area) -> AreaForm:
     return AreaForm(formdata=None, name=area.name, aliases="\n".join(area.alias_list), is_active=area.is_active)
 
 
-def _saved(form, apply, done: str) -> bool:
-    """Validate, run one service and commit; on a refusal, put the reason by the field (typed text kept)."""
-    if form.validate_on_submit():
-        try:
-            apply()
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(done, "success")
-            return True
-    return False
-
-
 def _index_page(new_form: NewAreaForm | None = None, status: int = 200):
     return render_template("areas/index.html", districts=services.load_areas().districts,
                            new_form=new_form or NewAreaForm(formdata=None)), status
@@ -60,8 +44,10 @@ def index():
 @bp.route("", methods=["POST"])
 def add_district():
     form = NewAreaForm()
-    if _saved(form, lambda: services.add_district(_admin(), form.name.data, form.aliases.data), _("已添加区县。")):
-        return redirect(url_for(".index"))
+    if form.validate_on_submit() and (saved := save_form(
+            form, lambda: services.add_district(_admin(), form.name.data, form.aliases.data),
+            done=_("已添加区县。"), then=url_for(".index"))):
+        return saved
     return _index_page(form, 400)
 
 
@@ -81,10 +67,12 @@ def district(district_id: int):
 def update_district(district_id: int):
     district = _get(District, district_id)
     form = AreaForm()
-    if _saved(form, lambda: services.update_district(_admin(), district, form.name.data, form.aliases.data,
-                                                     form.is_active.data),
-             _("已保存。使用旧名称的店铺、工作人员负责区县和记录已一并更新。")):
-        return redirect(url_for(".district", district_id=district_id))
+    if form.validate_on_submit() and (saved := save_form(
+            form, lambda: services.update_district(_admin(), district, form.name.data, form.aliases.data,
+                                                   form.is_active.data),
+            done=_("已保存。使用旧名称的店铺、工作人员负责区县和记录已一并更新。"),
+            then=url_for(".district", district_id=district_id))):
+        return saved
     return _district_page(_get(District, district_id), edit_form=form, status=400)
 
 
@@ -92,9 +80,10 @@ def update_district(district_id: int):
 def add_township(district_id: int):
     district = _get(District, district_id)
     form = NewAreaForm()
-    if _saved(form, lambda: services.add_township(_admin(), district, form.name.data, form.aliases.data),
-              _("已添加乡镇（街道）。")):
-        return redirect(url_for(".district", district_id=district_id))
+    if form.validate_on_submit() and (saved := save_form(
+            form, lambda: services.add_township(_admin(), district, form.name.data, form.aliases.data),
+            done=_("已添加乡镇（街道）。"), then=url_for(".district", district_id=district_id))):
+        return saved
     return _district_page(_get(District, district_id), new_form=form, status=400)
 
 
@@ -104,9 +93,11 @@ def township(township_id: int):
     form = AreaForm()
     if not form.is_submitted():
         form = _edit_form(township)
-    if _saved(form, lambda: services.update_township(_admin(), township, form.name.data, form.aliases.data,
-                                                     form.is_active.data),
-              _("已保存。使用旧名称的店铺和记录已一并更新。")):
-        return redirect(url_for(".district", district_id=township.district_id))
+    if form.validate_on_submit() and (saved := save_form(
+            form, lambda: services.update_township(_admin(), township, form.name.data, form.aliases.data,
+                                                   form.is_active.data),
+            done=_("已保存。使用旧名称的店铺和记录已一并更新。"),
+            then=url_for(".district", district_id=township.district_id))):
+        return saved
     status = 400 if form.is_submitted() else 200
     return render_template("areas/township.html", township=_get(Township, township_id), form=form), status

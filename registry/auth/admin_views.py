@@ -19,7 +19,7 @@ from registry.auth.forms import ROLE_LABELS, ActionForm, RoleForm, StaffForm, Te
 from registry.auth.models import Role, User
 from registry.auth.public_views import release_write_lock
 from registry.errors import DomainError
-from registry.view_helpers import show_form_error
+from registry.view_helpers import run_action, save_form
 from registry.extensions import db
 from registry.pagination import page_number
 
@@ -64,16 +64,13 @@ def new():
     form.district.choices = district_choices(load_areas(), blank=_("全部区县"))
     if form.validate_on_submit():
         release_write_lock()  # create_staff hashes the password first
-        try:
-            user = services.create_staff(_admin(), form.login.data, form.password.data, form.display_name.data,
-                                         _role(form.role.data), form.district.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已创建账户“%(name)s”。请把登录名和初始密码告知本人。", name=user.display_name), "success")
-            return redirect(url_for(".detail", user_id=user.id))
+        saved = save_form(form, lambda: services.create_staff(_admin(), form.login.data, form.password.data,
+                                                              form.display_name.data, _role(form.role.data),
+                                                              form.district.data),
+                          done=lambda user: _("已创建账户“%(name)s”。请把登录名和初始密码告知本人。", name=user.display_name),
+                          then=lambda user: url_for(".detail", user_id=user.id))
+        if saved:
+            return saved
     return render_template("auth/admin_user_form.html", form=form, districts=queries.staff_districts())
 
 
@@ -103,15 +100,10 @@ def change_role(user_id: int):
     user = _user(user_id)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            services.change_role(user, _admin(), _role(form.role.data), form.district.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存角色和区县。"), "success")
-            return redirect(url_for(".detail", user_id=user.id))
+        saved = save_form(form, lambda: services.change_role(user, _admin(), _role(form.role.data), form.district.data),
+                          done=_("已保存角色和区县。"), then=url_for(".detail", user_id=user.id))
+        if saved:
+            return saved
     return _detail_page(_user(user_id), form, 400)
 
 
@@ -120,15 +112,8 @@ def _set_enabled(user_id: int, enabled: bool, done: str):
     if not ActionForm().validate_on_submit():
         flash(_("页面已过期，请重新提交。"), "error")
         return redirect(url_for(".detail", user_id=user_id))
-    try:
-        services.set_enabled(user, _admin(), enabled)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for(".detail", user_id=user_id))
+    return run_action(lambda: services.set_enabled(user, _admin(), enabled), done=done,
+                      then=url_for(".detail", user_id=user_id))
 
 
 @bp.route("/<int:user_id>/disable", methods=["POST"])
@@ -146,17 +131,17 @@ def set_temporary_password(user_id: int):
     user = _user(user_id)
     form = TemporaryPasswordForm()
     if form.validate_on_submit():
-        login = user.login
-        release_write_lock()
-        try:
+        login, name = user.login, user.display_name
+        release_write_lock()  # from here the password is hashed: read nothing more until the service runs
+
+        def set_temporary() -> None:
             password = services.new_password(form.password.data, login)
             services.set_temporary_password(user, _admin(), password)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已为“%(name)s”设置临时密码，其登录已全部退出。请当面或电话告知本人；本人下次登录时必须改成自己的密码。",
-                    name=user.display_name), "success")
-            return redirect(url_for(".detail", user_id=user.id))
+
+        saved = save_form(form, set_temporary,
+                          done=_("已为“%(name)s”设置临时密码，其登录已全部退出。请当面或电话告知本人；本人下次登录时必须改成自己的密码。",
+                                 name=name),
+                          then=url_for(".detail", user_id=user_id))
+        if saved:
+            return saved
     return _detail_page(_user(user_id), status=400, password_form=form)

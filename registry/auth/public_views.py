@@ -16,7 +16,7 @@ from registry.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginFo
 from registry.auth.models import User
 from registry.clock import utcnow
 from registry.errors import DomainError
-from registry.view_helpers import show_form_error
+from registry.view_helpers import save_form, show_form_error
 from registry.extensions import db, limiter
 from registry.i18n import LANGUAGE_COOKIE
 from registry.phones import InvalidIdentifier, mask_mobile, normalize_mobile
@@ -185,19 +185,16 @@ def register_confirm():
         return redirect(url_for("auth.register"))
     form = RegisterConfirmForm()
     if form.validate_on_submit():
-        try:
-            user = services.complete_registration(pending["phone"], form.code.data, pending["name"],
-                                                  form.password.data)
-        except DomainError as error:
-            # A wrong code is counted even though this transaction is not committed (see verification).
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
+        def signed_up(user: User) -> None:
             session.pop(PENDING_REGISTRATION, None)
             _log_in(user)
-            flash(_("注册成功。下一步：登记您的店铺。"), "success")
-            return redirect(url_for("merchants.new_shop"))
+
+        # A wrong code is counted even though a refusal is rolled back (see messaging.verification).
+        saved = save_form(form, lambda: services.complete_registration(pending["phone"], form.code.data,
+                                                                         pending["name"], form.password.data),
+                          after=signed_up, done=_("注册成功。下一步：登记您的店铺。"), then=url_for("merchants.new_shop"))
+        if saved:
+            return saved
     return render_template("auth/register_confirm.html", form=form, masked_phone=mask_mobile(pending["phone"]))
 
 
@@ -214,17 +211,16 @@ def change_password():
         user = current_user._get_current_object()
         stored_hash, login = user.password_hash, user.login
         release_write_lock()
-        try:
+
+        def change() -> None:
             new = services.verify_password_change(stored_hash, login, form.current_password.data, form.password.data)
             services.change_password(user, new, stored_hash)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            _log_in(user)  # every other session ended with the old session version; this one goes on
-            flash(_("密码已修改。其他设备上的登录已全部退出。"), "success")
-            return redirect(_home(user))
+
+        # Every other session ended with the old session version; this one goes on (after=).
+        saved = save_form(form, change, after=lambda _none: _log_in(user),
+                          done=_("密码已修改。其他设备上的登录已全部退出。"), then=lambda _none: _home(user))
+        if saved:
+            return saved
     return render_template("auth/change_password.html", form=form,
                            must_change=bool(session.get(MUST_CHANGE_PASSWORD)))
 
@@ -238,15 +234,13 @@ def forgot_password():
         return redirect(url_for("auth.change_password"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        try:
-            phone = services.request_password_reset(form.phone.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
+        def remember(phone: str) -> None:
             session[RESET_PHONE] = {"phone": phone, "at": utcnow().isoformat()}
-            return redirect(url_for("auth.reset_password"))
+
+        saved = save_form(form, lambda: services.request_password_reset(form.phone.data), after=remember,
+                          then=url_for("auth.reset_password"))
+        if saved:
+            return saved
     return render_template("auth/forgot_password.html", form=form)
 
 
@@ -260,18 +254,17 @@ def reset_password():
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password_with_code(record["phone"], form.code.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
+        def signed_out(_none) -> None:
             session.pop(RESET_PHONE, None)
             if current_user.is_authenticated:
                 logout_user()
-            flash(_("密码已重设，所有设备上的登录都已退出。请用新密码登录。"), "success")
-            return redirect(url_for("auth.login"))
+
+        saved = save_form(form, lambda: services.reset_password_with_code(record["phone"], form.code.data,
+                                                                           form.password.data),
+                          after=signed_out, done=_("密码已重设，所有设备上的登录都已退出。请用新密码登录。"),
+                          then=url_for("auth.login"))
+        if saved:
+            return saved
     return render_template("auth/reset_password.html", form=form, masked_phone=mask_mobile(record["phone"]))
 
 

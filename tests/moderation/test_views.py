@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from registry.extensions import db
 from registry.merchants.models import Merchant
-from registry.moderation import services
+from registry.moderation import appeals, flags, sanctions
 from registry.moderation.models import Appeal, AppealPhoto, Flag, FlagRule, Sanction
-from registry.moderation.services import SanctionInput
+from registry.moderation.sanctions import SanctionInput
 
 from .helpers import count, file, flashes, jpeg_bytes, messages_to, plain, text
 
@@ -44,7 +44,7 @@ def test_the_dashboard_is_at_staff_and_the_complaint_queue_moved(client, world, 
     late = file(world.shop)
     late.due_date = date(2026, 2, 20)
     db.session.commit()
-    services.report_misused_badge(world.shop, "", None)
+    flags.report_misused_badge(world.shop, "", None)
     db.session.commit()
     login_as(client, world.staff)
 
@@ -66,7 +66,7 @@ def test_the_dashboard_is_at_staff_and_the_complaint_queue_moved(client, world, 
 # --- A flag handled and a shop suspended --------------------------------------------------------------
 
 def test_staff_dismisses_a_flag_with_a_note(client, world, login_as):
-    flag = services.raise_staff_flag(world.shop, world.staff2, "夜间经营扰民，需核实。")
+    flag = flags.raise_staff_flag(world.shop, world.staff2, "夜间经营扰民，需核实。")
     db.session.commit()
     login_as(client, world.staff)
     assert world.shop.name in text(client.get("/staff/flags"))
@@ -87,7 +87,7 @@ def test_staff_dismisses_a_flag_with_a_note(client, world, login_as):
 
 
 def test_staff_suspends_a_shop_from_a_flag_and_the_qr_page_says_so(client, world, login_as, frozen):
-    flag = services.report_misused_badge(world.shop, "文三路另一家店门口也贴着", "S-1")
+    flag = flags.report_misused_badge(world.shop, "文三路另一家店门口也贴着", "S-1")
     db.session.commit()
     login_as(client, world.staff)
     page = text(client.get(f"/staff/shops/{world.shop.id}?flag={flag.id}"))
@@ -127,8 +127,8 @@ def test_staff_suspends_a_shop_from_a_flag_and_the_qr_page_says_so(client, world
 
 
 def test_a_suspension_until_rectified_and_a_warning_read_plainly(client, world):
-    services.suspend(world.shop, world.staff, SanctionInput("inferior", "以陈米冒充新米。"), None, True)
-    services.issue_warning(world.other_shop, world.staff, SanctionInput("price_fraud", "价签与结算价不符。"))
+    sanctions.suspend(world.shop, world.staff, SanctionInput("inferior", "以陈米冒充新米。"), None, True)
+    sanctions.issue_warning(world.other_shop, world.staff, SanctionInput("price_fraud", "价签与结算价不符。"))
     db.session.commit()
     words = plain(qr_page(client, world.shop))
     assert "暂停，整改后恢复" in words and "原因：以陈米冒充新米。" in words
@@ -137,7 +137,7 @@ def test_a_suspension_until_rectified_and_a_warning_read_plainly(client, world):
 
 
 def test_the_search_page_shows_sanctions(client, world, frozen):
-    services.suspend(world.shop, world.staff, SanctionInput("inferior", "以陈米冒充新米。"), date(2026, 3, 5), False)
+    sanctions.suspend(world.shop, world.staff, SanctionInput("inferior", "以陈米冒充新米。"), date(2026, 3, 5), False)
     db.session.commit()
     html = text(client.get("/search?q=美好"))
     assert "pill-suspended" in html
@@ -177,7 +177,7 @@ def test_revocation_needs_a_second_officer_and_the_qr_page_says_revoked(app, wor
 
 
 def test_another_officer_rejects_a_proposal(client, world, login_as):
-    proposal = services.propose_revocation(world.shop, world.staff, SanctionInput("counterfeit", REASON))
+    proposal = sanctions.propose_revocation(world.shop, world.staff, SanctionInput("counterfeit", REASON))
     db.session.commit()
     login_as(client, world.staff2)
     refused = client.post(f"/staff/sanctions/{proposal.id}/reject", data={"reject-note": ""})
@@ -189,7 +189,7 @@ def test_another_officer_rejects_a_proposal(client, world, login_as):
 
 
 def test_reinstatement_from_the_shop_page(client, world, login_as):
-    services.suspend(world.shop, world.staff, SanctionInput("inferior", "以次充好。"), None, True)
+    sanctions.suspend(world.shop, world.staff, SanctionInput("inferior", "以次充好。"), None, True)
     db.session.commit()
     login_as(client, world.staff2)
     page = text(client.get(f"/staff/shops/{world.shop.id}"))
@@ -202,8 +202,8 @@ def test_reinstatement_from_the_shop_page(client, world, login_as):
 
 
 def test_a_revoked_shop_is_reinstated_only_with_a_second_officer(app, world, login_as):
-    revocation = services.propose_revocation(world.shop, world.staff, SanctionInput("counterfeit", REASON))
-    services.approve_revocation(revocation, world.staff2)
+    revocation = sanctions.propose_revocation(world.shop, world.staff, SanctionInput("counterfeit", REASON))
+    sanctions.approve_revocation(revocation, world.staff2)
     db.session.commit()
     first = login_as(app.test_client(), world.staff)
     second = login_as(app.test_client(), world.staff2)
@@ -287,7 +287,7 @@ def test_a_report_needs_the_csrf_token_of_the_report_page(client, world):
 # --- Appeals ----------------------------------------------------------------------------------------
 
 def test_the_owner_sees_the_sanction_and_appeals_once(client, world, login_as, evidence_dir):
-    sanction = services.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", REASON))
+    sanction = sanctions.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", REASON))
     db.session.commit()
     login_as(client, world.owner)
     desk = plain(text(client.get(f"/my/shops/{world.shop.id}")))
@@ -316,7 +316,7 @@ def test_the_owner_sees_the_sanction_and_appeals_once(client, world, login_as, e
 
 
 def test_another_merchant_cannot_appeal(client, world, login_as):
-    sanction = services.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", REASON))
+    sanction = sanctions.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", REASON))
     db.session.commit()
     login_as(client, world.other_owner)
     assert client.get(f"/my/sanctions/{sanction.id}/appeal").status_code == 403
@@ -327,8 +327,8 @@ def test_another_merchant_cannot_appeal(client, world, login_as):
 def test_the_appeal_is_decided_by_another_officer_and_the_shop_is_told(app, world, login_as, evidence_dir):
     from registry.uploads import process_image
 
-    sanction = services.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), None, True)
-    appeal = services.submit_appeal(sanction, world.owner, "所售商品均有正规进货票据。",
+    sanction = sanctions.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), None, True)
+    appeal = appeals.submit_appeal(sanction, world.owner, "所售商品均有正规进货票据。",
                                     [process_image(io.BytesIO(jpeg_bytes()), "票据.jpg")])
     db.session.commit()
     issuer = login_as(app.test_client(), world.staff)
@@ -400,9 +400,9 @@ def test_the_staff_navigation_links_the_moderation_pages(client, world, login_as
 
 def test_district_staff_see_only_their_district_in_lists(client, world, login_as, make_shop):
     elsewhere = make_shop(name="江边小店", district="滨江区")
-    services.report_misused_badge(elsewhere, "", None)
-    services.report_misused_badge(world.shop, "", None)
-    services.issue_warning(elsewhere, world.staff_elsewhere, SanctionInput("price_fraud", "价签不符。"))
+    flags.report_misused_badge(elsewhere, "", None)
+    flags.report_misused_badge(world.shop, "", None)
+    sanctions.issue_warning(elsewhere, world.staff_elsewhere, SanctionInput("price_fraud", "价签不符。"))
     db.session.commit()
     login_as(client, world.staff)
     for url in ("/staff/", "/staff/flags", "/staff/sanctions?view=all", "/staff/shops"):

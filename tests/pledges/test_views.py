@@ -13,7 +13,7 @@ from registry.badges.services import current_badge
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.pledges.models import Signature
-from registry.pledges.services import latest_signature
+from registry.pledges.signing import latest_signature
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

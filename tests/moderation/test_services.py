@@ -13,7 +13,7 @@ from registry.clock import add_months, utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
 from registry.uploads import process_image
-from registry.merchants.models import Merchant
+from registry.merchants.models import Merchant, StandingChange
 from registry.moderation import appeals, queries, sanctions
 from registry.moderation import flags as flagging
 from registry.moderation.standings import shop_standing, shop_standings
@@ -403,6 +403,24 @@ def test_a_reinstated_shop_becomes_active_when_it_signs_again(world, frozen, ple
     sign_pledge(shop, pledge, world.owner, "王美好", "店主", "127.0.0.1", {c.number for c in pledge.clauses})
     db.session.commit()
     assert fresh(world.shop).standing == "active"
+    # Each change of the stored standing is kept as data, with its cause and who made it.
+    changes = db.session.scalars(select(StandingChange).where(StandingChange.merchant_id == world.shop.id)
+                                 .order_by(StandingChange.id)).all()
+    assert [(c.old, c.new, c.cause, c.actor_id) for c in changes][-3:] == [
+        ("active", "suspended", "sanction", world.staff.id), ("suspended", "lapsed", "reinstated", world.staff2.id),
+        ("lapsed", "active", "signed", world.owner.id)]
+
+
+def test_a_suspension_that_ends_is_recorded_as_ended_by_the_job(world, frozen):
+    sanctions.suspend(world.shop, world.staff, reason(), date(2026, 3, 3), False)
+    db.session.commit()
+    frozen.advance(days=5)
+    sanctions.expire_sanctions()
+    db.session.commit()
+    change = db.session.scalars(select(StandingChange).where(StandingChange.merchant_id == world.shop.id)
+                                .order_by(StandingChange.id.desc())).first()
+    assert (change.old, change.new, change.cause, change.actor_id, change.at) == ("suspended", "active",
+                                                                                  "sanction_ended", None, frozen.now)
 
 
 def test_a_lapsed_shop_signs_and_becomes_active(world, frozen, pledge):

@@ -35,7 +35,7 @@ from registry.badges.services import VERIFICATION_ALPHABET
 from registry.merchants.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from registry.merchants.services import name_grams, normalize_search_text
 from registry.pledges.defaults import DEFAULT_CLAUSES, DEFAULT_PREAMBLE, DEFAULT_PREAMBLE_EN, DEFAULT_TITLE
-from registry.pledges.services import sha256_hex, signed_text
+from registry.pledges.signing import sha256_hex, signed_text
 
 from bench import vocab
 

@@ -92,7 +92,7 @@ def pledge_publish_default() -> None:
 @pledge_group.command("lapse")
 def pledge_lapse() -> None:
     """Mark shops lapsed whose pledge expired or was not re-signed in time (run daily)."""
-    from registry.pledges.services import lapse_shops
+    from registry.pledges.lapse import lapse_shops
 
     count = lapse_shops(after_batch=db.session.commit)
     db.session.commit()
@@ -153,7 +153,7 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     from registry.uploads import orphaned_files
     from registry.complaints.models import EvidencePhoto
     from registry.moderation.models import AppealPhoto
-    from registry.moderation.services import appeal_directory
+    from registry.moderation.appeals import appeal_directory
 
     def recorded_in(model):
         return lambda names: set(db.session.scalars(select(model.stored_name).where(model.stored_name.in_(names))))

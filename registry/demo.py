@@ -16,7 +16,7 @@ from registry.merchants.identifiers import credit_code_check_character
 from registry.merchants.models import CATEGORIES
 from registry.merchants.services import ShopDetails, register_shop
 from registry.pledges.defaults import publish_default_pledge
-from registry.pledges.services import sign_pledge
+from registry.pledges.signing import sign_pledge
 from registry.workdays.services import seed_from_library
 
 DEMO_PASSWORD = "chengxin2026"

@@ -13,6 +13,7 @@ from registry.i18n import join_list
 from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
+from registry.moderation import labels as moderation_labels
 from registry.clock import local_date, local_datetime
 
 
@@ -56,6 +57,15 @@ def install(app: Flask) -> None:
         OUTCOME_LABELS=complaint_labels.OUTCOME_LABELS,
         REFUSAL_GROUND_LABELS=complaint_labels.REFUSAL_GROUND_LABELS,
         EVENT_LABELS=complaint_labels.EVENT_LABELS,
+        # Moderation's: the staff pages, the owner's notice and the QR page's marks all use them.
+        FLAG_KIND_LABELS=moderation_labels.FLAG_KIND_LABELS,
+        FLAG_STATUS_LABELS=moderation_labels.FLAG_STATUS_LABELS,
+        RULE_LABELS=moderation_labels.RULE_LABELS,
+        RULE_EXPLANATIONS=moderation_labels.RULE_EXPLANATIONS,
+        SANCTION_KIND_LABELS=moderation_labels.SANCTION_KIND_LABELS,
+        SANCTION_STATUS_LABELS=moderation_labels.SANCTION_STATUS_LABELS,
+        END_REASON_LABELS=moderation_labels.END_REASON_LABELS,
+        APPEAL_STATUS_LABELS=moderation_labels.APPEAL_STATUS_LABELS,
         today_in_china=today_in_china,
     )
 

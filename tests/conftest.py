@@ -503,7 +503,7 @@ def shop_details(**fields):
 def make_shop(app, make_user, pledge):
     """Register a shop (signed by default): make_shop(owner=None, signed=True, **fields)."""
     from registry.merchants.services import register_shop
-    from registry.pledges.services import sign_pledge
+    from registry.pledges.signing import sign_pledge
 
     def factory(owner=None, signed: bool = True, **fields):
         owner = owner or make_user()

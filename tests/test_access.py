@@ -23,7 +23,7 @@ from registry.merchants.models import Merchant
 from registry.merchants.services import register_shop
 from registry.pledges.defaults import publish_default_pledge
 from registry.pledges.models import Signature
-from registry.pledges.services import latest_signature, sign_pledge
+from registry.pledges.signing import latest_signature, sign_pledge
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 

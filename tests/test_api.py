@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from registry.complaints import services as complaints
 from registry.extensions import db
-from registry.moderation import services as moderation
+from registry.moderation import sanctions
 from registry.pledges.models import Signature
 from registry.clock import today_in_china
 
@@ -69,8 +69,8 @@ def seed_registry(make_shop, make_user) -> Registry:
     for standing, shop in (("active", active), ("warned", warned), ("suspended", suspended), ("lapsed", lapsed)):
         shop.public_code = SEEDED_CODES[standing]
     db.session.commit()
-    moderation.issue_warning(warned, staff, moderation.SanctionInput("inferior", WARNING_REASON))
-    moderation.suspend(suspended, staff, moderation.SanctionInput("inferior", SUSPENSION_REASON),
+    sanctions.issue_warning(warned, staff, sanctions.SanctionInput("inferior", WARNING_REASON))
+    sanctions.suspend(suspended, staff, sanctions.SanctionInput("inferior", SUSPENSION_REASON),
                        today_in_china() + timedelta(days=30), False)
     db.session.commit()
     # A signature that ran out a month ago: the shop shows as lapsed at once.
@@ -381,7 +381,7 @@ def test_etag_and_304(client, registry, endpoint):
 def test_the_etag_changes_when_the_shop_changes(client, registry):
     url = f"/api/v1/shops/{registry.active.public_code}"
     before = client.get(url).headers["ETag"]
-    moderation.issue_warning(registry.active, registry.staff, moderation.SanctionInput("counterfeit", "售假。"))
+    sanctions.issue_warning(registry.active, registry.staff, sanctions.SanctionInput("counterfeit", "售假。"))
     db.session.commit()
 
     after = client.get(url, headers={"If-None-Match": before})

@@ -75,9 +75,11 @@ def seed(monkeypatch) -> dict:
     from registry.consultations.services import ConsultationInput, record_consultation
     from registry.merchants.models import Merchant
     from registry.moderation.models import Flag
-    from registry.moderation.services import SanctionInput, issue_warning, raise_staff_flag, seed_rules
+    from registry.moderation.flags import raise_staff_flag, seed_rules
+    from registry.moderation.sanctions import SanctionInput, issue_warning
     from registry.health import known_revisions
-    from registry.pledges.services import current_version, latest_signature
+    from registry.pledges.signing import latest_signature
+    from registry.pledges.versions import current_version
     from tests.complaints.helpers import file
 
     monkeypatch.setattr(demo, "load_demo_history", lambda shops, staff, rng: (0, 0))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from registry.clock import use_time_source
-from registry.audit import services as audit_services
+from registry.merchants.services import set_standing
 from registry.complaints.models import Complaint
 from registry.consultations.models import Consultation
 from registry.extensions import db
@@ -59,11 +59,13 @@ def add_sanction(shop, staff, kind, status, issued, *, approved=None, end_reason
                             end_reason=end_reason))
 
 
-def record_standing_change(monkeypatch, shop, moment, reason) -> None:
-    """A standing change written to the audit chain at `moment` (the chain's rows cannot be edited later)."""
-    previous = use_time_source(lambda: moment)
+def record_standing_change(monkeypatch, shop, moment, cause, reason) -> None:
+    """A change from active to lapsed at `moment`, written as the services write it (a StandingChange
+    row and the audit entry; the chain's rows cannot be edited later)."""
+    shop.standing = "active"  # as if it had signed again in between
+    use_time_source(lambda: moment)
     try:
-        audit_services.record("merchant.standing_changed", shop, None, old="active", new="lapsed", reason=reason)
+        set_standing(shop, "lapsed", None, None, cause, reason, moment)
     finally:
         use_time_source(previous)
 
@@ -130,11 +132,11 @@ def build_world(make_user, make_shop, monkeypatch) -> dict:
     add_sanction(b, staff, "revocation", "active", cst(2026, 9, 20, 10), approved=cst(2026, 10, 1, 10))
     db.session.flush()
 
-    # Lapses, as the daily job and a reinstatement write them to the audit chain.
-    record_standing_change(monkeypatch, a, cst(2026, 6, 1, 2), "expired")
-    record_standing_change(monkeypatch, a, cst(2026, 9, 1, 2), "not re-signed")
-    record_standing_change(monkeypatch, b, cst(2026, 7, 1, 10), "reinstated; must sign again")
-    record_standing_change(monkeypatch, c, cst(2027, 1, 1, 0, 0), "expired")
+    # Lapses, as the daily job and a reinstatement write them.
+    record_standing_change(monkeypatch, a, cst(2026, 6, 1, 2), "lapse", "expired")
+    record_standing_change(monkeypatch, a, cst(2026, 9, 1, 2), "lapse", "not re-signed")
+    record_standing_change(monkeypatch, b, cst(2026, 7, 1, 10), "reinstated", "reinstated; must sign again")
+    record_standing_change(monkeypatch, c, cst(2027, 1, 1, 0, 0), "lapse", "expired")
     db.session.commit()
     return {"staff": staff, "a": a, "b": b, "c": c}
 

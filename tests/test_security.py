@@ -11,7 +11,7 @@ import registry.config
 from conftest import PASSWORD
 from registry.extensions import db
 from registry.merchants.models import Merchant
-from registry.pledges.services import latest_signature
+from registry.pledges.signing import latest_signature
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

@@ -18,8 +18,7 @@ from registry.clock import utcnow
 from registry.extensions import db, limiter
 from registry.lookup.queries import load_shop_page
 from registry.merchants.services import merchant_by_public_code
-from registry.moderation.services import effective_standings
-from registry.pledges.services import latest_signatures
+from registry.moderation.standings import shop_standings
 from registry.reports import snapshots
 from registry.web import UnusableText
 from registry.clock import today_in_china
@@ -97,9 +96,9 @@ def shops():
         search = params.shop_search(request.args)
         results = queries.search_shops(search.q, search.district, search.category, search.standing, search.page,
                                        search.per_page)
-        standings = effective_standings(results.items, latest_signatures([m.id for m in results.items]), utcnow())
+        standings = shop_standings(results.items, utcnow())
         return http.json_response({
-            "items": [serializers.shop_summary(m, standings[m.id]) for m in results.items],
+            "items": [serializers.shop_summary(m, standings[m.id].standing) for m in results.items],
             "page": results.page,
             "per_page": results.per_page,
             "total": results.total,

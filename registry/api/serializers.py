@@ -18,7 +18,7 @@ from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, ST
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ENDED, SUSPENSION, Sanction
-from registry.pledges.services import LAPSE_NOT_RESIGNED, Lapse
+from registry.merchants.standing import LAPSE_NOT_RESIGNED, Lapse
 from registry.clock import CHINA, iso_china_date
 
 
@@ -103,7 +103,7 @@ def shop_summary(merchant: Merchant, standing: str) -> dict:
 
 
 def pledge(signature, text) -> dict | None:
-    """The signed pledge (text: pledges.services.PublishedText of the signed version)."""
+    """The signed pledge (text: pledges.queries.PublishedText of the signed version)."""
     if signature is None or text is None:
         return None
     return {

@@ -18,7 +18,7 @@ from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner
-from registry.pledges.services import pledge_signed
+from registry.pledges.signing import pledge_signed
 
 # No 0/O, 1/I/L: the code is read off a poster and typed on a phone.
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

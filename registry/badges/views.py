@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from blinker import Namespace
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,13 +14,21 @@ from registry.badges import qr, services
 from registry.extensions import db, limiter
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.clock import utcnow
-from registry.pledges.services import (can_sign, current_version, current_version_terms, latest_signature, resign_due,
-                                       standing_and_lapse)
+from registry.merchants import standing as standing_rule
+from registry.pledges.queries import current_version_terms
+from registry.pledges.signing import can_sign, latest_signature, pledge_facts
+from registry.pledges.versions import current_version
 
 bp = Blueprint("badges", __name__)
 desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 
 POSTER_SIZES = ("A4", "A5")
+
+_signals = Namespace()
+# Sent while the owner's shop page is drawn, with sender=shop and now=...; each receiver returns
+# template variables to add or replace (moderation adds its notice and the standing with sanctions
+# counted), so badges never imports the packages above it.
+owner_shop_page = _signals.signal("owner-shop-page")
 
 
 def _image_response(url: str, draw: Callable[[str], bytes], mimetype: str, serial: str, extension: str) -> Response:
@@ -68,15 +77,16 @@ def my_shops():
     rows = []
     for shop in shops_of(_user()):
         signature = latest_signature(shop)
-        standing, lapse = standing_and_lapse(shop, signature, now, terms)
+        pledge = pledge_facts(signature)
+        shown = standing_rule.assess(shop.standing, pledge, terms, (), now)
         rows.append({
             "shop": shop,
-            "standing": standing,
-            "lapse": lapse,
+            "standing": shown.standing,
+            "lapse": shown.lapse,
             "signature": signature,
             "badge": services.current_badge(shop),
             "can_sign": version is not None and can_sign(shop, version),
-            "resign_by": resign_due(shop, signature, now, terms),
+            "resign_by": standing_rule.resign_due(shop.standing, pledge, terms, now),
         })
     return render_template("badges/my_shops.html", rows=rows)
 
@@ -84,16 +94,20 @@ def my_shops():
 @desk.route("/shops/<int:shop_id>")
 def shop_detail(shop_id: int):
     shop = shop_for_owner(shop_id, _user())
-    signature = latest_signature(shop)
-    version = current_version()
+    signature, version, terms, now = latest_signature(shop), current_version(), current_version_terms(), utcnow()
     badge = services.current_badge(shop)
-    standing, lapse = standing_and_lapse(shop, signature)
-    return render_template(
-        "badges/shop_detail.html", shop=shop, signature=signature, badge=badge, version=version,
-        standing=standing, lapse=lapse, resign_by=resign_due(shop, signature),
-        can_sign=version is not None and can_sign(shop, version),
-        badge_url=services.badge_url(shop, badge) if badge else None,
-    )
+    pledge = pledge_facts(signature)
+    shown = standing_rule.assess(shop.standing, pledge, terms, (), now)
+    page = {
+        "shop": shop, "signature": signature, "badge": badge, "version": version,
+        "standing": shown.standing, "lapse": shown.lapse, "notice": None,
+        "resign_by": standing_rule.resign_due(shop.standing, pledge, terms, now),
+        "can_sign": version is not None and can_sign(shop, version),
+        "badge_url": services.badge_url(shop, badge) if badge else None,
+    }
+    for _receiver, variables in owner_shop_page.send(shop, now=now):
+        page.update(variables or {})
+    return render_template("badges/shop_detail.html", **page)
 
 
 @desk.route("/shops/<int:shop_id>/badge/reissue", methods=["POST"])

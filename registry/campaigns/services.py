@@ -33,7 +33,10 @@ from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import (ShopDetails, check_shop_details, lock_shop, name_gram_rows, new_public_code,
                                          normalize_search_text)
 from registry.pledges.models import PledgeVersion, Signature
-from registry.pledges.services import current_version, effective_standing, latest_signatures
+from registry.merchants.standing import assess
+from registry.pledges.queries import current_version_terms
+from registry.pledges.signing import latest_signatures, pledge_facts
+from registry.pledges.versions import current_version
 from registry.clock import CHINA
 
 # Printed on a letter and typed on a phone: no 0/O, 1/I/L. 31⁸ ≈ 8.5 × 10¹¹ codes.
@@ -402,7 +405,7 @@ def poster_items(selection: PosterSelection, staff: User, limit: int = MAX_POSTE
     if selection.batch_id is not None:
         query = query.join(ShopInvitation, ShopInvitation.merchant_id == Merchant.id) \
             .where(ShopInvitation.batch_id == selection.batch_id)
-    fallback = current_version()
+    fallback, terms = current_version(), current_version_terms()
     items: list[PosterItem] = []
     now = utcnow()
     offset = 0
@@ -416,7 +419,8 @@ def poster_items(selection: PosterSelection, staff: User, limit: int = MAX_POSTE
         signatures = latest_signatures([shop.id for shop in shops])
         for shop in shops:
             signature = signatures.get(shop.id)
-            if effective_standing(shop, signature, now) not in (Standing.ACTIVE.value, Standing.WARNED.value):
+            shown = assess(shop.standing, pledge_facts(signature), terms, (), now).standing
+            if shown not in (Standing.ACTIVE.value, Standing.WARNED.value):
                 continue
             badge = current_badge(shop)
             if badge is None:

@@ -10,9 +10,9 @@ from registry.clock import utcnow
 from registry.extensions import limiter
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm
-from registry.moderation.services import effective_standings
+from registry.moderation.standings import shop_standings
 from registry.pagination import page_number
-from registry.pledges.services import current_version, latest_signatures
+from registry.pledges.versions import current_version
 
 bp = Blueprint("lookup", __name__)
 
@@ -31,9 +31,8 @@ def search():
     page = page_number()
     results = queries.search_merchants(form.q.data or "", form.district.data or None, max(page, 1),
                                        current_app.config["SEARCH_PAGE_SIZE"])
-    signatures = latest_signatures([m.id for m in results.items])
-    standings = effective_standings(results.items, signatures, utcnow())
-    rows = [(m, standings[m.id]) for m in results.items]
+    standings = shop_standings(results.items, utcnow())
+    rows = [(m, standings[m.id].standing) for m in results.items]
     return render_template("lookup/search.html", form=form, results=results, rows=rows)
 
 

@@ -21,9 +21,10 @@ from registry.phones import InvalidIdentifier
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction
-from registry.moderation.queries import public_sanctions, public_standing
+from registry.merchants.standing import Lapse, Terms
+from registry.moderation.standings import public_sanctions, shop_standings
 from registry.pledges.models import PledgeVersion, Signature
-from registry.pledges.services import Lapse, PublishedText, VersionTerms, published_text
+from registry.pledges.queries import PublishedText, published_text
 
 MAX_QUERY_LENGTH = 50
 
@@ -87,8 +88,9 @@ def load_shop_page(code: str, scanned_serial: str | None, now: datetime) -> Shop
     if row is None:
         return None
     merchant, badge, scanned_badge, signature, stored_figures, version_id, version_number, resign_deadline = row
-    current = VersionTerms(version_id, version_number, resign_deadline) if version_id is not None else None
-    public = public_standing(merchant, signature, now, public_sanctions(merchant.id), current)
+    terms = Terms(version_id, version_number, resign_deadline) if version_id is not None else None
+    public = shop_standings([merchant], now, signatures={merchant.id: signature},
+                            sanctions={merchant.id: public_sanctions(merchant.id)}, terms=terms)[merchant.id]
     complaints, replies = complaint_queries.public_complaints_with_replies(merchant.id)
     return ShopPage(merchant, public.standing, signature,
                     published_text(signature.pledge_version) if signature is not None else None,

@@ -88,3 +88,35 @@ class MerchantNameGram(db.Model):
 
 
 GRAM_RANK_WHOLE_NAME, GRAM_RANK_PREFIX, GRAM_RANK_INSIDE = 0, 1, 2
+
+
+# Why a shop's stored standing changed (StandingChange.cause).
+CAUSE_SIGNED = "signed"  # the pledge was signed (first time, renewal, after a lapse or a reinstatement)
+CAUSE_LAPSE = "lapse"  # the signature ran out, or a new version was not re-signed in time
+CAUSE_SANCTION = "sanction"  # a warning, suspension or revocation took effect
+CAUSE_SANCTION_ENDED = "sanction_ended"  # a sanction reached its end
+CAUSE_APPEAL_GRANTED = "appeal_granted"  # a sanction was lifted on appeal
+CAUSE_REINSTATED = "reinstated"  # lifted after rectification (信用修复); the shop must sign again
+STANDING_CAUSES = (CAUSE_SIGNED, CAUSE_LAPSE, CAUSE_SANCTION, CAUSE_SANCTION_ENDED, CAUSE_APPEAL_GRANTED,
+                   CAUSE_REINSTATED)
+
+
+class StandingChange(db.Model):
+    """Each change of a shop's stored standing, as data (reports count lapses from it; the audit
+    log keeps the same change in its chain)."""
+
+    __tablename__ = "standing_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    old: Mapped[str | None] = mapped_column(String(16))
+    new: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(16))
+    # The reason written on the shop (public), if any.
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None for the daily jobs.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (Index("ix_standing_changes_new_at", "new", "at"),)
+

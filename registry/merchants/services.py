@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, update
@@ -21,7 +22,7 @@ from registry.extensions import db
 from registry.merchants.identifiers import validate_credit_code
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
-                                      MerchantNameGram)
+                                      MerchantNameGram, StandingChange)
 
 # Lower-case letters and digits without look-alikes; 16 characters = 80 bits, not guessable.
 _PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -284,3 +285,21 @@ def merchant_by_public_code(code: str) -> Merchant | None:
 
 def shops_of(user: User) -> list[Merchant]:
     return list(db.session.scalars(select(Merchant).where(Merchant.owner_id == user.id).order_by(Merchant.id)))
+
+
+def set_standing(merchant: Merchant, new: str, reason: str | None, actor: User | None, cause: str, why: str,
+                 now: datetime, **details) -> None:
+    """Write the shop's stored standing and its public reason (the caller has locked the shop row).
+
+    A change is kept twice: as a StandingChange row (`cause`, for reports) and in the audit chain
+    (`why` and `details`, as the audit log has always said it).
+    """
+    old = merchant.standing
+    merchant.standing, merchant.standing_reason = new, reason
+    if old == new:
+        return
+    merchant.standing_changed_at = now
+    db.session.add(StandingChange(merchant_id=merchant.id, old=old, new=new, cause=cause, reason=reason, at=now,
+                                  actor_id=actor.id if actor else None))
+    db.session.flush()
+    audit.record("merchant.standing_changed", merchant, actor, old=old, new=new, reason=why, **details)

@@ -15,7 +15,7 @@ def moderation_group() -> None:
 @moderation_group.command("expire")
 def moderation_expire() -> None:
     """End suspensions and warnings whose end has passed and restore the shops (run daily)."""
-    from registry.moderation.services import expire_sanctions
+    from registry.moderation.sanctions import expire_sanctions
 
     report = expire_sanctions()
     db.session.commit()
@@ -25,7 +25,7 @@ def moderation_expire() -> None:
 @moderation_group.command("seed-rules")
 def moderation_seed_rules() -> None:
     """Store the default flag-rule settings (rules without a row already run with them)."""
-    from registry.moderation.services import seed_rules
+    from registry.moderation.flags import seed_rules
 
     added = seed_rules()
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Input shapes of the moderation forms; the rules are in moderation.services."""
+"""Input shapes of the moderation forms; the rules are in moderation.flags, sanctions and appeals."""
 
 from __future__ import annotations
 

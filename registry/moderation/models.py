@@ -25,7 +25,7 @@ FLAG_KINDS = (FLAG_RULE, FLAG_MISUSED_BADGE, FLAG_STAFF)
 FLAG_OPEN, FLAG_DISMISSED, FLAG_ACTIONED = "open", "dismissed", "actioned"
 FLAG_STATUSES = (FLAG_OPEN, FLAG_DISMISSED, FLAG_ACTIONED)
 
-# The rules an administrator can tune (see services.DEFAULT_RULES for their defaults).
+# The rules an administrator can tune (see flags.DEFAULT_RULES for their defaults).
 RULE_ACCEPTED_IN_WINDOW = "accepted_in_window"
 RULE_COUNTERFEIT_ACCEPTED = "counterfeit_accepted"
 RULE_BURST_SAME_PHONE = "burst_same_phone"

@@ -1,28 +1,25 @@
-"""Read-only queries: staff lists and the dashboard (scoped to the officer's district), the public
-view of a shop's sanctions, and the notice on the owner's shop page. Nothing here changes data."""
+"""Read-only queries for staff: lists, one shop's record and the dashboard, each scoped to the
+officer's district. Nothing here changes data."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import states as complaint_states
 from registry.complaints.models import Complaint
-from registry.clock import utcnow
+from registry.clock import CHINA, china_date, utcnow
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import normalize_search_text
-from registry.moderation import services
-from registry.moderation.models import (ACTIVE, APPEAL_PENDING, ENDED, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS,
-                                        PROPOSED, Appeal, Flag, Sanction)
+from registry.moderation.models import (ACTIVE, APPEAL_PENDING, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS, PROPOSED,
+                                        Appeal, Flag, Sanction)
+from registry.moderation.standings import ShopStanding, shop_standing
 from registry.pledges.models import Signature
-from registry.pledges.services import LOOK_UP, Lapse, latest_signature
-from registry.clock import china_date
 
 DASHBOARD_LIST = 10
 LAPSE_WARNING_DAYS = 30
@@ -110,7 +107,7 @@ class ShopRecord:
     flags: list[Flag]
     sanctions: list[Sanction]
     appeals: dict[int, Appeal]
-    standing: str
+    standing: ShopStanding
     now: datetime
     open_flags: list[Flag] = field(default_factory=list)
 
@@ -122,8 +119,7 @@ def shop_record(merchant: Merchant, now: datetime | None = None) -> ShopRecord:
     sanctions = list(db.session.scalars(select(Sanction).where(Sanction.merchant_id == merchant.id)
                                         .order_by(Sanction.issued_at.desc(), Sanction.id.desc())))
     appeals = {a.sanction_id: a for a in db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id))}
-    standing = services.effective_standing(merchant, latest_signature(merchant), now)
-    return ShopRecord(flags, sanctions, appeals, standing, now, [f for f in flags if f.is_open])
+    return ShopRecord(flags, sanctions, appeals, shop_standing(merchant, now), now, [f for f in flags if f.is_open])
 
 
 # --- Dashboard --------------------------------------------------------------------------------------
@@ -202,9 +198,8 @@ def lapsing_shops(staff: User, now: datetime, days: int = LAPSE_WARNING_DAYS, li
 
 
 def _china_month_bounds(today: date) -> tuple[datetime, datetime]:
-    china = services.CHINA
-    start = datetime(today.year, today.month, 1, tzinfo=china)
-    end = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=china)
+    start = datetime(today.year, today.month, 1, tzinfo=CHINA)
+    end = datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=CHINA)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
@@ -248,69 +243,3 @@ def dashboard(staff: User, now: datetime | None = None) -> Dashboard:
         month=month_figures(staff, today),
         month_start=today.replace(day=1),
     )
-
-
-# --- Public and owner views -------------------------------------------------------------------------
-
-@dataclass
-class PublicStanding:
-    """What the QR page says about a shop's standing and its sanctions."""
-
-    standing: str
-    # The sanction in force behind a warned / suspended / revoked standing (reason, dates).
-    sanction: Sanction | None
-    # Marks still shown (visible_until in the future), newest first.
-    marks: list[Sanction]
-    # Why a lapsed shop lapsed, if it did.
-    lapse: Lapse | None = None
-
-
-@functools.cache
-def _public_sanctions_statement():
-    # Built once per process, run with merchant_id (the QR page's second statement).
-    return select(Sanction).where(Sanction.merchant_id == bindparam("merchant_id"),
-                                  Sanction.status.in_((ACTIVE, ENDED)))
-
-
-def public_sanctions(merchant_id: int) -> list[Sanction]:
-    """Every sanction of the shop that the public side may need (in force, or ended but still shown),
-    in one query; public_standing sorts them out."""
-    return list(db.session.scalars(_public_sanctions_statement(), {"merchant_id": merchant_id}))
-
-
-def public_standing(merchant: Merchant, signature, now: datetime | None = None,
-                    sanctions: list[Sanction] | None = None, current=LOOK_UP) -> PublicStanding:
-    """`sanctions`: public_sanctions(merchant.id) when the caller has them; `current`: the current
-    pledge version's terms when the caller has them (pledges.current_version_terms)."""
-    now = now or utcnow()
-    if sanctions is None:
-        sanctions = public_sanctions(merchant.id)
-    # What services.sanctions_in_effect would return: negative sanctions still active, oldest first.
-    in_effect = sorted((s for s in sanctions if s.status == ACTIVE and s.kind in NEGATIVE_KINDS),
-                       key=lambda s: (s.issued_at, s.id))
-    standing, lapse = services.standing_and_lapse(merchant, signature, now, in_effect, current)
-    marks = sorted((s for s in sanctions if s.visible_until is None or s.visible_until > now),
-                   key=lambda s: (s.starts_at or s.issued_at, s.id), reverse=True)
-    return PublicStanding(standing, services.standing_sanction(in_effect, standing, now), marks, lapse)
-
-
-@dataclass
-class OwnerNotice:
-    """The moderation notice on the owner's shop page."""
-
-    standing: str
-    in_force: list[Sanction]
-    appeals: dict[int, Appeal]
-    recent_decisions: list[Appeal]
-
-
-def owner_notice(merchant: Merchant, now: datetime | None = None) -> OwnerNotice:
-    now = now or utcnow()
-    in_effect = services.sanctions_in_effect([merchant.id])[merchant.id]
-    appeals = list(db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id)
-                                      .order_by(Appeal.submitted_at.desc())))
-    in_force = [s for s in in_effect if s.in_force_at(now)]
-    in_force.sort(key=lambda s: (s.starts_at or s.issued_at), reverse=True)
-    recent = [a for a in appeals if a.decided_at is not None and a.decided_at > now - timedelta(days=90)]
-    return OwnerNotice(services.effective_standing(merchant, latest_signature(merchant), now, in_effect), in_force,
-                       {a.sanction_id: a for a in appeals}, recent)

@@ -34,10 +34,11 @@ from registry.extensions import db
 from registry.merchants.labels import STANDING_LABELS
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
-from registry.moderation.models import ACTIVE, ENDED, REINSTATEMENT, Sanction
-from registry.moderation.queries import public_standing
+from registry.moderation.models import REINSTATEMENT, Sanction
+from registry.moderation.standings import shop_standings
 from registry.complaints.labels import CLAUSE_LABELS
-from registry.pledges.services import current_version_terms, latest_signatures
+from registry.pledges.queries import current_version_terms
+from registry.pledges.signing import latest_signatures
 
 KEEP_DAYS = 30
 BATCH = 1000
@@ -204,15 +205,6 @@ def _public_shops(batch_size: int):
         after = batch[-1].id
 
 
-def _sanctions_of(merchant_ids: list[int]) -> dict[int, list[Sanction]]:
-    grouped: dict[int, list[Sanction]] = {i: [] for i in merchant_ids}
-    for sanction in db.session.scalars(
-        select(Sanction).where(Sanction.merchant_id.in_(merchant_ids), Sanction.status.in_((ACTIVE, ENDED)))
-    ):
-        grouped[sanction.merchant_id].append(sanction)
-    return grouped
-
-
 def _badges_of(merchant_ids: list[int]) -> dict[int, Badge]:
     current: dict[int, Badge] = {}
     for badge in db.session.scalars(
@@ -234,10 +226,11 @@ def _rows(now: datetime, batch_size: int):
     current = current_version_terms()
     for batch in _public_shops(batch_size):
         ids = [m.id for m in batch]
-        signatures, sanctions, badges = latest_signatures(ids), _sanctions_of(ids), _badges_of(ids)
+        signatures, badges = latest_signatures(ids), _badges_of(ids)
+        standings = shop_standings(batch, now, signatures=signatures, terms=current)
         for merchant in batch:
             signature = signatures.get(merchant.id)
-            public = public_standing(merchant, signature, now, sanctions[merchant.id], current)
+            public = standings[merchant.id]
             words = serializers.standing_words(merchant, public.standing, public.sanction, public.lapse)
             badge = badges.get(merchant.id)
             shop = {

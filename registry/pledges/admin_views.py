@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from registry.walls import admin_area
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.view_helpers import show_form_error
-from registry.pledges import services
+from registry.pledges import versions
 from registry.pledges.forms import ActionForm, PledgeDraftForm, PublishForm
 from registry.pledges.labels import CLAUSE_KIND_LABELS
 from registry.pledges.models import PledgeVersion, Signature
+from registry.view_helpers import run_action, save_form, show_form_error
+from registry.walls import admin_area
 
 bp = admin_area(Blueprint("pledge_admin", __name__, url_prefix="/admin/pledges"))
 
@@ -55,7 +55,9 @@ def _prefill(form: PledgeDraftForm, version: PledgeVersion | None) -> None:
 
 
 def _save(form: PledgeDraftForm, save, template_args: dict):
-    """Handle the draft form: more rows, or save through `save(form)` and go to the preview."""
+    """Handle the draft form: more rows, or save through `save(form)` and go to the preview.
+
+    Not save_form: a refusal about one clause is shown beside that clause's row (`_show_error`)."""
     if form.is_submitted() and form.add_rows.data:
         for _row in range(SPARE_ROWS):
             form.clauses.append_entry()
@@ -82,22 +84,22 @@ def index():
         select(Signature.pledge_version_id, func.count(func.distinct(Signature.merchant_id)))
         .group_by(Signature.pledge_version_id)
     ).all())
-    return render_template("pledges/admin_list.html", versions=services.all_versions(),
-                           current=services.current_version(), draft=services.draft_version(), counts=counts)
+    return render_template("pledges/admin_list.html", versions=versions.all_versions(),
+                           current=versions.current_version(), draft=versions.draft_version(), counts=counts)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    draft = services.draft_version()
+    draft = versions.draft_version()
     if draft is not None:
         flash(_("已经有一份草稿，请继续编辑它。"), "info")
         return redirect(url_for(".edit", version_id=draft.id))
     form = PledgeDraftForm()
     if not form.is_submitted():
-        _prefill(form, services.current_version())
-    return _save(form, lambda f: services.create_draft(_admin(), f.title.data, f.preamble.data, f.clause_rows(),
+        _prefill(form, versions.current_version())
+    return _save(form, lambda f: versions.create_draft(_admin(), f.title.data, f.preamble.data, f.clause_rows(),
                                                        f.preamble_en.data),
-                 {"version": None, "based_on": services.current_version()})
+                 {"version": None, "based_on": versions.current_version()})
 
 
 @bp.route("/<int:version_id>/edit", methods=["GET", "POST"])
@@ -109,7 +111,7 @@ def edit(version_id: int):
     form = PledgeDraftForm()
     if not form.is_submitted():
         _prefill(form, version)
-    return _save(form, lambda f: services.update_draft(version, _admin(), f.title.data, f.preamble.data,
+    return _save(form, lambda f: versions.update_draft(version, _admin(), f.title.data, f.preamble.data,
                                                        f.clause_rows(), f.preamble_en.data),
                  {"version": version, "based_on": None})
 
@@ -117,7 +119,7 @@ def edit(version_id: int):
 def _version_page(version: PledgeVersion, publish_form: PublishForm | None = None, status: int = 200):
     signed = db.session.scalar(select(func.count(func.distinct(Signature.merchant_id)))
                                .where(Signature.pledge_version_id == version.id))
-    return render_template("pledges/admin_version.html", version=version, current=services.current_version(),
+    return render_template("pledges/admin_version.html", version=version, current=versions.current_version(),
                            publish_form=publish_form or PublishForm(formdata=None), action_form=ActionForm(),
                            signed=signed, kind_labels=CLAUSE_KIND_LABELS), status
 
@@ -132,33 +134,20 @@ def publish(version_id: int):
     version = _version(version_id)
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            services.publish_draft(version, _admin(), form.days())
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code == 409:
-                flash(error.message, "error")
-                return redirect(url_for(".version", version_id=version_id))
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("第 %(number)d 版已发布，现在是现行倡议书。", number=version.number), "success")
-            return redirect(url_for(".version", version_id=version.id))
+        page = url_for(".version", version_id=version_id)
+        saved = save_form(form, lambda: versions.publish_draft(version, _admin(), form.days()), then=page, stale=page,
+                          done=_("第 %(number)d 版已发布，现在是现行倡议书。", number=version.number))
+        if saved:
+            return saved
     return _version_page(_version(version_id), form, 400)
 
 
 @bp.route("/<int:version_id>/discard", methods=["POST"])
 def discard(version_id: int):
     version = _version(version_id)
+    page = url_for(".version", version_id=version_id)
     if not ActionForm().validate_on_submit():
         flash(_("页面已过期，请重新提交。"), "error")
-        return redirect(url_for(".version", version_id=version_id))
-    try:
-        services.discard_draft(version, _admin())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for(".version", version_id=version_id))
-    db.session.commit()
-    flash(_("草稿已删除。"), "success")
-    return redirect(url_for(".index"))
+        return redirect(page)
+    return run_action(lambda: versions.discard_draft(version, _admin()), then=url_for(".index"),
+                      done=_("草稿已删除。"), refused=page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from registry.pledges.models import PledgeVersion
-from registry.pledges.services import current_version, publish_version
+from registry.pledges.versions import current_version, publish_version
 
 DEFAULT_TITLE = "诚信经营倡议书"
 DEFAULT_PREAMBLE = (

@@ -25,7 +25,7 @@ Definitions (口径; the report page shows the same in its 口径说明 section)
   complaints accepted in the period; median days to close: calendar days from filing to closing, over the
   finished complaints above. A case accepted on the day it was filed took 0 days.
 - shops signed: shops with a signature made in the period (a shop that re-signed counts once).
-  lapsed: shops whose standing was written down as lapsed in the period (the audit log's standing changes;
+  lapsed: shops whose standing was written down as lapsed in the period (merchants' StandingChange records;
   a reinstatement, which also leaves a shop lapsed until it signs again, is not a lapse).
   warned / suspended: shops given a warning / suspension issued in the period; revoked: shops whose
   revocation was approved (took effect) in the period. Proposals, rejected proposals and sanctions
@@ -43,14 +43,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select
 
-from registry.audit.models import AuditEntry
 from registry.complaints import states
 from registry.complaints.models import CLAUSE_KINDS, REFUSAL_GROUNDS, Complaint
 from registry.consultations.models import CHANNELS
 from registry.consultations.queries import count_by_channel
 from registry.clock import utcnow
 from registry.extensions import db
-from registry.merchants.models import CATEGORIES, Merchant
+from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, Merchant, Standing, StandingChange
 from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, REVOCATION, SUSPENSION, WARNING,
                                         Sanction)
 from registry.pledges.models import Signature
@@ -239,14 +238,12 @@ def _sanctioned(kind: str, moment_column, lower: datetime, upper: datetime, dist
 
 
 def _lapsed(lower: datetime, upper: datetime, district: str | None) -> int:
-    # The audit entry's data is canonical JSON (sorted keys, ", " and ": " separators), so these
-    # patterns match exactly the standing changes to "lapsed" that were not reinstatements.
-    statement = (select(func.count(func.distinct(AuditEntry.subject_id)))
-                 .join(Merchant, AuditEntry.subject_id == Merchant.id)
-                 .where(AuditEntry.action == "merchant.standing_changed", AuditEntry.subject_type == "merchant",
-                        _in(AuditEntry.created_at, lower, upper),
-                        AuditEntry.data.like('%"new": "lapsed"%'),
-                        AuditEntry.data.not_like('%"reason": "reinstated%')))
+    """Shops whose standing changed to lapsed in the period, not counting reinstatements (which
+    leave a shop lapsed until it signs again)."""
+    statement = (select(func.count(func.distinct(StandingChange.merchant_id)))
+                 .join(Merchant, StandingChange.merchant_id == Merchant.id)
+                 .where(StandingChange.new == Standing.LAPSED.value, StandingChange.cause != CAUSE_REINSTATED,
+                        _in(StandingChange.at, lower, upper)))
     return _shops(statement, district)
 
 

@@ -218,16 +218,16 @@ def test_district_staff_read_their_districts_entries_and_their_own_admins_read_a
     Administrators and area-wide staff read everything."""
     from registry.consultations.models import Consultation
     from registry.clock import utcnow
-    from registry.moderation import services as moderation
+    from registry.moderation import flags, sanctions
     from registry.moderation.models import RULE_BURST_SAME_PHONE
-    from registry.moderation.services import SanctionInput
+    from registry.moderation.sanctions import SanctionInput
 
     xihu_shop, xihu_staff = matrix_people["shop"], matrix_people["staff"]
     binjiang_staff, admin = matrix_people["staff_elsewhere"], matrix_people["admin"]
     binjiang_shop = make_shop(name="滨江小店", district="滨江区")
     area_staff = make_user(role="staff", name="全区工作人员")
-    xihu_warning = moderation.issue_warning(xihu_shop, xihu_staff, SanctionInput("inferior", "以次充好。"))
-    binjiang_warning = moderation.issue_warning(binjiang_shop, binjiang_staff, SanctionInput("inferior", "以次充好。"))
+    xihu_warning = sanctions.issue_warning(xihu_shop, xihu_staff, SanctionInput("inferior", "以次充好。"))
+    binjiang_warning = sanctions.issue_warning(binjiang_shop, binjiang_staff, SanctionInput("inferior", "以次充好。"))
     consultations = {}
     for district in ("西湖区", "滨江区"):
         consultations[district] = Consultation(channel="phone", topic="退货", district=district, summary="咨询退货。",
@@ -235,7 +235,7 @@ def test_district_staff_read_their_districts_entries_and_their_own_admins_read_a
         db.session.add(consultations[district])
         db.session.flush()
         record("consultation.recorded", consultations[district], admin, district=district)
-    moderation.update_rule(RULE_BURST_SAME_PHONE, admin, True, 4, 7)  # area-wide, by an administrator
+    flags.update_rule(RULE_BURST_SAME_PHONE, admin, True, 4, 7)  # area-wide, by an administrator
     record("campaign.posters_printed", xihu_staff, xihu_staff, district="西湖区")  # the officer's own action
     db.session.commit()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from registry.badges.models import Badge
 from registry.badges.services import current_badge
 from registry.extensions import db
-from registry.pledges.services import latest_signature
+from registry.pledges.signing import latest_signature
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

@@ -45,7 +45,7 @@ def seed_signed_shop_and_officer(live) -> dict:
     from registry.auth.services import create_user
     from registry.merchants.services import register_shop
     from registry.pledges.defaults import publish_default_pledge
-    from registry.pledges.services import sign_pledge
+    from registry.pledges.signing import sign_pledge
 
     with live.app.app_context():
         seed_areas()  # the managed district list the officer's scope and the shop must use

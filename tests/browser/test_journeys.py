@@ -54,7 +54,8 @@ def is_green(css_colour: str) -> bool:
 def register_signed_shop(owner, name: str, seed: int, township: str = "转塘街道"):
     """Inside an app context: a shop registered and signed through the services (it gets its badge)."""
     from registry.merchants.services import ShopDetails, register_shop
-    from registry.pledges.services import current_version, sign_pledge
+    from registry.pledges.signing import sign_pledge
+    from registry.pledges.versions import current_version
 
     shop = register_shop(owner, ShopDetails(
         name=name, credit_code=valid_credit_code(seed), category="supermarket", district="西湖区",

@@ -18,7 +18,7 @@ from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, MerchantNameGram
 from registry.merchants.services import register_shop
-from registry.pledges.services import sign_pledge
+from registry.pledges.signing import sign_pledge
 from tests.campaigns.conftest import (assert_a4_with_embedded_fonts, csv_text, page_texts, qr_texts, shop_row,
                                       xlsx_bytes)
 

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from registry.badges.services import current_badge, reissue_badge
 from registry.complaints.models import ShopComplaintFigures
 from registry.extensions import db
-from registry.moderation import services as moderation
+from registry.moderation import sanctions
 
 from .helpers import do, file, walk
 
@@ -60,7 +60,7 @@ def test_many_complaints_sanctions_and_a_void_serial_still_cost_three(client, wo
         complaint, _ = file(shop)
         walk(complaint, world, variant)
         db.session.commit()
-    moderation.issue_warning(shop, world.staff, moderation.SanctionInput("price_fraud", "价签与结算价不符。"))
+    sanctions.issue_warning(shop, world.staff, sanctions.SanctionInput("price_fraud", "价签与结算价不符。"))
     old_serial = current_badge(shop).serial
     reissue_badge(shop, world.owner)
     db.session.commit()

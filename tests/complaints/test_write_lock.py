@@ -20,10 +20,10 @@ from registry.messaging.verification import PhoneVerification
 from registry.extensions import db
 from registry.messaging.models import FAILED, SENT, OutboxMessage
 from registry.messaging.senders import SmsDeliveryError
-from registry.moderation import services as moderation_services
-from registry.moderation import views as moderation_views
+from registry.moderation import sanctions
+from registry.moderation import owner_views as moderation_views
 from registry.moderation.models import Appeal
-from registry.moderation.services import SanctionInput
+from registry.moderation.sanctions import SanctionInput
 from tests.write_lock import another_writer_blocked, committed_rows, in_transaction
 
 from .helpers import PHONE, complaint_form, count, hidden_value, jpeg_bytes
@@ -69,7 +69,7 @@ def test_photos_of_a_complaint_are_cleaned_with_no_transaction_open(client, worl
 
 
 def test_appeal_photos_are_cleaned_with_no_transaction_open(client, world, login_as, probed_photos):
-    sanction = moderation_services.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", "假冒商品。"))
+    sanction = sanctions.issue_warning(world.shop, world.staff, SanctionInput("counterfeit", "假冒商品。"))
     db.session.commit()
     login_as(client, world.owner)
 

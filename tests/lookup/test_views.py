@@ -11,7 +11,7 @@ import pytest
 from registry.badges.services import current_badge
 from registry.clock import utcnow
 from registry.extensions import db
-from registry.pledges.services import latest_signature
+from registry.pledges.signing import latest_signature
 from registry.clock import CHINA
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")

@@ -196,3 +196,27 @@ def test_an_update_that_changes_nothing_writes_nothing(app, make_shop):
 
     assert reload(shop).version == version
     assert audit_actions(shop.id) == ["merchant.registered"]
+
+
+def test_set_standing_records_a_change_as_data_and_in_the_audit_chain(app, make_shop, make_user):
+    from registry.clock import utcnow
+    from registry.merchants.models import StandingChange
+    from registry.merchants.services import set_standing
+
+    shop, staff = make_shop(), make_user(role="staff")
+    now = utcnow()
+    set_standing(shop, "warned", "价签不符。", staff, "sanction", "warning issued", now)
+    set_standing(shop, "warned", "又一次警示。", staff, "sanction", "warning issued", now)  # no change: reason only
+    db.session.commit()
+
+    shop = reload(shop)
+    assert (shop.standing, shop.standing_reason, shop.standing_changed_at) == ("warned", "又一次警示。", now)
+    changes = db.session.scalars(select(StandingChange).where(StandingChange.merchant_id == shop.id)
+                                 .order_by(StandingChange.id)).all()
+    assert [(c.old, c.new, c.cause, c.reason, c.actor_id, c.at) for c in changes][-1] == \
+        ("active", "warned", "sanction", "价签不符。", staff.id, now)
+    assert len([c for c in changes if c.new == "warned"]) == 1
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "merchant.standing_changed",
+                                                        AuditEntry.subject_id == shop.id)
+                               .order_by(AuditEntry.id.desc())).first()
+    assert json.loads(entry.data) == {"old": "active", "new": "warned", "reason": "warning issued"}

@@ -108,3 +108,49 @@ def flashes(html: str) -> list[str]:
 
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
             for m in re.findall(r'<div class="flash[^"]*" role="status">(.*?)</div>', html, re.S)]
+
+
+REASON = "经查实销售假冒品牌羊毛衫。"
+
+
+def reason(kind="counterfeit", text=REASON, note="现场检查记录 2026-03-01"):
+    """What an officer types on a sanction form."""
+    from registry.moderation.sanctions import SanctionInput
+
+    return SanctionInput(kind, text, note)
+
+
+def flags(merchant, rule_code=None, status=None) -> list:
+    """The shop's flags, oldest first (optionally of one rule, in one status)."""
+    from registry.moderation.models import Flag
+
+    statement = select(Flag).where(Flag.merchant_id == merchant.id).order_by(Flag.id)
+    if rule_code is not None:
+        statement = statement.where(Flag.rule_code == rule_code)
+    if status is not None:
+        statement = statement.where(Flag.status == status)
+    return list(db.session.scalars(statement))
+
+
+def fresh(merchant):
+    """The shop as the database has it now."""
+    from registry.merchants.models import Merchant
+
+    db.session.expire_all()
+    return db.session.get(Merchant, merchant.id)
+
+
+def standing_now(merchant) -> str:
+    """The standing consumers are shown now."""
+    from registry.clock import utcnow
+    from registry.moderation.standings import shop_standing
+
+    return shop_standing(fresh(merchant), utcnow()).standing
+
+
+def qr_page(client, shop) -> str:
+    """The shop's QR page as a fresh anonymous visitor reads it."""
+    client.get("/")
+    response = client.get(f"/m/{shop.public_code}")
+    assert response.status_code == 200
+    return text(response)

@@ -22,11 +22,11 @@ from registry.uploads import process_image
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.merchants.services import register_shop
-from registry.moderation import services
+from registry.moderation import appeals, flags, sanctions
 from registry.moderation.models import Appeal, AppealPhoto, Flag, FlagRule, Sanction
-from registry.moderation.services import SanctionInput
+from registry.moderation.sanctions import SanctionInput
 from registry.pledges.defaults import publish_default_pledge
-from registry.pledges.services import sign_pledge
+from registry.pledges.signing import sign_pledge
 
 from .helpers import jpeg_bytes
 
@@ -68,9 +68,9 @@ def ids(app) -> dict[str, int]:
     shop = register_shop(owner, shop_details(district="西湖区"))
     sign_pledge(shop, pledge, owner, "王美好", "店主", "127.0.0.1", {c.number for c in pledge.clauses})
     admin = db.session.get(User, found["admin"])
-    flag = services.raise_staff_flag(shop, admin, "需要核实")
-    sanction = services.issue_warning(shop, admin, SanctionInput("price_fraud", "价签与结算价不符。"))
-    appeal = services.submit_appeal(sanction, owner, "价签已全部更换，请求撤销警示。",
+    flag = flags.raise_staff_flag(shop, admin, "需要核实")
+    sanction = sanctions.issue_warning(shop, admin, SanctionInput("price_fraud", "价签与结算价不符。"))
+    appeal = appeals.submit_appeal(sanction, owner, "价签已全部更换，请求撤销警示。",
                                     [process_image(io.BytesIO(jpeg_bytes()), "价签.jpg")])
     db.session.commit()
     found.update(shop=shop.id, code=shop.public_code, flag=flag.id, sanction=sanction.id, appeal=appeal.id,

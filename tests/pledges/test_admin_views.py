@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
 from registry.extensions import db
 from registry.pledges.models import PledgeClause, PledgeVersion
-from registry.pledges.services import create_draft, current_version, draft_version
+from registry.pledges.versions import create_draft, current_version, draft_version
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

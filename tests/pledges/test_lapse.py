@@ -15,9 +15,13 @@ from sqlalchemy import func, select, update
 
 from registry.audit.models import AuditEntry
 from registry.extensions import db
-from registry.merchants.models import Merchant
-from registry.pledges.services import (CHINA, current_version, effective_standing, lapse_shops, latest_signature,
-                                       publish_version, resign_due, sign_pledge, standing_and_lapse)
+from registry.clock import CHINA
+from registry.merchants import standing as standing_rule
+from registry.merchants.models import Merchant, StandingChange
+from registry.pledges.lapse import lapse_shops
+from registry.pledges.queries import current_version_terms
+from registry.pledges.signing import latest_signature, pledge_facts, sign_pledge
+from registry.pledges.versions import current_version, publish_version
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -29,6 +33,19 @@ def clock(clock, pledge):
     """The suite's clock, a minute after the default pledge was published."""
     clock.advance(minutes=1)
     return clock
+
+
+def shown(shop, signature, now) -> standing_rule.Assessment:
+    """What the standing rule says of the shop from its pledge alone (no sanctions here)."""
+    return standing_rule.assess(shop.standing, pledge_facts(signature), current_version_terms(), (), now)
+
+
+def effective_standing(shop, signature, now) -> str:
+    return shown(shop, signature, now).standing
+
+
+def resign_due(shop, signature, now):
+    return standing_rule.resign_due(shop.standing, pledge_facts(signature), current_version_terms(), now)
 
 
 def reload(shop) -> Merchant:
@@ -101,7 +118,8 @@ def test_a_shop_on_the_old_version_has_until_the_deadline_and_then_lapses(clock,
 
     # Past the deadline: shown as lapsed at once, before the job has run ...
     after = deadline + timedelta(seconds=1)
-    standing, lapse = standing_and_lapse(reload(shop), signature, after)
+    outcome = shown(reload(shop), signature, after)
+    standing, lapse = outcome.standing, outcome.lapse
     assert (standing, lapse.reason, lapse.since, lapse.version_number) == ("lapsed", "not_resigned", deadline, 2)
     assert resign_due(shop, signature, after) is None
 
@@ -112,6 +130,11 @@ def test_a_shop_on_the_old_version_has_until_the_deadline_and_then_lapses(clock,
     assert "第 2 版" in stored.standing_reason
     assert standing_entries(stored)[-1]["reason"] == "not re-signed"
     assert standing_entries(stored)[-1]["version"] == 2
+    change = db.session.scalars(select(StandingChange).where(StandingChange.merchant_id == shop.id)
+                                .order_by(StandingChange.id)).all()[-1]
+    assert (change.old, change.new, change.cause, change.actor_id, change.at) == ("active", "lapsed", "lapse", None,
+                                                                                  after)
+    assert change.reason == stored.standing_reason
 
 
 def test_a_shop_that_signed_the_new_version_in_time_stays_active(clock, make_shop):

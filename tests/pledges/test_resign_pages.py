@@ -12,7 +12,9 @@ from sqlalchemy import update
 from registry.clock import utcnow
 from registry.extensions import db
 from registry.pledges.models import PledgeVersion, Signature
-from registry.pledges.services import CHINA, current_version, latest_signature, publish_version
+from registry.clock import CHINA
+from registry.pledges.signing import latest_signature
+from registry.pledges.versions import current_version, publish_version
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

@@ -13,8 +13,9 @@ from registry.audit.models import AuditEntry
 from registry.errors import Conflict, DomainError, InvalidTransition
 from registry.extensions import db
 from registry.pledges.models import PledgeClause, PledgeVersion
-from registry.pledges.services import (CHINA, create_draft, current_version, discard_draft, draft_version,
-                                       publish_draft, publish_version, resign_deadline_for, update_draft)
+from registry.clock import CHINA
+from registry.pledges.versions import (create_draft, current_version, discard_draft, draft_version, publish_draft,
+                                       publish_version, resign_deadline_for, update_draft)
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -240,7 +241,7 @@ def test_publish_version_publishes_at_once_with_an_optional_window(pledge, admin
 def test_a_request_looks_up_the_current_terms_once_and_publishing_forgets_them(app, pledge, admin):
     from sqlalchemy import event
 
-    from registry.pledges.services import current_version_terms
+    from registry.pledges.queries import current_version_terms
 
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 — (conn, cursor, statement, ...)
@@ -254,8 +255,8 @@ def test_a_request_looks_up_the_current_terms_once_and_publishing_forgets_them(a
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
 
-    assert first.id == second.id == pledge.id
-    assert third.id == version.id and third.resign_deadline == version.resign_deadline
+    assert first.version_id == second.version_id == pledge.id
+    assert third.version_id == version.id and third.resign_deadline == version.resign_deadline
     # The terms query is the one that selects the deadline without the text.
     terms_queries = [s for s in statements if s.startswith("SELECT") and "resign_deadline" in s.split("FROM")[0]
                      and "title" not in s]

@@ -17,7 +17,9 @@ from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.pledges.models import Signature
-from registry.pledges.services import effective_standing, latest_signature, sign_pledge
+from registry.merchants.standing import assess
+from registry.pledges.queries import current_version_terms
+from registry.pledges.signing import latest_signature, pledge_facts, sign_pledge
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -145,6 +147,10 @@ def test_the_first_signature_issues_exactly_one_badge(app, make_shop, pledge):
     badge = current_badge(shop)
     assert badge is not None and badge.merchant_id == shop.id and not badge.is_void
     assert db.session.scalar(select(func.count(Badge.id))) == 1
+
+
+def effective_standing(shop, signature) -> str:
+    return assess(shop.standing, pledge_facts(signature), current_version_terms(), (), utcnow()).standing
 
 
 def test_an_active_shop_whose_signature_expired_is_shown_as_lapsed(app, make_shop):

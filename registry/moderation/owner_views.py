@@ -1,0 +1,67 @@
+"""Moderation in the owner area: appealing a sanction, and the notice on the shop's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.badges.views import owner_shop_page
+from registry.database import slow_work
+from registry.extensions import db
+from registry.merchants.services import require_owner
+from registry.moderation import appeals
+from registry.moderation.forms import AppealForm
+from registry.moderation.models import PROPOSED, REJECTED, Sanction
+from registry.moderation.notices import owner_notice
+from registry.uploads import ImageRejected, UploadLimits, process_image, validate_batch
+from registry.view_helpers import save_form
+from registry.walls import owner_area
+
+owner = owner_area(Blueprint("moderation_owner", __name__, url_prefix="/my"))
+
+
+def _photos(form: AppealForm):
+    """The photos sent with the appeal, checked and re-encoded (ImageRejected names the problem)."""
+    uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename],
+                             appeals.MAX_APPEAL_PHOTOS)
+    limits = UploadLimits.from_config()
+    with slow_work():  # seconds of Pillow work must not hold the write lock
+        return [process_image(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
+
+
+@owner.route("/sanctions/<int:sanction_id>/appeal", methods=["GET", "POST"])
+def appeal(sanction_id: int):
+    found = db.session.get(Sanction, sanction_id)
+    if found is None:
+        abort(404)
+    user = current_user._get_current_object()
+    require_owner(found.merchant, user)
+    if not found.is_negative or found.status in (PROPOSED, REJECTED):
+        abort(404)  # proposals and rejected proposals never concerned the shop
+    if not appeals.can_appeal(found):  # appealed already, or no longer in force: the page says which
+        return render_template("moderation/appeal_form.html", sanction=found, form=None)
+    form = AppealForm()
+    if form.validate_on_submit():
+        try:
+            photos = _photos(form)
+        except ImageRejected as error:
+            form.photos.errors.append(error.message)
+        else:
+            shop_page = url_for("shop_desk.shop_detail", shop_id=found.merchant_id)
+            saved = save_form(form, lambda: appeals.submit_appeal(found, user, form.text.data, photos),
+                              done=_("申诉已提交。工作人员会尽快审理，结果会短信通知您。"), then=shop_page,
+                              stale=shop_page)
+            if saved:
+                return saved
+    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
+        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    return render_template("moderation/appeal_form.html", sanction=found, form=form), 400 if form.errors else 200
+
+
+@owner_shop_page.connect
+def _shop_notice(shop, now, **_extra) -> dict:
+    """The owner's shop page shows the sanctions in force and appeal decisions, and the standing as
+    consumers see it (sanctions counted), in place of the badge package's own."""
+    notice = owner_notice(shop, now)
+    return {"notice": notice, "standing": notice.standing.standing, "lapse": notice.standing.lapse}

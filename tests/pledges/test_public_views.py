@@ -1,0 +1,54 @@
+"""The public certificate of a signature."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from registry.extensions import db
+from registry.pledges.signing import latest_signature
+
+pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+
+
+def test_the_certificate_shows_the_hash_and_that_it_verifies(client, make_shop):
+    shop = make_shop()
+    signature = latest_signature(shop)
+
+    response = client.get(f"/certificate/{signature.certificate_code}")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert signature.text_sha256 in html
+    assert "核验通过" in html
+    assert shop.name in html and shop.credit_code in html
+
+
+def test_a_certificate_whose_text_was_altered_says_so(client, make_shop):
+    shop = make_shop()
+    signature = latest_signature(shop)
+    signature.signed_text = signature.signed_text.replace("不制假售假", "可以售假")
+    db.session.commit()
+
+    html = client.get(f"/certificate/{signature.certificate_code}").get_data(as_text=True)
+
+    assert "核验失败" in html and "核验通过" not in html
+
+
+def test_the_certificate_text_download_hashes_to_the_stored_sha256(client, make_shop):
+    signature = latest_signature(make_shop())
+
+    response = client.get(f"/certificate/{signature.certificate_code}.txt")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert hashlib.sha256(response.data).hexdigest() == signature.text_sha256
+    assert response.data.decode("utf-8") == signature.signed_text
+
+
+@pytest.mark.parametrize("path", ["/certificate/nosuchcertificat", "/certificate/nosuchcertificat.txt"])
+def test_an_unknown_certificate_is_404(client, make_shop, path):
+    make_shop()
+
+    assert client.get(path).status_code == 404

@@ -63,7 +63,7 @@ def record_standing_change(monkeypatch, shop, moment, cause, reason) -> None:
     """A change from active to lapsed at `moment`, written as the services write it (a StandingChange
     row and the audit entry; the chain's rows cannot be edited later)."""
     shop.standing = "active"  # as if it had signed again in between
-    use_time_source(lambda: moment)
+    previous = use_time_source(lambda: moment)
     try:
         set_standing(shop, "lapsed", None, None, cause, reason, moment)
     finally:

@@ -60,10 +60,10 @@ def register_blueprints(app: Flask) -> None:
     from registry.areas.admin_views import bp as area_admin_bp
     from registry.pledges.views import bp as pledges_bp
     from registry.pledges.views import signing as pledge_signing_bp
-    from registry.complaints.merchant_views import bp as merchant_complaints_bp
+    from registry.complaints.owner_views import bp as merchant_complaints_bp
     from registry.complaints.staff_views import bp as staff_complaints_bp
-    from registry.complaints.views import bp as complaints_bp
-    from registry.workdays.views import bp as workdays_bp
+    from registry.complaints.public_views import bp as complaints_bp
+    from registry.workdays.staff_views import bp as workdays_bp
     from registry.campaigns.views import bp as campaigns_bp
     from registry.campaigns.views import claims as campaign_claims_bp
     from registry.moderation.views import admin as moderation_admin_bp

@@ -26,7 +26,7 @@ from registry.auth.models import User
 from registry.complaints import states as complaint_states
 from registry.uploads import ProcessedImage, evidence_directory, store_image
 from registry.complaints.models import CLAUSE_KINDS, Complaint
-from registry.complaints.services import complaint_changed
+from registry.complaints.timeline import complaint_changed
 from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotFound, NotPermitted
 from registry.extensions import db

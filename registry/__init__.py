@@ -64,8 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.staff_views import bp as staff_complaints_bp
     from registry.complaints.public_views import bp as complaints_bp
     from registry.workdays.staff_views import bp as workdays_bp
-    from registry.campaigns.views import bp as campaigns_bp
-    from registry.campaigns.views import claims as campaign_claims_bp
+    from registry.campaigns.staff_views import bp as campaigns_bp
+    from registry.campaigns.owner_views import bp as campaign_claims_bp
     from registry.moderation.views import admin as moderation_admin_bp
     from registry.moderation.views import owner as moderation_owner_bp
     from registry.moderation.views import public as moderation_public_bp

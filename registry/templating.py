@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
+from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.complaints import labels as complaint_labels
 from registry.i18n import join_list
 from registry.clock import today_in_china
@@ -56,6 +57,8 @@ def install(app: Flask) -> None:
         OUTCOME_LABELS=complaint_labels.OUTCOME_LABELS,
         REFUSAL_GROUND_LABELS=complaint_labels.REFUSAL_GROUND_LABELS,
         EVENT_LABELS=complaint_labels.EVENT_LABELS,
+        BATCH_STATUS_LABELS=BATCH_STATUS_LABELS,
+        FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from conftest import shop_details, valid_credit_code
 from registry.audit.models import AuditEntry
 from registry.badges.services import badge_url, current_badge
-from registry.campaigns import pdf, services
+from registry.campaigns import claims, imports, pdf, printing
 from registry.campaigns.models import ImportBatch, ShopInvitation
 from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
@@ -39,7 +39,7 @@ def actions(action: str) -> list[AuditEntry]:
 
 
 def upload(staff, data: bytes, filename: str = "名单.csv") -> ImportBatch:
-    batch = services.upload_batch(filename, data, staff)
+    batch = imports.upload_batch(filename, data, staff)
     db.session.commit()
     return batch
 
@@ -51,7 +51,7 @@ def errors_by_line(batch: ImportBatch) -> dict[int, dict[str, list[str]]]:
 
 def imported(staff, rows: list[list[str]]) -> list[Merchant]:
     batch = upload(staff, csv_text(rows).encode())
-    merchants = services.import_valid_rows(batch, staff)
+    merchants = imports.import_valid_rows(batch, staff)
     db.session.commit()
     return merchants
 
@@ -127,7 +127,7 @@ def test_staff_of_a_district_may_only_import_that_districts_shops(app, make_user
 
 def test_a_file_level_problem_creates_no_batch(app, staff):
     with pytest.raises(DomainError) as caught:
-        services.upload_batch("名单.csv", "a,b\n1,2\n".encode(), staff)
+        imports.upload_batch("名单.csv", "a,b\n1,2\n".encode(), staff)
 
     assert caught.value.field == "file"
     db.session.rollback()
@@ -136,7 +136,7 @@ def test_a_file_level_problem_creates_no_batch(app, staff):
 
 def test_merchants_cannot_upload(app, make_user, mixed_file):
     with pytest.raises(NotPermitted):
-        services.upload_batch("名单.csv", mixed_file.csv(), make_user())
+        imports.upload_batch("名单.csv", mixed_file.csv(), make_user())
 
 
 # --- Deciding ------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_importing_the_valid_rows_creates_exactly_those_shops_pending_ownerless_
     batch = upload(staff, mixed_file.csv())
     existing = set(db.session.scalars(select(Merchant.id)))
 
-    merchants = services.import_valid_rows(batch, staff)
+    merchants = imports.import_valid_rows(batch, staff)
     db.session.commit()
 
     db.session.expire_all()
@@ -164,7 +164,7 @@ def test_importing_the_valid_rows_creates_exactly_those_shops_pending_ownerless_
     assert {inv.merchant_id for inv in invitations} == {shop.id for shop in new}
     assert len({inv.code for inv in invitations}) == 3
     for invitation in invitations:
-        assert len(invitation.code) == 8 and set(invitation.code) <= set(services.INVITATION_ALPHABET)
+        assert len(invitation.code) == 8 and set(invitation.code) <= set(claims.INVITATION_ALPHABET)
         assert invitation.batch_id == batch.id and invitation.used_at is None
         assert timedelta(days=89) < invitation.expires_at - utcnow() <= timedelta(days=90)
 
@@ -181,7 +181,7 @@ def test_importing_none_creates_nothing(app, staff, mixed_file):
     batch = upload(staff, mixed_file.csv())
     shops_before = count(Merchant)
 
-    services.discard_batch(batch, staff)
+    imports.discard_batch(batch, staff)
     db.session.commit()
 
     assert count(Merchant) == shops_before
@@ -189,20 +189,20 @@ def test_importing_none_creates_nothing(app, staff, mixed_file):
     assert db.session.get(ImportBatch, batch.id).status == "discarded"
     assert [e.subject_id for e in actions("campaign.batch_discarded")] == [batch.id]
     with pytest.raises(Conflict):
-        services.import_valid_rows(batch, staff)
+        imports.import_valid_rows(batch, staff)
 
 
 def test_a_second_import_of_the_same_batch_imports_nothing_more(app, staff, mixed_file):
     batch = upload(staff, mixed_file.csv())
-    services.import_valid_rows(batch, staff)
+    imports.import_valid_rows(batch, staff)
     db.session.commit()
     shops, invitations = count(Merchant), count(ShopInvitation)
 
     with pytest.raises(Conflict):
-        services.import_valid_rows(batch, staff)
+        imports.import_valid_rows(batch, staff)
     db.session.rollback()
     with pytest.raises(Conflict):
-        services.discard_batch(batch, staff)
+        imports.discard_batch(batch, staff)
     db.session.rollback()
 
     assert (count(Merchant), count(ShopInvitation)) == (shops, invitations)
@@ -220,7 +220,7 @@ def test_a_decision_committed_by_someone_else_meanwhile_is_seen(app, staff, mixe
     shops = count(Merchant)
 
     with pytest.raises(Conflict):
-        services.import_valid_rows(batch, staff)
+        imports.import_valid_rows(batch, staff)
 
     assert count(Merchant) == shops
 
@@ -233,7 +233,7 @@ def test_a_code_registered_after_the_upload_stops_the_whole_import(app, staff, m
     shops = count(Merchant)
 
     with pytest.raises(Conflict) as caught:
-        services.import_valid_rows(batch, staff)
+        imports.import_valid_rows(batch, staff)
     db.session.rollback()
 
     assert "第 3 行" in caught.value.message
@@ -245,7 +245,7 @@ def test_a_batch_without_valid_rows_cannot_be_imported(app, staff):
     batch = upload(staff, csv_text([shop_row(contact_phone="123")]).encode())
 
     with pytest.raises(DomainError):
-        services.import_valid_rows(batch, staff)
+        imports.import_valid_rows(batch, staff)
     db.session.rollback()
 
     assert db.session.get(ImportBatch, batch.id).status == "validated"
@@ -257,15 +257,15 @@ def test_batches_are_seen_by_their_district_and_by_staff_for_the_whole_area(app,
     everywhere = make_user(role="staff")
     batch = upload(west, csv_text([shop_row()]).encode())
 
-    assert services.batch_for_staff(batch.id, west) is batch
-    assert services.batch_for_staff(batch.id, everywhere) is batch
-    assert services.batch_for_staff(batch.id, make_user(role="admin")) is batch
+    assert imports.batch_for_staff(batch.id, west) is batch
+    assert imports.batch_for_staff(batch.id, everywhere) is batch
+    assert imports.batch_for_staff(batch.id, make_user(role="admin")) is batch
     with pytest.raises(NotPermitted):
-        services.batch_for_staff(batch.id, east)
+        imports.batch_for_staff(batch.id, east)
     with pytest.raises(NotPermitted):
-        services.import_valid_rows(batch, east)
-    assert services.batches_for(east) == []
-    assert services.batches_for(west) == [batch]
+        imports.import_valid_rows(batch, east)
+    assert imports.batches_for(east) == []
+    assert imports.batches_for(west) == [batch]
     assert db.session.get(ImportBatch, batch.id).status == "validated"
 
 
@@ -282,7 +282,7 @@ def test_the_right_code_and_phone_digits_make_the_user_the_owner_and_signing_wor
     owner = make_user()
     code = invited.code
 
-    shop = services.claim_shop(owner, f"{code[:4].lower()}-{code[4:]}", "5678")
+    shop = claims.claim_shop(owner, f"{code[:4].lower()}-{code[4:]}", "5678")
     db.session.commit()
 
     db.session.expire_all()
@@ -301,7 +301,7 @@ def test_the_right_code_and_phone_digits_make_the_user_the_owner_and_signing_wor
 def test_full_width_input_is_accepted(app, invited, make_user):
     owner = make_user()
 
-    services.claim_shop(owner, " ".join(invited.code).translate(str.maketrans("ABCDEFGHJKMNPQRSTUVWXYZ23456789",
+    claims.claim_shop(owner, " ".join(invited.code).translate(str.maketrans("ABCDEFGHJKMNPQRSTUVWXYZ23456789",
                         "ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＳＴＵＶＷＸＹＺ２３４５６７８９")), "５６７８")
     db.session.commit()
 
@@ -318,7 +318,7 @@ def test_a_wrong_code_or_wrong_digits_change_nothing(app, invited, make_user, co
     owner = make_user()
 
     with pytest.raises(DomainError) as caught:
-        services.claim_shop(owner, code or invited.code, digits)
+        claims.claim_shop(owner, code or invited.code, digits)
     db.session.rollback()
 
     assert caught.value.field == field and words in caught.value.message
@@ -330,11 +330,11 @@ def test_a_wrong_code_or_wrong_digits_change_nothing(app, invited, make_user, co
 
 def test_a_code_works_once(app, invited, make_user):
     first, second = make_user(), make_user()
-    services.claim_shop(first, invited.code, "5678")
+    claims.claim_shop(first, invited.code, "5678")
     db.session.commit()
 
     with pytest.raises(Conflict) as caught:
-        services.claim_shop(second, invited.code, "5678")
+        claims.claim_shop(second, invited.code, "5678")
     db.session.rollback()
 
     assert "已经用过" in caught.value.message
@@ -347,7 +347,7 @@ def test_an_expired_code_is_refused(app, invited, make_user):
     db.session.commit()
 
     with pytest.raises(DomainError) as caught:
-        services.claim_shop(make_user(), invited.code, "5678")
+        claims.claim_shop(make_user(), invited.code, "5678")
     db.session.rollback()
 
     assert "过期" in caught.value.message
@@ -361,7 +361,7 @@ def signed_import(staff, owner, pledge, rows) -> list[Merchant]:
     shops = imported(staff, rows)
     for shop in shops:
         invitation = db.session.scalar(select(ShopInvitation).where(ShopInvitation.merchant_id == shop.id))
-        services.claim_shop(owner, invitation.code, shop.contact_phone[-4:])
+        claims.claim_shop(owner, invitation.code, shop.contact_phone[-4:])
         sign_pledge(shop, pledge, owner, shop.owner_name, "店主", "127.0.0.1", {c.number for c in pledge.clauses})
     db.session.commit()
     return shops
@@ -381,22 +381,22 @@ def test_posters_are_selected_by_district_township_and_batch(app, staff, make_us
     batch_id = db.session.scalar(select(ShopInvitation.batch_id).where(ShopInvitation.merchant_id == batch_shops[0].id))
 
     def names(**selection):
-        return [item.shop.name for item in services.poster_items(services.PosterSelection(**selection), staff)]
+        return [item.shop.name for item in printing.poster_items(printing.PosterSelection(**selection), staff)]
 
     # By district, township and name (滨 < 西, 双 < 转, 丙 < 甲 in code point order); no pending, no lapsed.
     assert names() == ["丁店", "乙店", "丙店", "甲店"]
     assert names(district="西湖区", township="转塘街道") == ["丙店", "甲店"]
     assert names(batch_id=batch_id) == ["乙店", "甲店"]
     district_staff = make_user(role="staff", district="滨江区")
-    assert [i.shop.name for i in services.poster_items(services.PosterSelection("西湖区"), district_staff)] == ["丁店"]
-    assert other.id not in {item.shop.id for item in services.poster_items(
-        services.PosterSelection(batch_id=batch_id), staff)}
+    assert [i.shop.name for i in printing.poster_items(printing.PosterSelection("西湖区"), district_staff)] == ["丁店"]
+    assert other.id not in {item.shop.id for item in printing.poster_items(
+        printing.PosterSelection(batch_id=batch_id), staff)}
 
 
 def test_the_bulk_poster_pdf_has_one_page_per_shop_and_each_qr_opens_that_shops_page(app, staff, make_user, pledge):
     owner = make_user()
     signed_import(staff, owner, pledge, [shop_row(name=f"老街小吃{i}号店") for i in range(3)])
-    items = services.poster_items(services.PosterSelection(), staff)
+    items = printing.poster_items(printing.PosterSelection(), staff)
 
     data = pdf.badge_posters(items)
 
@@ -416,11 +416,11 @@ def test_the_bulk_poster_pdf_has_one_page_per_shop_and_each_qr_opens_that_shops_
 def test_invitation_letters_cover_the_unused_codes_and_are_recorded(app, staff, make_user):
     shops = imported(staff, [shop_row(name="甲店"), shop_row(name="乙店"), shop_row(name="丙店")])
     used = db.session.scalar(select(ShopInvitation).where(ShopInvitation.merchant_id == shops[0].id))
-    services.claim_shop(make_user(), used.code, shops[0].contact_phone[-4:])
+    claims.claim_shop(make_user(), used.code, shops[0].contact_phone[-4:])
     db.session.commit()
     batch = db.session.scalar(select(ImportBatch))
 
-    invitations = services.letters_to_print(batch, staff)
+    invitations = printing.letters_to_print(batch, staff)
     data = pdf.invitation_letters(invitations)
     db.session.commit()
 
@@ -438,17 +438,17 @@ def test_invitation_letters_cover_the_unused_codes_and_are_recorded(app, staff, 
 
 
 def test_large_batches_print_their_letters_in_parts(app, staff, monkeypatch):
-    monkeypatch.setattr(services, "LETTERS_PER_PDF", 2)
+    monkeypatch.setattr(printing, "LETTERS_PER_PDF", 2)
     shops = imported(staff, [shop_row(name=name) for name in ("甲店", "乙店", "丙店")])
     batch = db.session.scalar(select(ImportBatch))
 
-    parts = [[inv.merchant_id for inv in services.letters_to_print(batch, staff, part)] for part in (1, 2)]
+    parts = [[inv.merchant_id for inv in printing.letters_to_print(batch, staff, part)] for part in (1, 2)]
     with pytest.raises(DomainError):
-        services.letters_to_print(batch, staff, 3)
+        printing.letters_to_print(batch, staff, 3)
 
     assert parts == [[shops[0].id, shops[1].id], [shops[2].id]]
-    assert services.letter_parts(3) == [(1, 1, 2), (2, 3, 3)]
-    assert services.letter_parts(0) == []
+    assert printing.letter_parts(3) == [(1, 1, 2), (2, 3, 3)]
+    assert printing.letter_parts(0) == []
     assert len(actions("campaign.letters_printed")) == 2
 
 
@@ -473,7 +473,7 @@ def test_the_font_used_is_the_simplified_chinese_face(app):
 def test_xlsx_rows_import_like_csv_rows(app, staff):
     batch = upload(staff, xlsx_bytes([shop_row(name="表格店")]), "名单.xlsx")
 
-    [shop] = services.import_valid_rows(batch, staff)
+    [shop] = imports.import_valid_rows(batch, staff)
     db.session.commit()
 
     assert db.session.get(Merchant, shop.id).name == "表格店"

@@ -72,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.moderation.views import staff as moderation_staff_bp
     from registry.reports.audit_views import bp as audit_log_bp
     from registry.auth.admin_views import bp as user_admin_bp
-    from registry.consultations.views import bp as consultations_bp
+    from registry.consultations.staff_views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp
     from registry.reports.views import bp as reports_bp
     from registry.reports.views import public as public_stats_bp

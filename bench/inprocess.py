@@ -277,7 +277,7 @@ def _filer(database_url, index, seconds, limit, barrier, results, shop_ids) -> N
 
 def complaint_filing(source: Path, workdir: Path, processes: int = 4, seconds: float = 15.0,
                      limit: int = 3000) -> dict:
-    """`processes` processes call complaints.services.file_complaint and commit, all at once, on a copy
+    """`processes` processes call complaints.filing.file_complaint and commit, all at once, on a copy
     of the SQLite database; then count what landed and check the audit chain."""
     from sqlalchemy import create_engine, func, select, text
 

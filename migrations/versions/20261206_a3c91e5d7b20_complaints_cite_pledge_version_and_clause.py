@@ -23,6 +23,21 @@ down_revision = '5534c1b6c4eb'
 branch_labels = None
 depends_on = None
 
+# Correlated subqueries: the same statements run on SQLite and PostgreSQL.
+BACKFILL_VERSION = (
+    "UPDATE complaints SET pledge_version_id = ("
+    " SELECT s.pledge_version_id FROM signatures s"
+    " WHERE s.merchant_id = complaints.merchant_id AND s.signed_at <= complaints.filed_at"
+    " ORDER BY s.signed_at DESC, s.id DESC LIMIT 1)"
+)
+BACKFILL_CLAUSE = (
+    "UPDATE complaints SET clause_number = ("
+    " SELECT MIN(c.number) FROM pledge_clauses c"
+    " WHERE c.version_id = complaints.pledge_version_id AND c.kind = complaints.clause_kind"
+    " HAVING COUNT(*) = 1)"
+    " WHERE pledge_version_id IS NOT NULL AND clause_kind <> 'other'"
+)
+
 
 def upgrade():
     with op.batch_alter_table('complaints', schema=None) as batch_op:
@@ -31,20 +46,8 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_complaints_pledge_version_id_pledge_versions'),
                                     'pledge_versions', ['pledge_version_id'], ['id'])
 
-    # Correlated subqueries: the same statements run on SQLite and PostgreSQL.
-    op.execute(
-        "UPDATE complaints SET pledge_version_id = ("
-        " SELECT s.pledge_version_id FROM signatures s"
-        " WHERE s.merchant_id = complaints.merchant_id AND s.signed_at <= complaints.filed_at"
-        " ORDER BY s.signed_at DESC, s.id DESC LIMIT 1)"
-    )
-    op.execute(
-        "UPDATE complaints SET clause_number = ("
-        " SELECT MIN(c.number) FROM pledge_clauses c"
-        " WHERE c.version_id = complaints.pledge_version_id AND c.kind = complaints.clause_kind"
-        " HAVING COUNT(*) = 1)"
-        " WHERE pledge_version_id IS NOT NULL AND clause_kind <> 'other'"
-    )
+    op.execute(BACKFILL_VERSION)
+    op.execute(BACKFILL_CLAUSE)
 
 
 def downgrade():

@@ -243,7 +243,7 @@ def file_one(client: Client, engine, filing: Filing, photos: list[bytes], rng: r
     files = [("photos", (f"IMG_{flow}_{i}.jpg", photo, "image/jpeg"))
              for i, photo in enumerate(rng.sample(photos, filing.photos))]
     form = {"csrf_token": CSRF_RE.search(response.text).group(1), "submission_key": filing.submission_key,
-            "clause_kind": "price_fraud", "description": "标价和结账价格不一致，多收了十几元，店员不肯退差价。",
+            "clause": "4", "description": "标价和结账价格不一致，多收了十几元，店员不肯退差价。",
             "purchase_date": (time_today() - timedelta(days=2)).isoformat(), "amount": "15.00",
             "demands": ["refund", "apology"], "consumer_name": "王小明", "privacy_consent": "y",
             "submit": "提交投诉"}

@@ -263,7 +263,7 @@ def _file_one(consumer: Consumer, code: str, tally: Tally, photo_files: list[byt
         return
     purchase = (date.today() - timedelta(days=2)).isoformat()
     fields = [("csrf_token", _field(html, "csrf_token")), ("submission_key", _field(html, "submission_key")),
-              ("clause_kind", "price_fraud"), ("description", "货架标价 9.90 元的洗衣液，结账时按 19.90 元收费，店员拒绝退还差价。"),
+              ("clause", "4"), ("description", "货架标价 9.90 元的洗衣液，结账时按 19.90 元收费，店员拒绝退还差价。"),
               ("purchase_date", purchase), ("amount", "19.90"), ("demands", "refund"), ("demands", "apology"),
               ("consumer_name", "测试"), ("privacy_consent", "y")]
     body, content_type = _multipart(fields, [("photos", f"IMG_{i:04d}.JPG", data)

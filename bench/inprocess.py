@@ -235,7 +235,7 @@ def profile(database_url: str, target: str, out_path: Path, repeat: int = 50) ->
 # --- complaint filing from several processes ------------------------------------------------------
 
 def _filer(database_url, index, seconds, limit, barrier, results, shop_ids) -> None:
-    from registry.complaints.services import ComplaintInput, file_complaint
+    from registry.complaints.filing import ComplaintInput, file_complaint
     from registry.clock import utcnow
     from registry.extensions import db
     from registry.merchants.models import Merchant
@@ -255,7 +255,7 @@ def _filer(database_url, index, seconds, limit, barrier, results, shop_ids) -> N
             try:
                 merchant = db.session.get(Merchant, rng.choice(shop_ids))
                 file_complaint(merchant, ComplaintInput(
-                    clause_kind="price_fraud", description="标价和结账价格不一致，多收了十几元，店员不肯退差价。",
+                    clause=4, description="标价和结账价格不一致，多收了十几元，店员不肯退差价。",
                     purchase_date=utcnow().date() - timedelta(days=2), amount_cents=1500, demands=["refund"],
                     consumer_name="王小明", consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
                 ), [], phone, f"benchfile-{index}-{n}")
@@ -277,7 +277,7 @@ def _filer(database_url, index, seconds, limit, barrier, results, shop_ids) -> N
 
 def complaint_filing(source: Path, workdir: Path, processes: int = 4, seconds: float = 15.0,
                      limit: int = 3000) -> dict:
-    """`processes` processes call complaints.services.file_complaint and commit, all at once, on a copy
+    """`processes` processes call complaints.filing.file_complaint and commit, all at once, on a copy
     of the SQLite database; then count what landed and check the audit chain."""
     from sqlalchemy import create_engine, func, select, text
 

@@ -320,7 +320,7 @@ class Bench:
                            False)
             self.report["worker_rss"] = self.phase("worker RSS", self.worker_rss, sqlite_url, urls)
             if not args.skip_filing:
-                log("complaint filing: 4 processes → complaints.services.file_complaint, SQLite")
+                log("complaint filing: 4 processes → complaints.filing.file_complaint, SQLite")
                 filing = self.phase("complaint filing", inprocess.complaint_filing, sqlite_path, self.workdir)
                 self.report["complaint_filing"] = filing
                 log(f"  {filing}")
@@ -414,7 +414,7 @@ def render_table(rows, filing, rss, costs) -> str:
     if filing:
         lines.append(f"{'complaint filing, 4 processes':<32} {'sqlite':<13} {filing['complaints_per_s']:>7.0f} "
                      f"{filing['p50_ms'] or 0:>8.1f} {filing['p99_ms'] or 0:>8.1f} {'-':>7} "
-                     f"{sum(filing['errors'].values()):>5}        complaints/s via complaints.services.file_complaint")
+                     f"{sum(filing['errors'].values()):>5}        complaints/s via complaints.filing.file_complaint")
         lines.append(f"    committed {filing['committed']}, stored {filing['stored']}, lost {filing['lost']}, "
                      f"'database is locked' {filing['database_is_locked']}, duplicate tracking numbers "
                      f"{filing['duplicate_tracking_numbers']}, events {filing['events']}, "

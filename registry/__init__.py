@@ -60,19 +60,19 @@ def register_blueprints(app: Flask) -> None:
     from registry.areas.admin_views import bp as area_admin_bp
     from registry.pledges.public_views import bp as pledges_bp
     from registry.pledges.owner_views import signing as pledge_signing_bp
-    from registry.complaints.merchant_views import bp as merchant_complaints_bp
-    from registry.complaints.staff_views import bp as staff_complaints_bp
-    from registry.complaints.views import bp as complaints_bp
-    from registry.workdays.views import bp as workdays_bp
-    from registry.campaigns.views import bp as campaigns_bp
-    from registry.campaigns.views import claims as campaign_claims_bp
     from registry.moderation.admin_views import admin as moderation_admin_bp
     from registry.moderation.owner_views import owner as moderation_owner_bp
     from registry.moderation.public_views import public as moderation_public_bp
     from registry.moderation.staff_views import staff as moderation_staff_bp
+    from registry.complaints.owner_views import bp as merchant_complaints_bp
+    from registry.complaints.staff_views import bp as staff_complaints_bp
+    from registry.complaints.public_views import bp as complaints_bp
+    from registry.workdays.staff_views import bp as workdays_bp
+    from registry.campaigns.staff_views import bp as campaigns_bp
+    from registry.campaigns.owner_views import bp as campaign_claims_bp
     from registry.reports.audit_views import bp as audit_log_bp
     from registry.auth.admin_views import bp as user_admin_bp
-    from registry.consultations.views import bp as consultations_bp
+    from registry.consultations.staff_views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp
     from registry.reports.public_views import bp as public_stats_bp
     from registry.reports.staff_views import bp as reports_bp

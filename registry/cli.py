@@ -131,7 +131,7 @@ def complaints_group() -> None:
 @complaints_group.command("purge-contacts")
 def complaints_purge_contacts() -> None:
     """Delete complainants' phone numbers whose retention period has passed (run daily)."""
-    from registry.complaints.services import purge_expired_contact_details
+    from registry.complaints.retention import purge_expired_contact_details
 
     count = purge_expired_contact_details()
     db.session.commit()

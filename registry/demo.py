@@ -17,7 +17,7 @@ from registry.merchants.models import CATEGORIES
 from registry.merchants.services import ShopDetails, register_shop
 from registry.pledges.defaults import publish_default_pledge
 from registry.pledges.signing import sign_pledge
-from registry.workdays.services import seed_from_library
+from registry.workdays.seeding import seed_from_library
 
 DEMO_PASSWORD = "chengxin2026"
 DEMO_LOGINS = {
@@ -148,19 +148,29 @@ DEMO_COMPLAINTS = [
 ]
 
 
+def _clause_cited(shop, kind: str) -> int | str:
+    """The number of the clause of `kind` in the pledge the shop signed ("other" when it has none)."""
+    from registry.complaints.filing import pledge_cited
+    from registry.pledges.models import OTHER_CLAUSE
+
+    version = pledge_cited(shop)
+    clauses = version.clauses if version is not None else []
+    return next((c.number for c in clauses if c.kind == kind and kind != OTHER_CLAUSE), OTHER_CLAUSE)
+
+
 def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
     """File the demo complaints and walk each one to its stage through the real services."""
-    from registry.complaints import services as complaints
-    from registry.complaints.services import ComplaintInput
     from registry.clock import utcnow
+    from registry.complaints import handling as complaints
+    from registry.complaints.filing import ComplaintInput, file_complaint
 
     made = 0
     for index, (clause, text, amount, demands, stage) in enumerate(DEMO_COMPLAINTS):
         # The demo owner (13800138000) owns the first two shops: give them the cases that need a reply.
         shop = shops[(index - 2) % len(shops)]
         phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
-        complaint, _token = complaints.file_complaint(shop, ComplaintInput(
-            clause_kind=clause, description=text, purchase_date=utcnow().date() - timedelta(days=3 + index),
+        complaint, _token = file_complaint(shop, ComplaintInput(
+            clause=_clause_cited(shop, clause), description=text, purchase_date=utcnow().date() - timedelta(days=3 + index),
             amount_cents=amount * 100, demands=demands, consumer_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
             consumer_phone=phone, privacy_consent=True, share_phone_consent=index % 3 == 0,
         ), [], phone, secrets.token_urlsafe(24))
@@ -208,7 +218,7 @@ HISTORY_CASES = [
     ("other", "预付卡余额未用完，店铺停业后无法退款。", 1500, ["refund"]),
     ("inferior", "购买的羊毛衫实际羊毛含量与标签不符。", 459, ["refund"]),
     ("price_fraud", "餐费账单多收了未点的菜品费用。", 68, ["refund"]),
-    ("other", "家电安装后上门维修多次未修好，要求换新。", 2599, ["exchange"]),
+    ("after_sales", "家电安装后上门维修多次未修好，要求换新。", 2599, ["exchange"]),
 ]
 # How past cases ended, with weights: most are settled, some mediated, a few fail, are refused or withdrawn.
 HISTORY_STAGES = (("agreed", 40), ("mediated", 30), ("failed", 10), ("refused", 12), ("withdrawn", 8))
@@ -231,9 +241,10 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
     Flag rules are muted while these are loaded: they judge cases as they arrive, not a year later.
     The audit log keeps the time the demo was loaded (it is append-only). Returns (consultations, complaints).
     """
-    from registry.complaints import services as complaints
+    from registry.complaints import handling as complaints
+    from registry.complaints.filing import ComplaintInput, file_complaint, next_tracking_number
     from registry.complaints.models import ComplaintEvent
-    from registry.complaints.services import ComplaintInput
+    from registry.complaints.timeline import complaint_changed
     from registry.consultations.services import ConsultationInput, record_consultation
     from registry.clock import utcnow
     from registry.clock import CHINA
@@ -257,15 +268,15 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
 
     stages = [stage for stage, weight in HISTORY_STAGES for _ in range(weight)]
     cases = 0
-    with complaints.complaint_changed.muted():
+    with complaint_changed.muted():
         for _index in range(span_days // 5):
             clause, text, amount, demands = rng.choice(HISTORY_CASES)
             stage = rng.choice(stages)
             shop = rng.choice(shops)
             phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
             filed = first + timedelta(days=rng.randrange(span_days), minutes=rng.randrange(8 * 60))
-            complaint, _token = complaints.file_complaint(shop, ComplaintInput(
-                clause_kind=clause, description=text, purchase_date=min(filed.date(), today) - timedelta(days=2),
+            complaint, _token = file_complaint(shop, ComplaintInput(
+                clause=_clause_cited(shop, clause), description=text, purchase_date=min(filed.date(), today) - timedelta(days=2),
                 amount_cents=amount * 100, demands=demands, consumer_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                 consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
             ), [], phone, secrets.token_urlsafe(24))
@@ -297,7 +308,7 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
                 if stage != "failed" and rng.random() < 0.6:
                     complaints.answer_followup(complaint, True, rng.choice([3, 4, 4, 5, 5, 5]), "")
             # Back to the day it happened (tracking numbers carry the filing date).
-            complaint.tracking_number = complaints._next_tracking_number(filed)
+            complaint.tracking_number = next_tracking_number(filed)
             complaint.filed_at, complaint.privacy_consent_at = filed, filed
             complaint.decided_at = decided if complaint.decided_at else None
             complaint.first_reply_at = replied if complaint.first_reply_at else None

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
+from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.complaints import labels as complaint_labels
 from registry.i18n import join_list
 from registry.clock import today_in_china
@@ -66,6 +67,8 @@ def install(app: Flask) -> None:
         SANCTION_STATUS_LABELS=moderation_labels.SANCTION_STATUS_LABELS,
         END_REASON_LABELS=moderation_labels.END_REASON_LABELS,
         APPEAL_STATUS_LABELS=moderation_labels.APPEAL_STATUS_LABELS,
+        BATCH_STATUS_LABELS=BATCH_STATUS_LABELS,
+        FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,
     )
 

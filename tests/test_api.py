@@ -17,11 +17,12 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import update
 
-from registry.complaints import services as complaints
+from registry.complaints import filing, handling
 from registry.extensions import db
 from registry.moderation import sanctions
 from registry.pledges.models import Signature
 from registry.clock import today_in_china
+from tests.complaints.helpers import CLAUSE_OF
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -79,15 +80,15 @@ def seed_registry(make_shop, make_user) -> Registry:
         signed_at=signature.signed_at - timedelta(days=400), expires_at=signature.signed_at - timedelta(days=35)))
     db.session.commit()
 
-    data = complaints.ComplaintInput(
-        clause_kind="price_fraud", description=DESCRIPTION, purchase_date=today_in_china() - timedelta(days=2),
+    data = filing.ComplaintInput(
+        clause=CLAUSE_OF["price_fraud"], description=DESCRIPTION, purchase_date=today_in_china() - timedelta(days=2),
         amount_cents=1880, demands=["refund"], consumer_name=CONSUMER_NAME, consumer_phone=CONSUMER_PHONE,
         privacy_consent=True, share_phone_consent=True)
-    complaint, _token = complaints.file_complaint(active, data, [], CONSUMER_PHONE, secrets.token_urlsafe(24))
+    complaint, _token = filing.file_complaint(active, data, [], CONSUMER_PHONE, secrets.token_urlsafe(24))
     db.session.commit()
-    complaints.accept_complaint(complaint, staff, complaint.version, SUMMARY)
+    handling.accept_complaint(complaint, staff, complaint.version, SUMMARY)
     db.session.commit()
-    complaints.merchant_reply(complaint, owner, REPLY, "退还差价 10 元", 1000)
+    handling.merchant_reply(complaint, owner, REPLY, "退还差价 10 元", 1000)
     db.session.commit()
     return Registry(active, warned, suspended, lapsed, pending, staff, complaint)
 
@@ -257,11 +258,11 @@ def test_published_complaints_show_summary_and_reply_only(client, registry):
 
 
 def test_an_unpublished_complaint_is_not_listed(client, registry, make_user):
-    data = complaints.ComplaintInput(
-        clause_kind="counterfeit", description="还没受理的投诉：买到的白酒疑似假货。", purchase_date=today_in_china(),
+    data = filing.ComplaintInput(
+        clause=CLAUSE_OF["counterfeit"], description="还没受理的投诉：买到的白酒疑似假货。", purchase_date=today_in_china(),
         amount_cents=100, demands=["refund"], consumer_name="王五", consumer_phone="13600001111",
         privacy_consent=True, share_phone_consent=False)
-    complaints.file_complaint(registry.warned, data, [], "13600001111", secrets.token_urlsafe(24))
+    filing.file_complaint(registry.warned, data, [], "13600001111", secrets.token_urlsafe(24))
     db.session.commit()
 
     assert get_json(client, f"/api/v1/shops/{registry.warned.public_code}/complaints")["items"] == []

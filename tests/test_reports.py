@@ -151,8 +151,9 @@ def test_a_year_of_figures_matches_the_hand_count(world):
     # Received = filed in 2026: c2 (00:10 on 1 Jan), c3, c4, c5, c6, c7 (23:59 on 31 Dec), c8 = 7;
     # c1 (23:30 on 31 Dec 2025), c9 (00:00 on 1 Jan 2027) and c10 are not.
     assert report.complaints_received == 7
+    # Every kind of the pledge's vocabulary has a row, the sixth clause's too.
     assert report.by_clause == {"counterfeit": 1, "inferior": 2, "false_advertising": 1, "price_fraud": 1,
-                                "forced_sale": 1, "other": 1}
+                                "forced_sale": 1, "after_sales": 0, "other": 1}
     assert report.by_category["supermarket"] == 4 and report.by_category["catering"] == 3  # A 3 + C 1; B 3
     assert sum(report.by_category.values()) == 7
     assert report.by_district == {"西湖区": 6, "滨江区": 1}

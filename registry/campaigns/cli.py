@@ -24,7 +24,7 @@ def campaigns_import(path: Path, staff_login: str, import_valid: bool) -> None:
     """Check a CSV/XLSX shop list row by row; with --import-valid, import its valid rows with invitation codes."""
     from registry.auth.models import User
     from registry.auth.services import normalize_login
-    from registry.campaigns import services, spreadsheets
+    from registry.campaigns import imports, spreadsheets
     from registry.errors import DomainError
 
     staff = db.session.scalar(select(User).where(User.login == normalize_login(staff_login)))
@@ -34,15 +34,15 @@ def campaigns_import(path: Path, staff_login: str, import_valid: bool) -> None:
         raise click.ClickException(f"{path.name} is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     try:
         with slow_work():  # reading and checking 5,000 rows takes seconds: the write lock stays free
-            checked = services.check_shop_list(path.name, path.read_bytes(), staff)
-        batch = services.store_checked_list(path.name, checked, staff)
+            checked = imports.check_shop_list(path.name, path.read_bytes(), staff)
+        batch = imports.store_checked_list(path.name, checked, staff)
         for row in batch.rows:
             for field, messages in row["errors"].items():
                 for message in messages:
                     click.echo(f"line {row['line']}: {field}: {message}")
         click.echo(f"Batch {batch.id}: {batch.row_count} rows, {batch.valid_count} valid, {batch.error_count} with problems.")
         if import_valid:
-            merchants = services.import_valid_rows(batch, staff)
+            merchants = imports.import_valid_rows(batch, staff)
             click.echo(f"Imported {len(merchants)} shops with invitation codes.")
     except DomainError as error:
         db.session.rollback()

@@ -1,4 +1,4 @@
-"""Input shapes of the campaign pages; the rules are in campaigns.services."""
+"""Input shapes of the campaign pages; the rules are in campaigns.imports, claims and printing."""
 
 from __future__ import annotations
 

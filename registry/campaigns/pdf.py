@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 
 from registry.badges.qr import qr_png
 from registry.campaigns.models import ShopInvitation
-from registry.campaigns.services import PosterItem, claim_url
+from registry.campaigns.claims import claim_url
+from registry.campaigns.printing import PosterItem
 from registry.clock import local_date
 from registry.clock import utcnow
 from registry.errors import DomainError

@@ -2,7 +2,7 @@
 
 Pure functions over bytes: no database. File-level problems (wrong format, unknown encoding, no
 header, missing columns, too many rows) raise DomainError on the "file" field; what is wrong inside
-a row is for campaigns.services to decide.
+a row is for campaigns.imports to decide.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Input shapes of the complaint forms; the rules are in complaints.services."""
+"""Input shapes of the complaint forms; the rules are in complaints.filing and complaints.handling."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from registry.complaints.labels import CLAUSE_LABELS, DEMAND_LABELS, REFUSAL_GROUND_LABELS
+from registry.complaints.labels import DEMAND_LABELS, NO_CLAUSE_LABEL, REFUSAL_GROUND_LABELS
+from registry.pledges.models import OTHER_CLAUSE, PledgeVersion
 
 AMOUNT_MESSAGE = _l("请填写金额（元），最多两位小数，没有可填 0。")
 
@@ -45,8 +46,9 @@ class CodeForm(FlaskForm):
 
 
 class ComplaintForm(FlaskForm):
-    clause_kind = RadioField(_l("商家违反了哪一条承诺？"), choices=_choices(CLAUSE_LABELS.items()),
-                             validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))])
+    # The choices are the clauses of the pledge the shop signed (offer_clauses), then "other".
+    clause = RadioField(_l("商家违反了哪一条承诺？"), choices=[],
+                        validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))])
     description = TextAreaField(_l("发生了什么？"), validators=[
         DataRequired(message=_l("请说明发生了什么。")), Length(max=2000, message=_l("最多 2000 个字。"))],
         description=_l("时间、商品或服务、经过。请不要写身份证号等无关的个人信息。"))
@@ -63,6 +65,13 @@ class ComplaintForm(FlaskForm):
     share_phone_consent = BooleanField(_l("同意把我的手机号告诉商家，方便商家直接联系我（可不选）"))
     submission_key = HiddenField()
     submit = SubmitField(_l("提交投诉"))
+
+    def offer_clauses(self, version: PledgeVersion | None, english: bool) -> None:
+        """Offer each clause of `version` by its number (English readers see its English rendering), then
+        OTHER_CLAUSE for a problem none of them covers."""
+        clauses = version.clauses if version is not None else []
+        self.clause.choices = [SelectChoice(str(c.number), c.text_en if english and c.text_en else c.text)
+                               for c in clauses] + [SelectChoice(OTHER_CLAUSE, NO_CLAUSE_LABEL)]
 
 
 class AddInformationForm(FlaskForm):

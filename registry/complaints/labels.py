@@ -2,14 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 
-CLAUSE_LABELS = {
-    "counterfeit": _l("制假售假"),
-    "inferior": _l("以次充好"),
-    "false_advertising": _l("虚假宣传"),
-    "price_fraud": _l("价格欺诈"),
-    "forced_sale": _l("强买强卖"),
-    "other": _l("其他（售后、服务等）"),
-}
+from registry.pledges.labels import BREACH_LABELS
+
+# The clause a complaint cites, by kind: the pledge's vocabulary, named as a breach.
+CLAUSE_LABELS = BREACH_LABELS
+# The complaint form's choice for a problem none of the signed clauses covers.
+NO_CLAUSE_LABEL = _l("其他问题（不属于以上承诺）")
 
 DEMAND_LABELS = {
     "refund": _l("退款"),

@@ -13,11 +13,14 @@ from registry.clock import utcnow
 from registry.extensions import db
 from registry.uploads import StoredImage
 
+from registry.pledges.models import CLAUSE_KINDS as PLEDGE_CLAUSE_KINDS, PledgeVersion
+
 if TYPE_CHECKING:
     from registry.merchants.models import Merchant
 
-# Which promise the consumer says was broken (matches PledgeClause.kind, plus "other").
-CLAUSE_KINDS = ("counterfeit", "inferior", "false_advertising", "price_fraud", "forced_sale", "other")
+# The kind of promise the consumer says was broken: the pledge's own vocabulary (pledges.models), whose
+# "other" also stands for a problem no clause of the signed pledge covers.
+CLAUSE_KINDS = PLEDGE_CLAUSE_KINDS
 DEMANDS = ("refund", "exchange", "apology", "compensation")
 # Grounds for not accepting a complaint (市场监督管理投诉举报处理暂行办法 第十五条, condensed).
 REFUSAL_GROUNDS = ("not_consumer_dispute", "no_jurisdiction", "already_handled", "court_or_arbitration",
@@ -31,6 +34,12 @@ class Complaint(db.Model):
     tracking_number: Mapped[str] = mapped_column(String(20), unique=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     # Filed once, never edited: corrections and replies are events.
+    # The pledge the shop had signed when the complaint was filed (the current one if it had signed
+    # none) and the number of the clause cited in it; no number: a problem none of its clauses covers.
+    # Complaints filed before these were recorded carry what the migration could infer, or NULL.
+    pledge_version_id: Mapped[int | None] = mapped_column(ForeignKey("pledge_versions.id"))
+    clause_number: Mapped[int | None]
+    # The cited clause's kind (or "other"), kept on the complaint: counts and labels go by kind.
     clause_kind: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     purchase_date: Mapped[date] = mapped_column(Date)
@@ -66,6 +75,7 @@ class Complaint(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     merchant: Mapped[Merchant] = relationship()
+    pledge_version: Mapped[PledgeVersion | None] = relationship()
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", lazy="selectin"
     )

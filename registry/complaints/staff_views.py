@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.walls import staff_area
-from registry.complaints import queries, services
 from registry.clock import today_in_china
-from registry.uploads import private_image_response
+from registry.complaints import handling, queries, timeline
 from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
                                        StaffNoteForm, to_cents)
 from registry.complaints.models import Complaint, EvidencePhoto
-from registry.errors import DomainError, NotPermitted
+from registry.errors import NotPermitted
 from registry.extensions import db
-from registry.view_helpers import show_form_error
 from registry.pagination import ID_MAX, bounded_integer, page_number
+from registry.uploads import private_image_response
+from registry.view_helpers import save_form
+from registry.walls import staff_area
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
 
@@ -34,7 +34,7 @@ def _case(complaint_id: int) -> Complaint:
     if complaint is None:
         abort(404)
     try:
-        services.require_staff_scope(complaint, _staff())
+        handling.require_staff_scope(complaint, _staff())
     except NotPermitted:
         abort(403)
     return complaint
@@ -54,7 +54,7 @@ def _forms(complaint: Complaint, **submitted):
     version = str(complaint.version)
     forms = {
         "accept_form": AcceptForm(formdata=None, version=version,
-                                  public_summary=services.suggested_summary(complaint)),
+                                  public_summary=handling.suggested_summary(complaint)),
         "refuse_form": RefuseForm(formdata=None, version=version),
         "schedule_form": ScheduleMediationForm(formdata=None, version=version),
         "record_form": RecordMediationForm(formdata=None, version=version),
@@ -66,8 +66,8 @@ def _forms(complaint: Complaint, **submitted):
 
 def _case_page(complaint: Complaint, status: int = 200, **submitted):
     return render_template("complaints/staff_case.html", complaint=complaint, today=today_in_china(),
-                           events=services.visible_events(complaint, "staff"),
-                           offer=services.latest_offer(complaint), **_forms(complaint, **submitted)), status
+                           events=timeline.visible_events(complaint, "staff"),
+                           offer=timeline.latest_offer(complaint), **_forms(complaint, **submitted)), status
 
 
 @bp.route("/complaints/<int:complaint_id>")
@@ -81,40 +81,34 @@ def _version(form) -> int:
 
 
 def _staff_action(complaint_id: int, form_name: str, form, apply, done_message: str):
+    """Run one decision from the case page; a conflict (someone else acted first) is flashed on the fresh
+    page, any other refusal is shown on the form, over the case as it is now."""
     complaint = _case(complaint_id)
+    here = url_for("staff_complaints.case", complaint_id=complaint_id)
     if form.validate_on_submit():
-        try:
-            apply(complaint, form)
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code == 409:
-                flash(error.message, "error")
-                return redirect(url_for("staff_complaints.case", complaint_id=complaint_id))
-            show_form_error(form, error)
-            complaint = _case(complaint_id)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for("staff_complaints.case", complaint_id=complaint.id))
+        saved = save_form(form, lambda: apply(complaint, form), then=here, done=done_message, stale=here)
+        if saved is not None:
+            return saved
+        complaint = _case(complaint_id)
     return _case_page(complaint, 400, **{form_name: form})
 
 
 @bp.route("/complaints/<int:complaint_id>/accept", methods=["POST"])
 def accept(complaint_id: int):
-    return _staff_action(complaint_id, "accept_form", AcceptForm(), lambda c, f: services.accept_complaint(
+    return _staff_action(complaint_id, "accept_form", AcceptForm(), lambda c, f: handling.accept_complaint(
         c, _staff(), _version(f), f.public_summary.data), _("已受理，并转交商家在 10 个工作日内答复。"))
 
 
 @bp.route("/complaints/<int:complaint_id>/refuse", methods=["POST"])
 def refuse(complaint_id: int):
-    return _staff_action(complaint_id, "refuse_form", RefuseForm(), lambda c, f: services.refuse_complaint(
+    return _staff_action(complaint_id, "refuse_form", RefuseForm(), lambda c, f: handling.refuse_complaint(
         c, _staff(), _version(f), f.ground.data, f.explanation.data), _("已决定不予受理，消费者会看到原因和其他途径。"))
 
 
 @bp.route("/complaints/<int:complaint_id>/mediation", methods=["POST"])
 def schedule(complaint_id: int):
     return _staff_action(complaint_id, "schedule_form", ScheduleMediationForm(),
-                         lambda c, f: services.schedule_mediation(c, _staff(), _version(f), f.when.data,
+                         lambda c, f: handling.schedule_mediation(c, _staff(), _version(f), f.when.data,
                                                                   f.place.data, f.note.data),
                          _("已安排调解。"))
 
@@ -122,7 +116,7 @@ def schedule(complaint_id: int):
 @bp.route("/complaints/<int:complaint_id>/outcome", methods=["POST"])
 def record(complaint_id: int):
     return _staff_action(complaint_id, "record_form", RecordMediationForm(),
-                         lambda c, f: services.record_mediation(c, _staff(), _version(f), f.outcome.data == "mediated",
+                         lambda c, f: handling.record_mediation(c, _staff(), _version(f), f.outcome.data == "mediated",
                                                                 to_cents(f.amount_recovered.data), f.terms.data),
                          _("调解结果已记录，投诉已办结。"))
 
@@ -130,7 +124,7 @@ def record(complaint_id: int):
 @bp.route("/complaints/<int:complaint_id>/note", methods=["POST"])
 def note(complaint_id: int):
     return _staff_action(complaint_id, "note_form", StaffNoteForm(),
-                         lambda c, f: services.add_staff_note(c, _staff(), f.body.data), _("备注已添加。"))
+                         lambda c, f: handling.add_staff_note(c, _staff(), f.body.data), _("备注已添加。"))
 
 
 @bp.route("/evidence/<int:photo_id>")

@@ -73,7 +73,7 @@ class PhoneVerification(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What a confirmed code was used for, counted on the server (the session cookie is the client's and
-    # can be replayed): complaints.services.spend_verification allows one complaint per code, or a few
+    # can be replayed): complaints.verification.spend_verification allows one complaint per code, or a few
     # in a row on purpose.
     uses: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,7 +17,7 @@ from registry.auth.models import User
 from registry.clock import CHINA, utcnow
 from registry.complaints import states as complaint_states
 from registry.complaints.models import Complaint
-from registry.complaints.services import complaint_changed
+from registry.complaints.timeline import complaint_changed
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant

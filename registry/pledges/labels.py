@@ -1,4 +1,4 @@
-"""Human names for the kinds of pledge clause, translated per request."""
+"""Human names for the kinds of pledge clause (pledges.models.CLAUSE_KINDS), translated per request."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -9,5 +9,16 @@ CLAUSE_KIND_LABELS = {
     "price_fraud": _l("不价格欺诈"),
     "forced_sale": _l("不强买强卖"),
     "after_sales": _l("售后服务"),
+    "other": _l("其他"),
+}
+
+# The same kinds named as the breach a complaint or sanction cites ("违反的承诺"), and counted by clause.
+BREACH_LABELS = {
+    "counterfeit": _l("制假售假"),
+    "inferior": _l("以次充好"),
+    "false_advertising": _l("虚假宣传"),
+    "price_fraud": _l("价格欺诈"),
+    "forced_sale": _l("强买强卖"),
+    "after_sales": _l("不履行售后义务"),
     "other": _l("其他"),
 }

@@ -15,8 +15,10 @@ from registry.extensions import db
 if TYPE_CHECKING:
     from registry.merchants.models import Merchant
 
-# What kind of promise a clause is; complaints name the kind of promise they say was broken.
+# What kind of promise a clause is: the one vocabulary of clauses (labels in pledges.labels). Complaints
+# and sanctions name a kind too; for them "other" also means "none of the pledge's clauses".
 CLAUSE_KINDS = ("counterfeit", "inferior", "false_advertising", "price_fraud", "forced_sale", "after_sales", "other")
+OTHER_CLAUSE = "other"
 
 
 class PledgeVersion(db.Model):

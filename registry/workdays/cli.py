@@ -20,7 +20,8 @@ def calendar_seed(years: tuple[int, ...]) -> None:
     from registry.errors import DomainError
     from registry.workdays.models import CalendarDay, CalendarYear
     from registry.clock import today_in_china
-    from registry.workdays.services import library_years, seed_from_library, unknown_years
+    from registry.workdays.calendar import unknown_years
+    from registry.workdays.seeding import library_years, seed_from_library
 
     try:
         changed = seed_from_library(list(years) or None)

@@ -1,4 +1,4 @@
-"""Input shapes of the staff calendar page; the rules are in workdays.services."""
+"""Input shapes of the staff calendar page; the rules are in workdays.editing."""
 
 from __future__ import annotations
 

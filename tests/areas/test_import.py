@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.areas.models import District
-from registry.campaigns import services
+from registry.campaigns import imports
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from tests.campaigns.conftest import csv_text, full_width, shop_row
@@ -17,8 +17,8 @@ def test_alias_spellings_import_under_the_canonical_names(app, make_user):
     rows = [shop_row(district="西湖 区", township="转塘"), shop_row(district=full_width("西湖区"), township="双浦镇"),
             shop_row(district="西湖", township="转塘街道办事处")]
 
-    batch = services.upload_batch("名单.csv", csv_text(rows).encode(), admin)
-    services.import_valid_rows(batch, admin)
+    batch = imports.upload_batch("名单.csv", csv_text(rows).encode(), admin)
+    imports.import_valid_rows(batch, admin)
     db.session.commit()
 
     assert [row["errors"] for row in batch.rows] == [{}, {}, {}]
@@ -31,7 +31,7 @@ def test_unknown_districts_and_townships_are_refused_per_row(app, make_user):
     admin = make_user(role="admin")
     rows = [shop_row(), shop_row(district="不存在区"), shop_row(township="不存在街道")]
 
-    batch = services.upload_batch("名单.csv", csv_text(rows).encode(), admin)
+    batch = imports.upload_batch("名单.csv", csv_text(rows).encode(), admin)
 
     errors = [row["errors"] for row in batch.rows]
     assert errors[0] == {}

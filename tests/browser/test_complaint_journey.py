@@ -262,8 +262,7 @@ def test_consumer_complaint_is_resolved_and_shown_on_qr_page(live_server, phone_
 
 
 def test_refused_complaint_shows_next_steps(live_server, phone_context, desktop_context, shot):
-    from registry.complaints import services
-    from registry.complaints.services import ComplaintInput
+    from registry.complaints.filing import ComplaintInput, file_complaint
     from registry.demo import DEMO_PASSWORD
     from registry.merchants.models import Merchant
 
@@ -272,8 +271,8 @@ def test_refused_complaint_shows_next_steps(live_server, phone_context, desktop_
     explanation = "您提供的信息不足以核实，请补充购物小票或付款记录后重新投诉。"
     with live.app.app_context():
         merchant = db.session.get(Merchant, shop["id"])
-        complaint, token = services.file_complaint(merchant, ComplaintInput(
-            clause_kind="inferior", description="买的散装大米里有很多碎米和杂质，和样品不一样。",
+        complaint, token = file_complaint(merchant, ComplaintInput(
+            clause=2, description="买的散装大米里有很多碎米和杂质，和样品不一样。",
             purchase_date=china_today() - timedelta(days=2), amount_cents=3990, demands=["exchange"],
             consumer_name="李娜", consumer_phone="13700001111", privacy_consent=True, share_phone_consent=False,
         ), [], "13700001111", secrets.token_urlsafe(24))

@@ -6,8 +6,14 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import func, select
 
 from conftest import unique_mobile, valid_credit_code
+from registry.audit.models import AuditEntry
+from registry.campaigns import imports
+from registry.campaigns.models import ImportBatch
+from registry.extensions import db
+from registry.merchants.models import Merchant
 
 HEADER = ["店铺名称", "统一社会信用代码", "类别", "区/县", "乡镇/街道", "详细地址", "经营者姓名", "联系电话"]
 _FULL_WIDTH = str.maketrans("0123456789ABCDEFGHJKLMNPQRTUWXY", "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹ")
@@ -136,3 +142,34 @@ def qr_texts(data: bytes) -> list[list[str]]:
         return pages
     finally:
         document.close()
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(role="staff", name="张工作")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def actions(action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def upload(staff, data: bytes, filename: str = "名单.csv") -> ImportBatch:
+    batch = imports.upload_batch(filename, data, staff)
+    db.session.commit()
+    return batch
+
+
+def errors_by_line(batch: ImportBatch) -> dict[int, dict[str, list[str]]]:
+    db.session.expire_all()
+    return {row["line"]: row["errors"] for row in db.session.get(ImportBatch, batch.id).rows}
+
+
+def imported(staff, rows: list[list[str]]) -> list[Merchant]:
+    batch = upload(staff, csv_text(rows).encode())
+    merchants = imports.import_valid_rows(batch, staff)
+    db.session.commit()
+    return merchants

@@ -17,7 +17,7 @@ from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
 from registry.campaigns.models import ImportBatch, ShopInvitation
-from registry.campaigns.services import upload_batch
+from registry.campaigns.imports import upload_batch
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.pledges.defaults import publish_default_pledge

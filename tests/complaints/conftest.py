@@ -45,9 +45,9 @@ def frozen(clock):
 def verified(app):
     """verified(client, phone): mark `phone` as confirmed by SMS in the client's session, as confirming a
     code does (a confirmed PhoneVerification row, and the session's record of it)."""
-    from registry.complaints.services import verified_phone
+    from registry.complaints.verification import verified_phone
     from registry.messaging.verification import CODE_LIFETIME, PhoneVerification
-    from registry.complaints.views import VERIFIED_PHONE
+    from registry.complaints.public_views import VERIFIED_PHONE
     from registry.clock import utcnow
     from registry.extensions import db
 

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 
 from registry.clock import today_in_china
 from registry.audit.models import AuditEntry
-from registry.complaints import services
+from registry.complaints import filing, handling
 from registry.complaints.models import Complaint, ComplaintEvent
 from registry.extensions import db
+from registry.pledges.defaults import DEFAULT_CLAUSES
 
 DISTRICT, OTHER_DISTRICT = "西湖区", "滨江区"
 # Distinctive on purpose: a leak is found by grepping for them.
@@ -29,6 +30,8 @@ SUMMARY = "消费者反映洗衣液标价与结账价格不一致，商家拒绝
 REPLY = "已核实收银系统价格未及时更新，同意退还差价并赔礼道歉。"
 OFFER = "退还差价 10 元并赔礼道歉"
 OFFER_CENTS = 1000
+# Each kind's clause number in the default pledge, the one test shops sign.
+CLAUSE_OF = {clause["kind"]: number for number, clause in enumerate(DEFAULT_CLAUSES, start=1)}
 
 
 @dataclass
@@ -46,20 +49,20 @@ def china(year, month, day, hour=10, minute=0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(timezone.utc)
 
 
-def complaint_input(**overrides) -> services.ComplaintInput:
-    values = dict(clause_kind="price_fraud", description=DESCRIPTION,
+def complaint_input(**overrides) -> filing.ComplaintInput:
+    values = dict(clause=CLAUSE_OF["price_fraud"], description=DESCRIPTION,
                   purchase_date=today_china() - timedelta(days=2), amount_cents=1990,
                   demands=["refund", "apology"], consumer_name=NAME, consumer_phone=PHONE,
                   privacy_consent=True, share_phone_consent=False)
     values.update(overrides)
-    return services.ComplaintInput(**values)
+    return filing.ComplaintInput(**values)
 
 
 def file(shop, *, key: str | None = None, verified: str | None = None, photos=(), commit: bool = True,
          **fields) -> tuple[Complaint, str]:
     """File a complaint through the service (phone verified unless told otherwise)."""
     data = complaint_input(**fields)
-    complaint, token = services.file_complaint(shop, data, list(photos),
+    complaint, token = filing.file_complaint(shop, data, list(photos),
                                                data.consumer_phone if verified is None else verified,
                                                key or secrets.token_urlsafe(24))
     if commit:
@@ -74,29 +77,29 @@ def do(action: str, complaint: Complaint, w: World, actor=None) -> None:
     """Take `action` through its service with valid arguments, as its rightful actor unless `actor` is given."""
     staff = actor or w.staff
     if action == "accept":
-        services.accept_complaint(complaint, staff, complaint.version, SUMMARY)
+        handling.accept_complaint(complaint, staff, complaint.version, SUMMARY)
     elif action == "refuse":
-        services.refuse_complaint(complaint, staff, complaint.version, "no_evidence", "请补充购物小票后再投诉。")
+        handling.refuse_complaint(complaint, staff, complaint.version, "no_evidence", "请补充购物小票后再投诉。")
     elif action == "merchant_reply":
-        services.merchant_reply(complaint, actor or w.owner, REPLY, OFFER, OFFER_CENTS)
+        handling.merchant_reply(complaint, actor or w.owner, REPLY, OFFER, OFFER_CENTS)
     elif action == "accept_offer":
-        services.respond_to_offer(complaint, True, "同意")
+        handling.respond_to_offer(complaint, True, "同意")
     elif action == "reject_offer":
-        services.respond_to_offer(complaint, False, "只退差价不够")
+        handling.respond_to_offer(complaint, False, "只退差价不够")
     elif action == "schedule_mediation":
-        services.schedule_mediation(complaint, staff, complaint.version, MEDIATION_WHEN, "西湖区消保委调解室", "")
+        handling.schedule_mediation(complaint, staff, complaint.version, MEDIATION_WHEN, "西湖区消保委调解室", "")
     elif action == "record_mediated":
-        services.record_mediation(complaint, staff, complaint.version, True, 2000, "商家退还货款 20 元。")
+        handling.record_mediation(complaint, staff, complaint.version, True, 2000, "商家退还货款 20 元。")
     elif action == "record_failed":
-        services.record_mediation(complaint, staff, complaint.version, False, None, "双方未能达成一致。")
+        handling.record_mediation(complaint, staff, complaint.version, False, None, "双方未能达成一致。")
     elif action == "withdraw":
-        services.withdraw_complaint(complaint, "已和商家协商好了")
+        handling.withdraw_complaint(complaint, "已和商家协商好了")
     elif action == "add_information":
-        services.add_information(complaint, "补充：小票编号 0042，收银员工号 7。")
+        handling.add_information(complaint, "补充：小票编号 0042，收银员工号 7。")
     elif action == "staff_note":
-        services.add_staff_note(complaint, staff, "已电话联系商家店长。")
+        handling.add_staff_note(complaint, staff, "已电话联系商家店长。")
     elif action == "followup":
-        services.answer_followup(complaint, True, 5, "满意")
+        handling.answer_followup(complaint, True, 5, "满意")
     else:  # pragma: no cover - a new action must be added here
         raise AssertionError(f"unknown action {action}")
 
@@ -181,7 +184,7 @@ def flashes(html: str) -> list[str]:
 def complaint_form(**overrides) -> dict:
     """The details form as a consumer fills it in (purchase date two days ago, China time)."""
     data = {
-        "clause_kind": "price_fraud",
+        "clause": str(CLAUSE_OF["price_fraud"]),
         "description": DESCRIPTION,
         "purchase_date": (today_china() - timedelta(days=2)).isoformat(),
         "amount": "19.90",

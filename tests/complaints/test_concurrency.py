@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import update
 
 from registry.audit.models import AuditEntry
-from registry.complaints import services
+from registry.clock import utcnow
+from registry.complaints import filing, handling
 from registry.complaints.models import Complaint, ComplaintEvent
 from registry.errors import Conflict
 from registry.extensions import db
@@ -104,12 +105,12 @@ def test_a_version_that_is_not_a_number_is_a_conflict_not_a_crash(world, two_off
 def test_stale_expected_version_at_the_service_applies_nothing(world):
     complaint, _ = file(world.shop)
     seen = complaint.version
-    services.accept_complaint(complaint, world.admin, seen, SUMMARY)  # another officer, a moment ago
+    handling.accept_complaint(complaint, world.admin, seen, SUMMARY)  # another officer, a moment ago
     db.session.commit()
     before = snapshot(complaint)
 
     with pytest.raises(Conflict) as raised:
-        services.schedule_mediation(complaint, world.staff, seen, services.utcnow(), "电话调解", "")
+        handling.schedule_mediation(complaint, world.staff, seen, utcnow(), "电话调解", "")
     assert raised.value.status_code == 409 and "已被他人处理" in raised.value.message
     db.session.rollback()
     assert snapshot(complaint) == before
@@ -131,9 +132,9 @@ def test_race_past_the_version_check_is_a_conflict_not_a_crash(world):
         with db.engine.begin() as other:
             other.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == complaint.id)
                           .values(status="refused", refusal_ground="duplicate", version=loaded_version + 1,
-                                  decided_at=services.utcnow(), closed_at=services.utcnow()))
+                                  decided_at=utcnow(), closed_at=utcnow()))
         with pytest.raises(Conflict) as raised:
-            services.accept_complaint(complaint, world.staff, loaded_version, SUMMARY)
+            handling.accept_complaint(complaint, world.staff, loaded_version, SUMMARY)
         assert "已被他人处理" in raised.value.message
         db.session.rollback()
     finally:
@@ -185,14 +186,14 @@ def test_same_key_arriving_at_the_same_moment_gives_the_first_complaint(world, m
     """Both requests passed the "already filed?" look-up before either committed; the second insert
     meets the unique key and must answer with the first complaint, not an error."""
     first, token = file(world.shop, key="k" * 32)
-    real_lookup = services.complaint_by_submission_key
+    real_lookup = filing.complaint_by_submission_key
     calls = []
 
     def not_yet_visible(key):
         calls.append(key)
         return None if len(calls) == 1 else real_lookup(key)
 
-    monkeypatch.setattr(services, "complaint_by_submission_key", not_yet_visible)
+    monkeypatch.setattr(filing, "complaint_by_submission_key", not_yet_visible)
     again, same_token = file(world.shop, key="k" * 32, commit=False)
     db.session.commit()
     assert again.id == first.id and same_token == token

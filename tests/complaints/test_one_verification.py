@@ -1,4 +1,4 @@
-"""One SMS verification, one complaint (complaints.services.spend_verification): a session cookie copied
+"""One SMS verification, one complaint (complaints.verification.spend_verification): a session cookie copied
 before a filing cannot file again; a consumer may go on, on purpose, with the cookie the filing handed
 back, a few times within minutes; after that, a new code."""
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.complaints import services
+from registry.complaints import verification
 from registry.complaints.models import Complaint
 from registry.messaging.verification import PhoneVerification
 from registry.clock import utcnow
@@ -140,16 +140,16 @@ def test_spending_is_atomic_and_names_its_verification(world, verified, app):
     """The service refuses a use it cannot find unspent, whatever the session says."""
     client = verified(app.test_client())
     with client.session_transaction() as session:
-        record = services.VerifiedPhone.from_session(session["verified_phone"], utcnow())
+        record = verification.VerifiedPhone.from_session(session["verified_phone"], utcnow())
     now = utcnow()
-    following = services.spend_verification(record, now)
+    following = verification.spend_verification(record, now)
     assert (following.uses, following.verification_id) == (1, record.verification_id)
-    with pytest.raises(services.VerificationSpent):
-        services.spend_verification(record, now)  # the same use twice
-    with pytest.raises(services.VerificationSpent):  # another phone's session cannot borrow it
-        services.spend_verification(services.VerifiedPhone("13900001111", record.verification_id, 1, following.until),
+    with pytest.raises(verification.VerificationSpent):
+        verification.spend_verification(record, now)  # the same use twice
+    with pytest.raises(verification.VerificationSpent):  # another phone's session cannot borrow it
+        verification.spend_verification(verification.VerifiedPhone("13900001111", record.verification_id, 1, following.until),
                                     now)
-    assert services.spend_verification(following, now).uses == 2
+    assert verification.spend_verification(following, now).uses == 2
     db.session.rollback()
 
 

@@ -30,7 +30,7 @@ def flash_text(page) -> str:
 
 def complaint_at(token_url: str) -> Complaint:
     db.session.expire_all()
-    from registry.complaints.services import complaint_by_token
+    from registry.complaints.filing import complaint_by_token
 
     return complaint_by_token(token_url.rsplit("/", 1)[1])
 

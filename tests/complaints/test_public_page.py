@@ -11,7 +11,7 @@ import pytest
 
 from registry.extensions import db
 
-from .helpers import DESCRIPTION, REPLY, SUMMARY, china, do, file, walk
+from .helpers import CLAUSE_OF, DESCRIPTION, REPLY, SUMMARY, china, do, file, walk
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -79,11 +79,11 @@ def test_a_refused_complaint_is_not_shown(client, world):
 def test_only_accepted_ones_count_among_several(client, world, make_shop):
     agreed, _ = file(world.shop)
     walk(agreed, world, "closed_agreed")
-    open_case, _ = file(world.shop, clause_kind="counterfeit")
+    open_case, _ = file(world.shop, clause=CLAUSE_OF["counterfeit"])
     walk(open_case, world, "accepted")
-    refused, _ = file(world.shop, clause_kind="forced_sale")
+    refused, _ = file(world.shop, clause=CLAUSE_OF["forced_sale"])
     walk(refused, world, "refused")
-    file(world.shop, clause_kind="inferior")  # still undecided
+    file(world.shop, clause=CLAUSE_OF["inferior"])  # still undecided
     other, _ = file(make_shop(owner=world.other_owner, name="邻家便利店"))
     walk(other, world, "closed_failed")  # another shop's case
 

@@ -115,6 +115,69 @@ def test_each_refused_field_says_why(client, world, verified, field, value, mess
     assert count(Complaint) == 0
 
 
+# --- the clause cited: any clause of the pledge the shop signed ---------------------------------
+
+
+def _file_through_the_form(client, verified, shop, clause: str, phone: str):
+    verified(client, phone)  # a fresh verification each time: one verification files at most three
+    url = f"/m/{shop.public_code}/complain/details"
+    page = client.get(url)
+    key = hidden_value(text(page), "submission_key")
+    response = client.post(url, data=complaint_form(submission_key=key, clause=clause))
+    assert response.status_code == 302, text(response)
+    return text(page), db.session.scalar(db.select(Complaint).where(Complaint.submission_key == key))
+
+
+def test_a_consumer_can_complain_about_every_clause_of_the_current_pledge(client, world, verified, pledge, auth):
+    assert [c.kind for c in pledge.clauses][-1] == "after_sales"  # the sixth clause, once not offered
+    choices = [str(c.number) for c in pledge.clauses] + ["other"]
+    for index, choice in enumerate(choices):
+        page, complaint = _file_through_the_form(client, verified, world.shop, choice, f"1390000{index:04d}")
+        for clause in pledge.clauses:
+            assert clause.text in page  # every clause offered in the signed words
+        assert complaint.pledge_version_id == pledge.id
+        if choice == "other":
+            assert (complaint.clause_number, complaint.clause_kind) == (None, "other")
+        else:
+            clause = pledge.clauses[int(choice) - 1]
+            assert (complaint.clause_number, complaint.clause_kind) == (clause.number, clause.kind)
+    assert count(Complaint) == len(choices)
+    # Staff see the sixth clause named like the others.
+    after_sales = db.session.scalar(db.select(Complaint).where(Complaint.clause_kind == "after_sales"))
+    auth.login(world.staff.login)
+    case = client.get(f"/staff/complaints/{after_sales.id}")
+    assert case.status_code == 200 and "不履行售后义务" in text(case)
+
+
+def test_a_clause_added_in_a_later_version_can_be_cited_once_signed(client, world, verified, pledge):
+    from registry.pledges.defaults import DEFAULT_CLAUSES
+    from registry.pledges.signing import sign_pledge
+    from registry.pledges.versions import publish_version
+
+    seventh = {"kind": "other", "text": "七日内无理由退货，不设附加条件。", "text_en": "Seven-day returns."}
+    newer = publish_version("诚信经营倡议书（第二版）", "本店承诺：", DEFAULT_CLAUSES + [seventh])
+    db.session.commit()
+    # Until the shop signs it, the form offers the clauses it did sign.
+    page, complaint = _file_through_the_form(client, verified, world.shop, "6", "13900000101")
+    assert seventh["text"] not in page and complaint.pledge_version_id == pledge.id
+
+    sign_pledge(world.shop, newer, world.owner, world.shop.owner_name, "店主", "127.0.0.1",
+                {c.number for c in newer.clauses})
+    db.session.commit()
+    page, complaint = _file_through_the_form(client, verified, world.shop, "7", "13900000102")
+    assert seventh["text"] in page
+    assert (complaint.pledge_version_id, complaint.clause_number, complaint.clause_kind) == (newer.id, 7, "other")
+
+
+def test_a_clause_not_in_the_signed_pledge_is_refused(client, world, verified):
+    verified(client)
+    url = f"/m/{world.shop.public_code}/complain/details"
+    key = hidden_value(text(client.get(url)), "submission_key")
+    response = client.post(url, data=complaint_form(submission_key=key, clause="7"))  # the default pledge has six
+    assert response.status_code == 200 and "has-error" in text(response)
+    assert count(Complaint) == 0  # the service refuses it too (test_filing.py)
+
+
 def test_a_wrong_case_link_is_404(client, world):
     _, token = file(world.shop)
     assert client.get(f"/c/{token}").status_code == 200

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from registry.complaints import views as complaint_views
+from registry.complaints import public_views
 from registry.complaints.models import Complaint, EvidencePhoto
 from registry.messaging.verification import PhoneVerification
 from registry.extensions import db
@@ -49,7 +49,7 @@ def probed_photos(monkeypatch):
             return real(*args, **kwargs)
         return probe
 
-    monkeypatch.setattr(complaint_views, "process_image", wrap(complaint_views.process_image))
+    monkeypatch.setattr(public_views, "process_image", wrap(public_views.process_image))
     monkeypatch.setattr(moderation_views, "process_image", wrap(moderation_views.process_image))
     return seen
 

@@ -39,10 +39,11 @@ def china_today() -> date:
 
 def file(shop, phone: str = PHONE, clause_kind: str = "false_advertising", commit: bool = True):
     """File a complaint against `shop` through the service, as a consumer with a verified phone."""
-    from registry.complaints.services import ComplaintInput, file_complaint
+    from registry.complaints.filing import ComplaintInput, file_complaint
+    from tests.complaints.helpers import CLAUSE_OF
 
     complaint, _token = file_complaint(shop, ComplaintInput(
-        clause_kind=clause_kind, description="宣传说是纯羊毛，到手发现是化纤，商家拒绝退货。",
+        clause=CLAUSE_OF[clause_kind], description="宣传说是纯羊毛，到手发现是化纤，商家拒绝退货。",
         purchase_date=china_today() - timedelta(days=1), amount_cents=29900, demands=["refund"],
         consumer_name="欧阳锋锐", consumer_phone=phone, privacy_consent=True, share_phone_consent=False,
     ), [], phone, secrets.token_urlsafe(24))
@@ -52,7 +53,7 @@ def file(shop, phone: str = PHONE, clause_kind: str = "false_advertising", commi
 
 
 def accept(complaint, staff):
-    from registry.complaints.services import accept_complaint
+    from registry.complaints.handling import accept_complaint
 
     accept_complaint(complaint, staff, complaint.version, SUMMARY)
     db.session.commit()
@@ -60,7 +61,7 @@ def accept(complaint, staff):
 
 
 def refuse(complaint, staff):
-    from registry.complaints.services import refuse_complaint
+    from registry.complaints.handling import refuse_complaint
 
     refuse_complaint(complaint, staff, complaint.version, "no_evidence", "请补充购物小票。")
     db.session.commit()

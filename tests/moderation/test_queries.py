@@ -62,7 +62,7 @@ def test_the_dashboard_counts_only_the_officers_district(world, make_shop, froze
 
 
 def test_month_figures_count_this_china_month(world, frozen):
-    from registry.complaints.services import record_mediation, schedule_mediation
+    from registry.complaints.handling import record_mediation, schedule_mediation
 
     earlier = file(world.shop, phone="13900000031")
     accept(earlier, world.staff)

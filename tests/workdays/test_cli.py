@@ -8,7 +8,7 @@ from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.workdays.models import CalendarDay, CalendarYear
 from registry.clock import today_in_china
-from registry.workdays.services import library_years
+from registry.workdays.seeding import library_years
 
 
 def test_seed_commits_and_reports_days_and_years(runner):

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from registry.audit.models import AuditEntry
 from registry.extensions import db
 from registry.workdays.models import CalendarDay
-from registry.workdays.services import seed_from_library
-from registry.workdays.views import bp
+from registry.workdays.seeding import seed_from_library
+from registry.workdays.staff_views import bp
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

@@ -1,4 +1,4 @@
-"""Staff: upload shop lists, decide what to import, print letters and posters. Owners: claim a shop."""
+"""Staff: upload shop lists, decide what to import, print letters and posters."""
 
 from __future__ import annotations
 
@@ -6,30 +6,23 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.walls import owner_area, staff_area
-from registry.campaigns import pdf, services, spreadsheets
-from registry.campaigns.forms import ActionForm, ClaimForm, DecisionForm, PosterForm, UploadForm
-from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
+from registry.walls import staff_area
+from registry.campaigns import claims, imports, pdf, printing, spreadsheets
+from registry.campaigns.forms import ActionForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.models import BatchStatus
 from registry.database import slow_work
 from registry.clock import utcnow
 from registry.errors import DomainError, NotPermitted
-from registry.extensions import db, limiter
+from registry.extensions import db
 from registry.view_helpers import show_form_error
 from registry.pagination import page_number
 
 bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))
-claims = owner_area(Blueprint("campaign_claims", __name__, url_prefix="/my"))
 
 ROW_FILTERS = ("all", "errors", "ok")
 ROWS_PER_PAGE = 500
 # The codes are printed on the letters; the page lists the first ones so staff can check a few.
 INVITATIONS_SHOWN = 200
-
-
-@bp.context_processor
-def _labels():
-    return {"BATCH_STATUS_LABELS": BATCH_STATUS_LABELS, "FIELD_LABELS": FIELD_LABELS}
 
 
 def _user():
@@ -38,7 +31,7 @@ def _user():
 
 def _batch(batch_id: int):
     try:
-        return services.batch_for_staff(batch_id, _user())
+        return imports.batch_for_staff(batch_id, _user())
     except NotPermitted:
         abort(403)
 
@@ -52,7 +45,7 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 # --- Upload --------------------------------------------------------------------------------------
 
 def _index(form: UploadForm, status: int = 200):
-    return render_template("campaigns/index.html", form=form, batches=services.batches_for(_user()),
+    return render_template("campaigns/index.html", form=form, batches=imports.batches_for(_user()),
                            headers=spreadsheets.TEMPLATE_HEADERS, categories=spreadsheets.category_choices(),
                            max_rows=spreadsheets.MAX_ROWS), status
 
@@ -72,8 +65,8 @@ def upload():
         filename = upload_file.filename or ""
         try:
             with slow_work():  # reading and checking 5,000 rows takes seconds: no write lock meanwhile
-                checked = services.check_shop_list(filename, data, _user())
-            batch = services.store_checked_list(filename, checked, _user())
+                checked = imports.check_shop_list(filename, data, _user())
+            batch = imports.store_checked_list(filename, checked, _user())
         except DomainError as error:
             db.session.rollback()
             show_form_error(form, error)
@@ -118,15 +111,15 @@ def batch(batch_id: int):
     pages = max((len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
     page = min(page, pages)
     imported = batch.status == BatchStatus.IMPORTED.value
-    invitations = services.invitations_of(batch, limit=INVITATIONS_SHOWN) if imported else []
-    invitation_counts = services.invitation_counts(batch) if imported else {}
+    invitations = claims.invitations_of(batch, limit=INVITATIONS_SHOWN) if imported else []
+    invitation_counts = claims.invitation_counts(batch) if imported else {}
     return render_template(
         "campaigns/batch.html", batch=batch, rows=rows[(page - 1) * ROWS_PER_PAGE:page * ROWS_PER_PAGE],
         shown=shown, page=page, pages=pages, filtered_count=len(rows), counts=counts,
         decision_form=DecisionForm(formdata=None), action_form=ActionForm(formdata=None), invitations=invitations,
         invitation_counts=invitation_counts, invitations_shown=INVITATIONS_SHOWN,
-        letter_parts=services.letter_parts(invitation_counts.get("waiting", 0)),
-        now=utcnow(), invitation_days=services.invitation_validity_days(),
+        letter_parts=printing.letter_parts(invitation_counts.get("waiting", 0)),
+        now=utcnow(), invitation_days=claims.invitation_validity_days(),
     )
 
 
@@ -139,9 +132,9 @@ def decide(batch_id: int):
         return redirect(url_for(".batch", batch_id=batch_id))
     try:
         if form.import_valid.data:
-            imported = services.import_valid_rows(batch, _user())
+            imported = imports.import_valid_rows(batch, _user())
         else:
-            services.discard_batch(batch, _user())
+            imports.discard_batch(batch, _user())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "info" if error.status_code == 409 else "error")
@@ -161,10 +154,10 @@ def letters(batch_id: int):
     part = request.form.get("part", 1, type=int) or 1
     try:
         with slow_work():  # a PDF of up to 500 letters takes seconds: no write lock meanwhile
-            invitations = services.letters_of_part(batch, _user(), part)
+            invitations = printing.letters_of_part(batch, _user(), part)
             merchant_ids = [invitation.merchant_id for invitation in invitations]
             data = pdf.invitation_letters(invitations)
-        services.record_letters_printed(batch, _user(), part, merchant_ids)
+        printing.record_letters_printed(batch, _user(), part, merchant_ids)
     except DomainError as error:
         db.session.rollback()
         if error.status_code >= 500:
@@ -177,20 +170,20 @@ def letters(batch_id: int):
 
 # --- Posters -------------------------------------------------------------------------------------
 
-def _poster_form() -> tuple[PosterForm, services.PosterSelection]:
+def _poster_form() -> tuple[PosterForm, printing.PosterSelection]:
     staff = _user()
     form = PosterForm(request.args if request.method == "GET" else request.form)
-    districts = services.districts_for(staff)
+    districts = printing.districts_for(staff)
     form.district.choices = ([] if staff.district else [("", _("全部区县"))]) + [(d, d) for d in districts]
     district = staff.district or (form.district.data if form.district.data in districts else "")
-    townships = services.townships_for(staff, district)
+    townships = printing.townships_for(staff, district)
     form.township.choices = [("", _("全部乡镇/街道"))] + [(t, t) for t in townships]
-    batches = [b for b in services.batches_for(staff) if b.status == BatchStatus.IMPORTED.value]
+    batches = [b for b in imports.batches_for(staff) if b.status == BatchStatus.IMPORTED.value]
     form.batch.choices = [("", _("不限批次"))] + [
         (str(b.id), _("第 %(id)d 批 · %(name)s · %(count)d 家", id=b.id, name=b.filename, count=b.imported_count))
         for b in batches]
     batch_ids = {str(b.id) for b in batches}
-    selection = services.PosterSelection(
+    selection = printing.PosterSelection(
         district=district,
         township=form.township.data if form.township.data in townships else "",
         batch_id=int(form.batch.data) if form.batch.data in batch_ids else None,
@@ -203,9 +196,9 @@ def _poster_form() -> tuple[PosterForm, services.PosterSelection]:
 @bp.route("/posters")
 def posters():
     form, selection = _poster_form()
-    items = services.poster_items(selection, _user())
+    items = printing.poster_items(selection, _user())
     return render_template("campaigns/posters.html", form=form, selection=selection, items=items,
-                           action_form=ActionForm(formdata=None), limit=services.MAX_POSTERS_PER_PDF)
+                           action_form=ActionForm(formdata=None), limit=printing.MAX_POSTERS_PER_PDF)
 
 
 @bp.route("/posters", methods=["POST"])
@@ -213,11 +206,11 @@ def print_posters():
     form, selection = _poster_form()
     try:
         with slow_work():  # a PDF of up to 500 posters takes seconds: no write lock meanwhile
-            items = services.poster_items(selection, _user())
-            services.check_poster_count(len(items))
+            items = printing.poster_items(selection, _user())
+            printing.check_poster_count(len(items))
             merchant_ids = [item.shop.id for item in items]
             data = pdf.badge_posters(items)
-        services.record_posters_printed(selection, merchant_ids, _user())
+        printing.record_posters_printed(selection, merchant_ids, _user())
     except DomainError as error:
         db.session.rollback()
         if error.status_code >= 500:
@@ -227,40 +220,3 @@ def print_posters():
                                 batch=selection.batch_id or ""))
     db.session.commit()
     return _pdf_response(data, "posters.pdf")
-
-
-# --- Claiming (shop owners) ----------------------------------------------------------------------
-
-def _account_key() -> str:
-    return f"claim-account|{current_user.get_id() if current_user.is_authenticated else '-'}"
-
-
-def _address_key() -> str:
-    from flask_limiter.util import get_remote_address
-
-    return f"claim-address|{get_remote_address()}"
-
-
-def _too_many_attempts() -> str:
-    return _("认领尝试过于频繁，请一小时后再试。")
-
-
-@claims.route("/claim", methods=["GET", "POST"])
-@limiter.limit("10 per hour", key_func=_account_key, methods=["POST"], error_message=_too_many_attempts)
-@limiter.limit("30 per hour", key_func=_address_key, methods=["POST"], error_message=_too_many_attempts)
-def claim():
-    form = ClaimForm()
-    if not form.is_submitted() and request.args.get("code"):
-        # The QR on the letter carries the code; the phone digits are still typed by the owner.
-        form.code.data = request.args["code"][:32]
-    if form.validate_on_submit():
-        try:
-            shop = services.claim_shop(_user(), form.code.data, form.phone_last4.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("认领成功！“%(name)s”已加入您的店铺。请阅读并签署诚信经营倡议书。", name=shop.name), "success")
-            return redirect(url_for("pledge_signing.sign", shop_id=shop.id))
-    return render_template("campaigns/claim.html", form=form), 400 if form.errors else 200

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.walls import owner_area
-from registry.complaints import queries, services
+from registry.complaints import handling, queries, timeline
 from registry.complaints.forms import MerchantReplyForm, to_cents
 from registry.complaints.models import Complaint
-from registry.errors import DomainError
 from registry.extensions import db
-from registry.view_helpers import show_form_error
 from registry.pagination import page_number
+from registry.view_helpers import save_form
+from registry.walls import owner_area
 
 bp = owner_area(Blueprint("merchant_complaints", __name__, url_prefix="/my/complaints"))
 
@@ -40,15 +39,13 @@ def detail(complaint_id: int):
     complaint = _own_complaint(complaint_id)
     form = MerchantReplyForm()
     if form.validate_on_submit():
-        try:
-            services.merchant_reply(complaint, current_user._get_current_object(), form.body.data, form.offer.data,
-                                    to_cents(form.offer_amount.data))
-        except DomainError as error:
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("回复已提交，并显示在店铺公示页上。"), "success")
-            return redirect(url_for("merchant_complaints.detail", complaint_id=complaint.id))
+        saved = save_form(form, lambda: handling.merchant_reply(
+            complaint, current_user._get_current_object(), form.body.data, form.offer.data,
+            to_cents(form.offer_amount.data)),
+            then=url_for("merchant_complaints.detail", complaint_id=complaint.id),
+            done=_("回复已提交，并显示在店铺公示页上。"))
+        if saved is not None:
+            return saved
     return render_template("complaints/merchant_detail.html", complaint=complaint, form=form,
-                           events=services.visible_events(complaint, "merchant"),
-                           can_reply=services.can_act(complaint, "merchant_reply", "merchant"))
+                           events=timeline.visible_events(complaint, "merchant"),
+                           can_reply=handling.can_act(complaint, "merchant_reply", "merchant"))

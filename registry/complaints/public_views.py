@@ -5,24 +5,25 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_limiter.util import get_remote_address
 
-from registry.complaints import services
-from registry.uploads import ImageRejected, process_image, validate_batch
+from registry.clock import utcnow
+from registry.complaints import filing, handling, timeline
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
-from registry.messaging.verification import SmsUnavailable, TooSoon, confirm_code, send_code
+from registry.complaints.verification import VerificationSpent, VerifiedPhone, verified_phone
 from registry.database import slow_work
-from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db, limiter
-from registry.phones import InvalidIdentifier, normalize_mobile
 from registry.merchants.models import Merchant
 from registry.merchants.services import merchant_by_public_code
-from registry.view_helpers import show_form_error
 from registry.messaging.outbox import undelivered_in_last_commit
+from registry.messaging.verification import SmsUnavailable, TooSoon, confirm_code, send_code
+from registry.phones import InvalidIdentifier, normalize_mobile
+from registry.uploads import ImageRejected, ProcessedImage, process_image, validate_batch
+from registry.view_helpers import save_form, show_form_error
 
 bp = Blueprint("complaints", __name__)
 
@@ -49,8 +50,8 @@ def _sending() -> bool:
     return "send" in request.form
 
 
-def _verified() -> services.VerifiedPhone | None:
-    verified = services.VerifiedPhone.from_session(session.get(VERIFIED_PHONE), utcnow())
+def _verified() -> VerifiedPhone | None:
+    verified = VerifiedPhone.from_session(session.get(VERIFIED_PHONE), utcnow())
     if verified is None:
         session.pop(VERIFIED_PHONE, None)
     return verified
@@ -124,7 +125,7 @@ def verify_phone(code: str):
                 db.session.commit()  # the failed attempt is counted
             else:
                 db.session.commit()
-                session[VERIFIED_PHONE] = services.verified_phone(verification).to_session()
+                session[VERIFIED_PHONE] = verified_phone(verification).to_session()
                 return redirect(url_for("complaints.file_complaint", code=merchant.public_code))
         return render_template("complaints/verify_phone.html", merchant=merchant, phone_form=phone_form,
                                code_form=code_form, code_sent_to=code_form.phone.data)
@@ -139,56 +140,78 @@ def verify_phone(code: str):
 def file_complaint(code: str):
     merchant = _public_merchant(code)
     verified = _verified()
-    phone = verified.phone if verified else None
-    if phone is None:
+    if verified is None:
         flash(_("请先用短信验证码确认您的手机号。"), "info")
         return redirect(url_for("complaints.verify_phone", code=merchant.public_code))
     form = ComplaintForm()
+    form.offer_clauses(filing.pledge_cited(merchant), english=str(get_locale()) == "en")
     if not form.is_submitted():
         form.submission_key.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
-        try:
-            uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
-            validate_batch(uploads)
-            with slow_work():  # seconds of Pillow work must not hold the write lock
-                photos = [process_image(f.stream, f.filename) for f in uploads]
-            complaint, token, following = services.file_verified_complaint(merchant, services.ComplaintInput(
-                clause_kind=form.clause_kind.data, description=form.description.data,
-                purchase_date=form.purchase_date.data, amount_cents=to_cents(form.amount.data),
-                demands=form.demands.data or [], consumer_name=form.consumer_name.data, consumer_phone=phone,
-                privacy_consent=form.privacy_consent.data, share_phone_consent=form.share_phone_consent.data,
-            ), photos, verified, form.submission_key.data)
-        except ImageRejected as error:
-            form.photos.errors.append(error.message)
-        except services.VerificationSpent as error:
-            db.session.rollback()
-            session.pop(VERIFIED_PHONE, None)
-            flash(error.message, "info")
-            return redirect(url_for("complaints.verify_phone", code=merchant.public_code))
-        except DomainError as error:
-            db.session.rollback()  # nothing half-done is kept, the verification's use included
-            show_form_error(form, error)
-        else:
-            # Read before the commit: after it the complaint is expired, and reloading it would open a new
-            # write transaction (a POST) that can wait behind other writers once the case is already stored.
-            number = complaint.tracking_number
-            db.session.commit()
-            # One verification, one complaint: the session keeps only the right to file the next one
-            # on purpose (services.spend_verification), or nothing.
-            if following is None:
-                session.pop(VERIFIED_PHONE, None)
-            else:
-                session[VERIFIED_PHONE] = following.to_session()
-            flash(_("投诉已提交，编号 %(number)s。请收藏本页链接，凭它查看进展。", number=number), "success")
-            return redirect(url_for("complaints.case", token=token))
+        filed = _file(merchant, form, verified)
+        if filed is not None:
+            return filed
         if request.files.getlist(form.photos.name):
             form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
-    return render_template("complaints/file.html", merchant=merchant, form=form, phone=phone,
+    return render_template("complaints/file.html", merchant=merchant, form=form, phone=verified.phone,
                            retention_months=current_app.config["COMPLAINANT_PHONE_RETENTION_MONTHS"])
 
 
+def _photos(form: ComplaintForm) -> list[ProcessedImage]:
+    """The evidence photos posted with the form, checked and re-encoded (raises ImageRejected)."""
+    uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+    validate_batch(uploads)
+    with slow_work():  # seconds of Pillow work must not hold the write lock
+        return [process_image(f.stream, f.filename) for f in uploads]
+
+
+def _typed(form: ComplaintForm, phone: str) -> filing.ComplaintInput:
+    return filing.ComplaintInput(
+        clause=form.clause.data, description=form.description.data, purchase_date=form.purchase_date.data,
+        amount_cents=to_cents(form.amount.data), demands=form.demands.data or [],
+        consumer_name=form.consumer_name.data, consumer_phone=phone, privacy_consent=form.privacy_consent.data,
+        share_phone_consent=form.share_phone_consent.data)
+
+
+def _file(merchant: Merchant, form: ComplaintForm, verified: VerifiedPhone):
+    """File the posted complaint and go to its case page; None when refused (the reason is on the form).
+
+    Not save_form: photos are refused before anything is stored, a spent verification sends the
+    consumer back for a new code, and the session must change after the commit.
+    """
+    try:
+        photos = _photos(form)
+    except ImageRejected as error:
+        form.photos.errors.append(error.message)
+        return None
+    try:
+        complaint, token, following = filing.file_verified_complaint(
+            merchant, _typed(form, verified.phone), photos, verified, form.submission_key.data)
+    except VerificationSpent as error:
+        db.session.rollback()
+        session.pop(VERIFIED_PHONE, None)
+        flash(error.message, "info")
+        return redirect(url_for("complaints.verify_phone", code=merchant.public_code))
+    except DomainError as error:
+        db.session.rollback()  # nothing half-done is kept, the verification's use included
+        show_form_error(form, error)
+        return None
+    # Read before the commit: after it the complaint is expired, and reloading it would open a new
+    # write transaction (a POST) that can wait behind other writers once the case is already stored.
+    number = complaint.tracking_number
+    db.session.commit()
+    # One verification, one complaint: the session keeps only the right to file the next one
+    # on purpose (complaints.verification.spend_verification), or nothing.
+    if following is None:
+        session.pop(VERIFIED_PHONE, None)
+    else:
+        session[VERIFIED_PHONE] = following.to_session()
+    flash(_("投诉已提交，编号 %(number)s。请收藏本页链接，凭它查看进展。", number=number), "success")
+    return redirect(url_for("complaints.case", token=token))
+
+
 def _case_or_404(token: str) -> Complaint:
-    complaint = services.complaint_by_token(token)
+    complaint = filing.complaint_by_token(token)
     if complaint is None:
         abort(404)
     return complaint
@@ -204,48 +227,42 @@ def _case_page(complaint: Complaint, token: str, **submitted):
              "withdraw_form": WithdrawForm(formdata=None), "followup_form": FollowupForm(formdata=None)}
     forms.update(submitted)
     return render_template("complaints/case.html", complaint=complaint, token=token,
-                           offer=services.latest_offer(complaint), another_complaint=_verified(),
-                           events=services.visible_events(complaint, "consumer"), **forms)
+                           offer=timeline.latest_offer(complaint), another_complaint=_verified(),
+                           events=timeline.visible_events(complaint, "consumer"), **forms)
 
 
 def _case_action(token: str, form_name: str, form, apply):
-    """Run one consumer action from the case page; on a refusal show the page again with the message."""
+    """Run one consumer action from the case page; on a refusal show the page again with the message.
+
+    A conflict (the case moved on, e.g. in another tab) is said at the top of the fresh page instead,
+    as the form may no longer be on it.
+    """
     complaint = _case_or_404(token)
+    here = url_for("complaints.case", token=token)
     if form.validate_on_submit():
-        try:
-            apply(complaint, form)
-        except DomainError as error:
-            if error.status_code == 409:
-                # The case moved on (e.g. in another tab): the form may no longer be on the page,
-                # so say it at the top of the fresh page, as the staff case page does.
-                db.session.rollback()
-                flash(error.message, "error")
-                return redirect(url_for("complaints.case", token=token))
-            show_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已提交。"), "success")
-            return redirect(url_for("complaints.case", token=token))
+        saved = save_form(form, lambda: apply(complaint, form), then=here, done=_("已提交。"), stale=here)
+        if saved is not None:
+            return saved
     return _case_page(complaint, token, **{form_name: form}), 400
 
 
 @bp.route("/c/<token>/information", methods=["POST"])
 def add_information(token: str):
-    return _case_action(token, "info_form", AddInformationForm(), lambda c, f: services.add_information(c, f.body.data))
+    return _case_action(token, "info_form", AddInformationForm(), lambda c, f: handling.add_information(c, f.body.data))
 
 
 @bp.route("/c/<token>/respond", methods=["POST"])
 def respond(token: str):
     return _case_action(token, "respond_form", RespondToOfferForm(),
-                        lambda c, f: services.respond_to_offer(c, f.decision.data == "accept", f.comment.data))
+                        lambda c, f: handling.respond_to_offer(c, f.decision.data == "accept", f.comment.data))
 
 
 @bp.route("/c/<token>/withdraw", methods=["POST"])
 def withdraw(token: str):
-    return _case_action(token, "withdraw_form", WithdrawForm(), lambda c, f: services.withdraw_complaint(c, f.reason.data))
+    return _case_action(token, "withdraw_form", WithdrawForm(), lambda c, f: handling.withdraw_complaint(c, f.reason.data))
 
 
 @bp.route("/c/<token>/followup", methods=["POST"])
 def followup(token: str):
-    return _case_action(token, "followup_form", FollowupForm(), lambda c, f: services.answer_followup(
+    return _case_action(token, "followup_form", FollowupForm(), lambda c, f: handling.answer_followup(
         c, {"yes": True, "no": False}.get(f.resolved.data), f.satisfaction.data, f.comment.data))

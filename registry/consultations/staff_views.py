@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,9 +12,9 @@ from registry.consultations.forms import ConsultationFilterForm, ConsultationFor
 from registry.consultations.labels import CHANNEL_LABELS, COMMON_TOPICS, OUTCOME_LABELS
 from registry.consultations.models import CHANNELS, Consultation
 from registry.clock import utcnow
-from registry.errors import DomainError, NotPermitted
+from registry.errors import NotPermitted
 from registry.extensions import db
-from registry.view_helpers import show_form_error
+from registry.view_helpers import save_form
 from registry.pagination import page_number
 
 bp = staff_area(Blueprint("consultations", __name__, url_prefix="/staff/consultations"))
@@ -69,16 +69,12 @@ def index():
 def record():
     form = ConsultationForm()
     if form.validate_on_submit():
-        try:
-            services.record_consultation(_staff(), form.data_input())
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            db.session.commit()
+        saved = save_form(form, lambda: services.record_consultation(_staff(), form.data_input()),
+                          then=url_for(".index", **request.args),
+                          done=_("已登记一条%(channel)s咨询。", channel=CHANNEL_LABELS[form.channel.data]))
+        if saved is not None:
             session[_LAST_CHANNEL] = form.channel.data
-            flash(_("已登记一条%(channel)s咨询。", channel=CHANNEL_LABELS[form.channel.data]), "success")
-            return redirect(url_for(".index", **request.args))
+            return saved
     return _list_page(form)
 
 
@@ -92,15 +88,10 @@ def edit(consultation_id: int):
     if request.method == "GET":
         form.received_at.data = local_text(consultation.received_at)
     if form.validate_on_submit():
-        try:
-            services.update_consultation(consultation, staff, form.data_input())
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-            consultation = db.session.get(Consultation, consultation_id)
-        else:
-            db.session.commit()
-            flash(_("咨询记录已修改。"), "success")
-            return redirect(url_for(".index"))
+        saved = save_form(form, lambda: services.update_consultation(consultation, staff, form.data_input()),
+                          then=url_for(".index"), done=_("咨询记录已修改。"))
+        if saved is not None:
+            return saved
+        consultation = db.session.get(Consultation, consultation_id)
     return render_template("consultations/edit.html", form=form, consultation=consultation,
                            districts=queries.known_districts(), topics=COMMON_TOPICS)

@@ -1,0 +1,244 @@
+"""Importing shop lists collected door to door: upload and check a spreadsheet, keep it as a batch,
+then import its valid rows (each new shop gets an invitation code) or discard it."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from registry.areas import services as areas
+from registry.areas.services import AreaList
+from registry.audit import services as audit
+from registry.auth.models import User
+from registry.campaigns import spreadsheets
+from registry.campaigns.models import BatchStatus, ImportBatch, ShopInvitation
+from registry.clock import utcnow
+from registry.errors import Conflict, DomainError, NotFound, NotPermitted
+from registry.extensions import db
+from registry.i18n import join_list
+from registry.merchants.models import Merchant, MerchantNameGram, Standing
+from registry.merchants.services import (ShopDetails, check_shop_details, name_gram_rows, new_public_code, normalize_search_text)
+
+from registry.campaigns.claims import IN_LIST_CHUNK, invitation_validity_days, new_invitation_codes
+
+
+
+# --- Upload and checking -------------------------------------------------------------------------
+
+def require_staff(staff: User) -> None:
+    if not staff.is_staff:
+        raise NotPermitted(_("只有工作人员可以导入店铺。"))
+
+
+def require_batch_scope(batch: ImportBatch, staff: User) -> None:
+    """A district's staff see only their district's batches; staff for the whole area see all."""
+    require_staff(staff)
+    if staff.district and batch.district != staff.district:
+        raise NotPermitted(_("这批名单不在您负责的区县。"))
+
+
+def _row_details(values: dict[str, str], area_list: AreaList) -> tuple[ShopDetails, dict[str, list[str]]]:
+    """One row checked with the shop form's rules (merchants.services.check_shop_details): district
+    and township in any spelling the list accepts, stored under their canonical names."""
+    raw_category = values.get("category", "")
+    category = spreadsheets.category_code(raw_category)
+    details = ShopDetails(**{name: values.get(name, "") for name in spreadsheets.FIELDS if name != "category"},
+                          category=category or "")
+    cleaned, field_errors = check_shop_details(details, area_list)
+    errors = {name: [message] for name, message in field_errors.items()}
+    if category is None:
+        errors["category"] = [
+            _("无法识别类别“%(value)s”。可以填写：%(choices)s。", value=raw_category,
+              choices=spreadsheets.category_choices()) if raw_category.strip() else _("此项必填。")
+        ]
+    return cleaned, errors
+
+
+def _registered_codes(codes: set[str]) -> dict[str, str]:
+    """Credit code → name of the shop already registered with it, for the codes given."""
+    found: dict[str, str] = {}
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), IN_LIST_CHUNK):
+        chunk = ordered[start:start + IN_LIST_CHUNK]
+        found.update((code, name) for code, name in db.session.execute(
+            select(Merchant.credit_code, Merchant.name).where(Merchant.credit_code.in_(chunk))))
+    return found
+
+
+def check_rows(rows: list[tuple[int, dict[str, str]]], staff: User) -> list[dict]:
+    """Every row with the problems of each field: the form's rules, the staff's district, and
+    credit codes used twice in the file or already registered."""
+    results = []
+    area_list = areas.load_areas()
+    for line, values in rows:
+        cleaned, errors = _row_details(values, area_list)
+        if staff.district and "district" not in errors and cleaned.district != staff.district:
+            errors["district"] = [_("您只能导入%(district)s的店铺。", district=staff.district)]
+        # Shown beside the value as typed, e.g. a full-width code and what it was read as.
+        normalized = {name: getattr(cleaned, name) for name in ("credit_code", "contact_phone", "district", "township")
+                      if name not in errors and getattr(cleaned, name) != values.get(name, "").strip()}
+        results.append({"line": line, "values": values, "errors": errors, "normalized": normalized,
+                        "code": None if "credit_code" in errors else cleaned.credit_code})
+
+    lines_by_code: dict[str, list[int]] = defaultdict(list)
+    for result in results:
+        if result["code"]:
+            lines_by_code[result["code"]].append(result["line"])
+    registered = _registered_codes(set(lines_by_code))
+    for result in results:
+        code = result.pop("code")
+        if not code:
+            continue
+        # Every copy is refused, not just the later ones: which of them is right is for staff to say.
+        others = [line for line in lines_by_code[code] if line != result["line"]]
+        if others:
+            result["errors"].setdefault("credit_code", []).append(
+                _("文件第 %(lines)s 行也是这个统一社会信用代码。请核对，只保留正确的一行。", lines=join_list(others)))
+        if code in registered:
+            result["errors"].setdefault("credit_code", []).append(
+                _("该统一社会信用代码已登记过店铺（%(name)s）。", name=registered[code]))
+    return results
+
+
+def upload_batch(filename: str, data: bytes, staff: User) -> ImportBatch:
+    """Read and check an uploaded shop list, and keep it until staff decide what to import."""
+    return store_checked_list(filename, check_shop_list(filename, data, staff), staff)
+
+
+@dataclass(frozen=True)
+class CheckedList:
+    """An uploaded shop list, read and checked row by row (check_shop_list), not yet stored."""
+
+    results: list[dict]
+    ignored_columns: list[str]
+
+
+def check_shop_list(filename: str, data: bytes, staff: User) -> CheckedList:
+    """Read and check an uploaded shop list; reads only (views run it in slow_work())."""
+    require_staff(staff)
+    sheet = spreadsheets.read_shop_list(filename, data)
+    return CheckedList(check_rows(sheet.rows, staff), list(sheet.ignored_columns))
+
+
+def store_checked_list(filename: str, checked: CheckedList, staff: User) -> ImportBatch:
+    """Keep a checked list until staff decide what to import."""
+    require_staff(staff)
+    results = checked.results
+    batch = ImportBatch(
+        created_by_id=staff.id, district=staff.district, filename=(filename or "")[:200],
+        status=BatchStatus.VALIDATED.value, row_count=len(results),
+        valid_count=sum(1 for r in results if not r["errors"]),
+        rows_json=json.dumps(results, ensure_ascii=False),
+        ignored_columns_json=json.dumps(checked.ignored_columns, ensure_ascii=False),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record("campaign.batch_uploaded", batch, staff, filename=batch.filename, rows=batch.row_count,
+                 valid=batch.valid_count)
+    return batch
+
+
+def batch_for_staff(batch_id: int, staff: User) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("没有找到这批名单。"))
+    require_batch_scope(batch, staff)
+    return batch
+
+
+def batches_for(staff: User, limit: int = 50) -> list[ImportBatch]:
+    query = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)
+    if staff.district:
+        query = query.where(ImportBatch.district == staff.district)
+    return list(db.session.scalars(query))
+
+
+# --- Deciding ------------------------------------------------------------------------------------
+
+def _lock_open_batch(batch: ImportBatch) -> None:
+    """Serialise a double-submitted decision: the second one finds the batch already decided."""
+    db.session.refresh(batch, with_for_update=True)
+    if not batch.is_open:
+        raise Conflict(_("这批名单已经处理过了，没有重复导入。"))
+
+
+def discard_batch(batch: ImportBatch, staff: User) -> ImportBatch:
+    """Import none of the rows."""
+    require_batch_scope(batch, staff)
+    _lock_open_batch(batch)
+    batch.status = BatchStatus.DISCARDED.value
+    batch.decided_at, batch.decided_by_id = utcnow(), staff.id
+    db.session.flush()
+    audit.record("campaign.batch_discarded", batch, staff, rows=batch.row_count)
+    return batch
+
+
+def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
+    """Create a pending, ownerless shop with an invitation code for every valid row, or none at all."""
+    require_batch_scope(batch, staff)
+    _lock_open_batch(batch)
+    stored = batch.rows
+    chosen = [row for row in stored if not row["errors"]]
+    if not chosen:
+        raise DomainError(_("这批名单没有可以导入的行。"))
+    # Checked again: since the upload another shop may have registered one of these codes.
+    rechecked = check_rows([(row["line"], row["values"]) for row in chosen], staff)
+    now_wrong = [row["line"] for row in rechecked if row["errors"]]
+    if now_wrong:
+        raise Conflict(_("第 %(lines)s 行在上传之后出现了新问题（例如代码已被登记），没有导入任何店铺。"
+                         "请重新上传名单核对。", lines=join_list(now_wrong)))
+
+    now = utcnow()
+    merchants = []
+    area_list = areas.load_areas()
+    for row in chosen:
+        cleaned, _errors = _row_details(row["values"], area_list)
+        merchant = Merchant(owner_id=None, public_code=new_public_code(), standing=Standing.PENDING.value,
+                            search_name=normalize_search_text(cleaned.name), **vars(cleaned))
+        db.session.add(merchant)
+        merchants.append(merchant)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        raise Conflict(_("有店铺的统一社会信用代码刚刚被登记，没有导入任何店铺。请重新上传名单核对。")) from error
+
+    _index_new_names(merchants)
+    codes = new_invitation_codes(len(merchants))
+    expires = now + timedelta(days=invitation_validity_days())
+    db.session.add_all(ShopInvitation(merchant_id=merchant.id, batch_id=batch.id, code=code, created_at=now,
+                                      expires_at=expires) for merchant, code in zip(merchants, codes))
+    db.session.flush()
+    for merchant in merchants:
+        audit.record("merchant.imported", merchant, staff, batch_id=batch.id, name=merchant.name,
+                     credit_code=merchant.credit_code, district=merchant.district)
+    batch.status = BatchStatus.IMPORTED.value
+    batch.decided_at, batch.decided_by_id = now, staff.id
+    batch.imported_count = len(merchants)
+    db.session.flush()
+    audit.record("campaign.batch_imported", batch, staff, imported=len(merchants),
+                 skipped=batch.row_count - len(merchants))
+    return merchants
+
+
+def _index_new_names(merchants: list[Merchant]) -> None:
+    """What merchants.services.index_merchant_name does, for thousands of new shops in one statement
+    (it first deletes old grams, which new shops do not have, one shop at a time). search_name is set
+    when the shop is built."""
+    grams = [row for merchant in merchants for row in name_gram_rows(merchant.id, merchant.name)]
+    if grams:
+        db.session.execute(insert(MerchantNameGram), grams)
+
+
+@areas.district_renamed.connect
+def _rename_district(district, old: str, new: str) -> dict[str, int]:
+    """Batches stay visible to the renamed district's staff."""
+    result = db.session.execute(update(ImportBatch).where(ImportBatch.district == old).values(district=new)
+                                .execution_options(synchronize_session="fetch"))
+    return {"import_batches": result.rowcount}

@@ -1,0 +1,234 @@
+"""Filing a complaint: what the consumer typed, the clause of the signed pledge it cites, the
+tracking number, the secret case link and one complaint per form (and per SMS verification)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from registry.audit import services as audit
+from registry.clock import china_date, utcnow
+from registry.complaints import states
+from registry.complaints.models import DEMANDS, Complaint, EvidencePhoto
+from registry.complaints.timeline import add_event, complaint_changed
+from registry.complaints.verification import VerificationSpent, VerifiedPhone, spend_verification
+from registry.errors import DomainError, NotPermitted
+from registry.extensions import db
+from registry.merchants.models import Merchant
+from registry.phones import InvalidIdentifier, validate_mobile
+from registry.pledges.models import OTHER_CLAUSE, PledgeClause, PledgeVersion
+from registry.pledges.signing import latest_signature
+from registry.pledges.versions import current_version
+from registry.uploads import ProcessedImage, store_image
+from registry.workdays.calendar import deadline
+
+DECISION_WORKING_DAYS = 7
+MAX_DESCRIPTION = 2000
+MIN_DESCRIPTION = 10
+MAX_AMOUNT_CENTS = 100_000_000 * 100
+# Purchases older than this are outside what the association handles online.
+MAX_PURCHASE_AGE_DAYS = 3 * 365
+
+
+@dataclass
+class ComplaintInput:
+    """What the consumer typed; validated by file_complaint.
+
+    `clause` is the number of the clause cited in the pledge the shop signed (see pledge_cited), or
+    OTHER_CLAUSE for a problem none of its clauses covers.
+    """
+
+    clause: int | str
+    description: str
+    purchase_date: date | None
+    amount_cents: int | None
+    demands: list[str]
+    consumer_name: str
+    consumer_phone: str
+    privacy_consent: bool
+    share_phone_consent: bool
+
+
+def pledge_cited(merchant: Merchant) -> PledgeVersion | None:
+    """The pledge a complaint against `merchant` cites: the version it signed last, or the current
+    version when it has signed none (None when nothing was ever published)."""
+    signature = latest_signature(merchant)
+    return signature.pledge_version if signature is not None else current_version()
+
+
+def _cited_clause(version: PledgeVersion | None, clause: int | str) -> PledgeClause | None:
+    """The clause `clause` names in `version`, None for OTHER_CLAUSE; refuses a clause not in it."""
+    if clause == OTHER_CLAUSE:
+        return None
+    number = str(clause)
+    for candidate in version.clauses if version is not None else ():
+        if number == str(candidate.number):
+            return candidate
+    raise DomainError(_("请选择商家违反了哪一条承诺。"), field="clause")
+
+
+def _case_token(submission_key: str) -> str:
+    """The secret in the consumer's case link, derived from the form's one-time key.
+
+    Deriving it (instead of storing it) lets a double-submitted form show the same link twice
+    while the database keeps only its hash.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"complaint-link:" + submission_key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def complaint_by_token(token: str) -> Complaint | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Complaint).where(Complaint.access_token_hash == _token_hash(token)))
+
+
+def complaint_by_submission_key(key: str) -> Complaint | None:
+    return db.session.scalar(select(Complaint).where(Complaint.submission_key == key))
+
+
+def next_tracking_number(now: datetime) -> str:
+    """TS + China date + per-day sequence, e.g. TS20261128-0042."""
+    prefix = f"TS{china_date(now):%Y%m%d}-"
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two filings at once would read the same last number; the lock orders them.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(prefix[2:10])})
+    # The longest, then the greatest: as text, "-9999" sorts after "-10000".
+    last = db.session.scalar(
+        # A range on the unique index ("-" < "."), not LIKE: SQLite cannot use an index for
+        # LIKE ? || '%' and would scan every complaint while holding the write lock.
+        select(Complaint.tracking_number)
+        .where(Complaint.tracking_number >= prefix, Complaint.tracking_number < prefix[:-1] + ".")
+        .order_by(func.length(Complaint.tracking_number).desc(), Complaint.tracking_number.desc()).limit(1)
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{sequence:04d}"
+
+
+def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
+    description = (data.description or "").strip()
+    if len(description) < MIN_DESCRIPTION:
+        raise DomainError(_("请用至少 %(count)d 个字说明发生了什么。", count=MIN_DESCRIPTION), field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise DomainError(_("情况说明最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="description")
+    today = china_date(now)
+    if data.purchase_date is None:
+        raise DomainError(_("请填写购买或消费日期。"), field="purchase_date")
+    if data.purchase_date > today:
+        raise DomainError(_("购买日期不能晚于今天。"), field="purchase_date")
+    if data.purchase_date < today - timedelta(days=MAX_PURCHASE_AGE_DAYS):
+        raise DomainError(_("购买日期距今超过三年，请拨打 12315 咨询。"), field="purchase_date")
+    if data.amount_cents is None or data.amount_cents < 0 or data.amount_cents > MAX_AMOUNT_CENTS:
+        raise DomainError(_("请填写涉及金额（元），没有可填 0。"), field="amount")
+    demands = [d for d in data.demands if d in DEMANDS]
+    if not demands:
+        raise DomainError(_("请至少选择一项诉求。"), field="demands")
+    name = " ".join((data.consumer_name or "").split())
+    if not name:
+        raise DomainError(_("请填写您的姓名。"), field="consumer_name")
+    try:
+        phone = validate_mobile(data.consumer_phone)
+    except InvalidIdentifier as error:
+        raise DomainError(error.message, field="consumer_phone") from error
+    if not data.privacy_consent:
+        raise DomainError(_("请阅读个人信息处理说明并勾选同意，否则无法提交投诉。"), field="privacy_consent")
+    return ComplaintInput(data.clause, description, data.purchase_date, data.amount_cents, demands, name[:64],
+                          phone, True, bool(data.share_phone_consent))
+
+
+def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[ProcessedImage], verified_phone: str | None,
+                   submission_key: str) -> tuple[Complaint, str]:
+    """File a complaint against a public shop; returns it and the secret for the case link.
+
+    Submitting the same form twice (same submission key) returns the first complaint unchanged.
+    """
+    if not submission_key or len(submission_key) > 64:
+        raise DomainError(_("表单已失效，请刷新页面后重新填写。"))
+    existing = complaint_by_submission_key(submission_key)
+    if existing is not None:
+        return existing, _case_token(submission_key)
+    if not merchant.is_public:
+        raise NotPermitted(_("这家店铺尚未公示，不能在线投诉。"))
+    now = utcnow()
+    version = pledge_cited(merchant)
+    clause = _cited_clause(version, data.clause)
+    data = _validate(data, now)
+    if verified_phone != data.consumer_phone:
+        raise DomainError(_("请先用短信验证码确认这个手机号。"), field="consumer_phone")
+    if len(photos) > 6:
+        raise DomainError(_("最多上传 6 张照片。"), field="photos")
+
+    token = _case_token(submission_key)
+    clock = deadline(now, DECISION_WORKING_DAYS)
+    complaint = Complaint(
+        tracking_number=next_tracking_number(now), merchant_id=merchant.id,
+        pledge_version_id=version.id if version is not None else None,
+        clause_number=clause.number if clause is not None else None,
+        clause_kind=clause.kind if clause is not None else OTHER_CLAUSE,
+        description=data.description, purchase_date=data.purchase_date, amount_cents=data.amount_cents,
+        demands=",".join(data.demands), consumer_name=data.consumer_name, consumer_phone=data.consumer_phone,
+        privacy_consent_at=now, share_phone_consent_at=now if data.share_phone_consent else None,
+        access_token_hash=_token_hash(token), submission_key=submission_key, status=states.FILED, filed_at=now,
+        due_date=clock.due, due_uses_fallback=clock.uses_fallback,
+    )
+    try:
+        # Added inside the savepoint: begin_nested() flushes what is pending *before* the SAVEPOINT,
+        # so a complaint added earlier would fail outside it and leave the session unusable.
+        with db.session.begin_nested():
+            db.session.add(complaint)
+            db.session.flush()
+    except IntegrityError:
+        # The same form arrived twice at the same moment; the other request created it.
+        existing = complaint_by_submission_key(submission_key)
+        if existing is None:
+            raise
+        return existing, token
+    directory = Path(current_app.config["EVIDENCE_DIR"])
+    for image in photos:
+        db.session.add(EvidencePhoto(
+            complaint_id=complaint.id, stored_name=store_image(image, directory),
+            original_filename=image.original_filename, content_type=image.content_type, width=image.width,
+            height=image.height, size_bytes=len(image.data), sha256=image.sha256,
+        ))
+    add_event(complaint, "filed", "consumer", None, None, public=False,
+               consents={"privacy": True, "share_phone": data.share_phone_consent}, photos=len(photos))
+    db.session.flush()
+    audit.record("complaint.filed", complaint, None, tracking_number=complaint.tracking_number,
+                 merchant_id=merchant.id, clause=complaint.clause_kind)
+    complaint_changed.send(complaint, action="file", actor=None)
+    return complaint, token
+
+
+def file_verified_complaint(merchant: Merchant, data: ComplaintInput, photos: list[ProcessedImage],
+                            verified: VerifiedPhone, submission_key: str
+                            ) -> tuple[Complaint, str, VerifiedPhone | None]:
+    """file_complaint for a consumer whose session holds a verified phone: spends one use of the
+    verification (see spend_verification). Returns the complaint, its case-link secret and what the
+    session keeps for another complaint (None: a new code is needed)."""
+    existing = complaint_by_submission_key(submission_key) if submission_key else None
+    if existing is not None:
+        # The same form twice (a double click): the first filing spent the use; this one files nothing.
+        return existing, _case_token(submission_key), None
+    try:
+        following = spend_verification(verified, utcnow())
+    except VerificationSpent:
+        # Two posts of one form at once: the other request spent the use (the update waited for it)
+        # and filed the complaint; answer with that complaint, as file_complaint does.
+        existing = complaint_by_submission_key(submission_key) if submission_key else None
+        if existing is None:
+            raise
+        return existing, _case_token(submission_key), None
+    complaint, token = file_complaint(merchant, data, photos, verified.phone, submission_key)
+    return complaint, token, following

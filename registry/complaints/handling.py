@@ -1,0 +1,266 @@
+"""Handling a filed complaint: the staff decisions (within their district), the shop's reply, the
+consumer's answers, mediation and closing.
+
+Every status change goes through `_apply` and the table in complaints.states; services flush and
+never commit; staff decisions are written to the audit chain with the acting officer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.audit import services as audit
+from registry.auth.access import require_district
+from registry.auth.models import User
+from registry.clock import utcnow
+from registry.complaints import figures, states
+from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
+from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
+from registry.complaints.models import REFUSAL_GROUNDS, Complaint
+from registry.complaints.timeline import add_event, complaint_changed, latest_offer
+from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
+from registry.extensions import db
+from registry.workdays.calendar import deadline
+
+REPLY_WORKING_DAYS = 10
+MEDIATION_WORKING_DAYS = 45
+
+
+def _apply(complaint: Complaint, action: str, actor_role: str, expected_version: int | None) -> str:
+    """Check the transition (and the form's version) and move the complaint; returns the old status."""
+    if expected_version is not None and complaint.version != expected_version:
+        raise Conflict(_("这件投诉刚刚已被他人处理（%(tracking)s），请刷新页面查看最新进展。",
+                         tracking=complaint.tracking_number))
+    new_status = states.next_status(action, complaint.status, actor_role)
+    if new_status is None:
+        raise InvalidTransition(_("投诉当前状态（%(status)s）下不能执行“%(action)s”。",
+                                  status=STATUS_LABELS[complaint.status], action=ACTION_LABELS[action]))
+    old_status = complaint.status
+    complaint.status = new_status
+    return old_status
+
+
+def _flush_or_conflict(complaint: Complaint) -> None:
+    # Read before flushing: after a failed flush the session refuses to load anything until rolled back.
+    tracking_number = complaint.tracking_number
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(_("这件投诉刚刚已被他人处理（%(tracking)s），请刷新页面查看最新进展。",
+                         tracking=tracking_number)) from error
+
+
+def _set_clock(complaint: Complaint, start: datetime, working_days: int | None) -> None:
+    if working_days is None:
+        complaint.due_date, complaint.due_uses_fallback = None, False
+        return
+    # Reading the calendar must not autoflush the half-made change: a concurrent update would then
+    # raise StaleDataError here, outside _flush_or_conflict, and reach the user as a 500.
+    with db.session.no_autoflush:
+        clock = deadline(start, working_days)
+    complaint.due_date, complaint.due_uses_fallback = clock.due, clock.uses_fallback
+
+
+def require_staff_scope(complaint: Complaint, staff: User) -> None:
+    """Staff limited to a district act only on complaints against shops in that district."""
+    require_district(staff, complaint.merchant.district, _("这件投诉不在您负责的区县。"))
+
+
+def _staff_action(complaint: Complaint, staff: User, action: str, expected_version: int | None) -> str:
+    require_staff_scope(complaint, staff)
+    return _apply(complaint, action, "staff", expected_version)
+
+
+def _finish(complaint: Complaint, action: str, actor: User | None, old_status: str, **audit_data) -> None:
+    _flush_or_conflict(complaint)
+    # The QR page's stored 12-month figures follow every move of a case (complaints.figures).
+    figures.refresh([complaint.merchant_id], utcnow())
+    if actor is not None and actor.is_staff:
+        audit.record(f"complaint.{action}", complaint, actor, tracking_number=complaint.tracking_number,
+                     old=old_status, new=complaint.status, **audit_data)
+    complaint_changed.send(complaint, action=action, actor=actor)
+
+
+def accept_complaint(complaint: Complaint, staff: User, expected_version: int | None, public_summary: str) -> None:
+    """Accept and forward to the shop, which then has 10 working days to reply; the case becomes public."""
+    summary = " ".join((public_summary or "").split())
+    if not summary:
+        raise DomainError(_("请填写公开摘要（不含消费者姓名、电话等个人信息）。"), field="public_summary")
+    if len(summary) > 200:
+        raise DomainError(_("公开摘要最多 200 个字。"), field="public_summary")
+    old = _staff_action(complaint, staff, "accept", expected_version)
+    now = utcnow()
+    complaint.decided_at = now
+    complaint.public_summary = summary
+    _set_clock(complaint, now, REPLY_WORKING_DAYS)
+    add_event(complaint, "accepted", "staff", staff, None, public=True)
+    add_event(complaint, "forwarded", "system", None, None, public=False, reply_due=complaint.due_date)
+    _finish(complaint, "accept", staff, old)
+
+
+def refuse_complaint(complaint: Complaint, staff: User, expected_version: int | None, ground: str,
+                     explanation: str) -> None:
+    """Decline with one of the statutory grounds; the consumer is shown where to turn instead."""
+    if ground not in REFUSAL_GROUNDS:
+        raise DomainError(_("请选择不予受理的依据。"), field="ground")
+    explanation = (explanation or "").strip()
+    if not explanation:
+        raise DomainError(_("请向消费者说明不予受理的原因。"), field="explanation")
+    old = _staff_action(complaint, staff, "refuse", expected_version)
+    now = utcnow()
+    complaint.decided_at = complaint.closed_at = now
+    complaint.refusal_ground = ground
+    _set_clock(complaint, now, None)
+    add_event(complaint, "refused", "staff", staff, explanation, public=False, ground=ground)
+    _finish(complaint, "refuse", staff, old, ground=ground)
+
+
+def merchant_reply(complaint: Complaint, owner: User, body: str, offer: str | None,
+                   offer_amount_cents: int | None) -> None:
+    """The shop answers publicly and may offer a resolution the consumer can accept or reject."""
+    if complaint.merchant.owner_id != owner.id:
+        raise NotPermitted(_("这不是针对您店铺的投诉。"))
+    body = (body or "").strip()
+    if len(body) < 5:
+        raise DomainError(_("请填写回复内容（至少 5 个字）。"), field="body")
+    if len(body) > MAX_DESCRIPTION:
+        raise DomainError(_("回复最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="body")
+    if offer_amount_cents is not None and not 0 <= offer_amount_cents <= MAX_AMOUNT_CENTS:
+        raise DomainError(_("金额不正确。"), field="offer_amount")
+    old = _apply(complaint, "merchant_reply", "merchant", None)
+    now = utcnow()
+    if complaint.first_reply_at is None:
+        complaint.first_reply_at = now
+    if complaint.status == states.REPLIED:
+        # Waiting for the consumer; the overall mediation window keeps running.
+        _set_clock(complaint, complaint.decided_at or now, MEDIATION_WORKING_DAYS)
+    offer = (offer or "").strip() or None
+    add_event(complaint, "merchant_replied", "merchant", owner, body, public=True, offer=offer,
+               offer_amount_cents=offer_amount_cents)
+    _finish(complaint, "merchant_reply", owner, old)
+
+
+def respond_to_offer(complaint: Complaint, accept: bool, comment: str) -> None:
+    """The consumer accepts the shop's answer (case closed by agreement) or asks for mediation."""
+    comment = (comment or "").strip()[:MAX_DESCRIPTION]
+    old = _apply(complaint, "accept_offer" if accept else "reject_offer", "consumer", None)
+    now = utcnow()
+    if accept:
+        offer = latest_offer(complaint)
+        amount = json.loads(offer.data).get("offer_amount_cents") if offer else None
+        complaint.outcome = states.AGREED
+        complaint.amount_recovered_cents = amount or 0
+        complaint.closed_at = now
+        _set_clock(complaint, now, None)
+        add_event(complaint, "consumer_accepted", "consumer", None, comment or None, public=True)
+        add_event(complaint, "closed", "system", None, None, public=True, outcome=states.AGREED)
+    else:
+        _set_clock(complaint, complaint.decided_at or now, MEDIATION_WORKING_DAYS)
+        add_event(complaint, "consumer_rejected", "consumer", None, comment or None, public=False)
+    _finish(complaint, "accept_offer" if accept else "reject_offer", None, old)
+
+
+def schedule_mediation(complaint: Complaint, staff: User, expected_version: int | None, when: datetime | None,
+                       place: str, note: str) -> None:
+    """Staff arrange mediation; it must end within 45 working days of acceptance."""
+    if when is None:
+        raise DomainError(_("请填写调解时间。"), field="when")
+    place = (place or "").strip()
+    if not place:
+        raise DomainError(_("请填写调解地点或方式（如：电话调解）。"), field="place")
+    old = _staff_action(complaint, staff, "schedule_mediation", expected_version)
+    now = utcnow()
+    complaint.mediation_started_at = complaint.mediation_started_at or now
+    _set_clock(complaint, complaint.decided_at or now, MEDIATION_WORKING_DAYS)
+    add_event(complaint, "mediation_scheduled", "staff", staff, (note or "").strip() or None, public=False,
+               when=when.isoformat(), place=place)
+    _finish(complaint, "schedule_mediation", staff, old, when=when.isoformat())
+
+
+def record_mediation(complaint: Complaint, staff: User, expected_version: int | None, succeeded: bool,
+                     amount_recovered_cents: int | None, terms: str) -> None:
+    """Close a mediation: agreement with the amount recovered, or failure with the paths onward."""
+    terms = (terms or "").strip()
+    if not terms:
+        raise DomainError(_("请填写调解结果说明。"), field="terms")
+    if succeeded and (amount_recovered_cents is None or not 0 <= amount_recovered_cents <= MAX_AMOUNT_CENTS):
+        raise DomainError(_("请填写为消费者挽回的经济损失（元），没有可填 0。"), field="amount_recovered")
+    action = "record_mediated" if succeeded else "record_failed"
+    old = _staff_action(complaint, staff, action, expected_version)
+    now = utcnow()
+    complaint.outcome = states.MEDIATED if succeeded else states.FAILED
+    complaint.amount_recovered_cents = amount_recovered_cents if succeeded else 0
+    complaint.closed_at = now
+    _set_clock(complaint, now, None)
+    add_event(complaint, "mediated" if succeeded else "mediation_failed", "staff", staff, terms, public=False,
+               amount_recovered_cents=complaint.amount_recovered_cents)
+    add_event(complaint, "closed", "system", None, None, public=True, outcome=complaint.outcome)
+    _finish(complaint, action, staff, old, outcome=complaint.outcome,
+            amount_recovered_cents=complaint.amount_recovered_cents)
+
+
+def add_information(complaint: Complaint, body: str) -> None:
+    """The consumer adds facts or corrects the complaint; the original text is never edited."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("请填写补充内容。"), field="body")
+    if len(body) > MAX_DESCRIPTION:
+        raise DomainError(_("补充内容最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="body")
+    old = _apply(complaint, "add_information", "consumer", None)
+    add_event(complaint, "consumer_added", "consumer", None, body, public=False)
+    _finish(complaint, "add_information", None, old)
+
+
+def withdraw_complaint(complaint: Complaint, reason: str) -> None:
+    old = _apply(complaint, "withdraw", "consumer", None)
+    now = utcnow()
+    complaint.closed_at = now
+    _set_clock(complaint, now, None)
+    add_event(complaint, "withdrawn", "consumer", None, (reason or "").strip()[:MAX_DESCRIPTION] or None,
+               public=complaint.is_public)
+    _finish(complaint, "withdraw", None, old)
+
+
+def answer_followup(complaint: Complaint, resolved: bool | None, satisfaction: int | None, comment: str) -> None:
+    """The 回访 survey after closing: once per complaint."""
+    if complaint.followup_at is not None:
+        raise Conflict(_("您已经填写过回访，感谢反馈。"))
+    if resolved is None:
+        raise DomainError(_("请选择问题是否已经解决。"), field="resolved")
+    if satisfaction is None or not 1 <= satisfaction <= 5:
+        raise DomainError(_("请选择满意程度。"), field="satisfaction")
+    old = _apply(complaint, "followup", "consumer", None)
+    complaint.followup_resolved = resolved
+    complaint.followup_satisfaction = satisfaction
+    complaint.followup_at = utcnow()
+    add_event(complaint, "followup", "consumer", None, (comment or "").strip()[:MAX_DESCRIPTION] or None,
+               public=False, resolved=resolved, satisfaction=satisfaction)
+    _finish(complaint, "followup", None, old)
+
+
+def add_staff_note(complaint: Complaint, staff: User, body: str) -> None:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("请填写备注内容。"), field="body")
+    old = _staff_action(complaint, staff, "staff_note", None)
+    add_event(complaint, "staff_note", "staff", staff, body, public=False)
+    _finish(complaint, "staff_note", staff, old)
+
+
+def can_act(complaint: Complaint, action: str, actor_role: str) -> bool:
+    """Whether the page should offer this action now."""
+    return states.next_status(action, complaint.status, actor_role) is not None
+
+
+def suggested_summary(complaint: Complaint) -> str:
+    """A starting point for the public summary: the clause and the first words of the account.
+
+    Staff edit it before accepting; it must not carry the consumer's identity.
+    """
+    text = " ".join(complaint.description.split())
+    return f"{CLAUSE_LABELS[complaint.clause_kind]}：{text[:60]}{'…' if len(text) > 60 else ''}"

@@ -1,7 +1,7 @@
 """complaints cite the pledge version and the clause number
 
 Revision ID: a3c91e5d7b20
-Revises: 5534c1b6c4eb
+Revises: 294954eefec6
 Create Date: 2026-12-06 07:00:00.000000
 
 A complaint now records the pledge version the shop had signed when it was filed and the number of
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3c91e5d7b20'
-down_revision = '5534c1b6c4eb'
+down_revision = '294954eefec6'
 branch_labels = None
 depends_on = None
 

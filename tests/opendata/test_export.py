@@ -15,7 +15,7 @@ from registry.clock import CHINA, china_date as china_date_of
 from registry.clock import utcnow
 from registry.opendata import services
 from registry.clock import today_in_china
-from tests.test_api import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
+from tests.api.test_views import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import make_app
-from tests.test_api import PERSONAL, SEEDED_CODES, seed_registry
+from tests.api.test_views import PERSONAL, SEEDED_CODES, seed_registry
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
 from registry.areas.services import import_rows
 from registry.extensions import db
-from test_reports import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
+from tests.reports.test_figures import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 

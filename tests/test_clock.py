@@ -53,6 +53,13 @@ def test_the_clock_fixture_freezes_and_moves_all_time(clock):
     assert clock.advance(days=1) == utcnow() == datetime(2027, 1, 1, 16, 0, tzinfo=UTC)
 
 
+def test_a_ticking_clock_moves_on_at_every_reading(clock):
+    clock.set(datetime(2026, 1, 1, tzinfo=UTC))
+    clock.tick = timedelta(seconds=61)
+    assert utcnow() == datetime(2026, 1, 1, 0, 1, 1, tzinfo=UTC)
+    assert utcnow() == datetime(2026, 1, 1, 0, 2, 2, tzinfo=UTC)
+
+
 def test_the_test_clock_holds_aware_datetimes_only():
     with pytest.raises(ValueError):
         Clock(datetime(2026, 1, 1))

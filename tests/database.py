@@ -1,6 +1,6 @@
 """The test databases: where each test process's database lives, how its schema is built once, and how
 every test starts from the whole schema with no rows. The fixtures at the bottom are what tests ask for
-(tests/conftest.py loads this module as a plugin); the rest are plain functions.
+(tests/conftest.py re-exports them so pytest sees them); the rest are plain functions.
 
 The schema is built once per test process (`make test` runs one per core with pytest-xdist), and
 every test starts from an empty database with the whole schema, audit triggers included:

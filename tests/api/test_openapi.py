@@ -2,7 +2,7 @@
 parameters, no 5xx, every status code documented, every body matching its schema, every invalid request
 refused with a 4xx, and no consumer's or owner's personal data in any answer.
 
-The registry is the one test_api.py seeds; the path parameter `code` is offered the seeded shops' codes
+The registry is the one tests/api/test_views.py seeds; the path parameter `code` is offered the seeded shops' codes
 (besides generated ones), so the 200 answers of the shop operations are checked, not only their 404s.
 """
 

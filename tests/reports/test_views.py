@@ -1,5 +1,5 @@
 """Report pages: who may open them, the period picker's messages, CSV and XLSX exports, the yearly print
-page and the public /stats page. Figures themselves are checked in test_reports.py."""
+page and the public /stats page. Figures themselves are checked in tests/reports/test_figures.py."""
 
 from __future__ import annotations
 

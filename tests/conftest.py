@@ -1,5 +1,8 @@
-"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
-clients, and factories that build domain objects through the real services."""
+"""The fixtures tests ask for: an app on a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+clients, one clock, and factories that build domain objects through the real services.
+
+How the databases are made and emptied is in tests/database.py; how apps are built and reused between
+tests is in tests/apps.py."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ __all__ = ["_schema", "database_url", "empty_database_url", "pytest_sessionfinis
            "valid_credit_code", "LOGIN_REDIRECT", "MATRIX_ROLES", "assert_answer"]
 
 PASSWORD = "correct horse battery"
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "own_app: the test gets an app of its own (it adds routes to it)")

@@ -239,19 +239,23 @@ def test_the_checks_see_the_real_tree():
 
 
 def test_every_package_has_a_layer():
-    assert unassigned_packages(ROOT) == []
+    problems = unassigned_packages(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
 
 
 def test_no_import_goes_up_a_layer():
-    assert upward_imports(ROOT) == []
+    problems = upward_imports(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
 
 
 def test_no_package_cycle():
-    assert package_cycles(ROOT) == []
+    problems = package_cycles(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
 
 
 def test_no_module_is_over_500_lines():
-    assert oversized_modules(ROOT) == []
+    problems = oversized_modules(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
 
 
 # --- each check can fail --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The suite runs on every core (pytest-xdist; at most 4 workers), each worker on its own database
-# (tests/conftest.py). PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options.
+# (tests/database.py). PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options.
 PYTEST_WORKERS ?= auto
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)

@@ -10,14 +10,18 @@ from datetime import datetime, timedelta
 
 
 class Clock:
-    """A settable `utcnow`: every call returns `now` until the test moves it."""
+    """A settable `utcnow`: every call returns `now` until the test moves it, or, with `tick`, moves
+    on by that much at every reading (each step of a test is then that much later than the last)."""
 
     def __init__(self, now: datetime):
         if now.tzinfo is None:
             raise ValueError("the clock holds aware datetimes only")
         self.now = now
+        self.tick: timedelta | None = None
 
     def __call__(self) -> datetime:
+        if self.tick is not None:
+            self.now += self.tick
         return self.now
 
     def set(self, now: datetime) -> None:

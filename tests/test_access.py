@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas, shop_details
+from conftest import PASSWORD, TEST_DATABASE_URL, make_app, seed_areas, shop_details
+from tests.database import reset_postgres_schema
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
 from registry.badges.models import Badge
@@ -38,7 +39,7 @@ def app(tmp_path_factory):
     Cases leave the data as they found it, except the owner's re-issue, which `world` follows.
     """
     if TEST_DATABASE_URL:
-        _reset_postgres_schema(TEST_DATABASE_URL)
+        reset_postgres_schema(TEST_DATABASE_URL)
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'test.sqlite3'}"

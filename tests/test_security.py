@@ -92,6 +92,7 @@ def test_a_shop_name_with_markup_is_escaped_everywhere_it_is_shown(client, make_
         assert XSS_ESCAPED in html, label
 
 
+@pytest.mark.own_app  # adds a route
 def test_an_unexpected_error_shows_the_500_page_with_a_request_id_and_no_traceback(app, client):
     def boom():
         raise RuntimeError("secret internal detail")

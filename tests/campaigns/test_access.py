@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas
+from conftest import PASSWORD, TEST_DATABASE_URL, make_app, seed_areas
+from tests.database import reset_postgres_schema
 from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
@@ -33,7 +34,7 @@ LOGIN = "login"
 def app(tmp_path_factory):
     """One app and database for the whole matrix; no case changes the data."""
     if TEST_DATABASE_URL:
-        _reset_postgres_schema(TEST_DATABASE_URL)
+        reset_postgres_schema(TEST_DATABASE_URL)
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('campaign-access') / 'test.sqlite3'}"

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.clock import use_time_source
 from registry.complaints.models import Complaint
-from registry.clock import utcnow
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 
@@ -38,22 +36,10 @@ def app_overrides(request, tmp_path):
     return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage, "EVIDENCE_DIR": str(tmp_path / "evidence")}
 
 
-class Tick:
-    """The verification clock: 61 seconds later on every reading, so no code is 'too soon'."""
-
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        self.now += timedelta(seconds=61)
-        return self.now
-
-
 @pytest.fixture
-def ticking():
-    previous = use_time_source(Tick())
-    yield
-    use_time_source(previous)
+def ticking(clock):
+    """The verification clock: 61 seconds later on every reading, so no code is 'too soon'."""
+    clock.tick = timedelta(seconds=61)
 
 
 def send(client, shop_or_code, phone, ip):

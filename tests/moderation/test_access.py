@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, TEST_DATABASE_URL, _reset_postgres_schema, make_app, seed_areas, shop_details
+from tests.conftest import PASSWORD, TEST_DATABASE_URL, make_app, seed_areas, shop_details
+from tests.database import reset_postgres_schema
 from registry.audit.models import AuditEntry
 from registry.auth.models import Role, User
 from registry.auth.services import create_user
@@ -41,7 +42,7 @@ def app(tmp_path_factory):
     """One app and database for the whole matrix; no case changes anything (checked per case)."""
     folder = tmp_path_factory.mktemp("moderation-access")
     if TEST_DATABASE_URL:
-        _reset_postgres_schema(TEST_DATABASE_URL)
+        reset_postgres_schema(TEST_DATABASE_URL)
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{folder / 'test.sqlite3'}"

@@ -2,7 +2,7 @@
 parameters, no 5xx, every status code documented, every body matching its schema, every invalid request
 refused with a 4xx, and no consumer's or owner's personal data in any answer.
 
-The registry is the one test_api.py seeds; the path parameter `code` is offered the seeded shops' codes
+The registry is the one tests/api/test_views.py seeds; the path parameter `code` is offered the seeded shops' codes
 (besides generated ones), so the 200 answers of the shop operations are checked, not only their 404s.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import make_app
-from tests.test_api import PERSONAL, SEEDED_CODES, seed_registry
+from tests.api.test_views import PERSONAL, SEEDED_CODES, seed_registry
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

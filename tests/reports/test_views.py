@@ -1,12 +1,12 @@
 """Report pages: who may open them, the period picker's messages, CSV and XLSX exports, the yearly print
-page and the public /stats page. Figures themselves are checked in test_reports.py."""
+page and the public /stats page. Figures themselves are checked in tests/reports/test_figures.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
 from registry.areas.services import import_rows
-from registry.clock import CHINA
+from registry.clock import start_of_china_day, use_time_source
 from registry.extensions import db
-from test_reports import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
+from tests.reports.test_figures import CONSUMER_NAME, CONSUMER_PHONE, add_complaint, build_world, cst
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -26,22 +26,22 @@ TABLE_KEYS = ("summary", "consultations", "refusals", "clauses", "categories", "
               "shops", "satisfaction")
 
 
+def noon_in_beijing(day: date) -> datetime:
+    return start_of_china_day(day) + timedelta(hours=12)
+
+
 @pytest.fixture(autouse=True)
 def fixed_today(clock):
     """Pages default to "this year": pin it, so the expected figures do not depend on the machine's clock."""
-    clock.set(at_noon(TODAY))
-    return clock
-
-
-def at_noon(day: date) -> datetime:
-    """Noon in Beijing on `day`, as the suite's clock holds it."""
-    return datetime.combine(day, time(12), CHINA)
+    clock.set(noon_in_beijing(TODAY))
 
 
 @pytest.fixture
-def world(app, make_user, make_shop, monkeypatch):
-    """The hand-counted world of test_reports.py."""
-    return build_world(make_user, make_shop, monkeypatch)
+def world(app, make_user, make_shop, monkeypatch, clock):
+    """The hand-counted world of tests/reports/test_figures.py."""
+    built = build_world(make_user, make_shop, monkeypatch)
+    use_time_source(clock)  # building it wrote audit entries at set moments, then let go of the clock
+    return built
 
 
 @pytest.fixture
@@ -299,8 +299,8 @@ def test_a_bad_year_is_refused(admin_client, world):
 
 # --- Public /stats -------------------------------------------------------------------------------------
 
-def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, fixed_today):
-    fixed_today.set(at_noon(date(2027, 1, 10)))
+def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, clock):
+    clock.set(noon_in_beijing(date(2027, 1, 10)))
 
     response = client.get("/stats")
 
@@ -358,7 +358,7 @@ def test_stats_shows_the_stored_figures_and_when_they_were_counted(client, world
     from registry.reports import snapshots
     from registry.reports.models import ReportSnapshot
 
-    result = runner.invoke(args=["reports", "snapshot"])
+    result = runner.invoke(args=["reports", "snapshot"])  # today is TODAY (fixed_today)
     assert result.exit_code == 0, result.output
     assert "Stored 2 report(s)" in result.output
     assert db.session.query(ReportSnapshot).count() == 2

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 
 from registry.clock import CHINA, china_date as china_date_of
-from registry.clock import utcnow
+from registry.clock import start_of_china_day, utcnow
 from registry.opendata import services
 from registry.clock import today_in_china
-from tests.test_api import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
+from tests.api.test_views import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
@@ -198,10 +198,10 @@ def test_the_page_before_any_export_says_so_and_generates_nothing(client, export
     assert not export_dir.exists() or not list(export_dir.iterdir())
 
 
-def test_the_page_lists_the_files_and_says_when_the_last_export_ran(client, seeded, export_dir, monkeypatch, moment):
+def test_the_page_lists_the_files_and_says_when_the_last_export_ran(client, seeded, export_dir, clock, moment):
     NOW, DAY = moment
     services.export(DAY, now=NOW)
-    monkeypatch.setattr("registry.opendata.public_views.today_in_china", lambda: DAY + timedelta(days=1))
+    clock.set(start_of_china_day(DAY + timedelta(days=1)))
 
     html = client.get("/open-data").get_data(as_text=True)
 
@@ -210,7 +210,7 @@ def test_the_page_lists_the_files_and_says_when_the_last_export_ran(client, seed
         assert f'href="/open-data/{entry.name}"' in html
         assert entry.sha256 in html
     assert "今天的数据尚未导出" in html and NOW.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") in html
-    monkeypatch.setattr("registry.opendata.public_views.today_in_china", lambda: DAY)
+    clock.set(NOW)
     assert "今天的数据尚未导出" not in client.get("/open-data").get_data(as_text=True)
 
 

@@ -3,7 +3,7 @@ parameter), 404 for unknown shops, ETag/304, CORS, no cookies, and no personal d
 
 The registry is seeded with shops in every public standing, a complaint carrying a consumer's name, phone
 and own words, and shop owners with names and phones: none of those may appear in any answer.
-The OpenAPI document is validated and every endpoint is fuzzed against it (test_api_schema.py).
+The OpenAPI document is validated and every endpoint is fuzzed against it (tests/api/test_openapi.py).
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from registry.auth.public_views import bp as auth_bp
-    from registry.badges.views import bp as badges_bp
-    from registry.badges.views import desk as shop_desk_bp
+    from registry.badges.owner_views import desk as shop_desk_bp
+    from registry.badges.public_views import bp as badges_bp
     from registry.lookup.public_views import bp as lookup_bp
     from registry.merchants.owner_views import bp as merchants_bp
     from registry.merchants.staff_views import bp as shop_staff_bp
@@ -70,7 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.workdays.staff_views import bp as workdays_bp
     from registry.campaigns.staff_views import bp as campaigns_bp
     from registry.campaigns.owner_views import bp as campaign_claims_bp
-    from registry.reports.audit_views import bp as audit_log_bp
+    from registry.reports.staff_views import audit_log as audit_log_bp
     from registry.auth.admin_views import bp as user_admin_bp
     from registry.consultations.staff_views import bp as consultations_bp
     from registry.pledges.admin_views import bp as pledge_admin_bp

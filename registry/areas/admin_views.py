@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,13 +18,6 @@ bp = admin_area(Blueprint("area_admin", __name__, url_prefix="/admin/areas"))
 
 def _admin():
     return current_user._get_current_object()
-
-
-def _get(model, object_id: int):
-    found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _edit_form(area) -> AreaForm:
@@ -60,12 +53,12 @@ def _district_page(district: District, edit_form: AreaForm | None = None, new_fo
 
 @bp.route("/<int:district_id>")
 def district(district_id: int):
-    return _district_page(_get(District, district_id))
+    return _district_page(db.get_or_404(District, district_id))
 
 
 @bp.route("/<int:district_id>", methods=["POST"])
 def update_district(district_id: int):
-    district = _get(District, district_id)
+    district = db.get_or_404(District, district_id)
     form = AreaForm()
     if form.validate_on_submit() and (saved := save_form(
             form, lambda: services.update_district(_admin(), district, form.name.data, form.aliases.data,
@@ -73,23 +66,23 @@ def update_district(district_id: int):
             done=_("已保存。使用旧名称的店铺、工作人员负责区县和记录已一并更新。"),
             then=url_for(".district", district_id=district_id))):
         return saved
-    return _district_page(_get(District, district_id), edit_form=form, status=400)
+    return _district_page(db.get_or_404(District, district_id), edit_form=form, status=400)
 
 
 @bp.route("/<int:district_id>/townships", methods=["POST"])
 def add_township(district_id: int):
-    district = _get(District, district_id)
+    district = db.get_or_404(District, district_id)
     form = NewAreaForm()
     if form.validate_on_submit() and (saved := save_form(
             form, lambda: services.add_township(_admin(), district, form.name.data, form.aliases.data),
             done=_("已添加乡镇（街道）。"), then=url_for(".district", district_id=district_id))):
         return saved
-    return _district_page(_get(District, district_id), new_form=form, status=400)
+    return _district_page(db.get_or_404(District, district_id), new_form=form, status=400)
 
 
 @bp.route("/townships/<int:township_id>", methods=["GET", "POST"])
 def township(township_id: int):
-    township = _get(Township, township_id)
+    township = db.get_or_404(Township, township_id)
     form = AreaForm()
     if not form.is_submitted():
         form = _edit_form(township)
@@ -100,4 +93,4 @@ def township(township_id: int):
             then=url_for(".district", district_id=township.district_id))):
         return saved
     status = 400 if form.is_submitted() else 200
-    return render_template("areas/township.html", township=_get(Township, township_id), form=form), status
+    return render_template("areas/township.html", township=db.get_or_404(Township, township_id), form=form), status

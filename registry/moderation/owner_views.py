@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.badges.views import owner_shop_page
+from registry.badges.owner_views import owner_shop_page
 from registry.database import slow_work
 from registry.extensions import db
 from registry.merchants.services import require_owner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,13 +29,6 @@ staff = staff_area(Blueprint("moderation", __name__, url_prefix="/staff"))
 
 def _user():
     return current_user._get_current_object()
-
-
-def _get(model, object_id: int):
-    found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _in_scope(merchant: Merchant) -> Merchant:
@@ -66,14 +59,14 @@ def _flag_page(flag: Flag, form: DismissFlagForm | None = None, status: int = 20
 
 @staff.route("/flags/<int:flag_id>")
 def flag(flag_id: int):
-    found = _get(Flag, flag_id)
+    found = db.get_or_404(Flag, flag_id)
     _in_scope(found.merchant)
     return _flag_page(found)
 
 
 @staff.route("/flags/<int:flag_id>/dismiss", methods=["POST"])
 def dismiss_flag(flag_id: int):
-    found = _get(Flag, flag_id)
+    found = db.get_or_404(Flag, flag_id)
     _in_scope(found.merchant)
     form = DismissFlagForm()
     if form.validate_on_submit():
@@ -81,7 +74,7 @@ def dismiss_flag(flag_id: int):
                           then=url_for(".flags"), stale=url_for(".flag", flag_id=flag_id))
         if saved:
             return saved
-        found = _get(Flag, flag_id)
+        found = db.get_or_404(Flag, flag_id)
     return _flag_page(found, form, 400)
 
 
@@ -118,14 +111,14 @@ def _shop_page(shop: Merchant, status: int = 200, flag_id: int | None = None, **
 
 @staff.route("/shops/<int:shop_id>")
 def shop(shop_id: int):
-    return _shop_page(_in_scope(_get(Merchant, shop_id)), flag_id=record_id("flag"))
+    return _shop_page(_in_scope(db.get_or_404(Merchant, shop_id)), flag_id=record_id("flag"))
 
 
 def _shop_action(shop_id: int, form_name: str, form, apply, done):
     """Validate the form, run one service (`apply(shop, form, flag acted on)`), and go back to the
     shop page, or show the shop page again with the errors. `done`: the message, or a function of
     what the service returned that gives it."""
-    shop = _in_scope(_get(Merchant, shop_id))
+    shop = _in_scope(db.get_or_404(Merchant, shop_id))
     flag_id = form.flag() if hasattr(form, "flag") else None
     if form.validate_on_submit():
         page = url_for(".shop", shop_id=shop_id)
@@ -133,7 +126,7 @@ def _shop_action(shop_id: int, form_name: str, form, apply, done):
                           done=done, then=page, stale=page)
         if saved:
             return saved
-        shop = _get(Merchant, shop_id)
+        shop = db.get_or_404(Merchant, shop_id)
     return _shop_page(shop, 400, flag_id, **{form_name: form})
 
 
@@ -208,7 +201,7 @@ def _sanction_page(sanction: Sanction, status: int = 200, **submitted):
 
 @staff.route("/sanctions/<int:sanction_id>")
 def sanction(sanction_id: int):
-    found = _get(Sanction, sanction_id)
+    found = db.get_or_404(Sanction, sanction_id)
     _in_scope(found.merchant)
     return _sanction_page(found)
 
@@ -227,7 +220,7 @@ def _not_this_officer(action):
 def _sanction_action(sanction_id: int, form_name: str, form, apply, done):
     """Like _shop_action, for the sanction page (`apply(sanction, form)`); `done` may be a function of
     the sanction."""
-    found = _get(Sanction, sanction_id)
+    found = db.get_or_404(Sanction, sanction_id)
     _in_scope(found.merchant)
     if form.validate_on_submit():
         page = url_for(".sanction", sanction_id=sanction_id)
@@ -235,7 +228,7 @@ def _sanction_action(sanction_id: int, form_name: str, form, apply, done):
                           done=lambda _result: done(found) if callable(done) else done)
         if saved:
             return saved
-        found = _get(Sanction, sanction_id)
+        found = db.get_or_404(Sanction, sanction_id)
     return _sanction_page(found, 400, **{form_name: form})
 
 
@@ -267,7 +260,7 @@ def appeal_list():
 
 @staff.route("/appeals/<int:appeal_id>/decide", methods=["POST"])
 def decide_appeal(appeal_id: int):
-    appeal = _get(Appeal, appeal_id)
+    appeal = db.get_or_404(Appeal, appeal_id)
     return _sanction_action(appeal.sanction_id, "decide_form", DecideAppealForm(prefix="decide"),
                             lambda _s, f: appeals.decide_appeal(appeal, _user(), f.decision.data == "grant",
                                                                 f.note.data),
@@ -277,6 +270,6 @@ def decide_appeal(appeal_id: int):
 @staff.route("/appeals/photos/<int:photo_id>")
 def appeal_photo(photo_id: int):
     """Appeal photos only through this view: staff in scope, never cached, never sniffed as HTML."""
-    photo = _get(AppealPhoto, photo_id)
+    photo = db.get_or_404(AppealPhoto, photo_id)
     _in_scope(photo.appeal.merchant)
     return private_image_response(Path(appeals.appeal_directory()), photo.stored_name, photo.content_type)

@@ -1,27 +1,37 @@
-"""Staff reports: period picker, charts, tables, CSV/XLSX exports and the printable yearly report.
+"""What staff read across every package: the reports (period picker, charts, tables, CSV/XLSX exports,
+the printable yearly report) and the audit log (who did what when, and the check of its hash chain).
 
 Exports are reads of aggregates with no personal data in them, so they are not written to the audit
 log (the audit log records changes and staff actions on people's cases, not looking at totals).
+The audit log's page lives here, on the read side, while `audit` itself sits below `auth` (which
+records into it): the page needs the staff wall and the accounts.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
-from registry.walls import staff_area
+from registry.audit import queries
+from registry.audit.labels import ACTION_LABELS, ACTION_PREFIXES, CHAIN_PROBLEMS, SUBJECT_LABELS
+from registry.audit.presentation import readable_data
+from registry.audit.services import verify_chain
+from registry.auth.models import Role, User
+from registry.clock import start_of_china_day, today_in_china
 from registry.consultations.queries import known_districts
 from registry.errors import DomainError, NotFound
-from registry.pagination import bounded_integer
+from registry.extensions import db
+from registry.pagination import ID_MAX, bounded_integer, page_number
 from registry.reports import presentation
 from registry.reports.figures import Report, build_report, headline_sentence
-from registry.reports.forms import PeriodForm
+from registry.reports.forms import AuditFilterForm, PeriodForm, parse_day
 from registry.reports.periods import FIRST_YEAR, Period, parse_period, report_district
-from registry.clock import today_in_china
+from registry.walls import staff_area
 
 bp = staff_area(Blueprint("reports", __name__, url_prefix="/staff/reports"))
 
@@ -128,3 +138,83 @@ def yearly():
     report = build_report(period.start, period.end, district)
     query = {**period.query_args(), "district": district or ""}
     return render_template("reports/yearly.html", period=period, query=query, **_page_parts(report))
+
+
+# --- The audit log --------------------------------------------------------------------------------
+
+audit_log = staff_area(Blueprint("audit_log", __name__, url_prefix="/staff/audit"))
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _with_current(choices: list[tuple[str, str]], value: str | None, label: str) -> list[tuple[str, str]]:
+    """Keep a value given in the URL selectable even when it is not one of the usual choices."""
+    if value and value not in {v for v, _label in choices}:
+        choices.append((value, label))
+    return choices
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    actions = [("", _("全部操作"))]
+    for prefix, label in ACTION_PREFIXES.items():
+        actions.append((prefix, _("%(area)s（全部）", area=label)))
+        actions += [(code, f"　{name}") for code, name in ACTION_LABELS.items() if code.startswith(prefix)]
+    form.action.choices = _with_current(actions, form.action.data, form.action.data or "")
+    staff = db.session.scalars(select(User).where(User.role.in_((Role.STAFF.value, Role.ADMIN.value)))
+                               .order_by(User.display_name, User.id)).all()
+    actors = [("", _("全部")), (queries.SYSTEM_ACTOR, _("系统（无操作人）"))]
+    actors += [(str(u.id), f"{u.display_name}（#{u.id}）") for u in staff]
+    form.actor.choices = _with_current(actors, form.actor.data, _("用户 #%(id)s", id=form.actor.data))
+    subjects = [("", _("全部"))] + [(code, str(label)) for code, label in SUBJECT_LABELS.items()]
+    form.subject_type.choices = _with_current(subjects, form.subject_type.data, form.subject_type.data or "")
+    return form
+
+
+def _criteria(form: AuditFilterForm) -> queries.AuditFilter:
+    """The filter the form describes; a field with an error is left out (its message is shown)."""
+    form.validate()
+    actor: int | str | None = None
+    if form.actor.data == queries.SYSTEM_ACTOR:
+        actor = queries.SYSTEM_ACTOR
+    elif (form.actor.data or "").isdigit():
+        # A number no account can have matches nothing (0) rather than reaching the database.
+        actor = bounded_integer(form.actor.data, 0, ID_MAX) or 0
+    start, end = parse_day(form.date_from.data), parse_day(form.date_to.data)
+    return queries.AuditFilter(
+        action_prefix=(form.action.data or "")[:64],
+        actor=actor,
+        subject_type=(form.subject_type.data or "")[:32],
+        subject_id=form.number(form.subject_id),
+        start=start_of_china_day(start) if start else None,
+        end=start_of_china_day(end + timedelta(days=1)) if end else None,  # the end day is included
+        until_id=form.number(form.until),
+    )
+
+
+def _log_page(report=None):
+    form = _filter_form()
+    page = page_number()
+    viewer = current_user._get_current_object()
+    statement = queries.visible_to(queries.entries_matching(_criteria(form)), viewer)
+    entries = db.paginate(statement, page=page, per_page=AUDIT_PAGE_SIZE, error_out=False)
+    actor_ids = {e.actor_id for e in entries.items if e.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    return render_template(
+        "audit/log.html", form=form, entries=entries, actors=actors, report=report,
+        rows=[(entry, readable_data(entry)) for entry in entries.items],
+        action_labels=ACTION_LABELS, subject_labels=SUBJECT_LABELS, chain_problems=CHAIN_PROBLEMS,
+        filtered=any(v for k, v in request.args.items() if k != "page"),
+        scoped_district=None if viewer.is_admin else viewer.district,
+    )
+
+
+@audit_log.route("")
+def log():
+    return _log_page()
+
+
+@audit_log.route("/verify")
+def verify():
+    """Walk the whole chain now (it reads every entry, so it runs when asked, not on every page view)."""
+    return _log_page(report=verify_chain())

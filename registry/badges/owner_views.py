@@ -1,17 +1,15 @@
-"""Badge images (public), and the owner's shop desk: my shops, badge downloads, poster, re-issue."""
+"""The owner's shop desk: my shops, badge downloads, the poster, re-issuing the badge."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from blinker import Namespace
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.walls import owner_area
-from registry.badges import qr, services
-from registry.extensions import db, limiter
+from registry.badges import services
+from registry.extensions import db
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.clock import utcnow
 from registry.merchants import standing as standing_rule
@@ -19,7 +17,6 @@ from registry.pledges.queries import current_version_terms
 from registry.pledges.signing import can_sign, latest_signature, pledge_facts
 from registry.pledges.versions import current_version
 
-bp = Blueprint("badges", __name__)
 desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 
 POSTER_SIZES = ("A4", "A5")
@@ -29,41 +26,6 @@ _signals = Namespace()
 # template variables to add or replace (moderation adds its notice and the standing with sanctions
 # counted), so badges never imports the packages above it.
 owner_shop_page = _signals.signal("owner-shop-page")
-
-
-def _image_response(url: str, draw: Callable[[str], bytes], mimetype: str, serial: str, extension: str) -> Response:
-    etag = f"{serial}-{extension}"
-    # The image of a serial never changes, so browsers and proxies may keep it; a client that
-    # already has it gets a 304 without the QR being drawn again.
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(draw(url), mimetype=mimetype)
-        if request.args.get("download"):
-            response.headers["Content-Disposition"] = f'attachment; filename="chengxinma-{serial}.{extension}"'
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    response.set_etag(etag)
-    return response
-
-
-def _live_url_or_404(serial: str) -> str:
-    """A void or unknown serial has no image (and so no 304 either)."""
-    url = services.live_badge_url(serial[:24])
-    if url is None:
-        abort(404)
-    return url
-
-
-@bp.route("/badge/<serial>.png")
-@limiter.exempt  # drawn once per serial, then answered 304 or from caches; nothing to protect
-def badge_png(serial: str):
-    return _image_response(_live_url_or_404(serial), qr.qr_png, "image/png", serial, "png")
-
-
-@bp.route("/badge/<serial>.svg")
-@limiter.exempt
-def badge_svg(serial: str):
-    return _image_response(_live_url_or_404(serial), qr.qr_svg, "image/svg+xml", serial, "svg")
 
 
 def _user():

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from registry.auth.access import in_district, require_district
 from registry.areas import services as areas
 from registry.areas.services import AreaList
 from registry.audit import services as audit
@@ -39,8 +40,7 @@ def require_staff(staff: User) -> None:
 def require_batch_scope(batch: ImportBatch, staff: User) -> None:
     """A district's staff see only their district's batches; staff for the whole area see all."""
     require_staff(staff)
-    if staff.district and batch.district != staff.district:
-        raise NotPermitted(_("这批名单不在您负责的区县。"))
+    require_district(staff, batch.district, _("这批名单不在您负责的区县。"))
 
 
 def _row_details(values: dict[str, str], area_list: AreaList) -> tuple[ShopDetails, dict[str, list[str]]]:
@@ -154,9 +154,7 @@ def batch_for_staff(batch_id: int, staff: User) -> ImportBatch:
 
 def batches_for(staff: User, limit: int = 50) -> list[ImportBatch]:
     query = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)
-    if staff.district:
-        query = query.where(ImportBatch.district == staff.district)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(in_district(query, staff, ImportBatch.district)))
 
 
 # --- Deciding ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import Select, func, select
 
+from registry.auth.access import in_district
 from registry.areas.services import district_names
 from registry.auth.models import User
 from registry.consultations.models import CHANNELS, Consultation
@@ -51,10 +52,8 @@ def month_range(month: str | None) -> tuple[datetime, datetime] | None:
 def consultations_for(staff: User, channel: str | None = None, district: str | None = None,
                       month: str | None = None) -> Select:
     """The consultations `staff` may see, filtered, the most recently received first."""
-    statement = select(Consultation)
-    if staff.district:
-        statement = statement.where(Consultation.district == staff.district)
-    elif district:
+    statement = in_district(select(Consultation), staff, Consultation.district)
+    if district and not staff.district:  # area-wide staff may narrow to one district
         statement = statement.where(Consultation.district == district)
     if channel in CHANNELS:
         statement = statement.where(Consultation.channel == channel)

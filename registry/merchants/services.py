@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry.auth.access import covers_district
 from registry.areas import services as areas
 from registry.areas.services import AreaList
 from registry.audit import services as audit
@@ -201,7 +202,7 @@ def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_
 
 def require_mover(merchant: Merchant, staff: User) -> None:
     """Administrators, staff for the whole area and staff of the shop's current district."""
-    if not staff.is_staff or (staff.district and staff.district != merchant.district):
+    if not covers_district(staff, merchant.district):
         raise NotPermitted(_("只有管理员或负责这家店铺所在区县的工作人员可以更改店铺所在区县。"))
 
 

@@ -208,7 +208,7 @@ def _shown(name: str) -> str:
     return name or _("未命名")
 
 
-def _format_bytes(count: int) -> str:
+def format_bytes(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{_trim(count / (1024 * 1024))} MB"
     if count >= 1024:
@@ -229,7 +229,7 @@ def _not_an_image(name: str) -> ImageRejected:
 
 def _too_large(name: str, max_bytes: int) -> ImageRejected:
     return ImageRejected(
-        _("照片“%(name)s”超过 %(limit)s，请缩小后再上传。", name=_shown(name), limit=_format_bytes(max_bytes)),
+        _("照片“%(name)s”超过 %(limit)s，请缩小后再上传。", name=_shown(name), limit=format_bytes(max_bytes)),
         "too_large", name)
 
 

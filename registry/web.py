@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from itertools import chain
 
 from flask import Flask, abort, g, request
 from werkzeug.exceptions import BadRequest
@@ -45,7 +44,7 @@ def install_converters(app: Flask) -> None:
 
 
 class UnusableText(BadRequest):
-    """A query or form parameter carrying text no page may receive; `parameter` names it."""
+    """A query parameter, or a form field no one types, carrying text no page may receive; `parameter` names it."""
 
     def __init__(self, parameter: str):
         super().__init__()
@@ -53,15 +52,13 @@ class UnusableText(BadRequest):
 
 
 def refuse_unusable_text() -> None:
-    """One guard for every route, before any view or query: such a path names nothing (404); such a
-    parameter is refused with the usual 400 page (the API answers it in its own shape, naming it)."""
+    """One guard for what no form reads, before any view or query: such a path names nothing (404); such a
+    query-string parameter is refused with the usual 400 page (the API answers it in its own shape, naming
+    it). Posted forms are not checked here: the form filter (registry/forms.py) puts its message next to
+    the field and keeps what was typed."""
     if UNUSABLE_TEXT.search(request.path):
         abort(404)
-    parameters = request.args.lists()
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        # Upload file names are not checked: they are cleaned where shown (complaints/evidence.py).
-        parameters = chain(parameters, request.form.lists())
-    for name, values in parameters:
+    for name, values in request.args.lists():
         if UNUSABLE_TEXT.search(name) or any(UNUSABLE_TEXT.search(value) for value in values):
             raise UnusableText(name)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from registry.areas.services import AreaList
+from registry.forms import RegistryForm
 
 
-class NewAreaForm(FlaskForm):
+class NewAreaForm(RegistryForm):
     """A district or a township to add: its name and the other spellings it answers to."""
 
     name = StringField(_l("名称"), validators=[DataRequired(message=_l("请填写名称。")),

@@ -1,13 +1,14 @@
 """Input shapes for login, registration and passwords, and for the administrators' account pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from registry.forms import RegistryForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(RegistryForm):
     login = StringField(_l("手机号或邮箱"), validators=[DataRequired(message=_l("请输入手机号或邮箱。"))])
     password = PasswordField(_l("密码"), validators=[DataRequired(message=_l("请输入密码。"))])
     submit = SubmitField(_l("登录"))
@@ -35,7 +36,7 @@ def _code_field():
     return StringField(_l("短信验证码"), validators=[DataRequired(message=_l("请输入验证码。")), Length(max=16)])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(RegistryForm):
     """Step 1: who is registering, and the mobile number the code goes to."""
 
     display_name = StringField(
@@ -46,7 +47,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("获取验证码"))
 
 
-class RegisterConfirmForm(FlaskForm):
+class RegisterConfirmForm(RegistryForm):
     """Step 2: the code from the SMS and the password."""
 
     code = _code_field()
@@ -54,18 +55,18 @@ class RegisterConfirmForm(FlaskForm):
     submit = SubmitField(_l("注册"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(RegistryForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(message=_l("请输入当前密码。"))])
     password, password_again = _new_password_fields(_l("新密码"))
     submit = SubmitField(_l("修改密码"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(RegistryForm):
     phone = _phone_field(_l("注册时验证过的手机号。"))
     submit = SubmitField(_l("获取验证码"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(RegistryForm):
     code = _code_field()
     password, password_again = _new_password_fields(_l("新密码"))
     submit = SubmitField(_l("重设密码"))
@@ -74,7 +75,7 @@ class ResetPasswordForm(FlaskForm):
 ROLE_LABELS = {"merchant": _l("商户"), "staff": _l("工作人员"), "admin": _l("管理员")}
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(RegistryForm):
     """The filters above the account list (GET, so no CSRF token)."""
 
     class Meta:
@@ -88,7 +89,7 @@ class UserSearchForm(FlaskForm):
                                                SelectChoice("no", _l("已停用"))], validate_choice=False)
 
 
-class StaffForm(FlaskForm):
+class StaffForm(RegistryForm):
     display_name = StringField(_l("姓名"), validators=[
         DataRequired(message=_l("请填写姓名。")), Length(max=64, message=_l("姓名最多 64 个字符。"))])
     login = StringField(_l("登录名（手机号或邮箱）"),
@@ -104,7 +105,7 @@ class StaffForm(FlaskForm):
     submit = SubmitField(_l("创建账户"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(RegistryForm):
     role = SelectField(_l("角色"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
                        validators=[DataRequired(message=_l("请选择角色。"))], validate_choice=False)
     district = SelectField(_l("负责区县（可选）"), validate_choice=False,
@@ -112,14 +113,14 @@ class RoleForm(FlaskForm):
     submit = SubmitField(_l("保存角色和区县"))
 
 
-class TemporaryPasswordForm(FlaskForm):
+class TemporaryPasswordForm(RegistryForm):
     password = PasswordField(_l("临时密码"), description=_l("至少 8 个字符。请当面或电话告知本人；本人下次登录时必须改成自己的密码。"),
                              validators=[DataRequired(message=_l("请输入密码。")),
                                          Length(max=128, message=_l("密码最多 128 个字符。"))])
     submit = SubmitField(_l("设置临时密码"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RegistryForm):
     """A button that changes something: only the CSRF token is submitted."""
 
     submit = SubmitField(_l("确定"))

@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from registry.forms import RegistryForm
 
-class UploadForm(FlaskForm):
+
+class UploadForm(RegistryForm):
     file = FileField(_l("店铺名单（CSV 或 Excel .xlsx）"), validators=[FileRequired(message=_l("请选择要上传的文件。"))],
                      description=_l("第一行是列名；每个文件最多 5000 行。CSV 可以是 UTF-8 或 GBK（Excel 默认）编码。"))
     submit = SubmitField(_l("上传并检查"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(RegistryForm):
     """Two buttons: import the rows that passed every check, or import nothing."""
 
     import_valid = SubmitField(_l("只导入正确的行"))
     import_none = SubmitField(_l("全部不导入"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RegistryForm):
     """A button that changes something or is recorded: only the CSRF token is submitted."""
 
     submit = SubmitField(_l("确定"))
 
 
-class PosterForm(FlaskForm):
+class PosterForm(RegistryForm):
     """Which signed shops to print posters for: a district and township, or one import batch."""
 
     class Meta:
@@ -40,7 +41,7 @@ class PosterForm(FlaskForm):
     batch = SelectField(_l("导入批次"), choices=[], validate_choice=False)
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(RegistryForm):
     code = StringField(_l("邀请码"), validators=[DataRequired(message=_l("请填写邀请函上的邀请码。")), Length(max=32)],
                        description=_l("邀请函上的 8 位字母和数字，例如 ABCD-EFGH，大小写都可以"))
     phone_last4 = StringField(_l("联系电话后 4 位"),

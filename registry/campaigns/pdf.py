@@ -25,6 +25,7 @@ from registry.clock import local_date
 from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.merchants.labels import CATEGORY_LABELS
+from registry.text import writable
 
 # Debian/Ubuntu's fonts-noto-cjk (CI installs it; see .ci/run). CJK_FONT_DIR overrides the folder.
 DEFAULT_FONT_DIR = "/usr/share/fonts/opentype/noto"
@@ -98,6 +99,8 @@ def _text(pdf, x: float, y: float, width: float, text: str, size: float, *, bold
     """Wrapped text in a box `width` wide starting at (x, y); returns the y below it."""
     from fpdf.enums import WrapMode, XPos, YPos
 
+    text = writable(text)  # stored text may predate the form filter
+
     pdf.set_font(_FAMILY, "B" if bold else "", size)
     pdf.set_text_color(*color)
     pdf.set_char_spacing(spacing)
@@ -112,6 +115,8 @@ def _text_height(pdf, text: str, width: float, size: float, *, bold: bool = Fals
     """How tall `_text` would draw `text`, without drawing it."""
     from fpdf.enums import WrapMode
 
+    text = writable(text)
+
     pdf.set_font(_FAMILY, "B" if bold else "", size)
     lines = pdf.multi_cell(width, _mm(size) * leading, text, wrapmode=WrapMode.CHAR, dry_run=True, output="LINES")
     return len(lines) * _mm(size) * leading
@@ -119,7 +124,7 @@ def _text_height(pdf, text: str, width: float, size: float, *, bold: bool = Fals
 
 def _fitting_size(pdf, text: str, width: float, largest: float, smallest: float, bold: bool = True) -> float:
     """The largest size up to `largest` at which `text` fits on one line (or `smallest`)."""
-    size = largest
+    size, text = largest, writable(text)
     while size > smallest:
         pdf.set_font(_FAMILY, "B" if bold else "", size)
         if pdf.get_string_width(text) <= width:

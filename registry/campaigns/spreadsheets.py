@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from registry.errors import DomainError
 from registry.i18n import join_list
 from registry.merchants.models import CATEGORIES
+from registry.text import spreadsheet_cell
 
 MAX_ROWS = 5000
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -259,7 +260,7 @@ def _rows_to_sheet(rows: list[list[str]]) -> ParsedSheet:
 def template_csv() -> bytes:
     """The empty template as CSV: UTF-8 with a BOM, so Excel on Windows opens the Chinese headers correctly."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(TEMPLATE_HEADERS.values())
+    csv.writer(buffer, lineterminator="\r\n").writerow(spreadsheet_cell(h) for h in TEMPLATE_HEADERS.values())
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
 
 
@@ -273,7 +274,7 @@ def template_xlsx() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "店铺名单"
-    sheet.append(list(TEMPLATE_HEADERS.values()))
+    sheet.append([spreadsheet_cell(h) for h in TEMPLATE_HEADERS.values()])
     widths = {"name": 24, "credit_code": 24, "category": 12, "district": 12, "township": 14, "address": 36,
               "owner_name": 12, "contact_phone": 16}
     for column, name in enumerate(FIELDS, start=1):
@@ -306,7 +307,7 @@ def template_xlsx() -> bytes:
         ("", ""),
         ("注意", f"每个文件最多 {MAX_ROWS} 行；每一列都必填；同一个统一社会信用代码只能出现一次。"),
     ):
-        notes.append(list(row))
+        notes.append([spreadsheet_cell(c) for c in row])
     notes["A1"].font = notes["B1"].font = Font(bold=True)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -11,6 +11,7 @@ from registry.campaigns import claims, imports, pdf, printing, spreadsheets
 from registry.campaigns.forms import ActionForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.models import BatchStatus
 from registry.database import slow_work
+from registry.downloads import CSV, PDF, XLSX, download
 from registry.clock import utcnow
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
@@ -37,9 +38,7 @@ def _batch(batch_id: int):
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(data, PDF, filename)
 
 
 # --- Upload --------------------------------------------------------------------------------------
@@ -76,21 +75,17 @@ def upload():
     return _index(form, 400)
 
 
+TEMPLATE_NAME = "店铺名单模板"
+
+
 @bp.route("/template.csv")
 def template_csv():
-    response = Response(spreadsheets.template_csv(), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = "attachment; filename=\"shops-template.csv\"; " \
-                                              "filename*=UTF-8''%E5%BA%97%E9%93%BA%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"
-    return response
+    return download(spreadsheets.template_csv(), CSV, "shops-template.csv", f"{TEMPLATE_NAME}.csv")
 
 
 @bp.route("/template.xlsx")
 def template_xlsx():
-    response = Response(spreadsheets.template_xlsx(),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = "attachment; filename=\"shops-template.xlsx\"; " \
-                                              "filename*=UTF-8''%E5%BA%97%E9%93%BA%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx"
-    return response
+    return download(spreadsheets.template_xlsx(), XLSX, "shops-template.xlsx", f"{TEMPLATE_NAME}.xlsx")
 
 
 # --- One batch: the check report, the decision, the letters -------------------------------------

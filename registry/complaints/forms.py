@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, RadioField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.complaints.labels import DEMAND_LABELS, NO_CLAUSE_LABEL, REFUSAL_GROUND_LABELS
+from registry.forms import RegistryForm
 from registry.pledges.models import OTHER_CLAUSE, PledgeVersion
 
 AMOUNT_MESSAGE = _l("请填写金额（元），最多两位小数，没有可填 0。")
@@ -33,19 +33,19 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(RegistryForm):
     phone = StringField(_l("手机号"), validators=[DataRequired(message=_l("请填写手机号。"))],
                         description=_l("用于接收验证码和投诉进展，不会公开"))
     send = SubmitField(_l("发送验证码"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(RegistryForm):
     phone = HiddenField()
     code = StringField(_l("短信验证码"), validators=[DataRequired(message=_l("请填写短信里的 6 位验证码。"))])
     confirm = SubmitField(_l("确认"))
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(RegistryForm):
     # The choices are the clauses of the pledge the shop signed (offer_clauses), then "other".
     clause = RadioField(_l("商家违反了哪一条承诺？"), choices=[],
                         validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))])
@@ -74,12 +74,12 @@ class ComplaintForm(FlaskForm):
                                for c in clauses] + [SelectChoice(OTHER_CLAUSE, NO_CLAUSE_LABEL)]
 
 
-class AddInformationForm(FlaskForm):
+class AddInformationForm(RegistryForm):
     body = TextAreaField(_l("补充说明"), validators=[DataRequired(message=_l("请填写补充内容。")), Length(max=2000)])
     submit = SubmitField(_l("提交补充说明"))
 
 
-class RespondToOfferForm(FlaskForm):
+class RespondToOfferForm(RegistryForm):
     decision = RadioField(_l("您是否接受商家的处理方案？"), choices=_choices([
         ("accept", _l("接受，问题已解决")), ("reject", _l("不接受，请求消费者协会调解"))]),
         validators=[InputRequired(message=_l("请选择是否接受。"))])
@@ -87,12 +87,12 @@ class RespondToOfferForm(FlaskForm):
     submit = SubmitField(_l("提交"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(RegistryForm):
     reason = TextAreaField(_l("撤回原因（可选）"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("撤回投诉"))
 
 
-class FollowupForm(FlaskForm):
+class FollowupForm(RegistryForm):
     resolved = RadioField(_l("您的问题解决了吗？"), choices=_choices([("yes", _l("已解决")), ("no", _l("没有解决"))]),
                           validators=[InputRequired(message=_l("请选择问题是否已经解决。"))])
     satisfaction = RadioField(_l("您对处理过程满意吗？"), coerce=int, choices=_choices([
@@ -102,7 +102,7 @@ class FollowupForm(FlaskForm):
     submit = SubmitField(_l("提交回访"))
 
 
-class MerchantReplyForm(FlaskForm):
+class MerchantReplyForm(RegistryForm):
     body = TextAreaField(_l("公开回复"), validators=[DataRequired(message=_l("请填写回复内容。")), Length(max=2000)],
                          description=_l("回复会显示在店铺的公示页上"))
     offer = TextAreaField(_l("处理方案（可选）"), validators=[Optional(), Length(max=500)],
@@ -112,7 +112,7 @@ class MerchantReplyForm(FlaskForm):
     submit = SubmitField(_l("提交回复"))
 
 
-class _StaffForm(FlaskForm):
+class _StaffForm(RegistryForm):
     # The complaint version the officer saw; a stale one means someone else acted first.
     version = HiddenField()
 

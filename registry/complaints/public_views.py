@@ -15,7 +15,7 @@ from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintFo
 from registry.complaints.models import Complaint
 from registry.complaints.verification import VerificationSpent, VerifiedPhone, verified_phone
 from registry.database import slow_work
-from registry.errors import DomainError
+from registry.errors import DomainError, sends_photos
 from registry.extensions import db, limiter
 from registry.merchants.models import Merchant
 from registry.merchants.services import merchant_by_public_code
@@ -137,6 +137,7 @@ def verify_phone(code: str):
 @limiter.limit(FILINGS_PER_ADDRESS, methods=["POST"])
 @limiter.limit(COMPLAINTS_PER_PHONE, key_func=_verified_phone_key, methods=["POST"],
                error_message=lambda: _("同一手机号每天最多提交 5 件投诉。"))
+@sends_photos
 def file_complaint(code: str):
     merchant = _public_merchant(code)
     verified = _verified()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
@@ -14,6 +13,7 @@ from wtforms.widgets import DateTimeLocalInput, MonthInput
 from registry.consultations.labels import CHANNEL_LABELS, OUTCOME_LABELS
 from registry.consultations.services import ConsultationInput
 from registry.clock import CHINA
+from registry.forms import RegistryForm
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -39,7 +39,7 @@ def _local_datetime(_form, field) -> None:
         raise ValidationError(_l("请按“2026-11-28 09:30”的格式填写受理时间。"))
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(RegistryForm):
     channel = RadioField(_l("渠道"), choices=[SelectChoice(value, label) for value, label in CHANNEL_LABELS.items()],
                          validators=[InputRequired(message=_l("请选择咨询渠道。"))], validate_choice=False)
     received_at = StringField(_l("受理时间"), widget=DateTimeLocalInput(),
@@ -63,7 +63,7 @@ class ConsultationForm(FlaskForm):
         )
 
 
-class ConsultationFilterForm(FlaskForm):
+class ConsultationFilterForm(RegistryForm):
     """The filters above the list (GET, so no CSRF token)."""
 
     class Meta:

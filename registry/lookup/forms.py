@@ -1,12 +1,13 @@
 """Input shapes of the public look-up forms (GET forms carry no CSRF token: they change nothing)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from registry.forms import RegistryForm
 
-class SearchForm(FlaskForm):
+
+class SearchForm(RegistryForm):
     class Meta:
         csrf = False
 
@@ -14,7 +15,7 @@ class SearchForm(FlaskForm):
     district = SelectField(_l("区/县"), choices=[], validate_choice=False)
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(RegistryForm):
     class Meta:
         csrf = False
 

@@ -1,11 +1,11 @@
 """Input shape of the shop form; the rules are in merchants.services."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from registry.forms import RegistryForm
 from registry.merchants.labels import CATEGORY_LABELS
 from registry.merchants.services import ShopDetails
 
@@ -14,7 +14,7 @@ def _required(label):
     return [DataRequired(message=_l("请填写%(label)s。", label=label))]
 
 
-class ShopForm(FlaskForm):
+class ShopForm(RegistryForm):
     name = StringField(_l("店铺名称"), validators=_required(_l("店铺名称")) + [Length(max=100)],
                        description=_l("与门头招牌一致，例如：美好生活超市"))
     credit_code = StringField(_l("统一社会信用代码"), validators=_required(_l("统一社会信用代码")),
@@ -48,7 +48,7 @@ class OwnerShopForm(ShopForm):
     district = None
 
 
-class MoveShopForm(FlaskForm):
+class MoveShopForm(RegistryForm):
     """Staff move a shop to another district or township."""
 
     district = SelectField(_l("区/县"), validators=[DataRequired(message=_l("请选择区/县。"))], validate_choice=False)

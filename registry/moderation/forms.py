@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import DateInput
 
 from registry.complaints.labels import CLAUSE_LABELS
+from registry.forms import RegistryForm
 from registry.pagination import ID_MAX, bounded_integer
 
 REASON_HINT = _l("消费者在公示页上会看到这段话。写明事实，不要写消费者姓名、电话等个人信息。最多 200 字。")
@@ -35,7 +35,7 @@ def _flag_id(form) -> int | None:
     return bounded_integer(value, 1, ID_MAX)
 
 
-class _SanctionForm(FlaskForm):
+class _SanctionForm(RegistryForm):
     clause_kind = SelectField(_l("违反的承诺"), choices=[SelectChoice("", _l("请选择"))]
                               + [SelectChoice(value, label) for value, label in CLAUSE_LABELS.items()],
                               validators=[DataRequired(message=_l("请选择违反的承诺条款。"))])
@@ -71,7 +71,7 @@ class RevocationForm(_SanctionForm):
     submit = SubmitField(_l("提出撤销（需另一位工作人员批准）"))
 
 
-class ReinstateForm(FlaskForm):
+class ReinstateForm(RegistryForm):
     public_reason = TextAreaField(_l("公开说明"), description=_l("例如：已完成整改，经复查合格。消费者在公示页上会看到。"),
                                   validators=[DataRequired(message=_l("请填写公开说明：消费者在公示页上会看到它。")),
                                               Length(max=200, message=_l("公开说明最多 %(max)d 个字。"))])
@@ -80,32 +80,32 @@ class ReinstateForm(FlaskForm):
     submit = SubmitField(_l("整改后恢复"))
 
 
-class RaiseFlagForm(FlaskForm):
+class RaiseFlagForm(RegistryForm):
     reason = TextAreaField(_l("需要关注的原因"), validators=[
         DataRequired(message=_l("请写明需要关注的原因。")), Length(max=200, message=_l("最多 %(max)d 个字。"))])
     submit = SubmitField(_l("标记这家店铺"))
 
 
-class DismissFlagForm(FlaskForm):
+class DismissFlagForm(RegistryForm):
     note = TextAreaField(_l("排除理由"), description=_l("为什么不需要处理，例如：经核实为同一消费者重复提交。"),
                          validators=[DataRequired(message=_l("请说明为什么不需要处理。")),
                                      Length(max=2000, message=_l("最多 %(max)d 个字。"))])
     submit = SubmitField(_l("排除标记"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(RegistryForm):
     """Approving a proposed revocation: only the CSRF token is submitted."""
 
     submit = SubmitField(_l("批准撤销"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(RegistryForm):
     note = TextAreaField(_l("不批准的理由"), validators=[
         DataRequired(message=_l("请说明不批准的理由。")), Length(max=2000, message=_l("最多 %(max)d 个字。"))])
     submit = SubmitField(_l("不批准"))
 
 
-class DecideAppealForm(FlaskForm):
+class DecideAppealForm(RegistryForm):
     decision = RadioField(_l("审理结果"), choices=[SelectChoice("uphold", _l("维持原决定")),
                                                SelectChoice("grant", _l("申诉成立，撤销该处理"))],
                           validators=[InputRequired(message=_l("请选择审理结果。"))])
@@ -114,7 +114,7 @@ class DecideAppealForm(FlaskForm):
     submit = SubmitField(_l("提交审理结果"))
 
 
-class AppealForm(FlaskForm):
+class AppealForm(RegistryForm):
     text = TextAreaField(_l("申诉理由"), description=_l("说明您认为处理不当的原因，以及已经采取的整改措施。每项处理只能申诉一次。"),
                          validators=[DataRequired(message=_l("请填写申诉理由。")),
                                      Length(max=2000, message=_l("申诉理由最多 %(max)d 个字。"))])
@@ -123,7 +123,7 @@ class AppealForm(FlaskForm):
     submit = SubmitField(_l("提交申诉"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(RegistryForm):
     """The consumer's report on the QR page that the badge does not belong to this shop."""
 
     note = StringField(_l("在哪里看到这个诚信码？（可选）"), validators=[
@@ -143,7 +143,7 @@ def _whole_number(_form, field) -> None:
         raise ValidationError(_l("请填写整数。"))
 
 
-class FlagRuleForm(FlaskForm):
+class FlagRuleForm(RegistryForm):
     enabled = BooleanField(_l("启用"))
     threshold = StringField(_l("达到件数"), validators=[_whole_number])
     window_days = StringField(_l("时间范围"), validators=[_whole_number])

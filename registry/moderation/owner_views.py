@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from registry.badges.owner_views import owner_shop_page
 from registry.database import slow_work
+from registry.errors import sends_photos
 from registry.extensions import db
 from registry.merchants.services import require_owner
 from registry.moderation import appeals
@@ -31,6 +32,7 @@ def _photos(form: AppealForm):
 
 
 @owner.route("/sanctions/<int:sanction_id>/appeal", methods=["GET", "POST"])
+@sends_photos
 def appeal(sanction_id: int):
     found = db.session.get(Sanction, sanction_id)
     if found is None:

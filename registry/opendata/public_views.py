@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_from_directory
 
+from registry.downloads import CSV, JSON, content_type
 from registry.opendata import services
 from registry.clock import today_in_china
 
 bp = Blueprint("opendata", __name__)
 DOWNLOAD_CACHE_SECONDS = 3600
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+MIMETYPES = {"csv": CSV, "json": JSON}
 
 
 @bp.get("/open-data")
@@ -33,7 +34,7 @@ def download(filename: str):
         abort(404)
     # The file's SHA-256 (also listed on the page) is its strong ETag: a re-run that changes it changes the tag.
     response = send_from_directory(services.export_directory(), filename, as_attachment=True,
-                                   mimetype=MIMETYPES[entry.format], etag=entry.sha256,
-                                   max_age=DOWNLOAD_CACHE_SECONDS, conditional=True)
+                                   etag=entry.sha256, max_age=DOWNLOAD_CACHE_SECONDS, conditional=True)
+    response.headers["Content-Type"] = content_type(MIMETYPES[entry.format])
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -39,6 +39,7 @@ from registry.moderation.standings import shop_standings
 from registry.complaints.labels import CLAUSE_LABELS
 from registry.pledges.queries import current_version_terms
 from registry.pledges.signing import latest_signatures
+from registry.text import spreadsheet_cell
 
 KEEP_DAYS = 30
 BATCH = 1000
@@ -184,11 +185,11 @@ def _sha256(path: Path) -> str:
 
 
 def _cell(value) -> str:
-    if value is None:
-        return ""
+    """A CSV cell: the JSON's value, with text a spreadsheet would run as a formula neutralised (the JSON
+    keeps the text verbatim)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return str(spreadsheet_cell(value))
 
 
 def _public_shops(batch_size: int):

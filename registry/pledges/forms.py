@@ -1,18 +1,18 @@
 """Input shapes of the signing form and of the administrators' pledge drafting pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, SelectField,
+from wtforms import (BooleanField, FieldList, FormField, HiddenField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from registry.forms import RegistryForm, RegistrySubform
 from registry.pagination import bounded_integer
 from registry.pledges.labels import CLAUSE_KIND_LABELS
 
 
-class SignForm(FlaskForm):
+class SignForm(RegistryForm):
     # One checkbox per clause, none pre-ticked: the owner confirms each promise separately.
     clauses = SelectMultipleField(
         _l("逐条确认"), coerce=int, option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
@@ -27,7 +27,7 @@ class SignForm(FlaskForm):
     submit = SubmitField(_l("确认签署"))
 
 
-class ClauseForm(Form):
+class ClauseForm(RegistrySubform):
     """One numbered clause of a draft; rows left empty are not part of the text."""
 
     kind = SelectField(_l("类别"), choices=[SelectChoice("", _l("请选择"))]
@@ -37,7 +37,7 @@ class ClauseForm(Form):
     text_en = TextAreaField(_l("英文译文（可选）"))
 
 
-class PledgeDraftForm(FlaskForm):
+class PledgeDraftForm(RegistryForm):
     title = StringField(_l("标题"), validators=[
         DataRequired(message=_l("请填写标题。")), Length(max=100, message=_l("标题最多 %(max)d 个字。", max=100))])
     preamble = TextAreaField(_l("开头语"), validators=[DataRequired(message=_l("请填写倡议书的开头语。"))],
@@ -60,7 +60,7 @@ def _whole_days(_form, field) -> None:
         raise ValidationError(_l("重新签署期限应为 0 到 %(max)d 天的整数。", max=365))
 
 
-class PublishForm(FlaskForm):
+class PublishForm(RegistryForm):
     resign_days = StringField(
         _l("重新签署期限（天）"), default="30",
         validators=[InputRequired(message=_l("请填写重新签署期限。")), _whole_days],
@@ -73,7 +73,7 @@ class PublishForm(FlaskForm):
         return int(self.resign_days.data.strip())
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RegistryForm):
     """A button that changes something: only the CSRF token is submitted."""
 
     submit = SubmitField(_l("确定"))

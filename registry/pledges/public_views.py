@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 
+from registry.downloads import TEXT, download
 from registry.pledges.signing import sha256_hex, signature_by_certificate_code
 from registry.pledges.versions import current_version
 
@@ -34,5 +35,4 @@ def certificate_text(code: str):
     signature = signature_by_certificate_code(code)
     if signature is None:
         abort(404)
-    return Response(signature.signed_text.encode("utf-8"), mimetype="text/plain; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="pledge-{code}.txt"'})
+    return download(signature.signed_text.encode("utf-8"), TEXT, f"pledge-{code}.txt")

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import DateInput, MonthInput
 
+from registry.forms import RegistryForm
+
 KIND_LABELS = {"year": _l("全年"), "quarter": _l("按季度"), "month": _l("按月"), "range": _l("自选日期")}
 QUARTER_LABELS = {"1": _l("第一季度"), "2": _l("第二季度"), "3": _l("第三季度"), "4": _l("第四季度")}
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(RegistryForm):
     """Values are checked by reports.periods.parse_period (so the message names the field and the
     typed value stays in the form); the fields here only show them."""
 
@@ -54,7 +55,7 @@ def _number_or_empty(_form, field) -> None:
         raise ValidationError(_l("请填写数字编号。"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(RegistryForm):
     class Meta:
         csrf = False
 

@@ -14,7 +14,6 @@ import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import quote
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,9 +23,9 @@ from registry.consultations.labels import CHANNEL_LABELS
 from registry.merchants.labels import CATEGORY_LABELS
 from registry.reports import charts
 from registry.reports.figures import Report, headline_sentence, period_label
+from registry.text import spreadsheet_cell, writable
 
 CHINA_FORMAT = "%Y-%m-%d %H:%M"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 TOWNSHIPS_CHARTED = 15
 
@@ -144,26 +143,18 @@ def report_charts(report: Report) -> dict[str, str]:
     return drawn
 
 
-def safe_cell(value):
-    """A cell as written to CSV/XLSX: numbers stay numbers; text a spreadsheet would run is neutralised."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def csv_bytes(table: Table) -> bytes:
     """UTF-8 with a BOM and CRLF line ends, so Excel on Windows opens the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(c) for c in table.columns])
+    writer.writerow([spreadsheet_cell(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow([safe_cell(c) for c in row])
+        writer.writerow([spreadsheet_cell(c) for c in row])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
-    base = _SHEET_TITLE_UNSAFE.sub("", title)[:28] or "sheet"
+    base = _SHEET_TITLE_UNSAFE.sub("", writable(title))[:28] or "sheet"
     name, n = base, 2
     while name in used:
         name, n = f"{base[:26]}{n}", n + 1
@@ -186,16 +177,16 @@ def xlsx_bytes(report: Report) -> bytes:
                 [_("区县"), report.district or _("全部区县")],
                 [_("生成时间"), generated_text(report)], [_("概述"), headline_sentence(report)], ["", ""],
                 [_("口径说明"), ""], *[[str(term), str(text)] for term, text in DEFINITIONS]):
-        about.append([safe_cell(c) for c in row])
+        about.append([spreadsheet_cell(c) for c in row])
     about["A1"].font = Font(bold=True, size=13)
     for cell in about["B"]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
     for table in report_tables(report):
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
-        sheet.append([safe_cell(c) for c in table.columns])
+        sheet.append([spreadsheet_cell(c) for c in table.columns])
         for row in table.rows:
-            sheet.append([safe_cell(c) for c in row])
+            sheet.append([spreadsheet_cell(c) for c in row])
         for index, column in enumerate(table.columns, start=1):
             sheet.cell(row=1, column=index).font = Font(bold=True)
             letter = sheet.cell(row=1, column=index).column_letter
@@ -214,11 +205,6 @@ def generated_text(report: Report) -> str:
     from registry.clock import local_datetime
 
     return local_datetime(report.generated_at, CHINA_FORMAT)
-
-
-def attachment(filename_ascii: str, filename_utf8: str) -> str:
-    """Content-Disposition for a download: an ASCII name for old clients, the Chinese name for the rest."""
-    return f"attachment; filename=\"{filename_ascii}\"; filename*=UTF-8''{quote(filename_utf8)}"
 
 
 def file_stem(report: Report) -> tuple[str, str]:

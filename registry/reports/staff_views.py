@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -24,6 +24,7 @@ from registry.audit.services import verify_chain
 from registry.auth.models import Role, User
 from registry.clock import start_of_china_day, today_in_china
 from registry.consultations.queries import known_districts
+from registry.downloads import CSV, XLSX, download
 from registry.errors import DomainError, NotFound
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number
@@ -111,21 +112,14 @@ def export_csv(key: str):
     if table is None:
         raise NotFound(_("没有这张表。"))
     ascii_stem, utf8_stem = presentation.file_stem(report)
-    response = Response(presentation.csv_bytes(table), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = presentation.attachment(
-        f"{ascii_stem}-{key}.csv", f"{utf8_stem}_{table.title}.csv")
-    return response
+    return download(presentation.csv_bytes(table), CSV, f"{ascii_stem}-{key}.csv", f"{utf8_stem}_{table.title}.csv")
 
 
 @bp.route("/export.xlsx")
 def export_xlsx():
     report = _report_for_export()
     ascii_stem, utf8_stem = presentation.file_stem(report)
-    response = Response(presentation.xlsx_bytes(report),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = presentation.attachment(f"{ascii_stem}.xlsx", f"{utf8_stem}.xlsx")
-    return response
+    return download(presentation.xlsx_bytes(report), XLSX, f"{ascii_stem}.xlsx", f"{utf8_stem}.xlsx")
 
 
 @bp.route("/yearly")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import DateInput
+
+from registry.forms import RegistryForm
 
 KIND_LABELS = {"holiday": _l("放假（不计入工作日）"), "workday": _l("上班（计入工作日）")}
 
@@ -27,7 +28,7 @@ def _valid_day(_form, field) -> None:
         raise ValidationError(_l("请按“2027-01-01”的格式填写日期。"))
 
 
-class DayForm(FlaskForm):
+class DayForm(RegistryForm):
     day = StringField(_l("日期"), widget=DateInput(),
                       validators=[InputRequired(message=_l("请填写日期。")), _valid_day])
     kind = SelectField(_l("这一天"), choices=[SelectChoice("", _l("请选择"))]
@@ -44,7 +45,7 @@ class DayForm(FlaskForm):
         return self.kind.data == "workday"
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RegistryForm):
     """A button that changes something: only the CSRF token is submitted."""
 
     submit = SubmitField(_l("确定"))

@@ -24,6 +24,7 @@ from tests.campaigns.conftest import (HEADER, assert_a4_with_embedded_fonts, csv
                                       shop_row)
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -130,7 +131,11 @@ def test_the_templates_download_as_utf8_csv_with_bom_and_as_xlsx(client, staff):
     xlsx_response = client.get("/staff/campaigns/template.xlsx")
 
     assert csv_response.status_code == xlsx_response.status_code == 200
-    assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    assert csv_response.headers["Content-Disposition"] == (
+        "attachment; filename=\"shops-template.csv\"; "
+        "filename*=UTF-8''%E5%BA%97%E9%93%BA%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv")
+    assert xlsx_response.headers["Content-Type"] == XLSX_TYPE
     assert csv_response.data.startswith(codecs.BOM_UTF8)
     assert csv_response.data.decode("utf-8-sig").strip() == ",".join(HEADER)
     assert xlsx_response.data.startswith(b"PK")

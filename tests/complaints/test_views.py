@@ -115,6 +115,32 @@ def test_each_refused_field_says_why(client, world, verified, field, value, mess
     assert count(Complaint) == 0
 
 
+@pytest.mark.parametrize(("language", "message"), [
+    ("zh", "照片总大小超过 4 KB，请少选几张或缩小后再上传。"),
+    ("en", "The photos together are larger than 4 KB. Please choose fewer photos or make them smaller"),
+])
+def test_photos_over_the_request_cap_say_so_and_lead_back_to_the_form(app, client, world, verified, language,
+                                                                      message, monkeypatch):
+    """Over MAX_CONTENT_LENGTH the body is never read: not the generic 413 page but what to do, in the
+    reader's language, and the way back to the form."""
+    verified(client)
+    url = f"/m/{world.shop.public_code}/complain/details"
+    key = hidden_value(text(client.get(url)), "submission_key")
+    if language == "en":
+        client.get("/lang/en")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    form = complaint_form(submission_key=key)
+    form["photos"] = [(io.BytesIO(jpeg_bytes((400, 400)) + bytes(8192)), "big.jpg")]
+
+    response = client.post(url, data=form, content_type="multipart/form-data")
+
+    assert response.status_code == 413
+    html = text(response)
+    assert message in html
+    assert f'href="{url}"' in html
+    assert count(Complaint) == 0
+
+
 # --- the clause cited: any clause of the pledge the shop signed ---------------------------------
 
 

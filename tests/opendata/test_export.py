@@ -10,9 +10,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from registry.clock import CHINA, china_date as china_date_of
 from registry.clock import start_of_china_day, utcnow
+from registry.extensions import db
+from registry.merchants.models import Merchant
 from registry.opendata import services
 from registry.clock import today_in_china
 from tests.api.test_views import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
@@ -94,6 +97,27 @@ def test_no_personal_data_in_any_export_file(app, seeded, export_dir, moment):
         text = path.read_text("utf-8-sig")
         for value in PERSONAL:
             assert value not in text, f"{value!r} in {path.name}"
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",
+                                  "@SUM(A1:A9)", "\t=1+1", "\r=1+1"])
+def test_a_name_a_spreadsheet_would_run_is_neutralised_in_the_csv_and_verbatim_in_the_json(
+        app, seeded, export_dir, moment, name):
+    """Rows stored before the form filter may hold anything; the CSV is read in Excel, the JSON by programs."""
+    NOW, DAY = moment
+    shop = db.session.scalars(select(Merchant).where(Merchant.public_code == SEEDED_CODES["active"])).one()
+    shop.name, shop.address = name, "转塘直街\x0188号"
+    db.session.commit()
+
+    services.export(DAY, now=NOW)
+
+    shops = {row["public_code"]: row for row in read_csv(export_dir / f"standings-{DAY}.csv")}
+    assert shops[SEEDED_CODES["active"]]["name"] == "'" + name
+    assert shops[SEEDED_CODES["active"]]["pledge_version"] == "1"  # numbers stay numbers
+    assert shops[SEEDED_CODES["active"]]["address"].endswith("转塘直街88号")  # no control character in a file
+    with (export_dir / f"standings-{DAY}.json").open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    assert {s["public_code"]: s["name"] for s in document["shops"]}[SEEDED_CODES["active"]] == name
 
 
 def test_small_batches_give_the_same_files(app, seeded, export_dir, moment):
@@ -227,7 +251,7 @@ def test_a_download_is_an_attachment_with_the_sha256_as_etag(client, seeded, exp
     assert response.status_code == 200
     assert body == (export_dir / entry.name).read_bytes()
     assert response.headers["Content-Disposition"] == f"attachment; filename=standings-{DAY}.csv"
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert response.headers["ETag"] == f'"{entry.sha256}"'
     assert "Set-Cookie" not in response.headers
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))

@@ -42,7 +42,8 @@ def test_the_certificate_text_download_hashes_to_the_stored_sha256(client, make_
     response = client.get(f"/certificate/{signature.certificate_code}.txt")
 
     assert response.status_code == 200
-    assert response.mimetype == "text/plain"
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"  # one charset, not two
+    assert response.headers["Content-Disposition"] == f'attachment; filename="pledge-{signature.certificate_code}.txt"'
     assert hashlib.sha256(response.data).hexdigest() == signature.text_sha256
     assert response.data.decode("utf-8") == signature.signed_text
 

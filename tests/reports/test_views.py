@@ -244,6 +244,24 @@ def test_text_that_a_spreadsheet_would_run_is_neutralised(admin_client, world, m
     assert cells[0][1].data_type == "s"
 
 
+def test_exports_never_fail_on_control_characters_stored_before_the_form_filter(admin_client, world, make_shop):
+    """A control character in a township made every XLSX export answer 500 (openpyxl's IllegalCharacterError).
+    NUL itself cannot be stored on PostgreSQL; the other C0 characters break the workbook the same way."""
+    shop = make_shop(name="己商店", district="西湖区", township="转塘街道")
+    shop.township = "转塘\x01街道\x1b\u202e"  # as an older import stored it
+    add_complaint(shop, "other", cst(2026, 8, 1, 10))
+    db.session.commit()
+
+    response = admin_client.get(f"/staff/reports/export.xlsx?{YEAR_2026}")
+    rows = csv_rows(admin_client.get(f"/staff/reports/export/townships.csv?{YEAR_2026}"))
+
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.data))
+    townships = [row[1] for row in workbook["收到投诉（按乡镇、街道）"].iter_rows(min_row=2, values_only=True)]
+    assert "转塘街道" in townships  # the controls dropped, the words kept
+    assert ["西湖区", "转塘街道", "1"] in rows
+
+
 def test_chart_labels_are_escaped(admin_client, world, make_shop):
     import_rows([("西湖区", "<script>alert(1)</script>镇", "")])
     shop = make_shop(name="戊商店", district="西湖区", township="<script>alert(1)</script>镇")

@@ -14,6 +14,11 @@ it on the pages rendered while crawling, plus `page`, `next` and `lang`. A POST 
 the forms that post to it on those pages (their option and hidden values are among the values drawn),
 or, when no page shows its form, every field of the WTForms form classes its view module uses.
 The campaign PDFs' drawing is stubbed (seconds per request, and it reads no request text).
+
+Every form is also posted as a person would fill it with hostile text (issue 11, item 5): the values its
+page offers in choices, hidden fields and buttons, and in every typed field one of HOSTILE_TEXT (formula
+prefixes, bidi overrides, zero-width and control characters). Afterwards every page and every export
+(report CSV/XLSX, campaign templates, the open-data files) is read again: whatever was stored, no 5xx.
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ NASTY = [
     "诚信😀\u202e\ufeff\u0301" * 700,  # any script, and long
 ]
 HUGE_INTEGERS = [2**31, 2**63, 10**30]
+# Typed into every text field of every form, with the page's own values in the other fields.
+HOSTILE_TEXT = [
+    '=HYPERLINK("http://evil.example","x")',
+    "@SUM(A1:A9)+\t-1",
+    "+86 -2 美好\u202e超市\u200b\u2066",
+    "第一行\r\n=1+1\x01\x00",
+]
 RANDOM_EXAMPLES = 3  # per route and method, after the explicit ones
 
 
@@ -211,8 +223,10 @@ def main_role(rule) -> str:
     return "anonymous"
 
 
-def test_no_input_on_any_route_answers_5xx(app, monkeypatch, caplog):
+def test_no_input_on_any_route_answers_5xx(app, monkeypatch, caplog, tmp_path):
     from registry.auth.models import User
+
+    monkeypatch.setitem(app.config, "OPENDATA_DIR", str(tmp_path / "opendata"))
 
     world = seed(monkeypatch)
     # The posters' and letters' PDFs take seconds per request and read only stored shops, no request
@@ -307,6 +321,10 @@ def test_no_input_on_any_route_answers_5xx(app, monkeypatch, caplog):
         for nasty in NASTY:
             probe = example(role=main_role(rule), path=valid_path(rule), args=dict.fromkeys(arg_names, nasty),
                             form=dict.fromkeys(form_fields, nasty))(probe)
+        if form_fields:
+            for hostile in HOSTILE_TEXT:
+                filled = {name: (good[0] if good else hostile) for name, good in form_fields.items()}
+                probe = example(role=main_role(rule), path=valid_path(rule), args={}, form=filled)(probe)
         if rule.arguments:
             odd = {name: (2**63 if is_int(rule, name) else "a\x00b") for name in rule.arguments}
             probe = example(role=main_role(rule), path=odd, args={}, form={})(probe)
@@ -320,5 +338,15 @@ def test_no_input_on_any_route_answers_5xx(app, monkeypatch, caplog):
             while isinstance(error, BaseExceptionGroup):  # several failing examples: show the first
                 error = error.exceptions[0]
             failures.append(f"{rule.endpoint} {method}: {str(error).splitlines()[0][:400]}")
+    # Whatever the forms stored: every page and every export read again, the open-data files too.
+    from registry.opendata import services as opendata
+
+    world["by_endpoint"][("opendata.download", "filename")] = next(
+        f.name for f in opendata.export().files if f.name.endswith(".csv"))
+    for rule, method in routes:
+        if method == "GET" and rule.endpoint != "static":
+            url, status, _html = send(rule, "GET", main_role(rule), valid_path(rule), {}, {})
+            if status >= 500:
+                failures.append(f"{rule.endpoint} read afterwards: GET {url[:120]!r} answered {status}")
     print(f"{len(routes)} routes and methods, {sent['count']} requests in {time.monotonic() - started:.1f} s")
     assert not failures, "\n".join(failures)

@@ -19,7 +19,7 @@ from registry.auth.models import User
 from registry.clock import utcnow
 from registry.complaints import figures, states
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
-from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
+from registry.complaints.labels import ACTION_LABELS, STATUS_LABELS
 from registry.complaints.models import REFUSAL_GROUNDS, Complaint
 from registry.complaints.timeline import add_event, complaint_changed, latest_offer
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
@@ -255,12 +255,3 @@ def add_staff_note(complaint: Complaint, staff: User, body: str) -> None:
 def can_act(complaint: Complaint, action: str, actor_role: str) -> bool:
     """Whether the page should offer this action now."""
     return states.next_status(action, complaint.status, actor_role) is not None
-
-
-def suggested_summary(complaint: Complaint) -> str:
-    """A starting point for the public summary: the clause and the first words of the account.
-
-    Staff edit it before accepting; it must not carry the consumer's identity.
-    """
-    text = " ".join(complaint.description.split())
-    return f"{CLAUSE_LABELS[complaint.clause_kind]}：{text[:60]}{'…' if len(text) > 60 else ''}"

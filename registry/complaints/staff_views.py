@@ -53,8 +53,8 @@ def queue():
 def _forms(complaint: Complaint, **submitted):
     version = str(complaint.version)
     forms = {
-        "accept_form": AcceptForm(formdata=None, version=version,
-                                  public_summary=handling.suggested_summary(complaint)),
+        # Empty on purpose: staff write the public summary; it is never drawn from the consumer's words.
+        "accept_form": AcceptForm(formdata=None, version=version),
         "refuse_form": RefuseForm(formdata=None, version=version),
         "schedule_form": ScheduleMediationForm(formdata=None, version=version),
         "record_form": RecordMediationForm(formdata=None, version=version),

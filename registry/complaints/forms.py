@@ -155,3 +155,10 @@ class StaffNoteForm(_StaffForm):
     body = TextAreaField(_l("工作备注（仅工作人员可见）"), validators=[DataRequired(message=_l("请填写备注内容。")),
                                                                 Length(max=2000)])
     submit = SubmitField(_l("添加备注"))
+
+
+class HideReplyForm(FlaskForm):
+    # The page pre-fills 已隐藏：含个人信息; no default here, so an empty post hides nothing.
+    reason = StringField(_l("公开的隐藏原因"), validators=[
+        DataRequired(message=_l("请填写公开的隐藏原因。")), Length(max=200, message=_l("最多 200 个字。"))])
+    submit = SubmitField(_l("对公众隐藏这条回复"))

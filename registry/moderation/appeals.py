@@ -21,6 +21,7 @@ from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, 
                                         Appeal, AppealPhoto, Sanction)
 from registry.moderation.notices import tell_shop
 from registry.moderation.sanctions import end_sanction, expire_due, sanctions_in_effect, settle_standing
+from registry.personal_data import refuse_personal_data
 from registry.uploads import ProcessedImage, evidence_directory, store_image
 
 MIN_APPEAL_TEXT = 10
@@ -90,6 +91,8 @@ def decide_appeal(appeal: Appeal, staff: User, grant: bool, note: str) -> None:
     if staff.id in (sanction.issued_by_id, sanction.approved_by_id):
         raise NotPermitted(_("申诉须由作出该处理决定以外的工作人员审理。"))
     note = clean_text(note, "note", _("请填写处理说明，商家会看到它。"), MAX_NOTE)
+    # The decision travels by SMS and stays on the shop's pages: no one's personal data in it.
+    refuse_personal_data(note, "note")
     lock_shop(merchant)
     db.session.refresh(appeal)
     db.session.refresh(sanction)

@@ -25,7 +25,7 @@ from registry.phones import HYPHENS, INVISIBLE
 
 MOBILE, LANDLINE, ID_NUMBER, BANK_CARD, EMAIL, PLATE = "mobile", "landline", "id_number", "bank_card", "email", "plate"
 KIND_LABELS = {
-    MOBILE: _l("手机号"),
+    MOBILE: _l("手机号码"),
     LANDLINE: _l("固定电话号码"),
     ID_NUMBER: _l("身份证号"),
     BANK_CARD: _l("银行卡号"),

@@ -158,6 +158,13 @@ def _clause_cited(shop, kind: str) -> int | str:
     return next((c.number for c in clauses if c.kind == kind and kind != OTHER_CLAUSE), OTHER_CLAUSE)
 
 
+def _demo_summary(complaint) -> str:
+    """What an officer would write: the promise at issue in their own words, never the consumer's."""
+    from registry.complaints.labels import CLAUSE_LABELS
+
+    return f"{CLAUSE_LABELS[complaint.clause_kind]}：消费者反映商家未履行该项承诺，已转交商家答复。"
+
+
 def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
     """File the demo complaints and walk each one to its stage through the real services."""
     from registry.clock import utcnow
@@ -183,7 +190,7 @@ def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
         if stage == "withdrawn":
             complaints.withdraw_complaint(complaint, "商家已解释清楚。")
             continue
-        complaints.accept_complaint(complaint, staff, None, complaints.suggested_summary(complaint))
+        complaints.accept_complaint(complaint, staff, None, _demo_summary(complaint))
         if stage == "accepted":
             continue
         owner = shop.owner
@@ -295,7 +302,7 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
             elif stage == "withdrawn":
                 complaints.withdraw_complaint(complaint, "已与商家自行协商解决。")
             else:
-                complaints.accept_complaint(complaint, staff, None, complaints.suggested_summary(complaint))
+                complaints.accept_complaint(complaint, staff, None, _demo_summary(complaint))
                 refund = amount * 100 if stage == "agreed" else amount * 100 // 2
                 complaints.merchant_reply(complaint, shop.owner, "已核实，同意按消费者要求处理。", "退款", refund)
                 complaints.respond_to_offer(complaint, stage == "agreed", "")

@@ -140,7 +140,8 @@ ROUTES = [
     ("GET", "/pledge", everyone(200)),
     ("GET", "/m/{code}", everyone(200)),
     ("GET", "/certificate/{cert}", everyone(200)),
-    ("GET", "/certificate/{cert}.txt", everyone(200)),
+    # The exact signed text carries the signer's full name: the owner and staff only.
+    ("GET", "/certificate/{cert}.txt", {"anonymous": 403, "owner": 200, "other_merchant": 403, "staff": 200, "admin": 200}),
     ("GET", "/badge/{serial}.png", everyone(200)),
     ("GET", "/badge/{serial}.svg", everyone(200)),
 ]

@@ -120,7 +120,8 @@ def _schemas() -> dict:
             "outcome": _nullable({"type": "string", "enum": [AGREED, MEDIATED, FAILED]}),
             "outcome_label": _nullable(STRING),
             "summary": {**_nullable(STRING), "description": _("工作人员撰写的公开摘要（不含消费者个人信息）。")},
-            "replies": {"type": "array", "items": _object({"date": DATE, "text": STRING})},
+            "replies": {"type": "array", "items": _object({"date": DATE, "text": {**STRING, "description": _(
+                "商家的公开回复；含个人信息的回复经工作人员审核后才公开，被隐藏的回复只给出隐藏原因。")}})},
         }, _("一件已受理、公开的投诉。")),
         "ComplaintList": _object({
             "shop": STRING,

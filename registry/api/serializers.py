@@ -182,6 +182,6 @@ def public_complaint(complaint, events) -> dict:
         "outcome": complaint.outcome,
         "outcome_label": str(OUTCOME_LABELS[complaint.outcome]) if complaint.outcome else None,
         "summary": complaint.public_summary,
-        "replies": [{"date": iso_china_date(e.created_at), "text": e.body or ""}
+        "replies": [{"date": iso_china_date(e.created_at), "text": e.public_text}
                     for e in events if e.kind == "merchant_replied"],
     }

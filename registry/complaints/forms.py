@@ -120,7 +120,8 @@ class _StaffForm(RegistryForm):
 class AcceptForm(_StaffForm):
     public_summary = TextAreaField(_l("公开摘要"), validators=[
         DataRequired(message=_l("请填写公开摘要（不含消费者姓名、电话等个人信息）。")), Length(max=200)],
-        description=_l("显示在店铺公示页上，不要包含消费者的姓名、电话等个人信息"))
+        description=_l("由工作人员撰写，显示在店铺公示页和开放接口上。请用自己的话概括涉及哪项承诺、发生了什么，"
+                       "不要照抄消费者的原话，不要写姓名、电话、证件号、车牌等个人信息。"))
     submit = SubmitField(_l("受理并转交商家"))
 
 
@@ -154,3 +155,10 @@ class StaffNoteForm(_StaffForm):
     body = TextAreaField(_l("工作备注（仅工作人员可见）"), validators=[DataRequired(message=_l("请填写备注内容。")),
                                                                 Length(max=2000)])
     submit = SubmitField(_l("添加备注"))
+
+
+class HideReplyForm(FlaskForm):
+    # The page pre-fills 已隐藏：含个人信息; no default here, so an empty post hides nothing.
+    reason = StringField(_l("公开的隐藏原因"), validators=[
+        DataRequired(message=_l("请填写公开的隐藏原因。")), Length(max=200, message=_l("最多 200 个字。"))])
+    submit = SubmitField(_l("对公众隐藏这条回复"))

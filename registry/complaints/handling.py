@@ -19,11 +19,13 @@ from registry.auth.models import User
 from registry.clock import utcnow
 from registry.complaints import figures, states
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
-from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
-from registry.complaints.models import REFUSAL_GROUNDS, Complaint
+from registry.complaints.labels import ACTION_LABELS, STATUS_LABELS
+from registry.complaints.models import REFUSAL_GROUNDS, Complaint, ComplaintEvent
+from registry.complaints.replies import screen_reply
 from registry.complaints.timeline import add_event, complaint_changed, latest_offer
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
+from registry.personal_data import refuse_personal_data
 from registry.workdays.calendar import deadline
 
 REPLY_WORKING_DAYS = 10
@@ -93,6 +95,7 @@ def accept_complaint(complaint: Complaint, staff: User, expected_version: int | 
         raise DomainError(_("请填写公开摘要（不含消费者姓名、电话等个人信息）。"), field="public_summary")
     if len(summary) > 200:
         raise DomainError(_("公开摘要最多 200 个字。"), field="public_summary")
+    refuse_personal_data(summary, "public_summary")
     old = _staff_action(complaint, staff, "accept", expected_version)
     now = utcnow()
     complaint.decided_at = now
@@ -121,8 +124,9 @@ def refuse_complaint(complaint: Complaint, staff: User, expected_version: int | 
 
 
 def merchant_reply(complaint: Complaint, owner: User, body: str, offer: str | None,
-                   offer_amount_cents: int | None) -> None:
-    """The shop answers publicly and may offer a resolution the consumer can accept or reject."""
+                   offer_amount_cents: int | None) -> ComplaintEvent:
+    """The shop answers publicly and may offer a resolution the consumer can accept or reject; returns
+    the reply (held for staff when personal data was found in it)."""
     if complaint.merchant.owner_id != owner.id:
         raise NotPermitted(_("这不是针对您店铺的投诉。"))
     body = (body or "").strip()
@@ -140,9 +144,13 @@ def merchant_reply(complaint: Complaint, owner: User, body: str, offer: str | No
         # Waiting for the consumer; the overall mediation window keeps running.
         _set_clock(complaint, complaint.decided_at or now, MEDIATION_WORKING_DAYS)
     offer = (offer or "").strip() or None
-    add_event(complaint, "merchant_replied", "merchant", owner, body, public=True, offer=offer,
-               offer_amount_cents=offer_amount_cents)
+    # Personal data in it: stored masked and public only once staff approve (complaints.replies).
+    body, offer, held = screen_reply(body, offer)
+    event = add_event(complaint, "merchant_replied", "merchant", owner, body, public=not held, offer=offer,
+                      offer_amount_cents=offer_amount_cents)
+    event.held_for_review = held
     _finish(complaint, "merchant_reply", owner, old)
+    return event
 
 
 def respond_to_offer(complaint: Complaint, accept: bool, comment: str) -> None:
@@ -255,12 +263,3 @@ def add_staff_note(complaint: Complaint, staff: User, body: str) -> None:
 def can_act(complaint: Complaint, action: str, actor_role: str) -> bool:
     """Whether the page should offer this action now."""
     return states.next_status(action, complaint.status, actor_role) is not None
-
-
-def suggested_summary(complaint: Complaint) -> str:
-    """A starting point for the public summary: the clause and the first words of the account.
-
-    Staff edit it before accepting; it must not carry the consumer's identity.
-    """
-    text = " ".join(complaint.description.split())
-    return f"{CLAUSE_LABELS[complaint.clause_kind]}：{text[:60]}{'…' if len(text) > 60 else ''}"

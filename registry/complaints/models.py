@@ -111,8 +111,22 @@ class ComplaintEvent(db.Model):
     data: Mapped[str] = mapped_column(Text, default="{}")
     is_public: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A shop's reply in which personal data was found is stored masked and waits for staff
+    # (complaints.replies) before it is public.
+    held_for_review: Mapped[bool] = mapped_column(default=False, server_default=text("false"), index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff hid a published reply: the public sees only this reason in its place.
+    hidden_reason: Mapped[str | None] = mapped_column(String(200))
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+    @property
+    def public_text(self) -> str:
+        """What the public reads for this event: a hidden reply's reason, never its words."""
+        return self.hidden_reason if self.hidden_reason is not None else (self.body or "")
 
 
 class EvidencePhoto(StoredImage, db.Model):

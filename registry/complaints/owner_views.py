@@ -43,7 +43,8 @@ def detail(complaint_id: int):
             complaint, current_user._get_current_object(), form.body.data, form.offer.data,
             to_cents(form.offer_amount.data)),
             then=url_for("merchant_complaints.detail", complaint_id=complaint.id),
-            done=_("回复已提交，并显示在店铺公示页上。"))
+            done=lambda reply: _("回复中像是有电话、证件号等个人信息，已隐去这些内容并交工作人员审核，审核通过后才会公开。")
+            if reply.held_for_review else _("回复已提交，并显示在店铺公示页上。"))
         if saved is not None:
             return saved
     return render_template("complaints/merchant_detail.html", complaint=complaint, form=form,

@@ -52,6 +52,14 @@ def queue_counts(staff: User) -> dict[str, int]:
     }
 
 
+def held_replies(staff: User) -> list[ComplaintEvent]:
+    """Shop replies waiting for staff because personal data was found in them, oldest first."""
+    statement = (select(ComplaintEvent).join(Complaint, ComplaintEvent.complaint_id == Complaint.id)
+                 .join(Merchant, Complaint.merchant_id == Merchant.id)
+                 .where(ComplaintEvent.held_for_review.is_(True)).order_by(ComplaintEvent.id))
+    return list(db.session.scalars(in_district(statement, staff, Merchant.district)))
+
+
 PUBLIC_COMPLAINTS_ON_PAGE = 20
 
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.clock import today_in_china
-from registry.complaints import handling, queries, timeline
-from registry.complaints.forms import (AcceptForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
-                                       StaffNoteForm, to_cents)
-from registry.complaints.models import Complaint, EvidencePhoto
+from registry.complaints import handling, queries, replies, timeline
+from registry.complaints.forms import (AcceptForm, HideReplyForm, RecordMediationForm, RefuseForm,
+                                       ScheduleMediationForm, StaffNoteForm, to_cents)
+from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
 from registry.errors import NotPermitted
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number
 from registry.uploads import private_image_response
-from registry.view_helpers import save_form
+from registry.view_helpers import run_action, save_form
 from registry.walls import staff_area
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
@@ -53,8 +53,8 @@ def queue():
 def _forms(complaint: Complaint, **submitted):
     version = str(complaint.version)
     forms = {
-        "accept_form": AcceptForm(formdata=None, version=version,
-                                  public_summary=handling.suggested_summary(complaint)),
+        # Empty on purpose: staff write the public summary; it is never drawn from the consumer's words.
+        "accept_form": AcceptForm(formdata=None, version=version),
         "refuse_form": RefuseForm(formdata=None, version=version),
         "schedule_form": ScheduleMediationForm(formdata=None, version=version),
         "record_form": RecordMediationForm(formdata=None, version=version),
@@ -125,6 +125,42 @@ def record(complaint_id: int):
 def note(complaint_id: int):
     return _staff_action(complaint_id, "note_form", StaffNoteForm(),
                          lambda c, f: handling.add_staff_note(c, _staff(), f.body.data), _("备注已添加。"))
+
+
+def _reply_event(event_id: int) -> ComplaintEvent:
+    event = db.session.get(ComplaintEvent, event_id)
+    if event is None or event.kind != "merchant_replied":
+        abort(404)
+    _case(event.complaint_id)
+    return event
+
+
+@bp.route("/complaints/replies")
+def held_replies():
+    """The review queue: shop replies held because personal data was found in them."""
+    return render_template("complaints/staff_replies.html", replies=queries.held_replies(_staff()))
+
+
+@bp.route("/complaints/replies/<int:event_id>/approve", methods=["POST"])
+def approve_reply(event_id: int):
+    event = _reply_event(event_id)
+    back = request.form.get("back") == "queue"
+    return run_action(lambda: replies.approve_reply(event, _staff()), done=_("回复已公开。"),
+                      then=url_for("staff_complaints.held_replies") if back
+                      else url_for("staff_complaints.case", complaint_id=event.complaint_id))
+
+
+@bp.route("/complaints/replies/<int:event_id>/hide", methods=["POST"])
+def hide_reply(event_id: int):
+    event = _reply_event(event_id)
+    here = url_for("staff_complaints.case", complaint_id=event.complaint_id)
+    form = HideReplyForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(here)
+    return run_action(lambda: replies.hide_reply(event, _staff(), form.reason.data), then=here,
+                      done=_("这条回复已对公众隐藏，公众只看到隐藏原因。"))
 
 
 @bp.route("/evidence/<int:photo_id>")

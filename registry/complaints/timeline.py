@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from blinker import Namespace
 
@@ -34,15 +36,53 @@ def latest_offer(complaint: Complaint) -> ComplaintEvent | None:
     return None
 
 
-# Non-public events a party still needs to see: the shop must know of a mediation meeting and
-# that the consumer turned its offer down; internal staff notes are for staff only.
+# Who sees what. Staff see every event in full. The parties (the consumer through the case link, the
+# shop's owner) never see an internal word: staff notes are left out, and the note staff add when
+# scheduling mediation (a form field labelled 仅工作人员可见) is dropped from the event, whose time
+# and place they do need. Beyond the public events the shop also sees the non-public ones it must
+# know of, and its own reply while staff review it.
+_STAFF_ONLY_KINDS = {"staff_note"}
+_STAFF_ONLY_BODY_KINDS = {"mediation_scheduled"}
 _MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded"}
+AUDIENCES = ("consumer", "merchant", "staff")
 
 
-def visible_events(complaint: Complaint, audience: str) -> list[ComplaintEvent]:
-    """The timeline as `audience` (consumer, merchant or staff) may see it."""
+@dataclass(frozen=True)
+class ShownEvent:
+    """One event as an audience may read it (a copy: changing it never touches the stored event)."""
+
+    id: int
+    kind: str
+    actor_role: str
+    created_at: datetime
+    is_public: bool
+    data: str
+    body: str | None
+    held_for_review: bool
+    hidden_reason: str | None
+
+
+def _shown(event: ComplaintEvent, audience: str) -> ShownEvent:
+    body = event.body
+    if audience != "staff" and event.kind in _STAFF_ONLY_BODY_KINDS:
+        body = None
+    return ShownEvent(event.id, event.kind, event.actor_role, event.created_at, event.is_public, event.data or "{}",
+                      body, bool(event.held_for_review), event.hidden_reason)
+
+
+def _sees(event: ComplaintEvent, audience: str) -> bool:
     if audience == "staff":
-        return list(complaint.events)
+        return True
+    if event.kind in _STAFF_ONLY_KINDS:
+        return False
     if audience == "consumer":
-        return [e for e in complaint.events if e.kind != "staff_note"]
-    return [e for e in complaint.events if e.is_public or e.kind in _MERCHANT_ALSO_SEES]
+        return True
+    return event.is_public or event.kind in _MERCHANT_ALSO_SEES or \
+        (event.kind == "merchant_replied" and event.held_for_review)
+
+
+def visible_events(complaint: Complaint, audience: str) -> list[ShownEvent]:
+    """The timeline as `audience` (consumer, merchant or staff) may see it."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+    return [_shown(event, audience) for event in complaint.events if _sees(event, audience)]

@@ -21,6 +21,7 @@ from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, 
                                         Appeal, AppealPhoto, Sanction)
 from registry.moderation.notices import tell_shop
 from registry.moderation.sanctions import end_sanction, expire_due, sanctions_in_effect, settle_standing
+from registry.personal_data import refuse_personal_data
 from registry.uploads import ProcessedImage, evidence_directory, store_image
 
 MIN_APPEAL_TEXT = 10
@@ -82,14 +83,18 @@ def can_decide(appeal: Appeal, staff: User) -> bool:
     return appeal.status == APPEAL_PENDING and staff.id not in (sanction.issued_by_id, sanction.approved_by_id)
 
 
-def decide_appeal(appeal: Appeal, staff: User, grant: bool, note: str) -> None:
-    """Another officer decides: upheld (the sanction stays) or granted (ended, standing restored)."""
+def decide_appeal(appeal: Appeal, staff: User, grant: bool, note: str, internal_note: str = "") -> None:
+    """Another officer decides: upheld (the sanction stays) or granted (ended, standing restored). `note`
+    is told to the shop; `internal_note` stays with staff."""
     sanction = appeal.sanction
     merchant = appeal.merchant
     require_scope(merchant, staff)
     if staff.id in (sanction.issued_by_id, sanction.approved_by_id):
         raise NotPermitted(_("申诉须由作出该处理决定以外的工作人员审理。"))
     note = clean_text(note, "note", _("请填写处理说明，商家会看到它。"), MAX_NOTE)
+    # The decision travels by SMS and stays on the shop's pages: no one's personal data in it.
+    refuse_personal_data(note, "note")
+    internal_note = clean_text(internal_note, "internal_note", None, MAX_NOTE)
     lock_shop(merchant)
     db.session.refresh(appeal)
     db.session.refresh(sanction)
@@ -100,6 +105,7 @@ def decide_appeal(appeal: Appeal, staff: User, grant: bool, note: str) -> None:
     in_effect = sanctions_in_effect([merchant.id])[merchant.id]
     appeal.status = APPEAL_GRANTED if grant else APPEAL_UPHELD
     appeal.decided_by_id, appeal.decided_at, appeal.decision_note = staff.id, now, note
+    appeal.internal_note = internal_note or None
     db.session.flush()
     audit.record(f"appeal.{appeal.status}", appeal, staff, merchant_id=merchant.id, sanction_id=sanction.id, note=note)
     if grant:

@@ -111,6 +111,8 @@ class DecideAppealForm(RegistryForm):
                           validators=[InputRequired(message=_l("请选择审理结果。"))])
     note = TextAreaField(_l("处理说明"), description=_l("商家会看到这段说明。"), validators=[
         DataRequired(message=_l("请填写处理说明，商家会看到它。")), Length(max=2000, message=_l("最多 %(max)d 个字。"))])
+    internal_note = TextAreaField(_l("内部说明（仅工作人员可见）"), validators=[
+        Optional(), Length(max=2000, message=_l("最多 %(max)d 个字。"))])
     submit = SubmitField(_l("提交审理结果"))
 
 

@@ -187,6 +187,8 @@ class Appeal(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Told to the shop with the decision.
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The decision's reasoning for staff only: never on the shop's pages, in its SMS or in public.
+    internal_note: Mapped[str | None] = mapped_column(Text)
 
     sanction: Mapped[Sanction] = relationship(back_populates="appeal")
     merchant: Mapped[Merchant] = relationship()

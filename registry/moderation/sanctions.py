@@ -28,6 +28,7 @@ from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, END_EXPIRED,
                                         WARNING, Flag, Sanction)
 from registry.moderation.notices import tell_shop
 from registry.moderation.standings import standing_once_lifted
+from registry.personal_data import refuse_personal_data
 
 # How long a negative mark stays on the public page. A warning (and the 警示 standing it gives) lasts
 # 12 months from issue and is then no longer shown; a suspension or revocation stays listed for
@@ -139,6 +140,7 @@ def _clean_reason(public_reason: str | None) -> str:
         raise DomainError(_("请填写公开说明：消费者在公示页上会看到它。"), field="public_reason")
     if len(reason) > MAX_PUBLIC_REASON:
         raise DomainError(_("公开说明最多 %(count)d 个字。", count=MAX_PUBLIC_REASON), field="public_reason")
+    refuse_personal_data(reason, "public_reason")
     return reason
 
 

@@ -263,7 +263,7 @@ def decide_appeal(appeal_id: int):
     appeal = db.get_or_404(Appeal, appeal_id)
     return _sanction_action(appeal.sanction_id, "decide_form", DecideAppealForm(prefix="decide"),
                             lambda _s, f: appeals.decide_appeal(appeal, _user(), f.decision.data == "grant",
-                                                                f.note.data),
+                                                                f.note.data, f.internal_note.data),
                             _("申诉已审理，并已短信通知商家。"))
 
 

@@ -21,6 +21,7 @@ from registry.i18n import join_list
 from registry.merchants.models import CAUSE_SIGNED, Merchant, Standing
 from registry.merchants.services import lock_shop, set_standing
 from registry.merchants.standing import PledgeFacts
+from registry.phones import mask_name
 from registry.pledges.models import PledgeVersion, Signature
 
 _CERTIFICATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -148,3 +149,24 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
 def signature_by_certificate_code(code: str) -> Signature | None:
     """The signature behind a certificate link."""
     return db.session.scalar(select(Signature).where(Signature.certificate_code == code))
+
+
+def shows_signer_in_full(signature: Signature, viewer) -> bool:
+    """Whether `viewer` (a user, or an anonymous visitor) may read the signer's full personal name:
+    the shop's owner and staff; everyone else sees it masked, the way complaints mask consumers."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    return viewer.is_staff or signature.merchant.owner_id == viewer.id
+
+
+def signer_name_shown(signature: Signature, full: bool) -> str:
+    return signature.signer_name if full else mask_name(signature.signer_name)
+
+
+def signed_text_shown(signature: Signature, full: bool) -> str:
+    """The signed text as the page prints it: the signer's line masked unless `full`. Only the exact
+    text (owner and staff) hashes to the certificate's SHA-256; the page says so."""
+    if full:
+        return signature.signed_text
+    line = f"签署人：{signature.signer_name}（"
+    return signature.signed_text.replace(line, f"签署人：{mask_name(signature.signer_name)}（")

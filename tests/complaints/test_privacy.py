@@ -237,3 +237,22 @@ def test_no_phone_number_in_the_logs_during_the_filing_flow(app, client, world, 
     assert PHONE not in logged
     assert PHONE[3:7] + PHONE[7:] not in logged and f"{PHONE[:3]}-{PHONE[3:7]}" not in logged
     assert NAME not in logged
+
+
+# --- the public summary is written by staff ------------------------------------------------------
+
+
+def test_the_accept_form_starts_empty_and_never_repeats_the_consumers_words(client, world, login_as):
+    complaint, _ = file(world.shop, description=f"我是{NAME}，电话 13700000322。{DESCRIPTION}")
+    login_as(client, world.staff)
+    url = f"/staff/complaints/{complaint.id}"
+
+    html = client.get(url).get_data(as_text=True)
+    summary_box = re.search(r'<textarea[^>]*name="public_summary"[^>]*>(.*?)</textarea>', html, re.S)
+    assert summary_box is not None and summary_box.group(1).strip() == ""
+    assert "不要照抄消费者的原话" in html  # guidance instead of a draft
+
+    refused = client.post(f"{url}/accept", data={"version": hidden_value(html, "version"), "public_summary": ""})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).public_summary is None

@@ -377,6 +377,11 @@ ROUTES = [
     ("POST", "/staff/complaints/{id}/mediation", staff_only(400, elsewhere=403)),
     ("POST", "/staff/complaints/{id}/outcome", staff_only(400, elsewhere=403)),
     ("POST", "/staff/complaints/{id}/note", staff_only(400, elsewhere=403)),
+    ("GET", "/staff/complaints/replies", staff_only(200)),
+    # A reply not held (approve: refused, back to the case) and an empty hide form (back with the error).
+    ("POST", "/staff/complaints/replies/{reply}/approve", staff_only(302, elsewhere=403)),
+    ("POST", "/staff/complaints/replies/{reply}/hide", staff_only(302, elsewhere=403)),
+    ("POST", "/staff/complaints/replies/999999/hide", staff_only(404)),
     ("GET", "/staff/evidence/{photo}", staff_only(200, elsewhere=403)),
     ("GET", "/staff/evidence/999999", staff_only(404)),
     # The shop owner's area: a signed-in account; one complaint only for its shop's owner.
@@ -400,8 +405,9 @@ def matrix_world(world, evidence_dir):
     complaint, token = file(world.shop, photos=[_photo()])
     walk(complaint, world, "accepted")
     filed, _ = file(world.shop)
+    replied = walk(file(world.shop)[0], world, "replied")
     return {"id": complaint.id, "filed_id": filed.id, "photo": complaint.photos[0].id, "token": token,
-            "code": world.shop.public_code}
+            "code": world.shop.public_code, "reply": replied.events[-1].id}
 
 
 def _photo():

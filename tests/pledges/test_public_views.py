@@ -36,8 +36,10 @@ def test_a_certificate_whose_text_was_altered_says_so(client, make_shop):
     assert "核验失败" in html and "核验通过" not in html
 
 
-def test_the_certificate_text_download_hashes_to_the_stored_sha256(client, make_shop):
-    signature = latest_signature(make_shop())
+def test_the_certificate_text_download_hashes_to_the_stored_sha256(client, make_shop, login_as):
+    shop = make_shop()
+    signature = latest_signature(shop)
+    login_as(client, shop.owner)
 
     response = client.get(f"/certificate/{signature.certificate_code}.txt")
 
@@ -53,3 +55,22 @@ def test_an_unknown_certificate_is_404(client, make_shop, path):
     make_shop()
 
     assert client.get(path).status_code == 404
+
+
+def test_the_public_sees_the_signer_masked_the_owner_and_staff_in_full(app, client, make_shop, make_user, login_as):
+    shop = make_shop(owner_name="欧阳美好")
+    signature = latest_signature(shop)
+    assert signature.signer_name == "欧阳美好"
+    page = f"/certificate/{signature.certificate_code}"
+
+    public = client.get(page).get_data(as_text=True)
+    assert "欧阳美好" not in public and "欧***" in public
+    assert client.get(page + ".txt").status_code == 403
+    login_as(client, make_user())  # another shop owner is the public too
+    assert "欧阳美好" not in client.get(page).get_data(as_text=True)
+
+    for viewer in (shop.owner, make_user(role="staff")):
+        with app.test_client() as own:
+            login_as(own, viewer)
+            assert "欧阳美好" in own.get(page).get_data(as_text=True)
+            assert own.get(page + ".txt").status_code == 200

@@ -157,7 +157,7 @@ class StaffNoteForm(_StaffForm):
     submit = SubmitField(_l("添加备注"))
 
 
-class HideReplyForm(FlaskForm):
+class HideReplyForm(RegistryForm):
     # The page pre-fills 已隐藏：含个人信息; no default here, so an empty post hides nothing.
     reason = StringField(_l("公开的隐藏原因"), validators=[
         DataRequired(message=_l("请填写公开的隐藏原因。")), Length(max=200, message=_l("最多 200 个字。"))])

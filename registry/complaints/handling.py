@@ -18,6 +18,7 @@ from registry.auth.access import require_district
 from registry.auth.models import User
 from registry.clock import utcnow
 from registry.complaints import figures, states
+from registry.complaints.deadlines import MEDIATION_WORKING_DAYS, REPLY_WORKING_DAYS
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
 from registry.complaints.labels import ACTION_LABELS, CLAUSE_LABELS, STATUS_LABELS
 from registry.complaints.models import REFUSAL_GROUNDS, Complaint
@@ -25,9 +26,6 @@ from registry.complaints.timeline import add_event, complaint_changed, latest_of
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
 from registry.workdays.calendar import deadline
-
-REPLY_WORKING_DAYS = 10
-MEDIATION_WORKING_DAYS = 45
 
 
 def _apply(complaint: Complaint, action: str, actor_role: str, expected_version: int | None) -> str:

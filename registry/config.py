@@ -86,6 +86,13 @@ def build_config(overrides: dict | None = None) -> dict:
         "PLEDGE_RENEWAL_WINDOW_DAYS": 30,
         "SEARCH_PAGE_SIZE": 20,
         "HSTS_SECONDS": 31536000 if production else 0,
+        # The audit checkpoint's Ed25519 signing key (registry/audit/checkpoints.py, deploy/DEPLOY.md):
+        # PEM or base64 seed; the Beijing date it became current; retired public keys with their dates.
+        "AUDIT_CHECKPOINT_KEY": os.environ.get("AUDIT_CHECKPOINT_KEY"),
+        "AUDIT_CHECKPOINT_KEY_SINCE": os.environ.get("AUDIT_CHECKPOINT_KEY_SINCE"),
+        "AUDIT_CHECKPOINT_RETIRED_KEYS": os.environ.get("AUDIT_CHECKPOINT_RETIRED_KEYS", "[]"),
+        # Without AUDIT_CHECKPOINT_KEY, development and tests sign with a key kept here (production refuses).
+        "AUDIT_CHECKPOINT_DEV_KEY_FILE": os.environ.get("AUDIT_CHECKPOINT_DEV_KEY_FILE"),
     }
     if env == "development":
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"

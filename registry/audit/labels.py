@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "calendar.day_set": _l("设置节假日或调休"),
     "calendar.day_removed": _l("恢复常规工作日"),
     "calendar.year_confirmed": _l("确认全年节假日"),
+    "complaint.due_recomputed": _l("节假日变更后重新计算处理期限"),
 }
 
 # The prefixes offered in the filter: a prefix selects every action of one area.
@@ -118,6 +119,12 @@ KEY_LABELS = {
     "staff": _l("工作人员数"),
     "consultations": _l("咨询记录数"),
     "import_batches": _l("导入批次数"),
+    "deadlines_checked": _l("核对的处理期限数"),
+    "deadlines_moved": _l("调整的处理期限数"),
+    "old_due": _l("原处理期限"),
+    "new_due": _l("新处理期限"),
+    "old_weekends_only": _l("原先按周末计算"),
+    "new_weekends_only": _l("现在按周末计算"),
 }
 
 CHAIN_PROBLEMS = {

@@ -20,7 +20,9 @@ def campaigns_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--staff", "staff_login", required=True, help="Login of the staff account the import is recorded under.")
 @click.option("--import-valid", is_flag=True, help="Import the rows that pass every check (default: check only).")
-def campaigns_import(path: Path, staff_login: str, import_valid: bool) -> None:
+@click.option("--district", default="", help="District of every row when the file has no 区/县 column "
+                                             "(staff bound to a district use their own).")
+def campaigns_import(path: Path, staff_login: str, import_valid: bool, district: str) -> None:
     """Check a CSV/XLSX shop list row by row; with --import-valid, import its valid rows with invitation codes."""
     from registry.auth.models import User
     from registry.auth.services import normalize_login
@@ -34,7 +36,7 @@ def campaigns_import(path: Path, staff_login: str, import_valid: bool) -> None:
         raise click.ClickException(f"{path.name} is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     try:
         with slow_work():  # reading and checking 5,000 rows takes seconds: the write lock stays free
-            checked = imports.check_shop_list(path.name, path.read_bytes(), staff)
+            checked = imports.check_shop_list(path.name, path.read_bytes(), staff, district)
         batch = imports.store_checked_list(path.name, checked, staff)
         for row in batch.rows:
             for field, messages in row["errors"].items():

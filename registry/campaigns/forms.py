@@ -13,6 +13,9 @@ from registry.forms import RegistryForm
 class UploadForm(RegistryForm):
     file = FileField(_l("店铺名单（CSV 或 Excel .xlsx）"), validators=[FileRequired(message=_l("请选择要上传的文件。"))],
                      description=_l("第一行是列名；每个文件最多 5000 行。CSV 可以是 UTF-8 或 GBK（Excel 默认）编码。"))
+    # Only for staff of the whole area (a district's staff import their own district); choices set by the view.
+    district = SelectField(_l("整份名单所属区县"), choices=[], default="",
+                           description=_l("文件没有“区/县”列时必选；有这一列时按每行填写的区县导入。"))
     submit = SubmitField(_l("上传并检查"))
 
 

@@ -4,7 +4,6 @@ then import its valid rows (each new shop gets an invitation code) or discard it
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -86,29 +85,32 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], staff: User) -> list[dict
         results.append({"line": line, "values": values, "errors": errors, "normalized": normalized,
                         "code": None if "credit_code" in errors else cleaned.credit_code})
 
-    lines_by_code: dict[str, list[int]] = defaultdict(list)
-    for result in results:
-        if result["code"]:
-            lines_by_code[result["code"]].append(result["line"])
-    registered = _registered_codes(set(lines_by_code))
+    codes = {result["code"] for result in results if result["code"]}
+    registered = _registered_codes(codes)
+    first_line_of: dict[str, int] = {}
     for result in results:
         code = result.pop("code")
         if not code:
             continue
-        # Every copy is refused, not just the later ones: which of them is right is for staff to say.
-        others = [line for line in lines_by_code[code] if line != result["line"]]
-        if others:
+        # The first row with a code is kept; later copies are refused and name it.
+        first = first_line_of.setdefault(code, result["line"])
+        if first != result["line"]:
             result["errors"].setdefault("credit_code", []).append(
-                _("文件第 %(lines)s 行也是这个统一社会信用代码。请核对，只保留正确的一行。", lines=join_list(others)))
+                _("与第 %(line)s 行的统一社会信用代码重复。", line=first))
         if code in registered:
             result["errors"].setdefault("credit_code", []).append(
                 _("该统一社会信用代码已登记过店铺（%(name)s）。", name=registered[code]))
     return results
 
 
-def upload_batch(filename: str, data: bytes, staff: User) -> ImportBatch:
+def whole_file_districts() -> list[str]:
+    """The districts an area-wide officer may name for a file without a 区/县 column."""
+    return [district.name for district in areas.load_areas().active_districts]
+
+
+def upload_batch(filename: str, data: bytes, staff: User, district: str = "") -> ImportBatch:
     """Read and check an uploaded shop list, and keep it until staff decide what to import."""
-    return store_checked_list(filename, check_shop_list(filename, data, staff), staff)
+    return store_checked_list(filename, check_shop_list(filename, data, staff, district), staff)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,21 @@ class CheckedList:
     ignored_columns: list[str]
 
 
-def check_shop_list(filename: str, data: bytes, staff: User) -> CheckedList:
-    """Read and check an uploaded shop list; reads only (views run it in slow_work())."""
+def check_shop_list(filename: str, data: bytes, staff: User, district: str = "") -> CheckedList:
+    """Read and check an uploaded shop list; reads only (views run it in slow_work()).
+
+    A file without a 区/县 column is read as one district's list: the officer's own district, or for
+    area-wide staff the `district` chosen for the whole file on upload.
+    """
     require_staff(staff)
     sheet = spreadsheets.read_shop_list(filename, data)
+    if "district" in sheet.missing_columns:
+        whole_file = staff.district or (district or "").strip()
+        if not whole_file:
+            raise DomainError(_("文件没有“%(column)s”列。请在上传时选择整份名单所属的区县，或在文件中加上“%(column)s”列。",
+                                column=spreadsheets.TEMPLATE_HEADERS["district"]), field="district")
+        for _line, values in sheet.rows:
+            values["district"] = whole_file
     return CheckedList(check_rows(sheet.rows, staff), list(sheet.ignored_columns))
 
 

@@ -34,6 +34,9 @@ _MAX_EMPTY_RUN = 1000
 _HEADER_SEARCH_ROWS = 10
 
 FIELDS = ("name", "credit_code", "category", "district", "township", "address", "owner_name", "contact_phone")
+# A list collected in one district often has no 区/县 column: the importer supplies it for the whole file
+# (campaigns.imports.check_shop_list).
+OPTIONAL_COLUMNS = ("district",)
 
 # Our template's headers, as on the paper form. Not translated: the file is the same in every language.
 TEMPLATE_HEADERS = {
@@ -113,6 +116,8 @@ class ParsedSheet:
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     # Header cells that matched no field, e.g. 序号 or 备注.
     ignored_columns: list[str] = field(default_factory=list)
+    # Fields of OPTIONAL_COLUMNS the file has no column for (their values are then absent from the rows).
+    missing_columns: list[str] = field(default_factory=list)
 
 
 def _file_error(message: str) -> DomainError:
@@ -238,13 +243,13 @@ def _rows_to_sheet(rows: list[list[str]]) -> ParsedSheet:
                                 first=header[seen[name]].strip(), second=header[index].strip(),
                                 field=TEMPLATE_HEADERS[name]))
         seen[name] = index
-    missing = [TEMPLATE_HEADERS[name] for name in FIELDS if name not in seen]
+    missing = [TEMPLATE_HEADERS[name] for name in FIELDS if name not in seen and name not in OPTIONAL_COLUMNS]
     if missing:
         raise _file_error(_("缺少必需的列：%(columns)s。请按模板填写，或把列名改成模板中的写法。",
                             columns=join_list(missing)))
     ignored = [cell.strip() for index, cell in enumerate(header) if index not in columns and cell.strip()]
 
-    sheet = ParsedSheet(ignored_columns=ignored)
+    sheet = ParsedSheet(ignored_columns=ignored, missing_columns=[name for name in OPTIONAL_COLUMNS if name not in seen])
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         values = {name: (row[index] if index < len(row) else "").strip() for name, index in seen.items()}
         if not any(values.values()):

@@ -43,6 +43,13 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 
 # --- Upload --------------------------------------------------------------------------------------
 
+def _upload_form(posted: bool) -> UploadForm:
+    """The upload form; area-wide staff choose a district for files without a 区/县 column."""
+    form = UploadForm() if posted else UploadForm(formdata=None)
+    form.district.choices = [("", _("（文件里有“区/县”列）"))] + [(name, name) for name in imports.whole_file_districts()]
+    return form
+
+
 def _index(form: UploadForm, status: int = 200):
     return render_template("campaigns/index.html", form=form, batches=imports.batches_for(_user()),
                            headers=spreadsheets.TEMPLATE_HEADERS, categories=spreadsheets.category_choices(),
@@ -51,12 +58,12 @@ def _index(form: UploadForm, status: int = 200):
 
 @bp.route("")
 def index():
-    return _index(UploadForm(formdata=None))
+    return _index(_upload_form(posted=False))
 
 
 @bp.route("/upload", methods=["POST"])
 def upload():
-    form = UploadForm()
+    form = _upload_form(posted=True)
     if form.validate_on_submit():
         upload_file = form.file.data
         # Read one byte past the limit: enough to say "too large" without holding a huge file.
@@ -64,7 +71,7 @@ def upload():
         filename = upload_file.filename or ""
         try:
             with slow_work():  # reading and checking 5,000 rows takes seconds: no write lock meanwhile
-                checked = imports.check_shop_list(filename, data, _user())
+                checked = imports.check_shop_list(filename, data, _user(), form.district.data or "")
             batch = imports.store_checked_list(filename, checked, _user())
         except DomainError as error:
             db.session.rollback()

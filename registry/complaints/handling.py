@@ -18,6 +18,7 @@ from registry.auth.access import require_district
 from registry.auth.models import User
 from registry.clock import utcnow
 from registry.complaints import figures, states
+from registry.complaints.deadlines import MEDIATION_WORKING_DAYS, REPLY_WORKING_DAYS
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
 from registry.complaints.labels import ACTION_LABELS, STATUS_LABELS
 from registry.complaints.models import REFUSAL_GROUNDS, Complaint, ComplaintEvent
@@ -27,9 +28,6 @@ from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitt
 from registry.extensions import db
 from registry.personal_data import refuse_personal_data
 from registry.workdays.calendar import deadline
-
-REPLY_WORKING_DAYS = 10
-MEDIATION_WORKING_DAYS = 45
 
 
 def _apply(complaint: Complaint, action: str, actor_role: str, expected_version: int | None) -> str:

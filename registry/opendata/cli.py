@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from registry.audit.checkpoints import CheckpointKeyInvalid, CheckpointKeyMissing
 from registry.opendata import services
 
 
@@ -20,10 +21,16 @@ def export_command(day) -> None:
     """Write standings-/sanctions- CSV and JSON files under instance/opendata and delete old ones."""
     try:
         report = services.export(day.date() if day is not None else None)
-    except services.ExportRunning as error:
+    except (services.ExportRunning, CheckpointKeyMissing, CheckpointKeyInvalid) as error:
         raise click.ClickException(str(error)) from error
     for entry in report.files:
         click.echo(f"{entry.name}: {entry.rows} rows, {entry.bytes} bytes, sha256 {entry.sha256}")
     if report.pruned:
         click.echo(f"Deleted {len(report.pruned)} file(s) older than {services.KEEP_DAYS} days.")
+    checkpoint = report.checkpoint
+    click.echo(f"Audit checkpoint: {checkpoint['entries']} entries, head {checkpoint['head_hash']}, "
+               f"key {checkpoint['key_id'][:16]}…")
+    if checkpoint["development_key"]:
+        click.echo("WARNING: signed with a DEVELOPMENT key (AUDIT_CHECKPOINT_KEY is not set); "
+                   "such checkpoints prove nothing to the public.", err=True)
     click.echo(f"Exported {report.shops} shops and {report.sanctions} sanctions for {report.day.isoformat()}.")

@@ -28,6 +28,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from registry.api import serializers
+from registry.audit import checkpoints as anchoring
+from registry.opendata import checkpoints
 from registry.badges.models import Badge
 from registry.clock import china_date, iso_china_date, iso_china_datetime, utcnow
 from registry.extensions import db
@@ -277,13 +279,16 @@ class ExportReport:
     sanctions: int
     files: list[ExportFile]
     pruned: list[str]
+    checkpoint: dict
 
 
 def export(day: date | None = None, now: datetime | None = None, batch_size: int = BATCH) -> ExportReport:
     """Write standings-<day>.csv, sanctions-<day>.csv and standings-<day>.json (both tables), update the
-    manifest and delete files older than KEEP_DAYS. `day` names the files; the data is as of `now`."""
+    manifest and delete files older than KEEP_DAYS. `day` names the files; the data is as of `now`.
+    Also signs the audit log's head (checkpoint-<day>.json); without a key production writes nothing."""
     now = now or utcnow()
     day = day or china_date(now)
+    key = anchoring.signing_key()  # before any file: production without AUDIT_CHECKPOINT_KEY stops here
     directory = export_directory()
     directory.mkdir(parents=True, exist_ok=True)
     names = {key: f"{table}-{day.isoformat()}.{ext}" for key, (table, ext) in
@@ -327,7 +332,8 @@ def export(day: date | None = None, now: datetime | None = None, batch_size: int
                 if f.name not in names.values() and f.name not in pruned and (directory / f.name).exists()]
         written = [f for f in written if f.name not in pruned]  # a --date older than KEEP_DAYS
         _write_manifest(directory, Manifest(generated_at, written + kept))
-    return ExportReport(day, shops, sanctions, written, pruned)
+        checkpoint = checkpoints.write(directory, day, now, key, _atomic)
+    return ExportReport(day, shops, sanctions, written, pruned, checkpoint)
 
 
 def _json_member(key: str, value) -> str:

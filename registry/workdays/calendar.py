@@ -5,7 +5,8 @@ The database is the truth: `calendar_days` holds the days that break the Monday-
 (holidays on weekdays, 调休 weekends) and any day staff decided; `calendar_years` says which
 years have been entered. A year without a row falls back to "weekends off" and every deadline
 crossing it says so. Seeding from the library is in workdays.seeding, staff edits in workdays.editing;
-both call forget_cache after a change.
+both call forget_cache after a change, then send `calendar_changed` so that the packages above that
+store deadlines (complaints) recompute the ones the change reaches.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from blinker import Namespace
 from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,6 +25,21 @@ from registry.i18n import join_list
 from registry.workdays.models import CalendarDay, CalendarYear, is_weekend
 
 ONE_DAY = timedelta(days=1)
+
+_signals = Namespace()
+# Sent after the stored calendar changed between first_day and last_day (inclusive), with the actor
+# (None for seeding). Receivers recompute stored deadlines and return counts, e.g.
+# {"deadlines_moved": 2}; the editor adds them to its audit entry.
+calendar_changed = _signals.signal("calendar-changed")
+
+
+def announce_change(first_day: date, last_day: date, actor=None) -> dict[str, int]:
+    """Tell every package that stores deadlines; returns their counts summed."""
+    counts: dict[str, int] = {}
+    for _receiver, result in calendar_changed.send(actor, first_day=first_day, last_day=last_day):
+        for what, number in (result or {}).items():
+            counts[what] = counts.get(what, 0) + number
+    return counts
 
 
 @dataclass

@@ -14,7 +14,7 @@ from registry.auth.models import User
 from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
-from registry.workdays.calendar import forget_cache
+from registry.workdays.calendar import announce_change, forget_cache
 from registry.workdays.models import CalendarDay, CalendarYear, is_weekend
 from registry.workdays.seeding import STAFF, library_entry
 
@@ -93,7 +93,9 @@ def set_day(day: date, is_workday: bool, name: str, actor: User) -> CalendarDay:
     row.updated_at, row.updated_by_id = utcnow(), actor.id
     _flush_or_conflict()
     forget_cache()
-    audit.record("calendar.day_set", row, actor, day=day.isoformat(), is_workday=is_workday, name=name, before=before)
+    counts = announce_change(day, day, actor)
+    audit.record("calendar.day_set", row, actor, day=day.isoformat(), is_workday=is_workday, name=name, before=before,
+                 **counts)
     return row
 
 
@@ -113,11 +115,14 @@ def remove_day(day: date, actor: User) -> None:
         row.is_workday, row.name, row.source = not is_weekend(day), "", STAFF
         row.updated_at, row.updated_by_id = utcnow(), actor.id
         _flush_or_conflict()
-    audit.record("calendar.day_removed", row, actor, day=day.isoformat(), before=before, kept_as_staff_row=kept)
     if not kept:
         db.session.delete(row)
         db.session.flush()
     forget_cache()
+    counts = announce_change(day, day, actor)
+    # The deleted row still names its day (CalendarDay.id is the date) until the commit.
+    audit.record("calendar.day_removed", row, actor, day=day.isoformat(), before=before, kept_as_staff_row=kept,
+                 **counts)
 
 
 def confirm_year(year: int, actor: User) -> CalendarYear:
@@ -139,5 +144,7 @@ def confirm_year(year: int, actor: User) -> CalendarYear:
     row.confirmed, row.updated_at, row.updated_by_id = True, utcnow(), actor.id
     _flush_or_conflict()
     forget_cache()
-    audit.record("calendar.year_confirmed", row, actor, year=year, source=row.source)
+    # A year entered by hand becomes known here: clocks crossing it stop counting weekends only.
+    counts = announce_change(date(year, 1, 1), date(year, 12, 31), actor)
+    audit.record("calendar.year_confirmed", row, actor, year=year, source=row.source, **counts)
     return row

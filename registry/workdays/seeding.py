@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.workdays.calendar import forget_cache
+from registry.workdays.calendar import announce_change, forget_cache
 from registry.workdays.models import CalendarDay, CalendarSource, CalendarYear, is_weekend
 
 LIBRARY = CalendarSource.LIBRARY.value
@@ -124,4 +124,6 @@ def seed_from_library(years: list[int] | None = None) -> int:
                 changed += 1
     db.session.flush()
     forget_cache()
+    if changed or len(year_rows) < len(wanted):
+        announce_change(date(wanted[0], 1, 1), date(wanted[-1], 12, 31))
     return changed

@@ -59,14 +59,14 @@ def xlsx_bytes(rows: list[list], header: list[str] = HEADER, title: str | None =
 
 
 class MixedFile:
-    """The file the issue describes: good rows, full-width digits, a bad check character, a code twice
-    in the file, a code already registered, missing fields and a bad phone. Lines are spreadsheet rows."""
+    """The file the issue describes: good rows, full-width digits, a bad check character, a code three times
+    in the file (the first row kept, the later two refused), a code already registered, missing fields and a
+    bad phone. Lines are spreadsheet rows."""
 
     def __init__(self, existing_code: str):
         self.good_code = valid_credit_code()
         self.full_width_code = valid_credit_code()
         self.bad_check_code = with_wrong_check_character(valid_credit_code())
-        self.twice_code = valid_credit_code()
         self.existing_code = existing_code
         self.label_code = valid_credit_code()
         self.full_width_phone = "139" + f"{len(self.good_code):08d}"
@@ -75,8 +75,8 @@ class MixedFile:
             shop_row(name="好味餐馆", credit_code=full_width(self.full_width_code),                      # 3 ok
                      contact_phone=full_width("139 1234 5678")),
             shop_row(name="校验位错店", credit_code=self.bad_check_code),                               # 4
-            shop_row(name="重复一号", credit_code=self.twice_code),                                     # 5
-            shop_row(name="重复二号", credit_code=self.twice_code.lower()),                             # 6
+            shop_row(name="重复一号", credit_code=self.good_code),                                      # 5 = line 2
+            shop_row(name="重复二号", credit_code=self.good_code.lower()),                              # 6 = line 2
             shop_row(name="已登记店", credit_code=self.existing_code),                                  # 7
             shop_row(name="", township="", credit_code=valid_credit_code()),                            # 8
             shop_row(name="电话错店", contact_phone="1391234567"),                                      # 9

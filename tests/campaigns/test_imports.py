@@ -16,7 +16,7 @@ from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, MerchantNameGram
 from registry.merchants.services import register_shop
-from tests.campaigns.conftest import actions, count, csv_text, errors_by_line, shop_row, upload, xlsx_bytes
+from tests.campaigns.conftest import HEADER, actions, count, csv_text, errors_by_line, shop_row, upload, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -36,8 +36,8 @@ def test_every_row_of_a_mixed_file_says_exactly_which_fields_failed(app, staff, 
         8: ["name", "township"], 9: ["contact_phone"], 10: [],
     }
     assert "第 18 位校验位应为" in errors[4]["credit_code"][0]
-    assert errors[5]["credit_code"] == ["文件第 6 行也是这个统一社会信用代码。请核对，只保留正确的一行。"]
-    assert errors[6]["credit_code"] == ["文件第 5 行也是这个统一社会信用代码。请核对，只保留正确的一行。"]
+    assert errors[5]["credit_code"] == ["与第 2 行的统一社会信用代码重复。"]
+    assert errors[6]["credit_code"] == ["与第 2 行的统一社会信用代码重复。"]
     assert errors[7]["credit_code"] == ["该统一社会信用代码已登记过店铺（美好生活超市）。"]
     assert errors[8] == {"name": ["此项必填。"], "township": ["此项必填。"]}
     assert errors[9] == {"contact_phone": ["手机号码应为 11 位数字，您输入了 10 位。"]}
@@ -48,6 +48,52 @@ def test_every_row_of_a_mixed_file_says_exactly_which_fields_failed(app, staff, 
     [entry] = actions("campaign.batch_uploaded")
     assert entry.subject_id == batch.id and entry.actor_id == staff.id
     assert json.loads(entry.data)["valid"] == 3
+
+
+def test_a_code_twice_in_a_file_keeps_the_first_row_and_refuses_the_later_one(app, staff):
+    code = valid_credit_code()
+    data = csv_text([shop_row(name="第一家", credit_code=code), shop_row(name="第二家", credit_code=code),
+                     shop_row(name="第三家")]).encode()
+
+    batch = upload(staff, data)
+
+    assert errors_by_line(batch) == {2: {}, 3: {"credit_code": ["与第 2 行的统一社会信用代码重复。"]}, 4: {}}
+    assert batch.valid_count == 2
+    imports.import_valid_rows(batch, staff)
+    db.session.commit()
+    assert db.session.scalar(select(Merchant.name).where(Merchant.credit_code == code)) == "第一家"
+
+
+WITHOUT_DISTRICT = [h for h in HEADER if h != "区/县"]
+
+
+def rows_without_district(*rows: list[str]) -> bytes:
+    return csv_text([[value for header, value in zip(HEADER, row) if header != "区/县"] for row in rows],
+                    header=WITHOUT_DISTRICT).encode()
+
+
+def test_a_file_without_a_district_column_takes_the_officers_district(app, make_user):
+    officer = make_user(role="staff", login="staff@xihu.example.cn", district="西湖区")
+
+    batch = upload(officer, rows_without_district(shop_row(name="第一家"), shop_row(name="第二家")))
+
+    assert errors_by_line(batch) == {2: {}, 3: {}}
+    assert {row["values"]["district"] for row in batch.rows} == {"西湖区"}
+    merchants = imports.import_valid_rows(batch, officer)
+    assert {shop.district for shop in merchants} == {"西湖区"}
+
+
+def test_area_wide_staff_name_the_district_of_a_file_without_the_column(app, staff):
+    data = rows_without_district(shop_row(name="第一家"))
+    with pytest.raises(DomainError) as refused:
+        imports.upload_batch("名单.csv", data, staff)
+    assert refused.value.field == "district"
+    assert refused.value.message == "文件没有“区/县”列。请在上传时选择整份名单所属的区县，或在文件中加上“区/县”列。"
+
+    batch = imports.upload_batch("名单.csv", data, staff, district="西湖区")
+
+    assert errors_by_line(batch) == {2: {}}
+    assert batch.rows[0]["values"]["district"] == "西湖区"
 
 
 def test_full_width_digits_are_normalised_and_shown_as_read(app, staff, mixed_file):

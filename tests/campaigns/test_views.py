@@ -74,8 +74,8 @@ def test_the_report_shows_every_row_ok_or_what_failed(client, staff, mixed_file,
     for line in mixed_file.valid_lines:
         assert "正确" in row_html(page, line) and "处问题" not in row_html(page, line)
     assert "第 18 位校验位应为" in row_html(page, 4)
-    assert "文件第 6 行也是这个统一社会信用代码" in row_html(page, 5)
-    assert "文件第 5 行也是这个统一社会信用代码" in row_html(page, 6)
+    assert "与第 2 行的统一社会信用代码重复" in row_html(page, 5)
+    assert "与第 2 行的统一社会信用代码重复" in row_html(page, 6)
     assert "已登记过店铺（美好生活超市）" in row_html(page, 7)
     assert row_html(page, 8).count("此项必填。") == 2 and "2 处问题" in row_html(page, 8)
     assert "手机号码应为 11 位数字，您输入了 10 位。" in row_html(page, 9)
@@ -115,6 +115,36 @@ def test_an_oversized_file_is_refused_with_the_limit(client, staff, monkeypatch)
     assert response.status_code == 400
     assert "文件太大" in text_of(response)
     assert count(ImportBatch) == 0
+
+
+def test_a_file_without_a_district_column_asks_area_wide_staff_for_the_district(client, staff):
+    header = [h for h in HEADER if h != "区/县"]
+    row = [v for h, v in zip(HEADER, shop_row(name="无区县店")) if h != "区/县"]
+    data = csv_text([row], header=header).encode()
+
+    form = client.get("/staff/campaigns").get_data(as_text=True)
+    refused = post_file(client, data)
+    chosen = client.post("/staff/campaigns/upload", data={"file": (io.BytesIO(data), "名单.csv"), "district": "西湖区"},
+                         content_type="multipart/form-data")
+
+    assert 'name="district"' in form and "整份名单所属区县" in form
+    assert refused.status_code == 400
+    assert "文件没有“区/县”列。请在上传时选择整份名单所属的区县" in unescape(refused.get_data(as_text=True))
+    assert chosen.status_code == 302
+    assert only_batch().rows[0]["values"]["district"] == "西湖区" and only_batch().valid_count == 1
+
+
+def test_district_staff_upload_a_file_without_a_district_column(client, make_user, login_as):
+    login_as(client, make_user(role="staff", login="staff@xihu.example.cn", district="西湖区"))
+    header = [h for h in HEADER if h != "区/县"]
+    row = [v for h, v in zip(HEADER, shop_row(name="无区县店")) if h != "区/县"]
+
+    form = client.get("/staff/campaigns").get_data(as_text=True)
+    response = post_file(client, csv_text([row], header=header).encode())
+
+    assert 'name="district"' not in form and "文件可以没有“区/县”列，按西湖区导入。" in form
+    assert response.status_code == 302
+    assert only_batch().rows[0]["values"]["district"] == "西湖区" and only_batch().valid_count == 1
 
 
 def test_user_text_is_escaped_in_the_report(client, staff):

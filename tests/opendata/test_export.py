@@ -12,36 +12,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from registry.clock import CHINA, china_date as china_date_of
-from registry.clock import start_of_china_day, utcnow
+from registry.clock import CHINA
+from registry.clock import start_of_china_day
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.opendata import services
 from registry.clock import today_in_china
-from tests.api.test_views import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON, seed_registry
+from tests.api.test_views import PERSONAL, SEEDED_CODES, SUSPENSION_REASON, WARNING_REASON
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_hashing")
 
-
-
-@pytest.fixture
-def export_dir(app, tmp_path):
-    path = tmp_path / "opendata"
-    app.config["OPENDATA_DIR"] = str(path)
-    return path
-
-
-@pytest.fixture
-def seeded(app, make_shop, make_user, tmp_path, export_dir):
-    app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
-    return seed_registry(make_shop, make_user)
-
-
-@pytest.fixture
-def moment(seeded):
-    """The export's time (after seeding, so every signature already holds) and its Beijing date."""
-    now = utcnow()
-    return now, china_date_of(now)
 
 
 def read_csv(path):
@@ -92,7 +72,7 @@ def test_no_personal_data_in_any_export_file(app, seeded, export_dir, moment):
     services.export(DAY, now=NOW)
 
     files = [p for p in export_dir.iterdir() if not p.name.startswith(".")]
-    assert len(files) == 4  # three exports and the manifest
+    assert len(files) == 7  # three exports, the manifest, the audit checkpoint and its two public-key files
     for path in files:
         text = path.read_text("utf-8-sig")
         for value in PERSONAL:

@@ -84,6 +84,7 @@ def seed(monkeypatch) -> dict:
     from registry.auth.models import Role, User
     from registry.auth.services import create_user, user_by_login
     from registry.badges.services import current_badge
+    from registry.complaints.models import ComplaintEvent
     from registry.consultations.services import ConsultationInput, record_consultation
     from registry.merchants.models import Merchant
     from registry.moderation.models import Flag
@@ -121,7 +122,9 @@ def seed(monkeypatch) -> dict:
                  "flag_id": flag.id, "consultation_id": consultation.id, "batch_id": 1,
                  "district_id": db.session.scalar(db.select(District.id).order_by(District.id)),
                  "township_id": db.session.scalar(db.select(Township.id).order_by(Township.id)),
-                 "year": date.today().year},
+                 "year": date.today().year,
+                 "event_id": db.session.scalar(db.select(ComplaintEvent.id).where(ComplaintEvent.kind == "merchant_replied")
+                                               .order_by(ComplaintEvent.id))},
         "strings": {"code": shop.public_code, "token": token, "serial": current_badge(shop).serial,
                     "day": f"{date.today().year}-10-01", "key": "summary", "filename": "css/app.css"},
         "by_endpoint": {

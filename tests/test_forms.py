@@ -148,3 +148,16 @@ def test_english_readers_get_the_message_in_english(client):
     response = client.post("/register", data={"display_name": "Wang\u202e", "phone": "13800138000"})
 
     assert "Character 5 is an invisible control character" in response.get_data(as_text=True)
+
+
+def test_a_nested_form_row_gets_the_same_filter(app):
+    from registry.pledges.forms import PledgeDraftForm
+
+    fields = {"title": "诚信承诺", "preamble": "我承诺：", "clauses-0-kind": "", "clauses-0-text": "明码\u200b标价\u202e",
+              "clauses-0-text_en": "Prices\r\nshown"}
+    with app.test_request_context("/", method="POST", data=fields):
+        form = PledgeDraftForm(formdata=MultiDict(fields), meta={"csrf": False})
+        form.validate()
+
+    assert form.errors == {"clauses": [{"text": [refused_message(5)]}]}
+    assert form.clauses[0].text.data == "明码标价\u202e" and form.clauses[0].text_en.data == "Prices\r\nshown"

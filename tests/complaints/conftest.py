@@ -11,6 +11,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from registry.extensions import db
+from registry.workdays.seeding import seed_from_library
+
 from .helpers import DISTRICT, OTHER_DISTRICT, PHONE, World
 
 
@@ -49,7 +52,6 @@ def verified(app):
     from registry.messaging.verification import CODE_LIFETIME, PhoneVerification
     from registry.complaints.public_views import VERIFIED_PHONE
     from registry.clock import utcnow
-    from registry.extensions import db
 
     def mark(client, phone: str = PHONE):
         now = utcnow()
@@ -62,3 +64,10 @@ def verified(app):
         return client
 
     return mark
+
+
+@pytest.fixture
+def seeded(app):
+    """The working-day calendar seeded from chinese-calendar, as `flask workdays seed` does."""
+    seed_from_library()
+    db.session.commit()

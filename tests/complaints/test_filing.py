@@ -16,23 +16,10 @@ from registry.uploads import process_image
 from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
 from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
-from registry.workdays.seeding import seed_from_library
 
 from .helpers import (DESCRIPTION, NAME, PHONE, china, complaint_input, count, events_of, file, jpeg_bytes, today_china)
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
-
-# The columns the consumer filed: never edited by any service afterwards.
-FILED_COLUMNS = ("tracking_number", "merchant_id", "pledge_version_id", "clause_number", "clause_kind", "description",
-                 "purchase_date", "amount_cents", "demands", "consumer_name", "consumer_phone", "privacy_consent_at", "share_phone_consent_at",
-                 "access_token_hash", "submission_key", "filed_at")
-
-
-@pytest.fixture
-def seeded(app):
-    seed_from_library()
-    db.session.commit()
-
 
 def nothing_saved(evidence_dir=None) -> None:
     db.session.commit()  # whatever the service left in the session would be written now

@@ -15,10 +15,9 @@ import pytest
 from registry.audit.models import AuditEntry
 from registry.audit.services import verify_chain
 from registry.complaints import handling
-from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
+from registry.complaints.models import Complaint
 from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
-from registry.workdays.seeding import seed_from_library
 
 from .helpers import DESCRIPTION, NAME, PHONE, china, count, do, events_of, file, snapshot, walk
 
@@ -28,22 +27,6 @@ pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 FILED_COLUMNS = ("tracking_number", "merchant_id", "pledge_version_id", "clause_number", "clause_kind", "description",
                  "purchase_date", "amount_cents", "demands", "consumer_name", "consumer_phone", "privacy_consent_at", "share_phone_consent_at",
                  "access_token_hash", "submission_key", "filed_at")
-
-
-@pytest.fixture
-def seeded(app):
-    seed_from_library()
-    db.session.commit()
-
-
-def nothing_saved(evidence_dir=None) -> None:
-    db.session.commit()  # whatever the service left in the session would be written now
-    assert count(Complaint) == 0
-    assert count(ComplaintEvent) == 0
-    assert count(EvidencePhoto) == 0
-    assert count(AuditEntry, AuditEntry.action == "complaint.filed") == 0
-    if evidence_dir is not None and evidence_dir.exists():
-        assert list(evidence_dir.iterdir()) == []
 
 
 # --- the filed text never changes ------------------------------------------------------------

@@ -7,7 +7,7 @@ it down. `assess` says what holds at `now`, so a QR page is never greener (or re
 and the jobs that write the standing down use the same answer.
 
 Callers build the inputs from their rows (pledges: `pledge_facts`, `current_version_terms`;
-moderation: `sanction_facts`); nothing here reads the database, so every branch is a plain unit test.
+moderation: `Sanction.as_facts`); nothing here reads the database, so every branch is a plain unit test.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from registry.clock import utcnow
 from registry.extensions import db
 from registry.clock import CHINA
 from registry.uploads import StoredImage
+from registry.merchants import standing as standing_rule
 
 if TYPE_CHECKING:
     from registry.auth.models import User
@@ -157,13 +158,15 @@ class Sanction(db.Model):
             return None
         return (self.ends_at.astimezone(CHINA) - timedelta(microseconds=1)).date()
 
+    def as_facts(self) -> standing_rule.SanctionFacts:
+        """This row as the standing rule's plain input (merchants.standing)."""
+        return standing_rule.SanctionFacts(self.id, self.kind, self.status, self.issued_at, self.starts_at,
+                                           self.ends_at)
+
     def in_force_at(self, moment: datetime) -> bool:
-        """Whether this sanction binds the shop at `moment` (the daily job may not have ended it yet)."""
-        if self.status != ACTIVE or not self.is_negative:
-            return False
-        if self.starts_at is not None and moment < self.starts_at:
-            return False
-        return self.ends_at is None or moment < self.ends_at
+        """Whether this sanction binds the shop at `moment` (the daily job may not have ended it yet);
+        the standing rule decides, so pages and the API never disagree with the standing shown."""
+        return self.as_facts().in_force_at(moment)
 
     def visible_at(self, moment: datetime) -> bool:
         """Whether the public page lists it: proposals and rejections never, marks until visible_until."""

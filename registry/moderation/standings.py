@@ -23,12 +23,6 @@ from registry.pledges.signing import latest_signature, latest_signatures, pledge
 LOOK_UP = object()  # "read it from the database" (the default of every optional row below)
 
 
-def sanction_facts(sanction: Sanction) -> rule.SanctionFacts:
-    """A Sanction row as the standing rule's plain input."""
-    return rule.SanctionFacts(sanction.id, sanction.kind, sanction.status, sanction.issued_at, sanction.starts_at,
-                              sanction.ends_at)
-
-
 @dataclass
 class ShopStanding:
     """A shop's standing as pages show it, with the rows that explain it."""
@@ -67,7 +61,7 @@ def public_sanctions_of(merchant_ids: Sequence[int]) -> dict[int, list[Sanction]
 
 def _shop_standing(merchant: Merchant, signature: Signature | None, terms, sanctions: list[Sanction], now: datetime,
                    lifted: Collection[int] = ()) -> tuple[rule.Assessment, ShopStanding]:
-    outcome = rule.assess(merchant.standing, pledge_facts(signature), terms, [sanction_facts(s) for s in sanctions],
+    outcome = rule.assess(merchant.standing, pledge_facts(signature), terms, [s.as_facts() for s in sanctions],
                           now, lifted)
     explaining = next((s for s in sanctions if outcome.sanction and s.id == outcome.sanction.id), None)
     marks = sorted((s for s in sanctions if s.visible_at(now)), key=lambda s: (s.starts_at or s.issued_at, s.id),

@@ -93,7 +93,20 @@ def build_config(overrides: dict | None = None) -> dict:
         "AUDIT_CHECKPOINT_RETIRED_KEYS": os.environ.get("AUDIT_CHECKPOINT_RETIRED_KEYS", "[]"),
         # Without AUDIT_CHECKPOINT_KEY, development and tests sign with a key kept here (production refuses).
         "AUDIT_CHECKPOINT_DEV_KEY_FILE": os.environ.get("AUDIT_CHECKPOINT_DEV_KEY_FILE"),
+        # The body that issues the badges (registry/issuer.py): named on the QR page, posters, letters,
+        # reports and SMS, so that a reader can tell an invitation from a scam and knows whom to call.
+        "ISSUER_NAME": os.environ.get("ISSUER_NAME"),
+        "ISSUER_SHORT_NAME": os.environ.get("ISSUER_SHORT_NAME"),
+        "ISSUER_PHONE": os.environ.get("ISSUER_PHONE"),
+        "ISSUER_ADDRESS": os.environ.get("ISSUER_ADDRESS"),
+        "ISSUER_WEBSITE": os.environ.get("ISSUER_WEBSITE"),
+        "ISSUER_LOGO_FILE": os.environ.get("ISSUER_LOGO_FILE"),
     }
+    if not production:
+        # Development and tests name a fictional association, so that every page shows what a
+        # configured one looks like; production must name the real one (_require_production_settings).
+        for name, value in DEMO_ISSUER.items():
+            config[name] = config[name] or value
     if env == "development":
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret()
@@ -101,6 +114,15 @@ def build_config(overrides: dict | None = None) -> dict:
     if config["REGISTRY_ENV"] == "production":
         _require_production_settings(config)
     return config
+
+
+DEMO_ISSUER = {
+    "ISSUER_NAME": "西子市消费者协会",
+    "ISSUER_SHORT_NAME": "西子消协",
+    "ISSUER_PHONE": "0571-86000315",
+    "ISSUER_ADDRESS": "西子市西湖区文三路 100 号消费者服务中心二楼",
+    "ISSUER_WEBSITE": "https://xizi-cxm.example.cn",
+}
 
 
 def _development_secret() -> str:
@@ -116,13 +138,15 @@ def _development_secret() -> str:
 
 
 def _require_production_settings(config: dict) -> None:
-    missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL") if not config.get(name)]
+    missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "ISSUER_NAME", "ISSUER_PHONE")
+               if not config.get(name)]
     if missing:
         raise ConfigurationError(
             "Refusing to start in production without "
-            + " and ".join(missing)
+            + ", ".join(missing)
             + ". Set them in the environment (SECRET_KEY: a long random string; PUBLIC_BASE_URL: "
-            "the https address printed in QR codes, e.g. https://cxm.example.cn), or set "
+            "the https address printed in QR codes, e.g. https://cxm.example.cn; ISSUER_NAME and ISSUER_PHONE: "
+            "the association that issues the badges and its public phone), or set "
             "REGISTRY_ENV=development for a local run."
         )
     if len(config["SECRET_KEY"]) < 32:

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 
 from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.complaints import labels as complaint_labels
+from registry.issuer import issuing_body
 from registry.i18n import join_list
 from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
@@ -75,6 +76,7 @@ def install(app: Flask) -> None:
     @app.context_processor
     def request_globals():
         return {
+            "issuer": issuing_body(),
             "current_locale": str(get_locale() or "zh"),
             "LANGUAGES": current_app.config["LANGUAGES"],
             "request_path": request.full_path.rstrip("?") if request else "/",

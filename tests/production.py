@@ -21,6 +21,8 @@ from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from registry.config import DEMO_ISSUER
+
 PRODUCTION_HOST = "cxm.example.cn"
 PRODUCTION_URL = f"https://{PRODUCTION_HOST}"
 CLIENT_IP = "203.0.113.7"  # the phone's address, as nginx saw it
@@ -31,6 +33,8 @@ def production_overrides(**more) -> dict:
     settings = {
         "REGISTRY_ENV": "production",  # __Host-session, Secure cookies, HSTS (registry/config.py)
         "PUBLIC_BASE_URL": PRODUCTION_URL,
+        # Production names no default issuing body (registry/config.py): the demo one, said explicitly.
+        **{name: value for name, value in DEMO_ISSUER.items()},
         "TRUSTED_HOSTS": [PRODUCTION_HOST],
         "PROXY_COUNT": 1,
         "WTF_CSRF_ENABLED": True,

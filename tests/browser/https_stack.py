@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import Flask
 
 from bench.servers import Server, free_port, gunicorn, nginx, self_signed_certificate
+from registry.config import DEMO_ISSUER
 from registry.extensions import db
 from tests.conftest import make_app
 
@@ -64,7 +65,7 @@ def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int =
            if not name.startswith(("GUNICORN_", "RATELIMIT_", "SMS_")) and name not in ("DATABASE_URL", "WEB_CONCURRENCY")}
     env.update(REGISTRY_ENV="production", SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=url, TRUSTED_HOSTS="127.0.0.1",
                PROXY_COUNT="1", RATELIMIT_STORAGE_URI=redis_url, SMS_SENDER="outbox", DATABASE_URL=database_url,
-               EVIDENCE_DIR=str(evidence))
+               EVIDENCE_DIR=str(evidence), **DEMO_ISSUER)
     with ExitStack() as stack:
         app_server = stack.enter_context(gunicorn("https-app", "wsgi:app", env, workdir, workers))
         proxy = stack.enter_context(nginx("https", app_server.port, workdir, REPO_ROOT, port=port,

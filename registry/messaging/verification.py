@@ -34,6 +34,7 @@ from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.phones import InvalidIdentifier, mask_mobile, validate_mobile
+from registry.messaging.catalogue import sms_text
 from registry.messaging.outbox import delivery_failed_since, queue_sms
 
 __all__ = [
@@ -178,8 +179,7 @@ def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
     db.session.add(verification)
     db.session.flush()
 
-    body = _("【诚信码】您的验证码是 %(code)s，%(minutes)d 分钟内有效。如非本人操作请忽略。",
-             code=code, minutes=CODE_LIFETIME // timedelta(minutes=1))
+    body = sms_text("verification_code", code=code, minutes=CODE_LIFETIME // timedelta(minutes=1))
     queue_sms(phone, body, purpose, deliver_by=verification.expires_at)
     return verification
 

@@ -20,7 +20,7 @@ from registry.messaging.senders import SmsDeliveryError, latest_message_to
 PHONE = "13912345678"
 MASKED = "139****5678"
 START = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
-_BODY = re.compile(r"^【诚信码】您的验证码是 (\d{6})，10 分钟内有效。如非本人操作请忽略。$")
+_BODY = re.compile(r"^【西子消协】您的验证码是 (\d{6})，10 分钟内有效。如非本人操作请忽略。$")
 
 
 @pytest.fixture(autouse=True)

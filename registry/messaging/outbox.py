@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.clock import utcnow
@@ -31,7 +32,7 @@ from registry.messaging.models import EXPIRED, FAILED, PENDING, SENT, OutboxMess
 from registry.messaging.senders import OutboxSender, SmsDeliveryError, get_sender, sender_name
 
 __all__ = ["CLAIM_TIMEOUT", "MAX_ATTEMPTS", "DeliveryReport", "deliver_pending", "delivery_failed_since",
-           "queue_sms", "undelivered_in_last_commit"]
+           "queue_sms", "queue_sms_once", "undelivered_in_last_commit"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,26 @@ def queue_sms(phone: str, body: str, purpose: str, deliver_by: datetime | None =
                             status=PENDING, attempts=0, deliver_by=deliver_by)
     db.session.add(message)
     db.session.flush()
+    db.session().info.setdefault(_QUEUED, []).append(message.id)
+    return message
+
+
+def queue_sms_once(once_key: str, phone: str, body: str, purpose: str) -> OutboxMessage | None:
+    """queue_sms for a notice that goes out once: None (nothing queued) when `once_key` was queued before.
+
+    The key is stored on the row, so a step taken twice or a timer run twice (or two at once: the
+    unique key makes the second insert fail inside its savepoint) sends one text.
+    """
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.once_key == once_key)) is not None:
+        return None
+    message = OutboxMessage(phone=phone, body=body, purpose=purpose, created_at=utcnow(), sender=sender_name(),
+                            status=PENDING, attempts=0, once_key=once_key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+            db.session.flush()
+    except IntegrityError:
+        return None
     db.session().info.setdefault(_QUEUED, []).append(message.id)
     return message
 

@@ -43,12 +43,18 @@ def tell_consumer(complaint: Complaint, step: str, message: str, **params) -> bo
                           CONSUMER_PURPOSE) is not None
 
 
+def _shop_name(complaint: Complaint) -> str:
+    merchant = complaint.merchant
+    return merchant.name if merchant is not None else ""
+
+
 def tell_shop(complaint: Complaint, step: str, message: str, **params) -> bool:
-    """Queue text `message` about the case to the shop's owner, once per `step`."""
-    phone = shop_sms_phone(complaint.merchant)
+    """Queue text `message` about the case to the shop's owner, once per `step` (none for a business
+    that is not in the registry: it has no owner account)."""
+    phone = shop_sms_phone(complaint.merchant) if complaint.merchant is not None else None
     if phone is None:
         return False
-    body = sms_text(message, number=complaint.tracking_number, shop=complaint.merchant.name, **params)
+    body = sms_text(message, number=complaint.tracking_number, shop=_shop_name(complaint), **params)
     return queue_sms_once(f"complaint:{complaint.id}:{step}", phone, body, SHOP_PURPOSE) is not None
 
 
@@ -81,13 +87,13 @@ def tell_reply(complaint: Complaint, event: ComplaintEvent) -> None:
     facts = _facts(event)
     offered = facts.get("offer") or facts.get("offer_amount_cents") is not None
     tell_consumer(complaint, f"reply:{event.id}", "complaint_offered" if offered else "complaint_replied",
-                  shop=complaint.merchant.name, link=link)
+                  shop=_shop_name(complaint), link=link)
 
 
 def _filed(complaint: Complaint) -> None:
     link = case_link(complaint)
     if link is not None:
-        tell_consumer(complaint, "filed", "complaint_filed", shop=complaint.merchant.name, link=link)
+        tell_consumer(complaint, "filed", "complaint_filed", shop=_shop_name(complaint), link=link)
 
 
 def _accepted(complaint: Complaint) -> None:

@@ -12,6 +12,8 @@ deliver`` (a timer, DEPLOY.md) sends such rows, until their ``deliver_by`` when 
 A message with a deadline (a verification code) that the gateway refused in the request is not
 retried: the person waiting was told so on the page and asks for a new code; one without a deadline
 (a decision told to a shop) stays pending for the command, up to MAX_ATTEMPTS tries.
+Notices queued with :func:`queue_sms_once` (a case's steps, reminders) are not handed over after the
+commit at all: they wait for the command, a couple of minutes at most.
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ def queue_sms(phone: str, body: str, purpose: str, deliver_by: datetime | None =
 
 
 def queue_sms_once(once_key: str, phone: str, body: str, purpose: str) -> OutboxMessage | None:
-    """queue_sms for a notice that goes out once: None (nothing queued) when `once_key` was queued before.
+    """Queue a notice that goes out once; None (nothing queued) when `once_key` was queued before.
 
     The key is stored on the row, so a step taken twice or a timer run twice (or two at once: the
-    unique key makes the second insert fail inside its savepoint) sends one text.
+    unique key makes the second insert fail inside its savepoint) sends one text. A notice is not
+    urgent, unlike a code someone is waiting for: it is left pending for `flask messaging deliver`
+    (every two minutes), so the request that decided it never waits, after its commit, for the
+    gateway or for SQLite's write lock to claim and mark the row.
     """
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.once_key == once_key)) is not None:
         return None
@@ -69,7 +74,6 @@ def queue_sms_once(once_key: str, phone: str, body: str, purpose: str) -> Outbox
             db.session.flush()
     except IntegrityError:
         return None
-    db.session().info.setdefault(_QUEUED, []).append(message.id)
     return message
 
 

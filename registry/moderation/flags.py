@@ -178,7 +178,7 @@ def _check_burst(complaint: Complaint) -> None:
 
 def _check_overdue(complaint: Complaint) -> None:
     rule = rule_settings(RULE_REPLY_OVERDUE)
-    if not rule.enabled or _open_rule_flag(complaint.merchant_id, rule.code) is not None:
+    if complaint.merchant_id is None or not rule.enabled or _open_rule_flag(complaint.merchant_id, rule.code) is not None:
         return
     now = utcnow()
     found = list(db.session.scalars(

@@ -3,7 +3,7 @@
 It listens to ``complaint_changed`` (timeline.py), which every service sends after a move, so a case
 filed online, entered by staff or moved by a timer is told the same way. The consumer hears of filing
 (with the case link), acceptance or refusal (with the ground), the shop's reply and offer, mediation
-(time and place) and the outcome; the shop hears that a complaint was forwarded (with the reply
+(time and place), a shop's silence past its deadline, and the outcome; the shop hears that a complaint was forwarded (with the reply
 deadline) and that it went to staff unanswered. The timers (timers.py) add the reply reminder and the
 follow-up invitation.
 
@@ -129,6 +129,7 @@ def _closed(complaint: Complaint) -> None:
 
 def _overdue(complaint: Complaint) -> None:
     tell_shop(complaint, "overdue", "reply_overdue")
+    tell_consumer(complaint, "escalated", "complaint_escalated")
 
 
 def _reply_sent(complaint: Complaint) -> None:

@@ -34,6 +34,7 @@ MESSAGES = {
     "complaint_agreed": _l("您的投诉 %(number)s 已和解结案。"),
     "complaint_mediated": _l("您的投诉 %(number)s 调解成功，已结案。"),
     "complaint_failed": _l("您的投诉 %(number)s 调解未成功，已结案。可依法起诉或申请仲裁，或拨打 12315。"),
+    "complaint_escalated": _l("商家未在期限内答复您的投诉 %(number)s，已转由工作人员跟进。"),
     "followup_invitation": _l("您的投诉 %(number)s 已结案，请用 1 分钟评价处理结果：%(link)s"),
     # To the shop owner (complaints/notices.py, the reminder job).
     "complaint_forwarded": _l("店铺“%(shop)s”收到投诉 %(number)s，请于 %(date)s 前登录答复。"),

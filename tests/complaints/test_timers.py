@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from registry.clock import utcnow
 from registry.complaints import states, timers
-from registry.complaints.handling import OVERDUE_NOTE
+from registry.complaints.labels import EVENT_LABELS
 from registry.extensions import db
 from registry.messaging.models import OutboxMessage
 from registry.moderation.models import FLAG_OPEN, RULE_REPLY_OVERDUE, Flag
@@ -94,11 +94,13 @@ def test_a_late_shops_case_goes_to_staff_and_the_shop_is_flagged_once(world, clo
     db.session.refresh(accepted)
     assert accepted.status == states.DISPUTED
     [event] = [e for e in accepted.events if e.kind == "reply_overdue"]
-    assert event.body == OVERDUE_NOTE == "逾期未回复，转由工作人员处理" and event.actor_role == "system"
+    assert str(EVENT_LABELS[event.kind]) == "逾期未回复，转由工作人员处理" and event.actor_role == "system"
+    assert '"reply_due": "2025-10-11"' in event.data
     assert accepted.due_date > date(2025, 10, 13)  # mediation's clock now runs
     [flag] = overdue_flags(world.shop)
     assert flag.status == FLAG_OPEN and accepted.tracking_number in flag.source_data
     assert any("逾期未答复" in body for body in texts_to(world.owner.login))
+    assert any("已转由工作人员跟进" in body for body in texts_to(PHONE))
 
     assert run_overdue(clock, (2025, 10, 14)) == 0  # idempotent: nothing left to move
     assert len(overdue_flags(world.shop)) == 1

@@ -89,6 +89,12 @@ def test_every_step_texts_the_consumer_and_the_owner(world, verified_owner, froz
     assert phone == PHONE and "调解未成功" in body and "12315" in body
     for message in texts():
         assert segments(message.body) <= 2, message.body
+        if message.phone == PHONE:  # to the consumer: nothing of the owner
+            assert verified_owner.login not in message.body and verified_owner.display_name not in message.body
+            assert shop.contact_phone not in message.body and shop.owner_name not in message.body
+        else:  # to the shop: nothing of the consumer, and not the case link
+            assert_clean_for_shop(message.body)
+            assert token not in message.body
 
 
 def test_refusal_names_the_ground(world, frozen, seeded):

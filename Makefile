@@ -26,7 +26,7 @@ run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
 	REGISTRY_ENV=development $(BIN)/flask calendar seed
 	REGISTRY_ENV=development $(BIN)/flask demo load --if-empty
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop)"
+	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop); SMS outbox: http://127.0.0.1:5000/dev/outbox"
 	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The suite runs on every core (pytest-xdist; at most 4 workers), each worker on its own database

@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.owner_views import bp as merchant_complaints_bp
     from registry.complaints.staff_views import bp as staff_complaints_bp
     from registry.complaints.public_views import bp as complaints_bp
+    from registry.complaints.my_cases_views import bp as my_complaints_bp
     from registry.workdays.staff_views import bp as workdays_bp
     from registry.campaigns.staff_views import bp as campaigns_bp
     from registry.campaigns.owner_views import bp as campaign_claims_bp
@@ -86,6 +87,13 @@ def register_blueprints(app: Flask) -> None:
                       consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
                       reports_bp, public_stats_bp, shop_staff_bp, area_admin_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(my_complaints_bp)  # 我的投诉
+
+    if app.config["REGISTRY_ENV"] == "development":
+        # The SMS outbox, for a developer: never registered in production or tests (404 there).
+        from registry.messaging.dev_views import bp as dev_outbox_bp
+
+        app.register_blueprint(dev_outbox_bp)
 
     from registry.health import bp as health_bp
 

@@ -211,3 +211,34 @@ def complaints_refresh_figures() -> None:
 
     count = refresh_all()
     click.echo(f"Refreshed the complaint figures of {count} shop(s).")
+
+
+@complaints_group.command("overdue")
+def complaints_overdue() -> None:
+    """Send to staff the accepted cases whose reply deadline passed unanswered; flag the shops (run daily)."""
+    from registry.complaints.timers import move_overdue_cases
+
+    count = move_overdue_cases(after_each=db.session.commit)
+    db.session.commit()
+    click.echo(f"{count} overdue case(s) sent to staff.")
+
+
+@complaints_group.command("remind")
+def complaints_remind() -> None:
+    """Text reply reminders (two working days before the deadline) and follow-up invitations (run daily)."""
+    from registry.complaints.timers import send_followup_invitations, send_reply_reminders
+
+    reminders = send_reply_reminders()
+    invitations = send_followup_invitations()
+    db.session.commit()
+    click.echo(f"{reminders} reply reminder(s) and {invitations} follow-up invitation(s) queued.")
+
+
+@pledge_group.command("remind")
+def pledge_remind() -> None:
+    """Text the shops whose pledge lapses within 14 days (run daily; once per signature)."""
+    from registry.pledges.notices import warn_lapsing
+
+    count = warn_lapsing()
+    db.session.commit()
+    click.echo(f"{count} lapse warning(s) queued.")

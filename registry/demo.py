@@ -126,6 +126,7 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     seed_from_library()
     load_demo_complaints(signed_shops, staff, rng)
     load_demo_history(signed_shops, staff, rng)
+    load_demo_notices()
     # Backdated cases: store the QR page's 12-month figures as the daily job would.
     from registry.complaints.figures import refresh_all
     refresh_all(commit_every_batch=False)
@@ -328,3 +329,25 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
             db.session.flush()
             cases += 1
     return consultations, cases
+
+
+def load_demo_notices() -> int:
+    """The texts the daily timers add to those the demo's cases already sent (notices at every step):
+    the reply reminder of the case waiting for the shop, as on the morning two working days before its
+    deadline, and the follow-up invitations of recently closed cases, as on the day after. `make run`
+    shows them all at /dev/outbox."""
+    from registry.clock import start_of_china_day, today_in_china, utcnow
+    from registry.complaints import states, timers
+    from registry.complaints.models import Complaint
+    from registry.workdays.calendar import working_days_between
+
+    sent = 0
+    waiting = db.session.scalars(select(Complaint).where(Complaint.status == states.ACCEPTED,
+                                                         Complaint.due_date.is_not(None)))
+    for due in sorted({c.due_date for c in waiting}):
+        day = today_in_china()
+        while day < due and working_days_between(day, due) > timers.REMIND_WORKING_DAYS:
+            day += timedelta(days=1)
+        sent += timers.send_reply_reminders(start_of_china_day(day) + timedelta(hours=1))
+    sent += timers.send_followup_invitations(utcnow() + timers.FOLLOWUP_AFTER)
+    return sent

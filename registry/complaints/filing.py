@@ -89,6 +89,26 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def case_token(complaint: Complaint) -> str | None:
+    """The secret of the consumer's case link, derived again from the complaint's submission key;
+    None when the case's link was not made that way (its secret is then not known here)."""
+    if not complaint.submission_key:
+        return None
+    token = _case_token(complaint.submission_key)
+    return token if _token_hash(token) == complaint.access_token_hash else None
+
+
+def case_link(complaint: Complaint) -> str | None:
+    """The full case link, for the texts sent to the complaint's own phone (complaints/notices.py).
+
+    Never stored, logged or shown to anyone but the person holding that phone (the text, and the
+    "我的投诉" page after an SMS code to it).
+    """
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    token = case_token(complaint)
+    return f"{base}/c/{token}" if base and token else None
+
+
 def complaint_by_token(token: str) -> Complaint | None:
     if not token or len(token) > 64:
         return None

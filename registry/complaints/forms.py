@@ -162,3 +162,9 @@ class HideReplyForm(RegistryForm):
     reason = StringField(_l("公开的隐藏原因"), validators=[
         DataRequired(message=_l("请填写公开的隐藏原因。")), Length(max=200, message=_l("最多 200 个字。"))])
     submit = SubmitField(_l("对公众隐藏这条回复"))
+
+
+class LeaveForm(RegistryForm):
+    """我的投诉: forget the confirmed phone on this browser."""
+
+    submit = SubmitField(_l("退出"))

@@ -210,6 +210,20 @@ def record_mediation(complaint: Complaint, staff: User, expected_version: int | 
             amount_recovered_cents=complaint.amount_recovered_cents)
 
 
+def escalate_overdue(complaint: Complaint) -> None:
+    """The shop let its reply deadline pass: the case goes to staff (disputed: mediation's clock runs),
+    the timeline says why, and moderation's reply-overdue rule looks at the shop (complaint_changed)."""
+    old = _apply(complaint, "reply_overdue", "system", None)
+    missed = complaint.due_date
+    now = utcnow()
+    _set_clock(complaint, complaint.decided_at or now, MEDIATION_WORKING_DAYS)
+    # The timeline reads "逾期未回复，转由工作人员处理" (labels.EVENT_LABELS) with the deadline missed.
+    add_event(complaint, "reply_overdue", "system", None, None, public=False, reply_due=missed)
+    _finish(complaint, "reply_overdue", None, old)
+    audit.record("complaint.reply_overdue", complaint, None, tracking_number=complaint.tracking_number,
+                 old=old, new=complaint.status)
+
+
 def add_information(complaint: Complaint, body: str) -> None:
     """The consumer adds facts or corrects the complaint; the original text is never edited."""
     body = (body or "").strip()

@@ -20,7 +20,7 @@ STATUS_LABELS = {
     "filed": _l("待受理"),
     "accepted": _l("已受理，待商家回复"),
     "replied": _l("商家已回复"),
-    "disputed": _l("消费者不接受，待调解"),
+    "disputed": _l("待工作人员调解"),
     "mediating": _l("调解中"),
     "closed": _l("已办结"),
     "refused": _l("不予受理"),
@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "schedule_mediation": _l("安排调解"),
     "record_mediated": _l("记录调解成功"),
     "record_failed": _l("记录调解未成功"),
+    "reply_overdue": _l("逾期未回复"),
     "withdraw": _l("撤回投诉"),
     "add_information": _l("补充说明"),
     "staff_note": _l("工作备注"),
@@ -76,4 +77,5 @@ EVENT_LABELS = {
     "staff_note": _l("工作备注"),
     "closed": _l("办结"),
     "contact_purged": _l("按保存期限删除消费者手机号"),
+    "reply_overdue": _l("逾期未回复，转由工作人员处理"),
 }

@@ -6,7 +6,7 @@ import functools
 
 
 from sqlalchemy import and_, bindparam, case, func, select
-from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from registry.auth.access import in_district
 from registry.auth.models import User
@@ -101,3 +101,11 @@ def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], d
 def shop_figures(merchant: Merchant) -> ShopFigures:
     """The shop's last 12 months computed from its cases now (the QR page reads the stored row)."""
     return figures.compute([merchant.id]).get(merchant.id, ShopFigures())
+
+
+def cases_filed_with(phone: str, limit: int = 100) -> list[Complaint]:
+    """The complaints filed with `phone`, newest first ("我的投诉", shown only after an SMS code to it)."""
+    return list(db.session.scalars(
+        select(Complaint).where(Complaint.consumer_phone == phone)
+        .options(joinedload(Complaint.merchant), lazyload(Complaint.events))
+        .order_by(Complaint.filed_at.desc(), Complaint.id.desc()).limit(limit)))

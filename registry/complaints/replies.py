@@ -16,6 +16,9 @@ from registry.auth.access import require_district
 from registry.auth.models import User
 from registry.clock import utcnow
 from registry.complaints.models import ComplaintEvent
+# Also connects the texts to every move of a case (notices.py listens to complaint_changed): handling
+# imports this module, so wherever cases move, the parties are told.
+from registry.complaints.notices import tell_reply
 from registry.errors import Conflict, DomainError
 from registry.extensions import db
 from registry.personal_data import find_personal_data, mask_personal_data, refuse_personal_data
@@ -50,6 +53,7 @@ def approve_reply(event: ComplaintEvent, staff: User) -> None:
     db.session.flush()
     audit.record("complaint.reply_approved", event.complaint, staff,
                  tracking_number=event.complaint.tracking_number, event_id=event.id)
+    tell_reply(event.complaint, event)  # the consumer hears of it now that it is public
 
 
 def hide_reply(event: ComplaintEvent, staff: User, reason: str) -> None:

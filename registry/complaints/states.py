@@ -1,7 +1,8 @@
 """The complaint state machine: every status change goes through this one table.
 
 DESIGN §4: filed → accepted | refused; accepted → (merchant replies) replied → closed by agreement
-when the consumer accepts the offer, or disputed → mediation → closed as mediated or failed.
+when the consumer accepts the offer, or disputed → mediation → closed as mediated or failed. A shop
+that lets its reply deadline pass also sends the case to disputed (staff take it up).
 Withdrawal is possible until the case is closed.
 """
 
@@ -36,6 +37,8 @@ TRANSITIONS: dict[str, Transition] = {
                                                MEDIATING: MEDIATING}),
     "record_mediated": Transition("staff", {MEDIATING: CLOSED}),
     "record_failed": Transition("staff", {MEDIATING: CLOSED}),
+    # The shop's reply deadline passed without a reply: the case goes to staff (complaints/timers.py).
+    "reply_overdue": Transition("system", {ACCEPTED: DISPUTED}),
     "withdraw": Transition("consumer", {s: WITHDRAWN for s in OPEN_STATUSES}),
     "add_information": Transition("consumer", {s: s for s in OPEN_STATUSES}),
     "staff_note": Transition("staff", {s: s for s in STATUSES}),

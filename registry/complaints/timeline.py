@@ -43,7 +43,7 @@ def latest_offer(complaint: Complaint) -> ComplaintEvent | None:
 # know of, and its own reply while staff review it.
 _STAFF_ONLY_KINDS = {"staff_note"}
 _STAFF_ONLY_BODY_KINDS = {"mediation_scheduled"}
-_MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded"}
+_MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded", "reply_overdue"}
 AUDIENCES = ("consumer", "merchant", "staff")
 
 

@@ -39,6 +39,9 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Not worth sending after this (a code that has expired); None: however late.
     deliver_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Names a notice that must go out once only ("complaint:42:accepted", "reminder:42:2026-03-04"): a
+    # job run twice, or a step taken again, finds the row and sends nothing (outbox.queue_sms_once).
+    once_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
     __table_args__ = (
         Index("ix_outbox_messages_phone_created", "phone", "created_at"),

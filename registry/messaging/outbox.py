@@ -12,6 +12,8 @@ deliver`` (a timer, DEPLOY.md) sends such rows, until their ``deliver_by`` when 
 A message with a deadline (a verification code) that the gateway refused in the request is not
 retried: the person waiting was told so on the page and asks for a new code; one without a deadline
 (a decision told to a shop) stays pending for the command, up to MAX_ATTEMPTS tries.
+Notices queued with :func:`queue_sms_once` (a case's steps, reminders) are not handed over after the
+commit at all: they wait for the command, a couple of minutes at most.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.clock import utcnow
@@ -31,7 +34,7 @@ from registry.messaging.models import EXPIRED, FAILED, PENDING, SENT, OutboxMess
 from registry.messaging.senders import OutboxSender, SmsDeliveryError, get_sender, sender_name
 
 __all__ = ["CLAIM_TIMEOUT", "MAX_ATTEMPTS", "DeliveryReport", "deliver_pending", "delivery_failed_since",
-           "queue_sms", "undelivered_in_last_commit"]
+           "queue_sms", "queue_sms_once", "undelivered_in_last_commit"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,28 @@ def queue_sms(phone: str, body: str, purpose: str, deliver_by: datetime | None =
     db.session.add(message)
     db.session.flush()
     db.session().info.setdefault(_QUEUED, []).append(message.id)
+    return message
+
+
+def queue_sms_once(once_key: str, phone: str, body: str, purpose: str) -> OutboxMessage | None:
+    """Queue a notice that goes out once; None (nothing queued) when `once_key` was queued before.
+
+    The key is stored on the row, so a step taken twice or a timer run twice (or two at once: the
+    unique key makes the second insert fail inside its savepoint) sends one text. A notice is not
+    urgent, unlike a code someone is waiting for: it is left pending for `flask messaging deliver`
+    (every two minutes), so the request that decided it never waits, after its commit, for the
+    gateway or for SQLite's write lock to claim and mark the row.
+    """
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.once_key == once_key)) is not None:
+        return None
+    message = OutboxMessage(phone=phone, body=body, purpose=purpose, created_at=utcnow(), sender=sender_name(),
+                            status=PENDING, attempts=0, once_key=once_key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+            db.session.flush()
+    except IntegrityError:
+        return None
     return message
 
 

@@ -16,7 +16,7 @@ from registry.audit import services as audit
 from registry.auth.models import User
 from registry.clock import CHINA, utcnow
 from registry.complaints import states as complaint_states
-from registry.complaints.models import Complaint
+from registry.complaints.models import Complaint, ComplaintEvent
 from registry.complaints.timeline import complaint_changed
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
@@ -25,7 +25,7 @@ from registry.merchants.services import lock_shop
 from registry.moderation.checks import MAX_NOTE, MAX_PUBLIC_REASON, clean_text, require_scope
 from registry.moderation.models import (FLAG_ACTIONED, FLAG_DISMISSED, FLAG_MISUSED_BADGE, FLAG_OPEN, FLAG_RULE,
                                         FLAG_STAFF, RULE_ACCEPTED_IN_WINDOW, RULE_BURST_SAME_PHONE, RULE_CODES,
-                                        RULE_COUNTERFEIT_ACCEPTED, Flag, FlagRule, Sanction)
+                                        RULE_COUNTERFEIT_ACCEPTED, RULE_REPLY_OVERDUE, Flag, FlagRule, Sanction)
 from registry.phones import mask_mobile
 
 MAX_REPORT_NOTE = 200
@@ -37,6 +37,7 @@ DEFAULT_RULES = {
     RULE_ACCEPTED_IN_WINDOW: (3, 90),
     RULE_COUNTERFEIT_ACCEPTED: (1, 365),
     RULE_BURST_SAME_PHONE: (3, 7),
+    RULE_REPLY_OVERDUE: (1, 365),
 }
 MAX_THRESHOLD = 1000
 MAX_WINDOW_DAYS = 3650
@@ -175,13 +176,36 @@ def _check_burst(complaint: Complaint) -> None:
         "tracking_numbers": found[:20]})
 
 
+def _check_overdue(complaint: Complaint) -> None:
+    rule = rule_settings(RULE_REPLY_OVERDUE)
+    if complaint.merchant_id is None or not rule.enabled or _open_rule_flag(complaint.merchant_id, rule.code) is not None:
+        return
+    now = utcnow()
+    found = list(db.session.scalars(
+        select(Complaint.tracking_number).join(ComplaintEvent, ComplaintEvent.complaint_id == Complaint.id)
+        .where(Complaint.merchant_id == complaint.merchant_id, ComplaintEvent.kind == "reply_overdue",
+               ComplaintEvent.created_at >= now - timedelta(days=rule.window_days))
+        .order_by(ComplaintEvent.created_at.desc(), ComplaintEvent.id.desc())
+    ))
+    if len(found) < rule.threshold:
+        return
+    with force_locale("zh"):
+        reason = _("%(days)d 天内 %(count)d 件投诉逾期未回复，已转由工作人员处理，最近一件：%(tracking)s。",
+                   days=rule.window_days, count=len(found), tracking=complaint.tracking_number)
+    _raise(complaint.merchant, FLAG_RULE, reason, None, rule.code, now=now, source={
+        "count": len(found), "threshold": rule.threshold, "window_days": rule.window_days,
+        "tracking_numbers": found[:20]})
+
+
 @complaint_changed.connect
 def _evaluate_rules(complaint: Complaint, action: str, actor: User | None = None, **_extra) -> None:
-    """Complaints announce every change; filing and acceptance may raise a flag."""
+    """Complaints announce every change; filing, acceptance and a missed reply deadline may raise a flag."""
     if action == "file":
         _check_burst(complaint)
     elif action == "accept":
         _check_accepted_rules(complaint)
+    elif action == "reply_overdue":
+        _check_overdue(complaint)
 
 
 _SERIAL = re.compile(r"[A-Za-z0-9-]{1,24}")

@@ -18,12 +18,14 @@ RULE_LABELS = {
     "accepted_in_window": _l("一段时间内受理投诉过多"),
     "counterfeit_accepted": _l("受理了制假售假投诉"),
     "burst_same_phone": _l("同一手机号集中投诉"),
+    "reply_overdue": _l("逾期未回复投诉"),
 }
 
 RULE_EXPLANATIONS = {
     "accepted_in_window": _l("在设定天数内被受理的投诉达到设定件数时标记。"),
     "counterfeit_accepted": _l("在设定天数内被受理的“制假售假”投诉达到设定件数时标记（默认 1 件即标记）。"),
     "burst_same_phone": _l("同一手机号在设定天数内对同一店铺提交的投诉达到设定件数时标记（提交时即计数，可能是竞争对手恶意投诉，请核实）。"),
+    "reply_overdue": _l("在设定天数内有设定件数的投诉超过回复期限仍未回复、转由工作人员处理时标记（默认 1 件即标记）。"),
 }
 
 SANCTION_KIND_LABELS = {

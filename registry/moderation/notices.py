@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from registry.clock import utcnow
 from registry.extensions import db
+from registry.merchants.contacts import shop_sms_phone
 from registry.merchants.models import Merchant
+from registry.messaging.catalogue import sentence_part, sms_text
 from registry.messaging.outbox import queue_sms
 from registry.moderation.models import APPEAL_GRANTED, REINSTATEMENT, REVOCATION, SUSPENSION, WARNING, Appeal, Sanction
 from registry.moderation.standings import ShopStanding, shop_standing
@@ -23,40 +23,35 @@ RECENT_DECISION_DAYS = 90
 
 
 def _sms_body(merchant: Merchant, event: str, sanction: Sanction | None = None, appeal: Appeal | None = None) -> str:
-    # Texts to shops are in Chinese whatever language the officer's screen is in.
-    with force_locale("zh"):
-        shop = merchant.name
-        if event == WARNING:
-            text = _("您的店铺“%(shop)s”被公开警示，原因：%(reason)s。请登录诚信码查看详情，如有异议可在线申诉一次。",
-                     shop=shop, reason=sanction.public_reason)
-        elif event == SUSPENSION and sanction.until_rectified:
-            text = _("您的店铺“%(shop)s”的诚信码已被暂停，整改后恢复，原因：%(reason)s。请登录诚信码查看详情，如有异议可在线申诉一次。",
-                     shop=shop, reason=sanction.public_reason)
-        elif event == SUSPENSION:
-            text = _("您的店铺“%(shop)s”的诚信码已被暂停至 %(date)s，原因：%(reason)s。请登录诚信码查看详情，如有异议可在线申诉一次。",
-                     shop=shop, date=sanction.last_day.isoformat(), reason=sanction.public_reason)
-        elif event == REVOCATION:
-            text = _("您的店铺“%(shop)s”的诚信承诺已被撤销，原因：%(reason)s。请登录诚信码查看详情，如有异议可在线申诉一次。",
-                     shop=shop, reason=sanction.public_reason)
-        elif event == REINSTATEMENT:
-            text = _("您的店铺“%(shop)s”已整改恢复。请登录诚信码重新签署现行诚信经营倡议书，签署后诚信码即恢复有效。", shop=shop)
-        elif event == "lifted_lapsed":
-            text = _("您的店铺“%(shop)s”的处理期限已结束。承诺已过期，请登录诚信码重新签署倡议书。", shop=shop)
-        elif event == "lifted":
-            text = _("您的店铺“%(shop)s”的处理期限已结束，诚信码已恢复。", shop=shop)
-        elif event == APPEAL_GRANTED:
-            text = _("您对店铺“%(shop)s”处理决定的申诉成立，该处理已撤销。说明：%(note)s", shop=shop,
-                     note=appeal.decision_note)
-        else:
-            text = _("您对店铺“%(shop)s”处理决定的申诉未获支持，维持原决定。说明：%(note)s", shop=shop,
-                     note=appeal.decision_note)
-        return _("【诚信码】") + text
+    # Texts to shops are in Chinese whatever language the officer's screen is in (sms_text's default).
+    shop = merchant.name
+    if event == WARNING:
+        return sms_text("sanction_warning", shop=shop, reason=sentence_part(sanction.public_reason))
+    if event == SUSPENSION and sanction.until_rectified:
+        return sms_text("sanction_suspended_until_rectified", shop=shop, reason=sentence_part(sanction.public_reason))
+    if event == SUSPENSION:
+        return sms_text("sanction_suspended", shop=shop, date=sanction.last_day.isoformat(),
+                        reason=sentence_part(sanction.public_reason))
+    if event == REVOCATION:
+        return sms_text("sanction_revoked", shop=shop, reason=sentence_part(sanction.public_reason))
+    if event == REINSTATEMENT:
+        return sms_text("sanction_reinstated", shop=shop)
+    if event == "lifted_lapsed":
+        return sms_text("sanction_lifted_lapsed", shop=shop)
+    if event == "lifted":
+        return sms_text("sanction_lifted", shop=shop)
+    if event == APPEAL_GRANTED:
+        return sms_text("appeal_granted", shop=shop, note=appeal.decision_note)
+    return sms_text("appeal_upheld", shop=shop, note=appeal.decision_note)
 
 
 def tell_shop(merchant: Merchant, event: str, sanction: Sanction | None = None, appeal: Appeal | None = None) -> None:
-    """Text the shop's contact phone once the decision is committed. A failed SMS never undoes the
-    decision: the owner also sees it on the shop's page; `flask messaging deliver` tries again."""
-    queue_sms(merchant.contact_phone, _sms_body(merchant, event, sanction, appeal), SMS_PURPOSE)
+    """Text the shop (its owner's verified phone, else its contact phone: merchants.contacts) once the
+    decision is committed. A failed SMS never undoes the decision: the owner also sees it on the shop's
+    page; `flask messaging deliver` tries again."""
+    phone = shop_sms_phone(merchant)
+    if phone is not None:
+        queue_sms(phone, _sms_body(merchant, event, sanction, appeal), SMS_PURPOSE)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from registry.clock import CHINA, utcnow
 from registry.errors import Conflict, DomainError, InvalidTransition, NotFound
 from registry.extensions import db
 from registry.pledges.models import CLAUSE_KINDS, PledgeClause, PledgeVersion
+from registry.pledges.notices import tell_shops_to_resign
 from registry.pledges.queries import forget_current_terms
 
 
@@ -179,6 +180,7 @@ def publish_draft(version: PledgeVersion, actor: User | None, resign_window_days
     db.session.flush()
     audit.record("pledge.published", version, actor, number=version.number, title=version.title,
                  resign_deadline=version.resign_deadline.isoformat() if version.resign_deadline else None)
+    tell_shops_to_resign(version)
     return version
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import func
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -49,6 +50,7 @@ EXPECTED = {
     ("add_information", "consumer"): {s: s for s in OPEN},
     ("staff_note", "staff"): {s: s for s in ALL},
     ("followup", "consumer"): {"closed": "closed"},
+    ("reply_overdue", "system"): {"accepted": "disputed"},
 }
 ACTIONS = {action: actor for action, actor in EXPECTED}
 
@@ -66,6 +68,7 @@ NEW_EVENTS = {
     "add_information": ["consumer_added"],
     "staff_note": ["staff_note"],
     "followup": ["followup"],
+    "reply_overdue": ["reply_overdue"],
 }
 STAFF_ACTIONS = [a for a, actor in ACTIONS.items() if actor == "staff"]
 
@@ -168,6 +171,11 @@ def test_every_action_in_every_status_through_the_services(world, variant, subte
                     f"complaint.{action}", world.staff.id, complaint.id)
                 assert json.loads(entry.data)["old"] == status
                 assert json.loads(entry.data)["new"] == target
+            elif rightful == "system":
+                # The timer's move is audited without an officer (the shop's flag is audited too).
+                assert db.session.scalar(db.select(func.count(AuditEntry.id)).where(
+                    AuditEntry.action == f"complaint.{action}", AuditEntry.subject_id == complaint.id,
+                    AuditEntry.actor_id.is_(None))) == 1
             else:
                 assert new_audit == 0
             # The optimistic lock moves with every change of the row (an event alone leaves it).

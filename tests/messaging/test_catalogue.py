@@ -31,3 +31,28 @@ def test_every_catalogue_entry_has_an_english_translation(app):
             with force_locale("en"):
                 english = str(template)
             assert english != chinese, key
+
+
+# Typical values: a 12-character shop name, a tracking number, a case link as PUBLIC_BASE_URL builds it.
+TYPICAL = dict(code="123456", minutes=10, shop="西湖区美好生活连锁超市", number="TS20261206-0042",
+               link="https://cxm.example.cn/c/" + "0f" * 16, date="2026-12-18", ground="缺少必要信息，无法核实",
+               when="2026-12-20 10:00", place="西湖区消保委调解室", phone="0571-86000315", reason="", note="")
+# These carry staff-typed reasons or notes, as long as staff write them.
+FREE_TEXT = {"sanction_warning", "sanction_suspended_until_rectified", "sanction_suspended", "sanction_revoked",
+             "appeal_granted", "appeal_upheld"}
+
+
+def test_every_text_fits_two_segments_with_typical_values(app):
+    with app.test_request_context():
+        for key in MESSAGES:
+            params = dict(TYPICAL, number=3) if key == "pledge_resign" else TYPICAL
+            text = sms_text(key, **params)
+            assert segments(text) <= (3 if key in FREE_TEXT else 2), (key, len(text), text)
+
+
+def test_a_reason_keeps_one_full_stop():
+    from registry.messaging.catalogue import sentence_part
+
+    assert sentence_part("经查实销售假冒商品。") == "经查实销售假冒商品"
+    assert sentence_part("  多次违规！ ") == "多次违规"
+    assert sentence_part(None) == ""

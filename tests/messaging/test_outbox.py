@@ -156,3 +156,20 @@ def test_the_development_outbox_keeps_the_message_and_marks_it_sent(app):
     message = reload(message_id)
     assert (message.status, message.sender, message.body) == (SENT, "outbox", BODY)
     assert db.session.scalars(select(OutboxMessage.id)).all() == [message_id]  # stored once
+
+
+def test_a_notice_is_queued_once_and_left_for_the_delivery_job(app):
+    from registry.messaging.outbox import deliver_pending, queue_sms_once
+
+    assert queue_sms_once("complaint:1:accepted", PHONE, BODY, "complaint_notice") is not None
+    assert queue_sms_once("complaint:1:accepted", PHONE, "another wording", "complaint_notice") is None
+    db.session.commit()
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert (message.status, message.body, message.once_key) == (PENDING, BODY, "complaint:1:accepted")
+    message_id = message.id
+    db.session.commit()  # as `flask messaging deliver` starts: no transaction open
+    assert deliver_pending().sent == 1
+    assert reload(message_id).status == SENT
+    db.session.commit()
+    assert deliver_pending().sent == 0
+    assert queue_sms_once("complaint:1:accepted", PHONE, BODY, "complaint_notice") is None

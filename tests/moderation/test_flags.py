@@ -146,12 +146,12 @@ def test_only_administrators_tune_rules(world):
 
 
 def test_seeding_stores_the_defaults_once(world):
-    assert flagging.seed_rules() == 3
+    assert flagging.seed_rules() == 4
     assert flagging.seed_rules() == 0
     db.session.commit()
     stored = {r.code: (r.enabled, r.threshold, r.window_days) for r in db.session.scalars(select(FlagRule))}
     assert stored == {"accepted_in_window": (True, 3, 90), "counterfeit_accepted": (True, 1, 365),
-                      "burst_same_phone": (True, 3, 7)}
+                      "burst_same_phone": (True, 3, 7), "reply_overdue": (True, 1, 365)}
 
 
 # --- Reports and staff flags ------------------------------------------------------------------------

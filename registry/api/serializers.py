@@ -135,8 +135,23 @@ def sanction_mark(sanction: Sanction, now: datetime) -> dict:
         "until": iso_date(sanction.last_day) if sanction.kind == SUSPENSION else None,
         "until_rectified": bool(sanction.until_rectified) if sanction.kind == SUSPENSION else False,
         "ended_on": iso_china_date(sanction.ended_at) if sanction.status == ENDED else None,
+        "end_reason": sanction.end_reason if sanction.status == ENDED else None,
+        # A credit repair (信用修复) granted on this day ended the mark early.
+        "repaired_on": iso_china_date(sanction.repaired_at) if sanction.repaired_at else None,
         "in_force": sanction.in_force_at(now),
+        **shop_statement(sanction),
     }
+
+
+def shop_statement(sanction: Sanction) -> dict:
+    """The shop's statement beside the mark as the public reads it: the text once published, or the
+    reason staff hid it (moderation.statements); a statement held for review is not shown yet."""
+    statement = sanction.statement
+    if statement is None or statement.held_for_review:
+        return {"shop_statement": None, "shop_statement_hidden_reason": None}
+    if statement.hidden_reason is not None:
+        return {"shop_statement": None, "shop_statement_hidden_reason": statement.hidden_reason}
+    return {"shop_statement": statement.body, "shop_statement_hidden_reason": None}
 
 
 def figures(shop_figures) -> dict:

@@ -2,6 +2,6 @@
 verified phone); staff decide, and a transfer moves the shop to the claimant's account (badges
 re-issued, the previous owner told).
 
-models · claims (filing and deciding) · notices (SMS, the previous owner's notice) · queries (staff lists)
-· forms · labels · owner_views · staff_views.
+models · claims (filing and deciding, the texts sent) · queries (staff lists, the claimant's and the previous
+owner's notices) · forms · labels · owner_views · staff_views.
 """

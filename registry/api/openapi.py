@@ -64,6 +64,7 @@ def _schemas() -> dict:
         "standing": {"type": "string", "enum": public_standings,
                      "description": _("查询时刻的公示状态（与扫码页面一致）。")},
         "standing_label": STRING,
+        "repaired_on": {**_nullable(DATE), "description": _("一项仍在公示的处理经信用修复提前结束的日期（最近一次）。")},
         "page_url": {**URL, "description": _("店铺的扫码页面。")},
         "api_url": URL,
     }

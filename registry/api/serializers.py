@@ -18,6 +18,7 @@ from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, ST
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ENDED, SUSPENSION, Sanction
+from registry.moderation.standings import last_repair
 from registry.merchants.standing import LAPSE_NOT_RESIGNED, Lapse
 from registry.clock import CHINA, iso_china_date
 
@@ -90,13 +91,15 @@ def shop_registry_fields(merchant: Merchant) -> dict:
     }
 
 
-def shop_summary(merchant: Merchant, standing: str) -> dict:
-    """One shop in a list: what the search page shows, plus where to read more."""
+def shop_summary(merchant: Merchant, standing: str, repaired_at: datetime | None = None) -> dict:
+    """One shop in a list: what the search page shows, plus where to read more. `repaired_at`:
+    moderation.standings.ShopStanding.repaired_at (a mark ended early by credit repair)."""
     return {
         "code": merchant.public_code,
         **shop_registry_fields(merchant),
         "standing": standing,
         "standing_label": str(STANDING_LABELS[standing]),
+        "repaired_on": iso_china_date(repaired_at) if repaired_at else None,
         "page_url": shop_page_url(merchant),
         "api_url": url_for("api.shop", code=merchant.public_code),
     }
@@ -168,7 +171,7 @@ def figures(shop_figures) -> dict:
 def shop_detail(page, now: datetime) -> dict:
     """The QR page as data (page: lookup.queries.ShopPage)."""
     words = standing_words(page.merchant, page.standing, page.sanction, page.lapse)
-    detail = shop_summary(page.merchant, page.standing)
+    detail = shop_summary(page.merchant, page.standing, last_repair(page.marks))
     detail.update({
         "standing_explanation": str(STANDING_EXPLANATIONS[page.standing]),
         "standing_reason": words.reason,

@@ -36,6 +36,15 @@ class ShopStanding:
     # Marks still shown (visible_until in the future), newest first.
     marks: list[Sanction] = field(default_factory=list)
 
+    @property
+    def repaired_at(self) -> datetime | None:
+        return last_repair(self.marks)
+
+
+def last_repair(marks: Sequence[Sanction]) -> datetime | None:
+    """When a credit repair last ended one of the marks still shown early (search and the API say so)."""
+    return max((s.repaired_at for s in marks if s.repaired_at is not None), default=None)
+
 
 @functools.cache
 def _public_sanctions_statement():

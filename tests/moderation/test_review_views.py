@@ -155,6 +155,11 @@ def test_staff_grant_a_repair_and_every_public_view_says_so(app, client, world, 
     assert body["standing"] == "active"
     mark = next(s for s in body["sanctions"] if s["kind"] == "warning")
     assert (mark["end_reason"], mark["repaired_on"], mark["in_force"]) == ("repaired", day, False)
+    assert body["repaired_on"] == day
+    found = client.get("/api/v1/shops", query_string={"q": world.shop.name}).get_json()["items"]
+    assert [i["repaired_on"] for i in found if i["code"] == world.shop.public_code] == [day]
+    search = plain(text(client.get("/search", query_string={"q": world.shop.name})))
+    assert "经信用修复" in search and f"{day} 提前结束" in search
 
     app.config["OPENDATA_DIR"] = str(tmp_path / "opendata")
     opendata.export(frozen.now.date(), now=frozen.now)

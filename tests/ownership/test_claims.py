@@ -157,3 +157,20 @@ def test_two_officers_deciding_at_once_one_wins(dispute):
         claims.reject_claim(db.session.get(OwnershipClaim, claim.id), dispute.staff2, "不予通过。", version)
     db.session.rollback()
     assert db.session.get(OwnershipClaim, claim.id).status == "transferred"
+
+
+def test_sweep_uploads_deletes_orphaned_licence_photos_and_keeps_recorded_ones(dispute, claim_dir, runner):
+    import os
+    import time
+
+    claim = file(dispute)
+    kept = claim_dir / claim.stored_name
+    orphan = claim_dir / ("a" * 32 + ".jpg")  # a killed request's photo: no claim names it
+    orphan.write_bytes(b"x")
+    then = time.time() - 7200
+    for path in (kept, orphan):
+        os.utime(path, (then, then))
+    result = runner.invoke(args=["sweep-uploads"])
+    assert result.exit_code == 0, result.output
+    assert "1 orphaned upload file(s) deleted." in result.output
+    assert kept.exists() and not orphan.exists()

@@ -125,3 +125,14 @@ def test_only_staff_of_the_district_see_claims_and_licences(client, dispute, log
     assert decided.status_code == status
     db.session.expire_all()
     assert db.session.get(OwnershipClaim, claim.id).status == "pending"
+
+
+@pytest.mark.parametrize("url", ["/my/ownership-claim", "/my/ownership-claims", "/staff/ownership-claims/"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, dispute, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_merchants_cannot_open_the_staff_claim_list(client, dispute, login_as):
+    login_as(client, dispute.owner)
+    assert client.get("/staff/ownership-claims/").status_code == 403

@@ -380,7 +380,8 @@ def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User
     repairs.apply_for_repair(warning, merchant_user, "收银系统已更换，价签每日由店长核对并签字；被多收款的顾客已全部联系退款，"
                              "店员已参加消费者协会组织的诚信经营培训。", [_demo_photo((236, 240, 232), "价签核对记录.jpg")])
 
-    repaired_shop = next(s for s in shops if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
+    repaired_shop = next(s for s in shops
+                         if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
     repaired = backdated_warning(repaired_shop, "false_advertising", "宣传“全场五折”，实际仅部分商品参加。", 8)
     application = repairs.apply_for_repair(repaired, repaired_shop.owner, "已撤下全部不实宣传物料，促销海报改由店长审核后张贴，"
                                            "并向投诉顾客赔礼道歉。", [_demo_photo((240, 236, 228), "整改后的店面.jpg")])

@@ -38,7 +38,8 @@ def _stale() -> Conflict:
     return Conflict(_("这条说明刚刚已被修改或审核，请查看最新内容后再保存。"))
 
 
-def write_statement(sanction: Sanction, owner: User, body: str, expected_version: int | None = None) -> SanctionStatement:
+def write_statement(sanction: Sanction, owner: User, body: str,
+                    expected_version: int | None = None) -> SanctionStatement:
     """Publish (or replace) the shop's statement beside `sanction`; held for staff when it carries
     personal data. `expected_version`: the statement's version the form was opened on (None: new)."""
     merchant = sanction.merchant
@@ -74,7 +75,8 @@ def write_statement(sanction: Sanction, owner: User, body: str, expected_version
     if expected_version is not None and statement.version != expected_version:
         raise _stale()
     old = statement.body
-    statement.body, statement.held_for_review, statement.written_by_id, statement.updated_at = stored, held, owner.id, now
+    statement.body, statement.held_for_review = stored, held
+    statement.written_by_id, statement.updated_at = owner.id, now
     statement.reviewed_by_id = statement.reviewed_at = None
     try:
         with db.session.begin_nested():

@@ -51,4 +51,5 @@ def moved_away(user: User, now: datetime) -> list[OwnershipClaim]:
     """Shops taken from `user` by an upheld claim lately (their owner area says so)."""
     return list(db.session.scalars(select(OwnershipClaim).where(
         OwnershipClaim.previous_owner_id == user.id, OwnershipClaim.status == CLAIM_TRANSFERRED,
-        OwnershipClaim.decided_at > now - timedelta(days=MOVED_AWAY_SHOWN_DAYS)).order_by(OwnershipClaim.decided_at.desc())))
+        OwnershipClaim.decided_at > now - timedelta(days=MOVED_AWAY_SHOWN_DAYS))
+        .order_by(OwnershipClaim.decided_at.desc())))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from registry.extensions import db
 from registry.merchants import standing as rule
@@ -49,8 +50,9 @@ def last_repair(marks: Sequence[Sanction]) -> datetime | None:
 @functools.cache
 def _public_sanctions_statement():
     # Built once per process, run with merchant_id (the QR page's second statement).
-    return select(Sanction).where(Sanction.merchant_id == bindparam("merchant_id"),
-                                  Sanction.status.in_((ACTIVE, ENDED)))
+    # The shop's statements beside its marks come in the same statement (one row each: one-to-one).
+    return (select(Sanction).options(joinedload(Sanction.statement))
+            .where(Sanction.merchant_id == bindparam("merchant_id"), Sanction.status.in_((ACTIVE, ENDED))))
 
 
 def public_sanctions(merchant_id: int) -> list[Sanction]:
@@ -62,8 +64,9 @@ def public_sanctions_of(merchant_ids: Sequence[int]) -> dict[int, list[Sanction]
     """public_sanctions for a list of shops, in one query."""
     grouped: dict[int, list[Sanction]] = {i: [] for i in merchant_ids}
     if merchant_ids:
-        for sanction in db.session.scalars(select(Sanction).where(Sanction.merchant_id.in_(merchant_ids),
-                                                                  Sanction.status.in_((ACTIVE, ENDED)))):
+        for sanction in db.session.scalars(select(Sanction).options(joinedload(Sanction.statement))
+                                           .where(Sanction.merchant_id.in_(merchant_ids),
+                                                  Sanction.status.in_((ACTIVE, ENDED)))):
             grouped[sanction.merchant_id].append(sanction)
     return grouped
 

@@ -101,6 +101,13 @@ def build_config(overrides: dict | None = None) -> dict:
         "ISSUER_ADDRESS": os.environ.get("ISSUER_ADDRESS"),
         "ISSUER_WEBSITE": os.environ.get("ISSUER_WEBSITE"),
         "ISSUER_LOGO_FILE": os.environ.get("ISSUER_LOGO_FILE"),
+        # Credit repair (信用修复, moderation/repairs.py): months from a sanction's start before the shop
+        # may apply (food businesses wait longer), and how long a repaired mark is still listed as such.
+        "CREDIT_REPAIR_MIN_MONTHS": int(os.environ.get("CREDIT_REPAIR_MIN_MONTHS", "6")),
+        "CREDIT_REPAIR_MIN_MONTHS_FOOD": int(os.environ.get("CREDIT_REPAIR_MIN_MONTHS_FOOD", "12")),
+        "CREDIT_REPAIR_SHOWN_DAYS": int(os.environ.get("CREDIT_REPAIR_SHOWN_DAYS", "90")),
+        # Licence photos sent with ownership claims (registry/ownership); default: next to the evidence.
+        "OWNERSHIP_CLAIM_DIR": os.environ.get("OWNERSHIP_CLAIM_DIR"),
     }
     if not production:
         # Development and tests name a fictional association, so that every page shows what a

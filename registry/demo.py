@@ -22,7 +22,8 @@ from registry.workdays.seeding import seed_from_library
 DEMO_PASSWORD = "chengxin2026"
 DEMO_LOGINS = {
     "password": DEMO_PASSWORD,
-    "accounts": [("admin", "admin@demo.cxm"), ("staff", "staff@demo.cxm"), ("merchant", "13800138000")],
+    "accounts": [("admin", "admin@demo.cxm"), ("staff", "staff@demo.cxm"), ("merchant", "13800138000"),
+                 ("claimant", "13900139000")],
 }
 
 DISTRICT = "西湖区"
@@ -127,6 +128,7 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     load_demo_complaints(signed_shops, staff, rng)
     load_demo_history(signed_shops, staff, rng)
     load_demo_notices()
+    load_demo_disputes_and_repairs(signed_shops, staff, merchant_user)
     # Backdated cases: store the QR page's 12-month figures as the daily job would.
     from registry.complaints.figures import refresh_all
     refresh_all(commit_every_batch=False)
@@ -351,3 +353,70 @@ def load_demo_notices() -> int:
         sent += timers.send_reply_reminders(start_of_china_day(day) + timedelta(hours=1))
     sent += timers.send_followup_invitations(utcnow() + timers.FOLLOWUP_AFTER)
     return sent
+def _demo_photo(colour: tuple[int, int, int], name: str):
+    """A plain picture standing in for a photo the shop or the claimant would take."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from registry.uploads import process_image
+
+    image = Image.new("RGB", (640, 440), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 30, 610, 410), outline=(120, 40, 40), width=6)
+    for row in range(6):
+        draw.line((80, 110 + row * 45, 560, 110 + row * 45), fill=(90, 90, 90), width=3)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    out.seek(0)
+    return process_image(out, name)
+
+
+def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User) -> None:
+    """Issue 14's rights: the demo owner's second shop has a warning with its statement beside it and
+    a credit repair application waiting; another shop's warning ended early by credit repair; a shop
+    registered by someone else is claimed by its real owner (13900139000), waiting for staff."""
+    from registry.audit import services as audit
+    from registry.clock import add_months, utcnow
+    from registry.moderation import repairs, sanctions, statements
+    from registry.ownership.claims import claim_directory
+    from registry.ownership.models import OwnershipClaim
+    from registry.uploads import store_image
+
+    if len(shops) < 8:
+        return
+    now = utcnow()
+
+    def backdated_warning(shop, clause: str, why: str, months: int):
+        warning = sanctions.issue_warning(shop, staff, sanctions.SanctionInput(clause, why))
+        warning.issued_at = warning.starts_at = add_months(now, -months)
+        warning.ends_at = warning.visible_until = add_months(warning.starts_at, sanctions.WARNING_SHOWN_MONTHS)
+        db.session.flush()
+        return warning
+
+    own = next((s for s in shops if s.owner_id == merchant_user.id and s.category not in repairs.FOOD_CATEGORIES),
+               shops[0])
+    warning = backdated_warning(own, "price_fraud", "多次被查实结账价格高于标价。", 7)
+    statements.write_statement(warning, merchant_user, "已更换收银系统并每日核对价签，多收的款项已全部退还，欢迎顾客监督。")
+    repairs.apply_for_repair(warning, merchant_user, "收银系统已更换，价签每日由店长核对并签字；被多收款的顾客已全部联系退款，"
+                             "店员已参加消费者协会组织的诚信经营培训。", [_demo_photo((236, 240, 232), "价签核对记录.jpg")])
+
+    repaired_shop = next(s for s in shops
+                         if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
+    repaired = backdated_warning(repaired_shop, "false_advertising", "宣传“全场五折”，实际仅部分商品参加。", 8)
+    application = repairs.apply_for_repair(repaired, repaired_shop.owner, "已撤下全部不实宣传物料，促销海报改由店长审核后张贴，"
+                                           "并向投诉顾客赔礼道歉。", [_demo_photo((240, 236, 228), "整改后的店面.jpg")])
+    repairs.grant_repair(application, staff, "整改到位，经复查准予信用修复。")
+
+    claimed = next(s for s in reversed(shops) if s.owner_id != merchant_user.id and s.id != repaired_shop.id)
+    claimant = user_by_login("13900139000") or create_user("13900139000", DEMO_PASSWORD, "陈真", phone_verified=True)
+    licence = _demo_photo((250, 246, 236), "营业执照.jpg")
+    claim = OwnershipClaim(merchant_id=claimed.id, claimant_id=claimant.id, claimant_name="陈真", phone="13900139000",
+                           statement="这家店是我 2019 年开的，营业执照在我名下。去年转让未成，对方却用我的执照登记了店铺。",
+                           filed_at=now, stored_name=store_image(licence, claim_directory()),
+                           original_filename=licence.original_filename, content_type=licence.content_type,
+                           width=licence.width, height=licence.height, size_bytes=len(licence.data),
+                           sha256=licence.sha256, created_at=now)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("ownership.claim_filed", claim, claimant, merchant_id=claimed.id, credit_code=claimed.credit_code)

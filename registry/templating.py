@@ -16,6 +16,7 @@ from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
 from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
 from registry.moderation import labels as moderation_labels
+from registry.ownership.labels import CLAIM_STATUS_LABELS
 from registry.clock import local_date, local_datetime
 
 
@@ -68,6 +69,8 @@ def install(app: Flask) -> None:
         SANCTION_STATUS_LABELS=moderation_labels.SANCTION_STATUS_LABELS,
         END_REASON_LABELS=moderation_labels.END_REASON_LABELS,
         APPEAL_STATUS_LABELS=moderation_labels.APPEAL_STATUS_LABELS,
+        REPAIR_STATUS_LABELS=moderation_labels.REPAIR_STATUS_LABELS,
+        CLAIM_STATUS_LABELS=CLAIM_STATUS_LABELS,
         BATCH_STATUS_LABELS=BATCH_STATUS_LABELS,
         FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,

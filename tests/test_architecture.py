@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("pledges", frozenset({"pledges"})),
     ("badges", frozenset({"badges"})),
     ("cases", frozenset({"complaints", "consultations"})),
-    ("enforcement", frozenset({"moderation", "campaigns"})),
+    ("enforcement", frozenset({"moderation", "campaigns", "ownership"})),
     ("read side", frozenset({"lookup", "reports", "api", "opendata"})),
     ("shell", frozenset({"registry", "cli", "demo", "templating", "health"})),
 )

@@ -63,7 +63,10 @@ def test_demo_load_creates_shops_accounts_and_signatures_and_if_empty_loads_noth
     assert count(Merchant) == loaded
     signed = count(Signature)
     assert 1 <= signed <= loaded
-    assert db.session.scalar(select(func.count(Merchant.id)).where(Merchant.standing == "active")) == signed
+    # Signed shops are in good standing; the demo warns two (issue 14: a statement beside a warning,
+    # a warning ended early by credit repair, which leaves that shop active again).
+    assert db.session.scalar(select(func.count(Merchant.id)).where(Merchant.standing.in_(("active", "warned")))) \
+        == signed
     assert user_by_login("admin@demo.cxm").role == "admin"
     assert user_by_login("staff@demo.cxm").role == "staff"
     merchant = user_by_login("13800138000")

@@ -64,6 +64,7 @@ def _schemas() -> dict:
         "standing": {"type": "string", "enum": public_standings,
                      "description": _("查询时刻的公示状态（与扫码页面一致）。")},
         "standing_label": STRING,
+        "repaired_on": {**_nullable(DATE), "description": _("一项仍在公示的处理经信用修复提前结束的日期（最近一次）。")},
         "page_url": {**URL, "description": _("店铺的扫码页面。")},
         "api_url": URL,
     }
@@ -101,8 +102,13 @@ def _schemas() -> dict:
             "until": _nullable(DATE),
             "until_rectified": {"type": "boolean"},
             "ended_on": _nullable(DATE),
+            "end_reason": _nullable({"type": "string", "enum": ["expired", "reinstated", "appeal_granted",
+                                                                "repaired"]}),
+            "repaired_on": _nullable(DATE),
             "in_force": {"type": "boolean"},
-        }, _("一条公开的处理记录（警示、暂停、撤销、恢复）。")),
+            "shop_statement": _nullable(STRING),
+            "shop_statement_hidden_reason": _nullable(STRING),
+        }, _("一条公开的处理记录（警示、暂停、撤销、恢复）。repaired_on：经信用修复提前结束的日期；shop_statement：店铺在这条记录旁发表的说明。")),
         "Figures": _object({
             "period_days": {"type": "integer", "const": 365},
             "accepted": INTEGER,

@@ -98,7 +98,8 @@ def shops():
                                        search.per_page)
         standings = shop_standings(results.items, utcnow())
         return http.json_response({
-            "items": [serializers.shop_summary(m, standings[m.id].standing) for m in results.items],
+            "items": [serializers.shop_summary(m, standings[m.id].standing, standings[m.id].repaired_at)
+                      for m in results.items],
             "page": results.page,
             "per_page": results.per_page,
             "total": results.total,

@@ -18,6 +18,7 @@ from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, ST
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ENDED, SUSPENSION, Sanction
+from registry.moderation.standings import last_repair
 from registry.merchants.standing import LAPSE_NOT_RESIGNED, Lapse
 from registry.clock import CHINA, iso_china_date
 
@@ -90,13 +91,15 @@ def shop_registry_fields(merchant: Merchant) -> dict:
     }
 
 
-def shop_summary(merchant: Merchant, standing: str) -> dict:
-    """One shop in a list: what the search page shows, plus where to read more."""
+def shop_summary(merchant: Merchant, standing: str, repaired_at: datetime | None = None) -> dict:
+    """One shop in a list: what the search page shows, plus where to read more. `repaired_at`:
+    moderation.standings.ShopStanding.repaired_at (a mark ended early by credit repair)."""
     return {
         "code": merchant.public_code,
         **shop_registry_fields(merchant),
         "standing": standing,
         "standing_label": str(STANDING_LABELS[standing]),
+        "repaired_on": iso_china_date(repaired_at) if repaired_at else None,
         "page_url": shop_page_url(merchant),
         "api_url": url_for("api.shop", code=merchant.public_code),
     }
@@ -135,8 +138,23 @@ def sanction_mark(sanction: Sanction, now: datetime) -> dict:
         "until": iso_date(sanction.last_day) if sanction.kind == SUSPENSION else None,
         "until_rectified": bool(sanction.until_rectified) if sanction.kind == SUSPENSION else False,
         "ended_on": iso_china_date(sanction.ended_at) if sanction.status == ENDED else None,
+        "end_reason": sanction.end_reason if sanction.status == ENDED else None,
+        # A credit repair (信用修复) granted on this day ended the mark early.
+        "repaired_on": iso_china_date(sanction.repaired_at) if sanction.repaired_at else None,
         "in_force": sanction.in_force_at(now),
+        **shop_statement(sanction),
     }
+
+
+def shop_statement(sanction: Sanction) -> dict:
+    """The shop's statement beside the mark as the public reads it: the text once published, or the
+    reason staff hid it (moderation.statements); a statement held for review is not shown yet."""
+    statement = sanction.statement
+    if statement is None or statement.held_for_review:
+        return {"shop_statement": None, "shop_statement_hidden_reason": None}
+    if statement.hidden_reason is not None:
+        return {"shop_statement": None, "shop_statement_hidden_reason": statement.hidden_reason}
+    return {"shop_statement": statement.body, "shop_statement_hidden_reason": None}
 
 
 def figures(shop_figures) -> dict:
@@ -153,7 +171,7 @@ def figures(shop_figures) -> dict:
 def shop_detail(page, now: datetime) -> dict:
     """The QR page as data (page: lookup.queries.ShopPage)."""
     words = standing_words(page.merchant, page.standing, page.sanction, page.lapse)
-    detail = shop_summary(page.merchant, page.standing)
+    detail = shop_summary(page.merchant, page.standing, last_repair(page.marks))
     detail.update({
         "standing_explanation": str(STANDING_EXPLANATIONS[page.standing]),
         "standing_reason": words.reason,

@@ -48,6 +48,17 @@ ACTION_LABELS = {
     "calendar.day_removed": _l("恢复常规工作日"),
     "calendar.year_confirmed": _l("确认全年节假日"),
     "complaint.due_recomputed": _l("节假日变更后重新计算处理期限"),
+    "ownership.claim_filed": _l("提出店铺认领"),
+    "ownership.claim_rejected": _l("店铺认领不予通过"),
+    "ownership.transferred": _l("店铺转给实际经营者"),
+    "statement.written": _l("商家发表说明"),
+    "statement.edited": _l("商家修改说明"),
+    "statement.approved": _l("公开商家说明"),
+    "statement.hidden": _l("隐藏商家说明"),
+    "repair.applied": _l("申请信用修复"),
+    "repair.proposed": _l("同意信用修复（待第二位工作人员批准）"),
+    "repair.granted": _l("准予信用修复"),
+    "repair.refused": _l("不予信用修复"),
 }
 
 # The prefixes offered in the filter: a prefix selects every action of one area.
@@ -64,6 +75,9 @@ ACTION_PREFIXES = {
     "appeal.": _l("申诉"),
     "campaign": _l("集中登记"),
     "area.": _l("区县与乡镇"),
+    "ownership.": _l("店铺认领"),
+    "statement.": _l("商家说明"),
+    "repair.": _l("信用修复"),
 }
 
 SUBJECT_LABELS = {
@@ -78,6 +92,9 @@ SUBJECT_LABELS = {
     "calendaryear": _l("日历年"),
     "district": _l("区县"),
     "township": _l("乡镇（街道）"),
+    "ownershipclaim": _l("店铺认领"),
+    "sanctionstatement": _l("商家说明"),
+    "creditrepair": _l("信用修复申请"),
 }
 
 KEY_LABELS = {

@@ -26,6 +26,9 @@ _signals = Namespace()
 # template variables to add or replace (moderation adds its notice and the standing with sanctions
 # counted), so badges never imports the packages above it.
 owner_shop_page = _signals.signal("owner-shop-page")
+# Sent while the owner's list of shops is drawn, with sender=the owner and now=...; receivers return
+# template variables to add (ownership: shops that moved to their real owner, claims filed).
+owner_shops_page = _signals.signal("owner-shops-page")
 
 
 def _user():
@@ -50,7 +53,10 @@ def my_shops():
             "can_sign": version is not None and can_sign(shop, version),
             "resign_by": standing_rule.resign_due(shop.standing, pledge, terms, now),
         })
-    return render_template("badges/my_shops.html", rows=rows)
+    page = {"rows": rows}
+    for _receiver, variables in owner_shops_page.send(_user(), now=now):
+        page.update(variables or {})
+    return render_template("badges/my_shops.html", **page)
 
 
 @desk.route("/shops/<int:shop_id>")

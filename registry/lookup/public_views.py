@@ -32,7 +32,7 @@ def search():
     results = queries.search_merchants(form.q.data or "", form.district.data or None, max(page, 1),
                                        current_app.config["SEARCH_PAGE_SIZE"])
     standings = shop_standings(results.items, utcnow())
-    rows = [(m, standings[m.id].standing) for m in results.items]
+    rows = [(m, standings[m.id].standing, standings[m.id].repaired_at) for m in results.items]
     return render_template("lookup/search.html", form=form, results=results, rows=rows)
 
 

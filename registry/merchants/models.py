@@ -97,8 +97,9 @@ CAUSE_SANCTION = "sanction"  # a warning, suspension or revocation took effect
 CAUSE_SANCTION_ENDED = "sanction_ended"  # a sanction reached its end
 CAUSE_APPEAL_GRANTED = "appeal_granted"  # a sanction was lifted on appeal
 CAUSE_REINSTATED = "reinstated"  # lifted after rectification (信用修复); the shop must sign again
+CAUSE_REPAIRED = "repaired"  # the shop's credit repair application was granted (moderation.repairs)
 STANDING_CAUSES = (CAUSE_SIGNED, CAUSE_LAPSE, CAUSE_SANCTION, CAUSE_SANCTION_ENDED, CAUSE_APPEAL_GRANTED,
-                   CAUSE_REINSTATED)
+                   CAUSE_REINSTATED, CAUSE_REPAIRED)
 
 
 class StandingChange(db.Model):

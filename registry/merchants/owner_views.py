@@ -29,7 +29,9 @@ def new_shop():
                           then=lambda shop: url_for("pledge_signing.sign", shop_id=shop.id))
         if saved:
             return saved
-    return render_template("merchants/shop_form.html", form=form, shop=None)
+    # A code registered already: the page shows how the real owner claims the shop.
+    claim_code = services.registered_credit_code(form.credit_code.data) if form.credit_code.errors else None
+    return render_template("merchants/shop_form.html", form=form, shop=None, claim_code=claim_code)
 
 
 @bp.route("/shops/<int:shop_id>/edit", methods=["GET", "POST"])

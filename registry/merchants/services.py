@@ -20,6 +20,7 @@ from registry.auth.models import User
 from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
+from registry.issuer import issuing_body
 from registry.merchants.identifiers import validate_credit_code
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
@@ -142,9 +143,19 @@ def _code_taken(credit_code: str, except_id: int | None = None) -> bool:
 
 
 def _duplicate_code_error() -> Conflict:
-    return Conflict(
-        _("该统一社会信用代码已登记过店铺。如果这是您的店铺，请联系消费者协会核实。"), field="credit_code"
-    )
+    # The shop form shows, under this message, the link to an ownership claim (ownership.claims).
+    body = issuing_body()
+    return Conflict(_("该统一社会信用代码已登记过店铺。如果这是您的店铺，可以在线提出认领申请，或致电%(issuer)s（%(phone)s）核实。",
+                      issuer=body.name, phone=body.phone), field="credit_code")
+
+
+def registered_credit_code(raw: str | None) -> str | None:
+    """The credit code as stored, when a shop is registered under it (the shop form offers a claim)."""
+    try:
+        code = validate_credit_code(raw or "")
+    except InvalidIdentifier:
+        return None
+    return code if _code_taken(code) else None
 
 
 def register_shop(owner: User, details: ShopDetails) -> Merchant:

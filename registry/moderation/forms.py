@@ -150,3 +150,55 @@ class FlagRuleForm(RegistryForm):
     threshold = StringField(_l("达到件数"), validators=[_whole_number])
     window_days = StringField(_l("时间范围"), validators=[_whole_number])
     submit = SubmitField(_l("保存"))
+
+
+class StatementForm(RegistryForm):
+    """The shop's public statement beside a sanction (moderation.statements)."""
+
+    body = TextAreaField(_l("您的说明"), description=_l("消费者会在公示页上这项处理旁看到它。最多 200 字；不要写任何人的电话、身份证号等个人信息。"),
+                         validators=[DataRequired(message=_l("请填写说明。")),
+                                     Length(max=200, message=_l("说明最多 %(max)d 个字。"))])
+    version = HiddenField()
+    submit = SubmitField(_l("发布说明"))
+
+    def expected_version(self) -> int | None:
+        value = (self.version.raw_data or [""])[0].strip()
+        return bounded_integer(value, 0, ID_MAX) if value else None
+
+
+class RepairForm(RegistryForm):
+    """A credit repair application (moderation.repairs)."""
+
+    text = TextAreaField(_l("整改情况"), description=_l("说明违反承诺的原因、已经采取的整改措施和今后如何避免。只有工作人员能看到。"),
+                         validators=[DataRequired(message=_l("请填写整改情况。")),
+                                     Length(max=2000, message=_l("最多 %(max)d 个字。"))])
+    photos = MultipleFileField(_l("整改证明照片（1 至 3 张）"),
+                               description=_l("例如：整改后的店面、进货票据、培训记录。支持 JPG、PNG、WebP。"))
+    submit = SubmitField(_l("提交信用修复申请"))
+
+
+class DecideRepairForm(RegistryForm):
+    decision = RadioField(_l("审核结果"), choices=[SelectChoice("grant", _l("准予修复，提前结束这项处理的公示")),
+                                               SelectChoice("refuse", _l("不予修复"))],
+                          validators=[InputRequired(message=_l("请选择审核结果。"))])
+    note = TextAreaField(_l("处理说明"), description=_l("商家会看到这段说明（短信和店铺页面）。"), validators=[
+        DataRequired(message=_l("请填写处理说明，商家会看到它。")), Length(max=2000, message=_l("最多 %(max)d 个字。"))])
+    internal_note = TextAreaField(_l("内部备注（仅工作人员可见）"), validators=[
+        Optional(), Length(max=2000, message=_l("最多 %(max)d 个字。"))])
+    submit = SubmitField(_l("提交审核结果"))
+
+
+class ApproveRepairForm(RegistryForm):
+    """The second officer approves a revoked shop's repair: only the CSRF token is submitted."""
+
+    submit = SubmitField(_l("批准信用修复"))
+
+
+class ApproveStatementForm(RegistryForm):
+    submit = SubmitField(_l("公开这条说明"))
+
+
+class HideStatementForm(RegistryForm):
+    reason = StringField(_l("公开的隐藏原因"), description=_l("消费者会看到这个原因，代替商家的说明。"), validators=[
+        DataRequired(message=_l("请填写公开的隐藏原因。")), Length(max=200, message=_l("最多 %(max)d 个字。"))])
+    submit = SubmitField(_l("隐藏这条说明"))

@@ -46,6 +46,14 @@ END_REASON_LABELS = {
     "expired": _l("到期结束"),
     "reinstated": _l("整改后恢复"),
     "appeal_granted": _l("申诉成立，已撤销"),
+    "repaired": _l("信用修复，提前结束"),
+}
+
+REPAIR_STATUS_LABELS = {
+    "pending": _l("待处理"),
+    "proposed": _l("待第二位工作人员审批"),
+    "granted": _l("已准予修复"),
+    "refused": _l("不予修复"),
 }
 
 APPEAL_STATUS_LABELS = {

@@ -45,6 +45,8 @@ SANCTION_STATUSES = (PROPOSED, ACTIVE, ENDED, REJECTED)
 
 # Why a sanction stopped being in force.
 END_EXPIRED, END_REINSTATED, END_APPEAL_GRANTED = "expired", "reinstated", "appeal_granted"
+# Ended early because the shop's credit repair (信用修复) application was granted (moderation.repairs).
+END_REPAIRED = "repaired"
 
 APPEAL_PENDING, APPEAL_UPHELD, APPEAL_GRANTED = "pending", "upheld", "granted"
 APPEAL_STATUSES = (APPEAL_PENDING, APPEAL_UPHELD, APPEAL_GRANTED)
@@ -138,6 +140,9 @@ class Sanction(db.Model):
     visible_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The standing the shop had before, so the record reads as a change.
     previous_standing: Mapped[str | None] = mapped_column(String(16))
+    # When a credit repair (信用修复) ended this mark early: it stops counting at once and its public
+    # listing says so for a short while (moderation.repairs).
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merchant: Mapped[Merchant] = relationship()
     issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
@@ -145,6 +150,7 @@ class Sanction(db.Model):
     rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
     flags: Mapped[list[Flag]] = relationship(back_populates="sanction")
     appeal: Mapped[Appeal | None] = relationship(back_populates="sanction", uselist=False)
+    statement: Mapped[SanctionStatement | None] = relationship(back_populates="sanction", uselist=False)
 
     __table_args__ = (Index("ix_sanctions_merchant_status", "merchant_id", "status"),)
 
@@ -209,3 +215,97 @@ class AppealPhoto(StoredImage, db.Model):
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
 
     appeal: Mapped[Appeal] = relationship(back_populates="photos")
+
+
+class SanctionStatement(db.Model):
+    """The shop's one short public statement beside a sanction (its right to reply).
+
+    Screened like a complaint reply (complaints.replies): stored masked and held for staff when it
+    carries personal data; staff may hide it with a public reason shown in its place.
+    """
+
+    __tablename__ = "sanction_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sanction_id: Mapped[int] = mapped_column(ForeignKey("sanctions.id"), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    body: Mapped[str] = mapped_column(String(400))
+    held_for_review: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    written_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Public: the QR page shows it in place of a hidden statement.
+    hidden_reason: Mapped[str | None] = mapped_column(String(200))
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic lock: an edit from a stale form, or a review racing an edit, is refused.
+    version: Mapped[int] = mapped_column(default=1)
+
+    sanction: Mapped[Sanction] = relationship(back_populates="statement")
+    merchant: Mapped[Merchant] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_published(self) -> bool:
+        """What the public reads: the statement itself (not held, not hidden)."""
+        return not self.held_for_review and self.hidden_reason is None
+
+
+# A credit repair application (信用修复): waiting, granted by one officer and waiting for a second
+# (revocations only: the two-person rule), granted or refused.
+REPAIR_PENDING, REPAIR_PROPOSED, REPAIR_GRANTED, REPAIR_REFUSED = "pending", "proposed", "granted", "refused"
+REPAIR_STATUSES = (REPAIR_PENDING, REPAIR_PROPOSED, REPAIR_GRANTED, REPAIR_REFUSED)
+REPAIR_OPEN = (REPAIR_PENDING, REPAIR_PROPOSED)
+
+
+class CreditRepair(db.Model):
+    __tablename__ = "credit_repairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sanction_id: Mapped[int] = mapped_column(ForeignKey("sanctions.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The shop's rectification statement (what it put right), for staff.
+    rectification: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=REPAIR_PENDING, index=True)
+    # The first officer's grant of a revoked shop's repair, waiting for a second officer.
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Told to the shop with the decision.
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    # Staff only.
+    internal_note: Mapped[str | None] = mapped_column(Text)
+
+    sanction: Mapped[Sanction] = relationship()
+    merchant: Mapped[Merchant] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    photos: Mapped[list[CreditRepairPhoto]] = relationship(back_populates="repair", order_by="CreditRepairPhoto.id")
+
+    __table_args__ = (
+        # One open application per sanction, even when the form is sent twice at once.
+        Index("uq_credit_repairs_open", "sanction_id", unique=True,
+              sqlite_where=text("status IN ('pending', 'proposed')"),
+              postgresql_where=text("status IN ('pending', 'proposed')")),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in REPAIR_OPEN
+
+
+class CreditRepairPhoto(StoredImage, db.Model):
+    """Rectification evidence sent with a credit repair application (private, like appeal photos)."""
+
+    __tablename__ = "credit_repair_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("credit_repairs.id"), index=True)
+
+    repair: Mapped[CreditRepair] = relationship(back_populates="photos")

@@ -3,7 +3,7 @@ owner area (sanctions in force, appeal decisions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,7 +14,8 @@ from registry.merchants.contacts import shop_sms_phone
 from registry.merchants.models import Merchant
 from registry.messaging.catalogue import sentence_part, sms_text
 from registry.messaging.outbox import queue_sms
-from registry.moderation.models import APPEAL_GRANTED, REINSTATEMENT, REVOCATION, SUSPENSION, WARNING, Appeal, Sanction
+from registry.moderation.models import (APPEAL_GRANTED, REINSTATEMENT, REPAIR_OPEN, REVOCATION, SUSPENSION, WARNING,
+                                        Appeal, CreditRepair, Sanction)
 from registry.moderation.standings import ShopStanding, shop_standing
 
 SMS_PURPOSE = "moderation"
@@ -62,6 +63,12 @@ class OwnerNotice:
     in_force: list[Sanction]
     appeals: dict[int, Appeal]
     recent_decisions: list[Appeal]
+    # Every mark the public is shown (in force or ended): the shop may write a statement beside it
+    # and, after the minimum period, apply for credit repair.
+    shown: list[Sanction] = field(default_factory=list)
+    # The newest credit repair application of each sanction, by sanction id.
+    repairs: dict[int, CreditRepair] = field(default_factory=dict)
+    recent_repairs: list[CreditRepair] = field(default_factory=list)
 
 
 def owner_notice(merchant: Merchant, now: datetime | None = None) -> OwnerNotice:
@@ -74,4 +81,11 @@ def owner_notice(merchant: Merchant, now: datetime | None = None) -> OwnerNotice
                       reverse=True)
     recent = [a for a in appeals
               if a.decided_at is not None and a.decided_at > now - timedelta(days=RECENT_DECISION_DAYS)]
-    return OwnerNotice(shown, in_force, {a.sanction_id: a for a in appeals}, recent)
+    newest: dict[int, CreditRepair] = {}
+    for repair in db.session.scalars(select(CreditRepair).where(CreditRepair.merchant_id == merchant.id)
+                                     .order_by(CreditRepair.submitted_at, CreditRepair.id)):
+        newest[repair.sanction_id] = repair
+    recent_repairs = [r for r in newest.values() if r.status not in REPAIR_OPEN and r.decided_at is not None
+                      and r.decided_at > now - timedelta(days=RECENT_DECISION_DAYS)]
+    marks = [s for s in shown.marks if s.is_negative]
+    return OwnerNotice(shown, in_force, {a.sanction_id: a for a in appeals}, recent, marks, newest, recent_repairs)

@@ -1,4 +1,5 @@
-"""Moderation in the owner area: appealing a sanction, and the notice on the shop's page."""
+"""Moderation in the owner area: appealing a sanction, the shop's statement beside it, applying for
+credit repair, and the notice on the shop's page."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from registry.database import slow_work
 from registry.errors import sends_photos
 from registry.extensions import db
 from registry.merchants.services import require_owner
-from registry.moderation import appeals
-from registry.moderation.forms import AppealForm
+from registry.clock import utcnow
+from registry.moderation import appeals, repairs, statements
+from registry.moderation.forms import AppealForm, RepairForm, StatementForm
 from registry.moderation.models import PROPOSED, REJECTED, Sanction
 from registry.moderation.notices import owner_notice
 from registry.uploads import ImageRejected, UploadLimits, process_image, validate_batch
@@ -22,10 +24,9 @@ from registry.walls import owner_area
 owner = owner_area(Blueprint("moderation_owner", __name__, url_prefix="/my"))
 
 
-def _photos(form: AppealForm):
-    """The photos sent with the appeal, checked and re-encoded (ImageRejected names the problem)."""
-    uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename],
-                             appeals.MAX_APPEAL_PHOTOS)
+def _photos(form: AppealForm | RepairForm, limit: int = appeals.MAX_APPEAL_PHOTOS):
+    """The photos sent with the form, checked and re-encoded (ImageRejected names the problem)."""
+    uploads = validate_batch([f for f in request.files.getlist(form.photos.name) if f and f.filename], limit)
     limits = UploadLimits.from_config()
     with slow_work():  # seconds of Pillow work must not hold the write lock
         return [process_image(f.stream, f.filename, **limits.image_kwargs()) for f in uploads]
@@ -59,6 +60,65 @@ def appeal(sanction_id: int):
     if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
         form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
     return render_template("moderation/appeal_form.html", sanction=found, form=form), 400 if form.errors else 200
+
+
+def _own_sanction(sanction_id: int) -> Sanction:
+    """A sanction of one of the user's shops that concerned the shop (never a proposal or a rejection)."""
+    found = db.session.get(Sanction, sanction_id)
+    if found is None:
+        abort(404)
+    require_owner(found.merchant, current_user._get_current_object())
+    if not found.is_negative or found.status in (PROPOSED, REJECTED):
+        abort(404)
+    return found
+
+
+@owner.route("/sanctions/<int:sanction_id>/statement", methods=["GET", "POST"])
+def statement(sanction_id: int):
+    found = _own_sanction(sanction_id)
+    current = found.statement
+    if not statements.can_state(found, utcnow()) or (current is not None and current.hidden_reason is not None):
+        return render_template("moderation/statement_form.html", sanction=found, statement=current, form=None)
+    form = StatementForm()
+    if not form.is_submitted() and current is not None:
+        form.body.data, form.version.data = current.body, str(current.version)
+    if form.validate_on_submit():
+        shop_page = url_for("shop_desk.shop_detail", shop_id=found.merchant_id)
+        saved = save_form(form, lambda: statements.write_statement(found, current_user._get_current_object(),
+                                                                   form.body.data, form.expected_version()),
+                          done=lambda s: _("说明已提交。其中有个人信息，已遮挡，工作人员审核后公开。") if s.held_for_review
+                          else _("说明已发布，消费者会在公示页上看到它。"), then=shop_page, stale=shop_page)
+        if saved:
+            return saved
+    return render_template("moderation/statement_form.html", sanction=found, statement=current,
+                           form=form), 400 if form.errors else 200
+
+
+@owner.route("/sanctions/<int:sanction_id>/repair", methods=["GET", "POST"])
+@sends_photos
+def repair(sanction_id: int):
+    found = _own_sanction(sanction_id)
+    refusal = repairs.why_not_repairable(found, utcnow())
+    if refusal is not None:  # too early, applied already, no longer shown: the page says which
+        return render_template("moderation/repair_form.html", sanction=found, form=None, refusal=refusal)
+    form = RepairForm()
+    if form.validate_on_submit():
+        try:
+            photos = _photos(form, repairs.MAX_REPAIR_PHOTOS)
+        except ImageRejected as error:
+            form.photos.errors.append(error.message)
+        else:
+            shop_page = url_for("shop_desk.shop_detail", shop_id=found.merchant_id)
+            saved = save_form(form, lambda: repairs.apply_for_repair(found, current_user._get_current_object(),
+                                                                     form.text.data, photos),
+                              done=_("信用修复申请已提交。工作人员审核后会短信通知您结果。"), then=shop_page,
+                              stale=shop_page)
+            if saved:
+                return saved
+    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
+        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    return render_template("moderation/repair_form.html", sanction=found, form=form,
+                           refusal=None), 400 if form.errors else 200
 
 
 @owner_shop_page.connect

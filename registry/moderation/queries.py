@@ -17,7 +17,8 @@ from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import (ACTIVE, APPEAL_PENDING, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS, PROPOSED,
-                                        Appeal, Flag, Sanction)
+                                        REPAIR_GRANTED, REPAIR_PENDING, REPAIR_PROPOSED, Appeal, CreditRepair, Flag,
+                                        Sanction, SanctionStatement)
 from registry.moderation.standings import ShopStanding, shop_standing
 from registry.pledges.models import Signature
 
@@ -87,6 +88,68 @@ def appeal_counts(staff: User) -> dict[str, int]:
     base = _scoped(select(func.count()).select_from(Appeal).join(Merchant, Appeal.merchant_id == Merchant.id), staff)
     return {"pending": db.session.scalar(base.where(Appeal.status == APPEAL_PENDING)),
             "decided": db.session.scalar(base.where(Appeal.status != APPEAL_PENDING))}
+
+
+REPAIR_VIEWS = ("pending", "proposed", "decided")
+
+
+def _repairs(staff: User):
+    return _scoped(select(CreditRepair).join(Merchant, CreditRepair.merchant_id == Merchant.id), staff)
+
+
+def repairs_page(staff: User, view: str, page: int, per_page: int = 30):
+    """Credit repair applications: waiting for a first decision, for a second officer, or decided."""
+    statement = _repairs(staff)
+    if view in (REPAIR_PENDING, REPAIR_PROPOSED):
+        statement = statement.where(CreditRepair.status == view).order_by(CreditRepair.submitted_at, CreditRepair.id)
+    else:
+        statement = statement.where(CreditRepair.status.not_in((REPAIR_PENDING, REPAIR_PROPOSED))).order_by(
+            CreditRepair.decided_at.desc(), CreditRepair.id.desc())
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def repair_counts(staff: User) -> dict[str, int]:
+    base = _scoped(select(CreditRepair.status, func.count()).join(Merchant, CreditRepair.merchant_id == Merchant.id),
+                   staff)
+    counts = dict(db.session.execute(base.group_by(CreditRepair.status)).all())
+    return {"pending": counts.get(REPAIR_PENDING, 0), "proposed": counts.get(REPAIR_PROPOSED, 0),
+            "decided": sum(n for status, n in counts.items() if status not in (REPAIR_PENDING, REPAIR_PROPOSED))}
+
+
+def repairs_granted_in_year(year: int, district: str | None = None) -> int:
+    """Credit repair applications granted in `year` (Beijing time), for the yearly figures: counted,
+    never naming anyone."""
+    start = datetime(year, 1, 1, tzinfo=CHINA).astimezone(timezone.utc)
+    end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(timezone.utc)
+    statement = (select(func.count()).select_from(CreditRepair).join(Merchant, CreditRepair.merchant_id == Merchant.id)
+                 .where(CreditRepair.status == REPAIR_GRANTED, CreditRepair.decided_at >= start,
+                        CreditRepair.decided_at < end))
+    if district:
+        statement = statement.where(Merchant.district == district)
+    return db.session.scalar(statement) or 0
+
+
+STATEMENT_VIEWS = ("held", "published", "hidden")
+
+
+def statements_page(staff: User, view: str, page: int, per_page: int = 30):
+    """The shops' statements beside sanctions: held for review first (they wait for an officer)."""
+    statement = _scoped(select(SanctionStatement).join(Merchant, SanctionStatement.merchant_id == Merchant.id), staff)
+    if view == "held":
+        statement = statement.where(SanctionStatement.held_for_review.is_(True))
+    elif view == "hidden":
+        statement = statement.where(SanctionStatement.hidden_reason.is_not(None))
+    else:
+        statement = statement.where(SanctionStatement.held_for_review.is_(False),
+                                    SanctionStatement.hidden_reason.is_(None))
+    return db.paginate(statement.order_by(SanctionStatement.updated_at.desc(), SanctionStatement.id.desc()),
+                       page=page, per_page=per_page, error_out=False)
+
+
+def held_statement_count(staff: User) -> int:
+    return db.session.scalar(_scoped(select(func.count()).select_from(SanctionStatement)
+                                     .join(Merchant, SanctionStatement.merchant_id == Merchant.id), staff)
+                             .where(SanctionStatement.held_for_review.is_(True)))
 
 
 def search_shops(staff: User, query: str, page: int, per_page: int = 30):

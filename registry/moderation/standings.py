@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from registry.extensions import db
 from registry.merchants import standing as rule
@@ -36,12 +37,22 @@ class ShopStanding:
     # Marks still shown (visible_until in the future), newest first.
     marks: list[Sanction] = field(default_factory=list)
 
+    @property
+    def repaired_at(self) -> datetime | None:
+        return last_repair(self.marks)
+
+
+def last_repair(marks: Sequence[Sanction]) -> datetime | None:
+    """When a credit repair last ended one of the marks still shown early (search and the API say so)."""
+    return max((s.repaired_at for s in marks if s.repaired_at is not None), default=None)
+
 
 @functools.cache
 def _public_sanctions_statement():
     # Built once per process, run with merchant_id (the QR page's second statement).
-    return select(Sanction).where(Sanction.merchant_id == bindparam("merchant_id"),
-                                  Sanction.status.in_((ACTIVE, ENDED)))
+    # The shop's statements beside its marks come in the same statement (one row each: one-to-one).
+    return (select(Sanction).options(joinedload(Sanction.statement))
+            .where(Sanction.merchant_id == bindparam("merchant_id"), Sanction.status.in_((ACTIVE, ENDED))))
 
 
 def public_sanctions(merchant_id: int) -> list[Sanction]:
@@ -53,8 +64,9 @@ def public_sanctions_of(merchant_ids: Sequence[int]) -> dict[int, list[Sanction]
     """public_sanctions for a list of shops, in one query."""
     grouped: dict[int, list[Sanction]] = {i: [] for i in merchant_ids}
     if merchant_ids:
-        for sanction in db.session.scalars(select(Sanction).where(Sanction.merchant_id.in_(merchant_ids),
-                                                                  Sanction.status.in_((ACTIVE, ENDED)))):
+        for sanction in db.session.scalars(select(Sanction).options(joinedload(Sanction.statement))
+                                           .where(Sanction.merchant_id.in_(merchant_ids),
+                                                  Sanction.status.in_((ACTIVE, ENDED)))):
             grouped[sanction.merchant_id].append(sanction)
     return grouped
 

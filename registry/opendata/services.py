@@ -84,6 +84,10 @@ SANCTION_FIELDS = (
     ("until_rectified", _l("是否暂停至整改完成（true/false）")),
     ("ended_on", _l("提前结束的日期（可为空）")),
     ("status", _l("导出时的状态：in_force 生效中、ended 已结束或已到期、recorded 恢复记录")),
+    ("end_reason", _l("结束原因：expired 到期、reinstated 整改后恢复、appeal_granted 申诉成立、repaired 信用修复提前结束（可为空）")),
+    ("repaired_on", _l("经信用修复提前结束的日期（可为空）")),
+    ("shop_statement", _l("店铺在这条记录旁发表的说明（可为空）")),
+    ("shop_statement_hidden_reason", _l("店铺说明被工作人员隐藏时的公开原因（可为空）")),
 )
 
 
@@ -266,6 +270,10 @@ def _rows(now: datetime, batch_size: int):
                     "until_rectified": mark["until_rectified"],
                     "ended_on": mark["ended_on"],
                     "status": _sanction_status(sanction, now),
+                    "end_reason": mark["end_reason"],
+                    "repaired_on": mark["repaired_on"],
+                    "shop_statement": mark["shop_statement"],
+                    "shop_statement_hidden_reason": mark["shop_statement_hidden_reason"],
                 })
             yield shop, marks
         # Forget the batch's rows: memory stays flat however many shops there are.

@@ -49,7 +49,7 @@ from registry.consultations.models import CHANNELS
 from registry.consultations.queries import count_by_channel
 from registry.clock import utcnow
 from registry.extensions import db
-from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, Merchant, Standing, StandingChange
+from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, CAUSE_REPAIRED, Merchant, Standing, StandingChange
 from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, REVOCATION, SUSPENSION, WARNING,
                                         Sanction)
 from registry.pledges.models import Signature
@@ -242,7 +242,8 @@ def _lapsed(lower: datetime, upper: datetime, district: str | None) -> int:
     leave a shop lapsed until it signs again)."""
     statement = (select(func.count(func.distinct(StandingChange.merchant_id)))
                  .join(Merchant, StandingChange.merchant_id == Merchant.id)
-                 .where(StandingChange.new == Standing.LAPSED.value, StandingChange.cause != CAUSE_REINSTATED,
+                 .where(StandingChange.new == Standing.LAPSED.value,
+                        StandingChange.cause.not_in((CAUSE_REINSTATED, CAUSE_REPAIRED)),
                         _in(StandingChange.at, lower, upper)))
     return _shops(statement, district)
 

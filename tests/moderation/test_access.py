@@ -23,8 +23,10 @@ from registry.uploads import process_image
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.merchants.services import register_shop
-from registry.moderation import appeals, flags, sanctions
-from registry.moderation.models import Appeal, AppealPhoto, Flag, FlagRule, Sanction
+from registry.clock import add_months, utcnow
+from registry.moderation import appeals, flags, repairs, sanctions, statements
+from registry.moderation.models import (Appeal, AppealPhoto, CreditRepair, CreditRepairPhoto, Flag, FlagRule, Sanction,
+                                        SanctionStatement)
 from registry.moderation.sanctions import SanctionInput
 from registry.pledges.defaults import publish_default_pledge
 from registry.pledges.signing import sign_pledge
@@ -73,9 +75,14 @@ def ids(app) -> dict[str, int]:
     sanction = sanctions.issue_warning(shop, admin, SanctionInput("price_fraud", "价签与结算价不符。"))
     appeal = appeals.submit_appeal(sanction, owner, "价签已全部更换，请求撤销警示。",
                                     [process_image(io.BytesIO(jpeg_bytes()), "价签.jpg")])
+    statement = statements.write_statement(sanction, owner, "价签已全部更换。")
+    sanction.issued_at = sanction.starts_at = add_months(utcnow(), -7)  # past the minimum period for repair
+    repair = repairs.apply_for_repair(sanction, owner, "价签已全部更换，收银系统与价签每日核对。",
+                                      [process_image(io.BytesIO(jpeg_bytes()), "整改.jpg")])
     db.session.commit()
     found.update(shop=shop.id, code=shop.public_code, flag=flag.id, sanction=sanction.id, appeal=appeal.id,
-                 photo=appeal.photos[0].id)
+                 photo=appeal.photos[0].id, statement=statement.id, repair=repair.id,
+                 repair_photo=repair.photos[0].id)
     return found
 
 
@@ -136,6 +143,24 @@ ROUTES = [
     ("GET", "/my/sanctions/{sanction}/appeal", owner_only(200)),
     ("POST", "/my/sanctions/{sanction}/appeal", owner_only(200)),
     ("GET", "/my/sanctions/999999/appeal", signed_in(404)),
+    ("GET", "/my/sanctions/{sanction}/statement", owner_only(200)),
+    ("POST", "/my/sanctions/{sanction}/statement", owner_only(400)),  # empty form: shown again with errors
+    ("GET", "/my/sanctions/999999/statement", signed_in(404)),
+    ("GET", "/my/sanctions/{sanction}/repair", owner_only(200)),  # applied already: the page says so
+    ("POST", "/my/sanctions/{sanction}/repair", owner_only(200)),
+    ("GET", "/my/sanctions/999999/repair", signed_in(404)),
+    # Review of what shops send: credit repair and statements.
+    ("GET", "/staff/repairs", staff_only(200)),
+    ("GET", "/staff/repairs?view=decided", staff_only(200)),
+    ("GET", "/staff/repairs/{repair}", staff_only(200, elsewhere=403)),
+    ("GET", "/staff/repairs/999999", staff_only(404)),
+    ("GET", "/staff/repairs/photos/{repair_photo}", staff_only(200, elsewhere=403)),
+    ("POST", "/staff/repairs/{repair}/decide", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/repairs/{repair}/approve", staff_only(302, elsewhere=403)),  # not proposed: conflict
+    ("GET", "/staff/statements", staff_only(200)),
+    ("GET", "/staff/statements?view=published", staff_only(200)),
+    ("POST", "/staff/statements/{statement}/approve", staff_only(302, elsewhere=403)),  # not held: refused
+    ("POST", "/staff/statements/{statement}/hide", staff_only(400, elsewhere=403)),
     # The consumer's report: public, for public shops only.
     ("GET", "/m/{code}/report", everyone(200)),
     ("POST", "/m/nosuchcode/report", everyone(404)),
@@ -157,8 +182,11 @@ def snapshot(shop_id: int):
     shop = db.session.get(Merchant, shop_id)
     rows = {column.key: getattr(shop, column.key) for column in Merchant.__table__.columns}
     counts = tuple(db.session.scalar(select(func.count()).select_from(model))
-                   for model in (Flag, Sanction, Appeal, AppealPhoto, FlagRule, AuditEntry))
-    states = (db.session.execute(select(Flag.id, Flag.status)).all(),
+                   for model in (Flag, Sanction, Appeal, AppealPhoto, FlagRule, AuditEntry, CreditRepair,
+                                 CreditRepairPhoto, SanctionStatement))
+    states = (db.session.execute(select(CreditRepair.id, CreditRepair.status)).all(),
+              db.session.execute(select(SanctionStatement.body, SanctionStatement.hidden_reason)).all(),
+              db.session.execute(select(Flag.id, Flag.status)).all(),
               db.session.execute(select(Sanction.id, Sanction.status)).all(),
               db.session.execute(select(Appeal.id, Appeal.status)).all())
     return rows, counts, states
@@ -184,7 +212,8 @@ def test_access(client, ids, login_as, method, path, role, expected):
     assert snapshot(ids["shop"]) == before
 
 
-MODERATION_BLUEPRINTS = {"moderation", "moderation_owner", "moderation_public", "moderation_admin"}
+MODERATION_BLUEPRINTS = {"moderation", "moderation_owner", "moderation_public", "moderation_admin",
+                         "moderation_review"}
 
 
 def test_the_table_lists_every_moderation_route(app, ids):

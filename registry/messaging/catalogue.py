@@ -57,12 +57,12 @@ MESSAGES = {
     "pledge_lapsing": _l("店铺“%(shop)s”的诚信承诺将于 %(date)s 到期，请及时登录续签，逾期诚信码失效。"),
     # Ownership disputes (registry/ownership): to the claimant, and to the shop's previous contact phone.
     "ownership_transferred": _l("您对“%(shop)s”的认领申请已核实通过，店铺已转到您的账户，请登录打印新诚信码。"),
-    "ownership_rejected": _l("您对“%(shop)s”的认领申请未通过：%(reason)s"),
+    "ownership_rejected": _l("您对“%(shop)s”的认领申请未通过：%(reason)s。"),
     "ownership_moved_away": _l("“%(shop)s”经核实已转至实际经营者名下，旧诚信码已作废。如有异议请致电%(phone)s。"),
     # Credit repair (moderation.repairs): to the shop's contact phone.
     "repair_granted": _l("“%(shop)s”的信用修复申请已通过，%(kind)s于%(date)s提前结束。"),
     "repair_granted_resign": _l("“%(shop)s”的信用修复申请已通过，请登录重新签署倡议书以恢复诚信码。"),
-    "repair_refused": _l("“%(shop)s”的信用修复申请未通过：%(note)s"),
+    "repair_refused": _l("“%(shop)s”的信用修复申请未通过：%(note)s。"),
 }
 
 # Punctuation a staff-typed reason may end with; the template supplies its own full stop.

@@ -26,7 +26,8 @@ from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitt
 from registry.extensions import db
 from registry.merchants.models import CAUSE_REPAIRED, Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner, set_standing
-from registry.messaging.catalogue import sms_text
+from registry.merchants.contacts import shop_sms_phone
+from registry.messaging.catalogue import sentence_part, sms_text
 from registry.messaging.outbox import queue_sms
 from registry.moderation.checks import MAX_NOTE, clean_text, require_scope
 from registry.moderation.labels import SANCTION_KIND_LABELS
@@ -185,7 +186,7 @@ def refuse_repair(repair: CreditRepair, staff: User, note: str, internal_note: s
     repair.internal_note = "\n".join(n for n in (repair.internal_note, internal_note) if n) or None
     db.session.flush()
     audit.record("repair.refused", repair, staff, merchant_id=merchant.id, sanction_id=repair.sanction_id, note=note)
-    queue_sms(merchant.contact_phone, sms_text("repair_refused", shop=merchant.name, note=note), SMS_PURPOSE)
+    _tell_shop(merchant, sms_text("repair_refused", shop=merchant.name, note=sentence_part(note)))
     return repair
 
 
@@ -219,5 +220,12 @@ def _carry_out(repair: CreditRepair, merchant: Merchant, staff: User, now: datet
     else:
         body = sms_text("repair_granted", shop=merchant.name, kind=SANCTION_KIND_LABELS[sanction.kind],
                         date=china_date(now).isoformat())
-    queue_sms(merchant.contact_phone, body, SMS_PURPOSE)
+    _tell_shop(merchant, body)
+
+
+def _tell_shop(merchant: Merchant, body: str) -> None:
+    """Text the owner's verified phone (else the shop's contact phone: merchants/contacts.py)."""
+    phone = shop_sms_phone(merchant)
+    if phone is not None:
+        queue_sms(phone, body, SMS_PURPOSE)
 

@@ -31,7 +31,8 @@ from registry.issuer import issuing_body
 from registry.merchants.identifiers import validate_credit_code
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop
-from registry.messaging.catalogue import sms_text
+from registry.merchants.contacts import shop_sms_phone
+from registry.messaging.catalogue import sentence_part, sms_text
 from registry.messaging.outbox import queue_sms
 from registry.messaging.verification import confirm_code
 from registry.ownership.models import CLAIM_PENDING, CLAIM_REJECTED, CLAIM_TRANSFERRED, OwnershipClaim
@@ -157,7 +158,7 @@ def reject_claim(claim: OwnershipClaim, staff: User, reason: str, expected_versi
     claim.decision_reason, claim.internal_note = reason, internal_note or None
     _save(claim)
     audit.record("ownership.claim_rejected", claim, staff, merchant_id=merchant.id, reason=reason)
-    queue_sms(claim.phone, sms_text("ownership_rejected", shop=merchant.name, reason=reason), SMS_PURPOSE)
+    queue_sms(claim.phone, sms_text("ownership_rejected", shop=merchant.name, reason=sentence_part(reason)), SMS_PURPOSE)
 
 
 def transfer_shop(claim: OwnershipClaim, staff: User, expected_version: int, internal_note: str = "") -> Badge | None:
@@ -169,8 +170,9 @@ def transfer_shop(claim: OwnershipClaim, staff: User, expected_version: int, int
     if merchant.owner_id == claim.claimant_id:
         raise InvalidTransition(_("这家店铺已经在申请人的账户下。"))
     now = utcnow()
-    previous_owner_id, previous_phone = merchant.owner_id, merchant.contact_phone
-    old = {"owner_id": previous_owner_id, "owner_name": merchant.owner_name, "contact_phone": previous_phone}
+    # The previous owner hears of it where they hear of everything about the shop (merchants/contacts.py).
+    previous_owner_id, previous_phone = merchant.owner_id, shop_sms_phone(merchant)
+    old = {"owner_id": previous_owner_id, "owner_name": merchant.owner_name, "contact_phone": merchant.contact_phone}
     merchant.owner_id, merchant.owner_name, merchant.contact_phone = claim.claimant_id, claim.claimant_name, claim.phone
     claim.status, claim.decided_by_id, claim.decided_at = CLAIM_TRANSFERRED, staff.id, now
     claim.previous_owner_id, claim.internal_note = previous_owner_id, internal_note or None

@@ -36,10 +36,10 @@ def test_every_catalogue_entry_has_an_english_translation(app):
 # Typical values: a 12-character shop name, a tracking number, a case link as PUBLIC_BASE_URL builds it.
 TYPICAL = dict(code="123456", minutes=10, shop="西湖区美好生活连锁超市", number="TS20261206-0042",
                link="https://cxm.example.cn/c/" + "0f" * 16, date="2026-12-18", ground="缺少必要信息，无法核实",
-               when="2026-12-20 10:00", place="西湖区消保委调解室", phone="0571-86000315", reason="", note="")
+               when="2026-12-20 10:00", place="西湖区消保委调解室", phone="0571-86000315", reason="", note="", kind="警示")
 # These carry staff-typed reasons or notes, as long as staff write them.
 FREE_TEXT = {"sanction_warning", "sanction_suspended_until_rectified", "sanction_suspended", "sanction_revoked",
-             "appeal_granted", "appeal_upheld"}
+             "appeal_granted", "appeal_upheld", "ownership_rejected", "repair_refused"}
 
 
 def test_every_text_fits_two_segments_with_typical_values(app):

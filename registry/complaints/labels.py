@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "add_information": _l("补充说明"),
     "staff_note": _l("工作备注"),
     "followup": _l("回访"),
+    "callback": _l("电话回访"),
 }
 
 EVENT_LABELS = {
@@ -76,4 +77,5 @@ EVENT_LABELS = {
     "staff_note": _l("工作备注"),
     "closed": _l("办结"),
     "contact_purged": _l("按保存期限删除消费者手机号"),
+    "callback": _l("工作人员电话回访"),
 }

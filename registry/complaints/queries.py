@@ -12,7 +12,7 @@ from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import figures, states
 from registry.complaints.figures import ShopFigures
-from registry.complaints.models import Complaint, ComplaintEvent
+from registry.complaints.models import CallBack, Complaint, ComplaintEvent
 from registry.extensions import db
 from registry.merchants.models import Merchant
 
@@ -101,3 +101,9 @@ def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], d
 def shop_figures(merchant: Merchant) -> ShopFigures:
     """The shop's last 12 months computed from its cases now (the QR page reads the stored row)."""
     return figures.compute([merchant.id]).get(merchant.id, ShopFigures())
+
+
+def callbacks_of(complaint: Complaint) -> list[CallBack]:
+    """The staff call-backs (回访) of a case, oldest first, for the staff case page only."""
+    return list(db.session.scalars(select(CallBack).where(CallBack.complaint_id == complaint.id)
+                                   .order_by(CallBack.called_at, CallBack.id)))

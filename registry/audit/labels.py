@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "complaint.callback": _l("电话回访"),
     "pledge.signed_on_site": _l("现场签署倡议书"),
     "merchant.registered_on_site": _l("上门登记店铺"),
+    "campaign.onsite_code_sent": _l("现场签署：向店主手机发送确认码"),
+    "campaign.paper_pledge_attested": _l("现场签署：核实纸质倡议书照片"),
     "consultation.recorded": _l("登记咨询"),
     "consultation.updated": _l("修改咨询记录"),
     "calendar.day_set": _l("设置节假日或调休"),

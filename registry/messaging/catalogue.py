@@ -24,6 +24,8 @@ PART = 67
 
 MESSAGES = {
     "verification_code": _l("您的验证码是 %(code)s，%(minutes)d 分钟内有效。如非本人操作请忽略。"),
+    # To the owner's own phone while an officer signs the shop up at its door (campaigns.onsite).
+    "onsite_signing_code": _l("您正在现场签署诚信经营倡议书，确认码 %(code)s，%(minutes)d 分钟内有效。不是您本人签署请勿告知他人。"),
 }
 
 

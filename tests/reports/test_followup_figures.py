@@ -95,3 +95,28 @@ def test_stats_and_the_yearly_report_show_the_rate(world, client, make_user, log
     login_as(client, make_user(role="staff"))
     page = client.get("/staff/reports/yearly?year=2026")
     assert page.status_code == 200 and "回访率（%）" in page.text and "71.4" in page.text
+
+
+def test_the_demo_has_call_backs_letters_and_on_site_signatures(app, tmp_path):
+    from sqlalchemy import func, select
+
+    from registry.campaigns.models import PaperPledgePhoto
+    from registry.clock import today_in_china
+    from registry.complaints.letters import letter_kind
+    from registry.complaints.models import Complaint
+    from registry.demo import load_demo
+    from registry.pledges.models import Signature
+
+    app.config["PAPER_PLEDGE_DIR"] = str(tmp_path / "pledges")
+    load_demo(shop_count=15)
+    db.session.commit()
+    reached = set(db.session.scalars(select(CallBack.reached).distinct()))
+    assert reached == {True, False}
+    methods = dict(db.session.execute(select(Signature.method, func.count()).group_by(Signature.method)).all())
+    assert methods.get("onsite_sms") == 1 and methods.get("onsite_paper") == 1 and methods["online"] > 5
+    assert db.session.scalar(select(func.count()).select_from(PaperPledgePhoto)) == 1
+    kinds = {letter_kind(c) for c in db.session.scalars(select(Complaint))}
+    assert {"refusal", "termination"} <= kinds
+    today = today_in_china()
+    report = build_report(date(today.year - 1, 1, 1), date(today.year, 1, 1))
+    assert report.followup_rate is not None and 0 < report.followup_rate <= 100

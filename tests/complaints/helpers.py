@@ -100,6 +100,8 @@ def do(action: str, complaint: Complaint, w: World, actor=None) -> None:
         handling.add_staff_note(complaint, staff, "已电话联系商家店长。")
     elif action == "followup":
         handling.answer_followup(complaint, True, 5, "满意")
+    elif action == "callback":
+        handling.record_callback(complaint, staff, True, True, 4, "已电话回访")
     else:  # pragma: no cover - a new action must be added here
         raise AssertionError(f"unknown action {action}")
 

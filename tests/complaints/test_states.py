@@ -49,6 +49,7 @@ EXPECTED = {
     ("add_information", "consumer"): {s: s for s in OPEN},
     ("staff_note", "staff"): {s: s for s in ALL},
     ("followup", "consumer"): {"closed": "closed"},
+    ("callback", "staff"): {"closed": "closed"},
 }
 ACTIONS = {action: actor for action, actor in EXPECTED}
 
@@ -66,6 +67,7 @@ NEW_EVENTS = {
     "add_information": ["consumer_added"],
     "staff_note": ["staff_note"],
     "followup": ["followup"],
+    "callback": ["callback"],
 }
 STAFF_ACTIONS = [a for a, actor in ACTIONS.items() if actor == "staff"]
 
@@ -106,10 +108,10 @@ def test_refused_and_withdrawn_allow_nothing_but_a_staff_note(status):
     assert allowed == {("staff_note", "staff")}
 
 
-def test_closed_allows_only_the_followup_and_a_staff_note():
+def test_closed_allows_only_the_followup_a_call_back_and_a_staff_note():
     allowed = {(action, actor) for action in ACTIONS for actor in ACTORS
                if states.next_status(action, "closed", actor) is not None}
-    assert allowed == {("staff_note", "staff"), ("followup", "consumer")}
+    assert allowed == {("staff_note", "staff"), ("followup", "consumer"), ("callback", "staff")}
 
 
 # --- 2. through the services -------------------------------------------------------------------

@@ -126,7 +126,7 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     seed_from_library()
     load_demo_complaints(signed_shops, staff, rng)
     load_demo_history(signed_shops, staff, rng)
-    load_demo_callbacks_and_onsite(staff, rng)
+    made += load_demo_callbacks_and_onsite(staff, rng)
     # Backdated cases: store the QR page's 12-month figures as the daily job would.
     from registry.complaints.figures import refresh_all
     refresh_all(commit_every_batch=False)
@@ -332,12 +332,12 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
 
 
 
-def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> tuple[int, int]:
+def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> int:
     """回访 and door-to-door signing for the demo: staff call-backs on about half of the concluded cases
     that have no survey (some needed a second try, a few were never reached), and two shops signed at
     their door — one confirmed by the owner's SMS code, one by an attested photo of the paper pledge. The
     failed mediation and the refusal among the demo complaints have their closing letters (staff case
-    page, consumer's case link)."""
+    page, consumer's case link). Returns how many shops it registered (one, at its door)."""
     import io
 
     from PIL import Image, ImageDraw
@@ -353,7 +353,7 @@ def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> tuple[int
     from registry.pledges.versions import current_version
     from registry.uploads import process_image
 
-    calls, now = 0, utcnow()
+    now = utcnow()
     concluded = db.session.scalars(select(Complaint).where(
         Complaint.status == states.CLOSED, Complaint.followup_at.is_(None)).order_by(Complaint.id)).all()
     with complaint_changed.muted():
@@ -369,7 +369,6 @@ def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> tuple[int
                                                 "消费者确认处理结果。" if reached else "无人接听，改日再拨。")
                 # Back to when it would have happened: a few days after closing (never in the future).
                 call.called_at = min(complaint.closed_at + timedelta(days=2 + number, hours=3), now)
-                calls += 1
 
     version = current_version()
     waiting = db.session.scalar(select(Merchant).where(Merchant.standing == Standing.PENDING.value,
@@ -393,4 +392,4 @@ def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> tuple[int
     onsite.sign_with_paper(door_shop, version, staff, process_image(buffer, "倡议书.jpg"), True, staff.display_name,
                            "陈师傅", "店主")
     db.session.flush()
-    return calls, 1 + (waiting is not None)
+    return 1

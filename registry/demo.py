@@ -369,6 +369,7 @@ def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> int:
                                                 "消费者确认处理结果。" if reached else "无人接听，改日再拨。")
                 # Back to when it would have happened: a few days after closing (never in the future).
                 call.called_at = min(complaint.closed_at + timedelta(days=2 + number, hours=3), now)
+                complaint.events[-1].created_at = call.called_at  # its timeline entry, just added
 
     version = current_version()
     waiting = db.session.scalar(select(Merchant).where(Merchant.standing == Standing.PENDING.value,

@@ -76,7 +76,8 @@ class SendCodeForm(RegistryForm):
 class _OnsiteSigner(RegistryForm):
     signer_name = StringField(_l("签署人姓名"), validators=[DataRequired(message=_l("请填写签署人姓名。")),
                                                        Length(max=64, message=_l("最多 64 个字。"))])
-    signer_title = StringField(_l("签署人职务"), default=_l("店主"),
+    # The default is data signed in Chinese, not a label: never translated.
+    signer_title = StringField(_l("签署人职务"), default="店主",
                                validators=[DataRequired(message=_l("请填写签署人职务，例如：店主、法定代表人。")),
                                            Length(max=64, message=_l("最多 64 个字。"))])
 

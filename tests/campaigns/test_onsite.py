@@ -239,3 +239,20 @@ def test_the_owner_claims_a_shop_signed_at_the_door(client, login_as, people, ma
     db.session.commit()
     assert db.session.get(Merchant, shop.id).owner_id == owner.id
     assert db.session.get(Merchant, shop.id).standing == "active"
+
+
+def test_the_daily_sweep_deletes_unrecorded_paper_pledge_photos(client, login_as, people, paper_dir, runner):
+    import os
+    import time
+
+    login_as(client, people["staff"])
+    client.post(f"/staff/onsite/{people['shop'].id}/sign/paper", data=paper_data(), content_type="multipart/form-data")
+    kept = Path(paper_dir) / db.session.scalar(select(PaperPledgePhoto.stored_name))
+    orphan = Path(paper_dir) / ("a" * 32 + ".jpg")  # a request killed before its commit
+    orphan.write_bytes(b"x")
+    then = time.time() - 2 * 3600
+    for path in (kept, orphan):
+        os.utime(path, (then, then))
+    result = runner.invoke(args=["sweep-uploads"])
+    assert result.exit_code == 0, result.output
+    assert kept.exists() and not orphan.exists()

@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit import services as audit
@@ -253,10 +254,11 @@ MAX_CALLBACK_REMARKS = 500
 
 
 def record_callback(complaint: Complaint, staff: User, reached: bool | None, resolved: bool | None,
-                    satisfaction: int | None, remarks: str) -> CallBack:
+                    satisfaction: int | None, remarks: str, expected_version: int | None = None) -> CallBack:
     """Staff record one 回访 call on a concluded case: not reached, or reached with whether the problem
     was solved and how satisfied the consumer is (1–5). The remarks stay internal: they are kept on the
-    call-back row only, never in the timeline or the audit chain."""
+    call-back row only, never in the timeline or the audit chain. The case's version moves with every
+    call, so a form posted twice (or by two officers from one page) records one call."""
     if reached is None:
         raise DomainError(_("请选择是否联系上消费者。"), field="reached")
     if reached:
@@ -269,7 +271,8 @@ def record_callback(complaint: Complaint, staff: User, reached: bool | None, res
     remarks = (remarks or "").strip()
     if len(remarks) > MAX_CALLBACK_REMARKS:
         raise DomainError(_("回访备注最多 %(count)d 个字。", count=MAX_CALLBACK_REMARKS), field="remarks")
-    old = _staff_action(complaint, staff, "callback", None)
+    old = _staff_action(complaint, staff, "callback", expected_version)
+    flag_modified(complaint, "status")  # an UPDATE, so the version check holds (nothing else changes)
     callback = CallBack(complaint_id=complaint.id, staff_id=staff.id, called_at=utcnow(), reached=reached,
                         resolved=resolved, satisfaction=satisfaction, remarks=remarks or None)
     db.session.add(callback)

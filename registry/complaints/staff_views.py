@@ -132,7 +132,8 @@ def note(complaint_id: int):
 @bp.route("/complaints/<int:complaint_id>/callback", methods=["POST"])
 def callback(complaint_id: int):
     return _staff_action(complaint_id, "callback_form", CallBackForm(),
-                         lambda c, f: handling.record_callback(c, _staff(), *f.answers(), f.remarks.data),
+                         lambda c, f: handling.record_callback(c, _staff(), *f.answers(), f.remarks.data,
+                                                                              _version(f)),
                          _("回访已记录。"))
 
 

@@ -115,7 +115,7 @@ def test_staff_record_a_call_back_from_the_case_page(world, client, login_as):
     page = client.get(f"/staff/complaints/{complaint.id}")
     assert "电话回访" in page.text and _url(complaint) in page.text
     response = client.post(_url(complaint), data={"reached": "yes", "resolved": "yes", "satisfaction": "5",
-                                                  "remarks": REMARKS})
+                                                  "remarks": REMARKS, "version": str(complaint.version)})
     assert response.status_code == 302
     call = db.session.scalar(select(CallBack))
     assert (call.reached, call.resolved, call.satisfaction, call.remarks) == (True, True, 5, REMARKS)
@@ -149,3 +149,22 @@ def test_remarks_never_reach_the_consumer_or_the_shop(world, client, login_as):
                   client.get(f"/m/{world.shop.public_code}").text]
     assert not any("REMARK-MARKER" in page for page in shop_pages)
     assert all(not event[6] for event in events_of(complaint) if event[1] == "callback")  # never public
+
+
+def test_a_form_posted_twice_records_one_call(world, client, login_as):
+    complaint, _ = closed_case(world)
+    login_as(client, world.staff)
+    data = {"reached": "no", "version": str(complaint.version)}
+    assert client.post(_url(complaint), data=data).status_code == 302
+    again = client.post(_url(complaint), data=data)
+    assert again.status_code == 302 and count(CallBack) == 1
+    assert "刚刚已被他人处理" in client.get(again.headers["Location"]).text
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("owner", 403)])
+def test_only_staff_reach_the_call_back_form(world, client, login_as, who, expected):
+    complaint, _ = closed_case(world)
+    if who == "owner":
+        login_as(client, world.owner)
+    response = client.post(_url(complaint), data={"reached": "no"})
+    assert response.status_code == expected and count(CallBack) == 0

@@ -120,3 +120,20 @@ def test_the_demo_has_call_backs_letters_and_on_site_signatures(app, tmp_path):
     today = today_in_china()
     report = build_report(date(today.year - 1, 1, 1), date(today.year, 1, 1))
     assert report.followup_rate is not None and 0 < report.followup_rate <= 100
+
+
+def test_a_stored_report_without_the_new_figure_is_counted_again(world):
+    import json
+
+    from registry.reports import snapshots
+
+    report = build_report(*YEAR)
+    snapshots.store([report])
+    db.session.commit()
+    row = db.session.get(snapshots.ReportSnapshot, snapshots.snapshot_key(*YEAR, None))
+    payload = json.loads(row.payload)
+    del payload["complaints_followed_up"]  # as an older version stored it
+    row.payload = json.dumps(payload)
+    db.session.commit()
+    assert snapshots.stored_report(*YEAR, None) is None
+    assert snapshots.report_for(*YEAR).complaints_followed_up == 5

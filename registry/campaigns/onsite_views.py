@@ -29,6 +29,12 @@ from registry.walls import staff_area
 
 bp = staff_area(Blueprint("onsite", __name__, url_prefix="/staff/onsite"))
 
+# The search form shares the page with the new-shop form, whose credit code field it would otherwise
+# share ids (and labels) with.
+FIND = "find"
+# Likewise the two ways of signing on the shop's page (both ask for the signer's name and title).
+SMS, PAPER = "sms", "paper"
+
 
 def _officer():
     return current_user._get_current_object()
@@ -51,12 +57,12 @@ def _index(find_form: FindShopForm, shop_form: ShopForm, status: int = 200):
 
 @bp.route("")
 def index():
-    return _index(FindShopForm(formdata=None), _shop_form(posted=False))
+    return _index(FindShopForm(formdata=None, prefix=FIND), _shop_form(posted=False))
 
 
 @bp.route("/find", methods=["POST"])
 def find():
-    form = FindShopForm()
+    form = FindShopForm(prefix=FIND)
     if form.validate_on_submit():
         saved = save_form(form, lambda: onsite.find_shop(_officer(), form.credit_code.data),
                           then=lambda shop: url_for("onsite.shop", shop_id=shop.id))
@@ -74,7 +80,7 @@ def new_shop():
                           done=_("店铺已登记。请店主确认并签署倡议书。"))
         if saved is not None:
             return saved
-    return _index(FindShopForm(formdata=None), form, 400)
+    return _index(FindShopForm(formdata=None, prefix=FIND), form, 400)
 
 
 def _shop(shop_id: int) -> Merchant:
@@ -91,8 +97,8 @@ def _shop(shop_id: int) -> Merchant:
 def _shop_page(shop: Merchant, status: int = 200, code_sent: bool = False, **submitted):
     version = require_current_version()
     forms = {"send_form": SendCodeForm(formdata=None),
-             "code_form": CodeSigningForm(formdata=None, signer_name=shop.owner_name),
-             "paper_form": PaperSigningForm(formdata=None, signer_name=shop.owner_name,
+             "code_form": CodeSigningForm(formdata=None, prefix=SMS, signer_name=shop.owner_name),
+             "paper_form": PaperSigningForm(formdata=None, prefix=PAPER, signer_name=shop.owner_name,
                                             attested_name=_officer().display_name)}
     forms.update(submitted)
     signature = latest_signature(shop)
@@ -136,7 +142,7 @@ def _stale_version(version) -> bool:
 def sign_with_code(shop_id: int):
     shop = _shop(shop_id)
     version = require_current_version()
-    form = CodeSigningForm()
+    form = CodeSigningForm(prefix=SMS)
     if form.validate_on_submit():
         if _stale_version(version):
             form.form_errors.append(_("倡议书刚刚更新了版本，请阅读新版本后再签署。"))
@@ -154,7 +160,7 @@ def sign_with_code(shop_id: int):
 def sign_with_paper(shop_id: int):
     shop = _shop(shop_id)
     version = require_current_version()
-    form = PaperSigningForm()
+    form = PaperSigningForm(prefix=PAPER)
     if form.validate_on_submit():
         upload = request.files.get(form.photo.name)
         try:

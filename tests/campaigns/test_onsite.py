@@ -64,6 +64,11 @@ def sent_code(phone: str) -> str:
     return CODE_IN_SMS.search(body).group(1)
 
 
+def sms(data: dict) -> dict:
+    """The code-signing form's fields as the page names them (the version is the page's own input)."""
+    return {k if k == "version_id" else f"sms-{k}": v for k, v in data.items()}
+
+
 def signatures() -> int:
     return count(Signature)
 
@@ -72,10 +77,10 @@ def signatures() -> int:
 
 def test_find_a_shop_by_credit_code_in_the_district(client, login_as, people):
     login_as(client, people["staff"])
-    found = client.post("/staff/onsite/find", data={"credit_code": people["shop"].credit_code.lower()})
+    found = client.post("/staff/onsite/find", data={"find-credit_code": people["shop"].credit_code.lower()})
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/staff/onsite/{people['shop'].id}")
     login_as(client, people["elsewhere"])
-    refused = client.post("/staff/onsite/find", data={"credit_code": people["shop"].credit_code})
+    refused = client.post("/staff/onsite/find", data={"find-credit_code": people["shop"].credit_code})
     assert refused.status_code == 400 and "这家店铺不在您负责的区县。" in refused.text
     assert client.get(f"/staff/onsite/{people['shop'].id}").status_code == 403
 
@@ -123,9 +128,9 @@ def test_signing_with_the_owners_code(client, login_as, people):
     assert sent.status_code == 200 and "确认码已发送" in sent.text
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.phone == shop.contact_phone))
     assert message.purpose == "onsite_sign" and "现场签署" in message.body
-    response = client.post(f"/staff/onsite/{shop.id}/sign/code", data={
+    response = client.post(f"/staff/onsite/{shop.id}/sign/code", data=sms({
         "clauses": clauses(pledge), "signer_name": "赵老板", "signer_title": "店主", "code": sent_code(shop.contact_phone),
-        "version_id": str(pledge.id)})
+        "version_id": str(pledge.id)}))
     assert response.status_code == 302
     signature = db.session.scalar(select(Signature).where(Signature.merchant_id == shop.id))
     assert (signature.method, signature.officer_id, signature.officer_unit) == (
@@ -159,13 +164,13 @@ def test_a_refused_code_signing_saves_nothing(client, login_as, people, change, 
             "code": code if code != "000000" else "111111", "version_id": str(pledge.id)}
     data.update(change)
     audits = count(AuditEntry)
-    response = client.post(f"/staff/onsite/{shop.id}/sign/code", data=data)
+    response = client.post(f"/staff/onsite/{shop.id}/sign/code", data=sms(data))
     assert response.status_code == 400 and field_message in response.text
     assert signatures() == 0 and db.session.get(Merchant, shop.id).standing == "pending"
     assert count(AuditEntry) == audits
     if change.get("signer_name") == "":
         # The code was not spent by the refused attempt: it still signs.
-        ok = client.post(f"/staff/onsite/{shop.id}/sign/code", data={**data, "signer_name": "赵老板"})
+        ok = client.post(f"/staff/onsite/{shop.id}/sign/code", data=sms({**data, "signer_name": "赵老板"}))
         assert ok.status_code == 302 and signatures() == 1
 
 
@@ -181,7 +186,7 @@ def paper_data(**overrides):
     data = {"signer_name": "赵老板", "signer_title": "店主", "attested": "y", "attested_name": OFFICER,
             "photo": (io.BytesIO(jpeg()), "pledge.jpg")}
     data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return {f"paper-{k}": v for k, v in data.items() if v is not None}
 
 
 def test_signing_with_an_attested_paper_pledge(client, login_as, people, paper_dir):

@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.workdays.staff_views import bp as workdays_bp
     from registry.campaigns.staff_views import bp as campaigns_bp
     from registry.campaigns.owner_views import bp as campaign_claims_bp
+    from registry.campaigns.onsite_views import bp as onsite_bp
     from registry.reports.staff_views import audit_log as audit_log_bp
     from registry.auth.admin_views import bp as user_admin_bp
     from registry.consultations.staff_views import bp as consultations_bp
@@ -89,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
                       moderation_public_bp, moderation_admin_bp,
                       consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
                       reports_bp, public_stats_bp, shop_staff_bp, area_admin_bp,
-                      ownership_bp, ownership_staff_bp, moderation_review_bp):
+                      ownership_bp, ownership_staff_bp, moderation_review_bp, onsite_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(my_complaints_bp)  # 我的投诉
 

@@ -175,7 +175,7 @@ def complaints_purge_contacts() -> None:
 @click.option("--all", "whole", is_flag=True, help="Read every stored file, not only the last 7 days'.")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
-    """Delete evidence, appeal, credit repair and licence photos that no row names (run daily).
+    """Delete evidence, appeal, paper-pledge, credit repair and licence photos that no row names (run daily).
 
     A filing killed mid-request leaves the photos it had written; they hold personal data and nothing
     else would ever delete them. Files younger than an hour are left alone (their request may still be
@@ -190,6 +190,8 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     from registry.moderation.repairs import repair_directory
     from registry.ownership.claims import claim_directory
     from registry.ownership.models import OwnershipClaim
+    from registry.campaigns.models import PaperPledgePhoto
+    from registry.campaigns.onsite import paper_pledge_directory
 
     def recorded_in(model):
         return lambda names: set(db.session.scalars(select(model.stored_name).where(model.stored_name.in_(names))))
@@ -197,7 +199,7 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     removed = 0
     for directory, model in ((Path(current_app.config["EVIDENCE_DIR"]), EvidencePhoto),
                              (Path(appeal_directory()), AppealPhoto), (repair_directory(), CreditRepairPhoto),
-                             (claim_directory(), OwnershipClaim)):
+                             (claim_directory(), OwnershipClaim), (paper_pledge_directory(), PaperPledgePhoto)):
         for path in orphaned_files(directory, recorded_in(model), older_than=timedelta(hours=1),
                                    newer_than=None if whole else timedelta(days=7)):
             click.echo(f"{'would delete' if dry_run else 'deleted'} {path}")

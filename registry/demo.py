@@ -129,6 +129,7 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     load_demo_history(signed_shops, staff, rng)
     load_demo_notices()
     load_demo_disputes_and_repairs(signed_shops, staff, merchant_user)
+    made += load_demo_callbacks_and_onsite(staff, rng)
     # Backdated cases: store the QR page's 12-month figures as the daily job would.
     from registry.complaints.figures import refresh_all
     refresh_all(commit_every_batch=False)
@@ -420,3 +421,67 @@ def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User
     db.session.add(claim)
     db.session.flush()
     audit.record("ownership.claim_filed", claim, claimant, merchant_id=claimed.id, credit_code=claimed.credit_code)
+
+
+def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> int:
+    """回访 and door-to-door signing for the demo: staff call-backs on about half of the concluded cases
+    that have no survey (some needed a second try, a few were never reached), and two shops signed at
+    their door — one confirmed by the owner's SMS code, one by an attested photo of the paper pledge. The
+    failed mediation and the refusal among the demo complaints have their closing letters (staff case
+    page, consumer's case link). Returns how many shops it registered (one, at its door)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from registry.campaigns import onsite
+    from registry.clock import utcnow
+    from registry.complaints import handling, states
+    from registry.complaints.models import Complaint
+    from registry.complaints.timeline import complaint_changed
+    from registry.merchants.models import Merchant, Standing
+    from registry.pledges.models import ONSITE_SMS
+    from registry.pledges.signing import sign_on_site
+    from registry.pledges.versions import current_version
+    from registry.uploads import process_image
+
+    now = utcnow()
+    concluded = db.session.scalars(select(Complaint).where(
+        Complaint.status == states.CLOSED, Complaint.followup_at.is_(None)).order_by(Complaint.id)).all()
+    with complaint_changed.muted():
+        for complaint in concluded:
+            if rng.random() < 0.45:
+                continue
+            attempts = ([False] if rng.random() < 0.3 else []) + [rng.random() < 0.9]
+            good = complaint.outcome != states.FAILED
+            for number, reached in enumerate(attempts):
+                score = rng.choice([3, 4, 4, 5, 5] if good else [1, 2, 3])
+                call = handling.record_callback(complaint, staff, reached, good if reached else None,
+                                                score if reached else None,
+                                                "消费者确认处理结果。" if reached else "无人接听，改日再拨。")
+                # Back to when it would have happened: a few days after closing (never in the future).
+                call.called_at = min(complaint.closed_at + timedelta(days=2 + number, hours=3), now)
+                complaint.events[-1].created_at = call.called_at  # its timeline entry, just added
+
+    version = current_version()
+    waiting = db.session.scalar(select(Merchant).where(Merchant.standing == Standing.PENDING.value,
+                                                       Merchant.district == DISTRICT).order_by(Merchant.id).limit(1))
+    if waiting is not None:  # the owner confirmed with the code texted to the shop's phone
+        sign_on_site(waiting, version, staff, ONSITE_SMS, waiting.owner_name, "店主",
+                     {c.number for c in version.clauses}, onsite.officer_unit(staff))
+    door_shop = onsite.register_on_site(staff, ShopDetails(
+        name="老街修鞋铺", credit_code=demo_credit_code(rng), category="services", district=DISTRICT,
+        township=TOWNSHIPS[0], address=f"{STREETS[0]}{rng.randint(1, 999)}号",
+        contact_phone=f"13{rng.randrange(10**9):09d}", owner_name="陈师傅"))
+    # A photo-like picture of the signed paper pledge (lines of text and a signature).
+    picture = Image.new("RGB", (900, 1200), (250, 248, 240))
+    draw = ImageDraw.Draw(picture)
+    for line in range(18):
+        draw.line((90, 160 + line * 52, 810 - (line % 4) * 60, 160 + line * 52), fill=(90, 90, 90), width=4)
+    draw.line((560, 1080, 780, 1050), fill=(20, 40, 140), width=6)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=80)
+    buffer.seek(0)
+    onsite.sign_with_paper(door_shop, version, staff, process_image(buffer, "倡议书.jpg"), True, staff.display_name,
+                           "陈师傅", "店主")
+    db.session.flush()
+    return 1

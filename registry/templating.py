@@ -75,6 +75,9 @@ def install(app: Flask) -> None:
         FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,
     )
+    from registry.pledges.labels import SIGNING_METHOD_LABELS
+
+    app.jinja_env.globals["SIGNING_METHOD_LABELS"] = SIGNING_METHOD_LABELS
 
     @app.context_processor
     def request_globals():

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.database import UTCDateTime
 from registry.clock import utcnow
 from registry.extensions import db
+from registry.uploads import StoredImage
 
 if TYPE_CHECKING:
     from registry.auth.models import User
@@ -94,3 +95,19 @@ class ShopInvitation(db.Model):
 
     def is_usable_at(self, moment: datetime) -> bool:
         return self.used_at is None and moment < self.expires_at
+
+
+class PaperPledgePhoto(StoredImage, db.Model):
+    """The photo of a paper 倡议书 an owner without a mobile phone signed in front of an officer.
+
+    Stored privately like complaint evidence (campaigns.onsite), shown to staff only; the officer's
+    attestation (who, when, the name they typed) is kept with it and in the audit chain.
+    """
+
+    __tablename__ = "paper_pledge_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id"), unique=True)
+    attested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    attested_name: Mapped[str] = mapped_column(String(64))
+    attested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -168,3 +168,22 @@ class LeaveForm(RegistryForm):
     """我的投诉: forget the confirmed phone on this browser."""
 
     submit = SubmitField(_l("退出"))
+class CallBackForm(_StaffForm):
+    reached = RadioField(_l("是否联系上消费者"), choices=_choices([("yes", _l("已联系上")), ("no", _l("未接通或无法联系"))]),
+                         validators=[InputRequired(message=_l("请选择是否联系上消费者。"))])
+    resolved = SelectField(_l("问题是否解决"), choices=_choices([("", _l("（未联系上时不填）")), ("yes", _l("已解决")),
+                                                             ("no", _l("没有解决"))]), validators=[Optional()])
+    satisfaction = SelectField(_l("满意程度"), choices=_choices([("", _l("（未联系上时不填）")), ("5", _l("5 分 非常满意")),
+                                                              ("4", _l("4 分 满意")), ("3", _l("3 分 一般")),
+                                                              ("2", _l("2 分 不满意")), ("1", _l("1 分 非常不满意"))]),
+                               validators=[Optional()])
+    remarks = TextAreaField(_l("回访备注（仅工作人员可见，不会告知消费者或商家）"),
+                            validators=[Optional(), Length(max=500, message=_l("最多 500 个字。"))])
+    submit = SubmitField(_l("记录回访"))
+
+    def answers(self) -> tuple[bool | None, bool | None, int | None]:
+        """(reached, resolved, satisfaction) as the service takes them; None where nothing was chosen."""
+        yes_no = {"yes": True, "no": False}
+        score = self.satisfaction.data
+        return (yes_no.get(self.reached.data), yes_no.get(self.resolved.data),
+                int(score) if score and score.isdigit() else None)

@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit import services as audit
@@ -21,7 +22,7 @@ from registry.complaints import figures, states
 from registry.complaints.deadlines import MEDIATION_WORKING_DAYS, REPLY_WORKING_DAYS
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
 from registry.complaints.labels import ACTION_LABELS, STATUS_LABELS
-from registry.complaints.models import REFUSAL_GROUNDS, Complaint, ComplaintEvent
+from registry.complaints.models import REFUSAL_GROUNDS, CallBack, Complaint, ComplaintEvent
 from registry.complaints.replies import screen_reply
 from registry.complaints.timeline import add_event, complaint_changed, latest_offer
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
@@ -261,6 +262,38 @@ def answer_followup(complaint: Complaint, resolved: bool | None, satisfaction: i
     add_event(complaint, "followup", "consumer", None, (comment or "").strip()[:MAX_DESCRIPTION] or None,
                public=False, resolved=resolved, satisfaction=satisfaction)
     _finish(complaint, "followup", None, old)
+
+
+MAX_CALLBACK_REMARKS = 500
+
+
+def record_callback(complaint: Complaint, staff: User, reached: bool | None, resolved: bool | None,
+                    satisfaction: int | None, remarks: str, expected_version: int | None = None) -> CallBack:
+    """Staff record one 回访 call on a concluded case: not reached, or reached with whether the problem
+    was solved and how satisfied the consumer is (1–5). The remarks stay internal: they are kept on the
+    call-back row only, never in the timeline or the audit chain. The case's version moves with every
+    call, so a form posted twice (or by two officers from one page) records one call."""
+    if reached is None:
+        raise DomainError(_("请选择是否联系上消费者。"), field="reached")
+    if reached:
+        if resolved is None:
+            raise DomainError(_("请选择问题是否已经解决。"), field="resolved")
+        if satisfaction is None or not 1 <= satisfaction <= 5:
+            raise DomainError(_("请选择消费者的满意程度（1–5 分）。"), field="satisfaction")
+    elif resolved is not None or satisfaction is not None:
+        raise DomainError(_("未联系上消费者时，不填写是否解决和满意度。"), field="reached")
+    remarks = (remarks or "").strip()
+    if len(remarks) > MAX_CALLBACK_REMARKS:
+        raise DomainError(_("回访备注最多 %(count)d 个字。", count=MAX_CALLBACK_REMARKS), field="remarks")
+    old = _staff_action(complaint, staff, "callback", expected_version)
+    flag_modified(complaint, "status")  # an UPDATE, so the version check holds (nothing else changes)
+    callback = CallBack(complaint_id=complaint.id, staff_id=staff.id, called_at=utcnow(), reached=reached,
+                        resolved=resolved, satisfaction=satisfaction, remarks=remarks or None)
+    db.session.add(callback)
+    add_event(complaint, "callback", "staff", staff, None, public=False, reached=reached, resolved=resolved,
+              satisfaction=satisfaction)
+    _finish(complaint, "callback", staff, old, reached=reached, resolved=resolved, satisfaction=satisfaction)
+    return callback
 
 
 def add_staff_note(complaint: Complaint, staff: User, body: str) -> None:

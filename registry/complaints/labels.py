@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "add_information": _l("补充说明"),
     "staff_note": _l("工作备注"),
     "followup": _l("回访"),
+    "callback": _l("电话回访"),
 }
 
 EVENT_LABELS = {
@@ -78,4 +79,5 @@ EVENT_LABELS = {
     "closed": _l("办结"),
     "contact_purged": _l("按保存期限删除消费者手机号"),
     "reply_overdue": _l("逾期未回复，转由工作人员处理"),
+    "callback": _l("工作人员电话回访"),
 }

@@ -138,6 +138,27 @@ class EvidencePhoto(StoredImage, db.Model):
     complaint: Mapped[Complaint] = relationship(back_populates="photos")
 
 
+class CallBack(db.Model):
+    """One 回访 call staff made to the consumer after the case was concluded (complaints.callbacks).
+
+    Several attempts per case are normal (no answer, then reached). `remarks` are the officer's notes:
+    internal, never on the consumer's, the shop's or any public page, and not copied into the timeline
+    or the audit chain.
+    """
+
+    __tablename__ = "complaint_callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    reached: Mapped[bool]
+    # Asked only when the consumer was reached.
+    resolved: Mapped[bool | None]
+    satisfaction: Mapped[int | None]
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
 class ShopComplaintFigures(db.Model):
     """A shop's last-12-months complaint figures as the QR page shows them (complaints.figures).
 

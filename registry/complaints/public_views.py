@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext as _
 from flask_limiter.util import get_remote_address
 
 from registry.clock import utcnow
-from registry.complaints import filing, handling, timeline
+from registry.complaints import filing, handling, letters, timeline
 from registry.complaints.forms import (AddInformationForm, CodeForm, ComplaintForm, FollowupForm, PhoneForm,
                                        RespondToOfferForm, WithdrawForm, to_cents)
 from registry.complaints.models import Complaint
@@ -228,6 +228,7 @@ def _case_page(complaint: Complaint, token: str, **submitted):
              "withdraw_form": WithdrawForm(formdata=None), "followup_form": FollowupForm(formdata=None)}
     forms.update(submitted)
     return render_template("complaints/case.html", complaint=complaint, token=token,
+                           letter_kind=letters.letter_kind(complaint), letter_titles=letters.TITLES,
                            offer=timeline.latest_offer(complaint), another_complaint=_verified(),
                            events=timeline.visible_events(complaint, "consumer"), **forms)
 
@@ -267,3 +268,9 @@ def withdraw(token: str):
 def followup(token: str):
     return _case_action(token, "followup_form", FollowupForm(), lambda c, f: handling.answer_followup(
         c, {"yes": True, "no": False}.get(f.resolved.data), f.satisfaction.data, f.comment.data))
+
+
+@bp.route("/c/<token>/letter.pdf")
+def letter(token: str):
+    """The closing letter (不予受理告知书 / 调解终结书) of a refused case or a failed mediation."""
+    return letters.letter_response(_case_or_404(token))

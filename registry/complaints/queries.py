@@ -12,7 +12,7 @@ from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import figures, states
 from registry.complaints.figures import ShopFigures
-from registry.complaints.models import Complaint, ComplaintEvent
+from registry.complaints.models import CallBack, Complaint, ComplaintEvent
 from registry.extensions import db
 from registry.merchants.models import Merchant
 
@@ -109,3 +109,7 @@ def cases_filed_with(phone: str, limit: int = 100) -> list[Complaint]:
         select(Complaint).where(Complaint.consumer_phone == phone)
         .options(joinedload(Complaint.merchant), lazyload(Complaint.events))
         .order_by(Complaint.filed_at.desc(), Complaint.id.desc()).limit(limit)))
+def callbacks_of(complaint: Complaint) -> list[CallBack]:
+    """The staff call-backs (回访) of a case, oldest first, for the staff case page only."""
+    return list(db.session.scalars(select(CallBack).where(CallBack.complaint_id == complaint.id)
+                                   .order_by(CallBack.called_at, CallBack.id)))

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.clock import today_in_china
-from registry.complaints import handling, queries, replies, timeline
-from registry.complaints.forms import (AcceptForm, HideReplyForm, RecordMediationForm, RefuseForm,
+from registry.complaints import handling, letters, queries, replies, timeline
+from registry.complaints.forms import (AcceptForm, CallBackForm, HideReplyForm, RecordMediationForm, RefuseForm,
                                        ScheduleMediationForm, StaffNoteForm, to_cents)
 from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
 from registry.errors import NotPermitted
@@ -59,6 +59,7 @@ def _forms(complaint: Complaint, **submitted):
         "schedule_form": ScheduleMediationForm(formdata=None, version=version),
         "record_form": RecordMediationForm(formdata=None, version=version),
         "note_form": StaffNoteForm(formdata=None, version=version),
+        "callback_form": CallBackForm(formdata=None, version=version),
     }
     forms.update(submitted)
     return forms
@@ -67,7 +68,8 @@ def _forms(complaint: Complaint, **submitted):
 def _case_page(complaint: Complaint, status: int = 200, **submitted):
     return render_template("complaints/staff_case.html", complaint=complaint, today=today_in_china(),
                            events=timeline.visible_events(complaint, "staff"),
-                           offer=timeline.latest_offer(complaint), **_forms(complaint, **submitted)), status
+                           offer=timeline.latest_offer(complaint), callbacks=queries.callbacks_of(complaint),
+                           **_forms(complaint, **submitted)), status
 
 
 @bp.route("/complaints/<int:complaint_id>")
@@ -125,6 +127,20 @@ def record(complaint_id: int):
 def note(complaint_id: int):
     return _staff_action(complaint_id, "note_form", StaffNoteForm(),
                          lambda c, f: handling.add_staff_note(c, _staff(), f.body.data), _("备注已添加。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/callback", methods=["POST"])
+def callback(complaint_id: int):
+    return _staff_action(complaint_id, "callback_form", CallBackForm(),
+                         lambda c, f: handling.record_callback(c, _staff(), *f.answers(), f.remarks.data,
+                                                                              _version(f)),
+                         _("回访已记录。"))
+
+
+@bp.route("/complaints/<int:complaint_id>/letter.pdf")
+def letter(complaint_id: int):
+    """The closing letter the consumer can download, as staff print or send it."""
+    return letters.letter_response(_case(complaint_id))
 
 
 def _reply_event(event_id: int) -> ComplaintEvent:

@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, Transition] = {
     "add_information": Transition("consumer", {s: s for s in OPEN_STATUSES}),
     "staff_note": Transition("staff", {s: s for s in STATUSES}),
     "followup": Transition("consumer", {CLOSED: CLOSED}),
+    # Staff call the consumer back (回访) once the case is concluded; several attempts may be recorded.
+    "callback": Transition("staff", {CLOSED: CLOSED}),
 }
 
 

@@ -40,8 +40,9 @@ def latest_offer(complaint: Complaint) -> ComplaintEvent | None:
 # shop's owner) never see an internal word: staff notes are left out, and the note staff add when
 # scheduling mediation (a form field labelled 仅工作人员可见) is dropped from the event, whose time
 # and place they do need. Beyond the public events the shop also sees the non-public ones it must
-# know of, and its own reply while staff review it.
-_STAFF_ONLY_KINDS = {"staff_note"}
+# know of, and its own reply while staff review it. Staff call-backs (回访) are staff-only: their
+# remarks are never copied into the event, and the parties need not read how often staff called.
+_STAFF_ONLY_KINDS = {"staff_note", "callback"}
 _STAFF_ONLY_BODY_KINDS = {"mediation_scheduled"}
 _MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded", "reply_overdue"}
 AUDIENCES = ("consumer", "merchant", "staff")

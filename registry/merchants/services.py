@@ -158,12 +158,15 @@ def registered_credit_code(raw: str | None) -> str | None:
     return code if _code_taken(code) else None
 
 
-def register_shop(owner: User, details: ShopDetails) -> Merchant:
-    """Register a shop for `owner`; it stays pending (not public) until the pledge is signed."""
+def register_shop(owner: User | None, details: ShopDetails, actor: User | None = None) -> Merchant:
+    """Register a shop for `owner`; it stays pending (not public) until the pledge is signed. Staff
+    signing a shop up at its door register it with no owner (`actor` is then the officer): the owner
+    claims it later with an invitation code (campaigns)."""
     details = _clean(details)
     if _code_taken(details.credit_code):
         raise _duplicate_code_error()
-    merchant = Merchant(owner_id=owner.id, public_code=new_public_code(), **vars(details))
+    merchant = Merchant(owner_id=owner.id if owner is not None else None, public_code=new_public_code(),
+                        **vars(details))
     db.session.add(merchant)
     try:
         # A savepoint, so a race on the unique code fails this insert alone, not the request.
@@ -172,7 +175,7 @@ def register_shop(owner: User, details: ShopDetails) -> Merchant:
     except IntegrityError as error:
         raise _duplicate_code_error() from error
     index_merchant_name(merchant)
-    audit.record("merchant.registered", merchant, owner, name=merchant.name, credit_code=merchant.credit_code)
+    audit.record("merchant.registered", merchant, actor or owner, name=merchant.name, credit_code=merchant.credit_code)
     return merchant
 
 

@@ -63,6 +63,8 @@ MESSAGES = {
     "repair_granted": _l("“%(shop)s”的信用修复申请已通过，%(kind)s于%(date)s提前结束。"),
     "repair_granted_resign": _l("“%(shop)s”的信用修复申请已通过，请登录重新签署倡议书以恢复诚信码。"),
     "repair_refused": _l("“%(shop)s”的信用修复申请未通过：%(note)s。"),
+    # To the owner's own phone while an officer signs the shop up at its door (campaigns.onsite).
+    "onsite_signing_code": _l("您正在现场签署诚信经营倡议书，确认码 %(code)s，%(minutes)d 分钟内有效。不是您本人签署请勿告知他人。"),
 }
 
 # Punctuation a staff-typed reason may end with; the template supplies its own full stop.

@@ -131,11 +131,12 @@ def _lock_phone(phone: str) -> None:
                     {"namespace": _SEND_LOCK_NAMESPACE, "key": key})
 
 
-def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
+def send_code(phone: str, purpose: str = "complaint", message: str = "verification_code") -> PhoneVerification:
     """Text a new 6-digit code to `phone` and return its (flushed) record.
 
     Raises DomainError (field "phone") for an invalid number and TooSoon within 60 seconds of the last
-    code sent to that number (unless the SMS provider refused that one). The text is queued and leaves
+    code sent to that number (unless the SMS provider refused that one). `message` is the catalogue entry
+    that carries the code (it takes `code` and `minutes`). The text is queued and leaves
     when the caller commits (registry.messaging.outbox); the caller then tells a refusal
     (``undelivered_in_last_commit``) with SmsUnavailable's message.
     """
@@ -179,7 +180,7 @@ def send_code(phone: str, purpose: str = "complaint") -> PhoneVerification:
     db.session.add(verification)
     db.session.flush()
 
-    body = sms_text("verification_code", code=code, minutes=CODE_LIFETIME // timedelta(minutes=1))
+    body = sms_text(message, code=code, minutes=CODE_LIFETIME // timedelta(minutes=1))
     queue_sms(phone, body, purpose, deliver_by=verification.expires_at)
     return verification
 

@@ -22,3 +22,10 @@ BREACH_LABELS = {
     "after_sales": _l("不履行售后义务"),
     "other": _l("其他"),
 }
+
+# How a signature was given (pledges.models.SIGNING_METHODS), as the certificate and the QR page say it.
+SIGNING_METHOD_LABELS = {
+    "online": _l("网上签署"),
+    "onsite_sms": _l("现场签署（店主手机验证码确认）"),
+    "onsite_paper": _l("现场签署（纸质倡议书，工作人员核实）"),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 # and sanctions name a kind too; for them "other" also means "none of the pledge's clauses".
 CLAUSE_KINDS = ("counterfeit", "inferior", "false_advertising", "price_fraud", "forced_sale", "after_sales", "other")
 OTHER_CLAUSE = "other"
+# How a signature was given (Signature.method); labels in pledges.labels.
+ONLINE, ONSITE_SMS, ONSITE_PAPER = "online", "onsite_sms", "onsite_paper"
+SIGNING_METHODS = (ONLINE, ONSITE_SMS, ONSITE_PAPER)
 
 
 class PledgeVersion(db.Model):
@@ -78,6 +81,12 @@ class Signature(db.Model):
     signed_text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # How the owner signed (SIGNING_METHODS): online in the owner's account, or on site in front of an
+    # officer, confirmed by an SMS code to the shop's phone or by a photo of the signed paper that the
+    # officer attests. The officer is staff data: pages name `officer_unit` (the organisation), never them.
+    method: Mapped[str] = mapped_column(String(16), default="online", server_default=text("'online'"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    officer_unit: Mapped[str | None] = mapped_column(String(120))
 
     merchant: Mapped[Merchant] = relationship()
     pledge_version: Mapped[PledgeVersion] = relationship(lazy="joined")
@@ -86,3 +95,7 @@ class Signature(db.Model):
 
     def is_valid_at(self, moment: datetime) -> bool:
         return self.signed_at <= moment < self.expires_at
+
+    @property
+    def is_on_site(self) -> bool:
+        return self.method != ONLINE

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
 from registry.audit import services as audit
+from registry.auth.access import require_district
 from registry.auth.models import User
 from registry.clock import CHINA, utcnow
 from registry.errors import Conflict, DomainError, NotPermitted
@@ -22,9 +23,11 @@ from registry.merchants.models import CAUSE_SIGNED, Merchant, Standing
 from registry.merchants.services import lock_shop, set_standing
 from registry.merchants.standing import PledgeFacts
 from registry.phones import mask_name
-from registry.pledges.models import PledgeVersion, Signature
+from registry.pledges.models import ONLINE, ONSITE_PAPER, ONSITE_SMS, PledgeVersion, Signature
 
 _CERTIFICATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# The line an on-site signature adds to the signed text (always Chinese: it is what is hashed).
+SIGNED_TEXT_METHODS = {ONSITE_SMS: "现场签署（店主手机短信验证码确认）", ONSITE_PAPER: "现场签署（纸质倡议书，工作人员核实）"}
 
 _signals = Namespace()
 # Sent inside the signing transaction with sender=merchant, signature=..., actor=...; the badge
@@ -97,11 +100,9 @@ def can_sign(merchant: Merchant, version: PledgeVersion, now: datetime | None = 
     return latest.expires_at - now <= window
 
 
-def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer_name: str,
-                signer_title: str, ip_address: str | None, accepted_clauses: set[int]) -> Signature:
-    """Record the owner's signature of `version`, make the shop active and log it in the audit chain."""
-    if merchant.owner_id != signer.id:
-        raise NotPermitted(_("只有店铺的登记人可以签署承诺。"))
+def _checked_signer(version: PledgeVersion, signer_name: str, signer_title: str,
+                    accepted_clauses: set[int]) -> tuple[str, str]:
+    """The signer's name and title, tidied, once every clause of a published version was accepted."""
     if not version.is_published:
         raise DomainError(_("只能签署已发布的倡议书。"))
     missing = [c.number for c in version.clauses if c.number not in accepted_clauses]
@@ -116,17 +117,27 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
         raise DomainError(_("请填写签署人姓名。"), field="signer_name")
     if not signer_title:
         raise DomainError(_("请填写签署人职务，例如：店主、法定代表人。"), field="signer_title")
+    return signer_name, signer_title
+
+
+def _record_signature(merchant: Merchant, version: PledgeVersion, actor: User, signer_name: str, signer_title: str,
+                      ip_address: str | None, method: str = ONLINE, officer: User | None = None,
+                      officer_unit: str | None = None) -> Signature:
+    """Store the signature, make the shop active, log it and tell the badges (after every check passed)."""
     lock_shop(merchant)
     now = utcnow()
     if not can_sign(merchant, version, now):
         raise Conflict(_("这家店铺已签署现行倡议书，承诺仍在有效期内。"))
 
     text = signed_text(merchant, version, signer_name, signer_title, now)
+    if method != ONLINE:
+        # Part of what the hash covers: how and before whom the owner signed (the organisation, not the officer).
+        text += f"签署方式：{SIGNED_TEXT_METHODS[method]}，经办单位：{officer_unit}\n"
     signature = Signature(
         certificate_code="".join(secrets.choice(_CERTIFICATE_ALPHABET) for _ in range(16)),
         merchant_id=merchant.id,
         pledge_version_id=version.id,
-        signed_by_id=signer.id,
+        signed_by_id=merchant.owner_id if method != ONLINE else actor.id,
         signer_name=signer_name,
         signer_title=signer_title,
         signed_at=now,
@@ -134,16 +145,43 @@ def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer
         signed_text=text,
         text_sha256=sha256_hex(text),
         ip_address=ip_address,
+        method=method,
+        officer_id=officer.id if officer is not None else None,
+        officer_unit=officer_unit,
     )
     db.session.add(signature)
     db.session.flush()
-    audit.record("pledge.signed", signature, signer, merchant_id=merchant.id, version=version.number,
-                 sha256=signature.text_sha256, signer_name=signer_name, signer_title=signer_title)
+    extra = {} if method == ONLINE else {"method": method, "officer_unit": officer_unit}
+    audit.record("pledge.signed" if method == ONLINE else "pledge.signed_on_site", signature, actor,
+                 merchant_id=merchant.id, version=version.number, sha256=signature.text_sha256,
+                 signer_name=signer_name, signer_title=signer_title, **extra)
     # A warned shop stays warned (its warning still shows); suspended and revoked shops cannot sign.
     if merchant.standing in (Standing.PENDING.value, Standing.LAPSED.value, Standing.ACTIVE.value):
-        set_standing(merchant, Standing.ACTIVE.value, None, signer, CAUSE_SIGNED, "pledge signed", now)
-    pledge_signed.send(merchant, signature=signature, actor=signer)
+        set_standing(merchant, Standing.ACTIVE.value, None, actor, CAUSE_SIGNED, "pledge signed", now)
+    pledge_signed.send(merchant, signature=signature, actor=actor)
     return signature
+
+
+def sign_pledge(merchant: Merchant, version: PledgeVersion, signer: User, signer_name: str,
+                signer_title: str, ip_address: str | None, accepted_clauses: set[int]) -> Signature:
+    """Record the owner's signature of `version`, make the shop active and log it in the audit chain."""
+    if merchant.owner_id != signer.id:
+        raise NotPermitted(_("只有店铺的登记人可以签署承诺。"))
+    signer_name, signer_title = _checked_signer(version, signer_name, signer_title, accepted_clauses)
+    return _record_signature(merchant, version, signer, signer_name, signer_title, ip_address)
+
+
+def sign_on_site(merchant: Merchant, version: PledgeVersion, officer: User, method: str, signer_name: str,
+                 signer_title: str, accepted_clauses: set[int], officer_unit: str) -> Signature:
+    """Record a signature an officer took at the shop's door (the owner's confirmation, by SMS code or an
+    attested paper pledge, is checked by the caller, campaigns.onsite); the officer acts, within their
+    district, and the organisation they act for is named on the certificate."""
+    require_district(officer, merchant.district, _("这家店铺不在您负责的区县。"))
+    if method not in (ONSITE_SMS, ONSITE_PAPER):
+        raise ValueError(f"not an on-site signing method: {method!r}")
+    signer_name, signer_title = _checked_signer(version, signer_name, signer_title, accepted_clauses)
+    return _record_signature(merchant, version, officer, signer_name, signer_title, None, method, officer,
+                             officer_unit)
 
 
 def signature_by_certificate_code(code: str) -> Signature | None:

@@ -30,8 +30,13 @@ Definitions (口径; the report page shows the same in its 口径说明 section)
   warned / suspended: shops given a warning / suspension issued in the period; revoked: shops whose
   revocation was approved (took effect) in the period. Proposals, rejected proposals and sanctions
   overturned on appeal are not counted.
-- satisfaction: follow-up answers (回访) given in the period with a satisfaction score (1–5): their number
-  and average, to one decimal.
+- followed up (回访): finished complaints (办结, above) that have, by the time the report is made, a staff
+  call-back that reached the consumer or the consumer's own follow-up survey; unreached call attempts do
+  not count. A case with both counts once. followup rate (回访率) = followed up ÷ finished, to one decimal;
+  None when nothing finished.
+- satisfaction (满意度): one score (1–5) per complaint, from the consumer's own survey when there is one
+  (their own answer, not relayed), otherwise from the last reached staff call-back recorded for it;
+  counted in the period in which that answer was given. Their number and average, to one decimal.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select
 
 from registry.complaints import states
-from registry.complaints.models import CLAUSE_KINDS, REFUSAL_GROUNDS, Complaint
+from registry.complaints.models import CLAUSE_KINDS, REFUSAL_GROUNDS, CallBack, Complaint
 from registry.consultations.models import CHANNELS
 from registry.consultations.queries import count_by_channel
 from registry.clock import utcnow
@@ -109,6 +114,7 @@ class Report:
     satisfaction_responses: int
     satisfaction_average: float | None
     satisfaction_counts: dict[int, int] = field(default_factory=dict)
+    complaints_followed_up: int = 0  # 回访: finished complaints with a reached call-back or a survey
 
     @property
     def last_day(self) -> date:
@@ -135,6 +141,13 @@ class Report:
         if not self.complaints_finished:
             return None
         return _one_decimal(Decimal(self.complaints_mediated * 100) / Decimal(self.complaints_finished))
+
+    @property
+    def followup_rate(self) -> float | None:
+        """回访率 in percent, one decimal: followed up ÷ finished; None when nothing finished."""
+        if not self.complaints_finished:
+            return None
+        return _one_decimal(Decimal(self.complaints_followed_up * 100) / Decimal(self.complaints_finished))
 
     @property
     def amount_recovered_yuan(self) -> str:
@@ -305,9 +318,7 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     withdrawn = db.session.scalar(_complaints(district, func.count()).where(
         Complaint.status == states.WITHDRAWN, _in(Complaint.closed_at, lower, upper)))
 
-    satisfaction = _grouped(_complaints(district, Complaint.followup_satisfaction, func.count())
-                            .where(_in(Complaint.followup_at, lower, upper), Complaint.followup_satisfaction.is_not(None))
-                            .group_by(Complaint.followup_satisfaction))
+    satisfaction = _satisfaction(district, lower, upper)
     responses = sum(satisfaction.values())
     average = (_one_decimal(Decimal(sum(score * n for score, n in satisfaction.items())) / Decimal(responses))
                if responses else None)
@@ -342,7 +353,34 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
         satisfaction_responses=responses,
         satisfaction_average=average,
         satisfaction_counts={score: satisfaction.get(score, 0) for score in range(1, 6)},
+        complaints_followed_up=_followed_up(district, closed),
     )
+
+
+# --- 回访: staff call-backs and the consumer's own survey --------------------------------------------
+
+def _followed_up(district: str | None, closed) -> int:
+    """Finished complaints closed in the period with a reached call-back or a survey (each once)."""
+    reached = select(CallBack.id).where(CallBack.complaint_id == Complaint.id, CallBack.reached.is_(True)).exists()
+    return int(db.session.scalar(_complaints(district, func.count()).where(
+        closed, Complaint.outcome.in_(FINISHED_OUTCOMES), Complaint.followup_at.is_not(None) | reached)) or 0)
+
+
+def _satisfaction(district: str | None, lower: datetime, upper: datetime) -> dict[int, int]:
+    """Score → complaints, one score per complaint: its survey, else its last reached call-back."""
+    counts = _grouped(_complaints(district, Complaint.followup_satisfaction, func.count())
+                      .where(_in(Complaint.followup_at, lower, upper), Complaint.followup_satisfaction.is_not(None))
+                      .group_by(Complaint.followup_satisfaction))
+    last_call = (select(func.max(CallBack.id).label("id"))
+                 .where(CallBack.reached.is_(True), CallBack.satisfaction.is_not(None))
+                 .group_by(CallBack.complaint_id).subquery())
+    for score, count in db.session.execute(
+            _complaints(district, CallBack.satisfaction, func.count())
+            .join(CallBack, CallBack.complaint_id == Complaint.id).join(last_call, last_call.c.id == CallBack.id)
+            .where(Complaint.followup_at.is_(None), _in(CallBack.called_at, lower, upper))
+            .group_by(CallBack.satisfaction)):
+        counts[int(score)] = counts.get(int(score), 0) + int(count)
+    return counts
 
 
 def period_label(start: date, end: date) -> str:

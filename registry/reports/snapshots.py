@@ -45,6 +45,9 @@ def _from_json(text: str) -> Report:
     data["by_township"] = [tuple(row) for row in data["by_township"]]
     data["satisfaction_counts"] = {int(k): v for k, v in data["satisfaction_counts"].items()}
     known = {f.name for f in fields(Report)}
+    if known - set(data):
+        # Written before a figure was added: a default (0) would be published as if counted.
+        raise KeyError(sorted(known - set(data)))
     return Report(**{k: v for k, v in data.items() if k in known})
 
 

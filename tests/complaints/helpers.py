@@ -102,6 +102,8 @@ def do(action: str, complaint: Complaint, w: World, actor=None) -> None:
         handling.answer_followup(complaint, True, 5, "满意")
     elif action == "reply_overdue":
         handling.escalate_overdue(complaint)
+    elif action == "callback":
+        handling.record_callback(complaint, staff, True, True, 4, "已电话回访")
     else:  # pragma: no cover - a new action must be added here
         raise AssertionError(f"unknown action {action}")
 

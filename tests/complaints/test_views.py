@@ -377,6 +377,8 @@ ROUTES = [
     ("POST", "/staff/complaints/{id}/mediation", staff_only(400, elsewhere=403)),
     ("POST", "/staff/complaints/{id}/outcome", staff_only(400, elsewhere=403)),
     ("POST", "/staff/complaints/{id}/note", staff_only(400, elsewhere=403)),
+    ("POST", "/staff/complaints/{id}/callback", staff_only(400, elsewhere=403)),  # empty form
+    ("GET", "/staff/complaints/{id}/letter.pdf", staff_only(404, elsewhere=403)),  # accepted: no letter
     ("GET", "/staff/complaints/replies", staff_only(200)),
     # A reply not held (approve: refused, back to the case) and an empty hide form (back with the error).
     ("POST", "/staff/complaints/replies/{reply}/approve", staff_only(302, elsewhere=403)),
@@ -397,6 +399,7 @@ ROUTES = [
     ("GET", "/c/{token}x", everyone(404)),
     ("POST", "/c/{token}/information", everyone(400)),  # empty: shown again with the error
     ("POST", "/c/{token}/respond", everyone(400)),
+    ("GET", "/c/{token}/letter.pdf", everyone(404)),  # accepted: no closing letter
 ]
 
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from registry.areas.cli import areas_group
+from registry.badges.cli import badges_group
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(messaging_group)
     app.cli.add_command(opendata_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(badges_group)
 
 
 @click.command("create-user")

@@ -64,7 +64,7 @@ class LicenceCheckForm(RegistryForm):
     """An officer records that the business licence was seen and matches (merchants.licences)."""
 
     method = RadioField(_l("怎样看到的营业执照"), choices=[
-        (LICENCE_ON_SITE, _l("上门时现场查看原件")), (LICENCE_PHOTO, _l("查看营业执照照片（请上传）"))],
+        SelectChoice(LICENCE_ON_SITE, _l("上门时现场查看原件")), SelectChoice(LICENCE_PHOTO, _l("查看营业执照照片（请上传）"))],
         validators=[InputRequired(message=_l("请选择核验方式。"))])
     checked_on = DateField(_l("查看执照的日期"), validators=[InputRequired(message=_l("请填写查看执照的日期。"))])
     name_matches = BooleanField(_l("执照上的名称与登记的店铺名称一致"))

@@ -48,3 +48,10 @@ def what_was_checked(verified_on, issuer: str) -> str:
         return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照尚未经%(issuer)s核验。", issuer=issuer)
     return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照已于 %(date)s 经%(issuer)s核验。",
              date=verified_on.isoformat(), issuer=issuer)
+
+
+def what_was_checked_short(verified_on) -> str:
+    """The same, shortened for a line of search results."""
+    if verified_on is None:
+        return _("自愿承诺 · 营业执照尚未核验")
+    return _("自愿承诺 · 营业执照已于 %(date)s 核验", date=verified_on.isoformat())

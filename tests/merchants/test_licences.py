@@ -187,7 +187,8 @@ def test_an_owner_cannot_set_verification_through_the_shop_form(app, client, log
     shop = make_shop(owner=people["owner"])
     login_as(client, people["owner"])
 
-    response = client.post(f"/my/shops/{shop.id}/edit", data={**shop_form(), "licence_verified_on": "2026-01-01"})
+    response = client.post(f"/my/shops/{shop.id}/edit", data={**shop_form(credit_code=shop.credit_code), "version": str(shop.version),
+                                                                 "licence_verified_on": "2026-01-01"})
 
     assert response.status_code == 302  # the edit itself was saved
     assert db.session.get(Merchant, shop.id).licence_verified_on is None

@@ -40,6 +40,8 @@ def _to_json(report: Report) -> str:
 
 def _from_json(text: str) -> Report:
     data = json.loads(text)
+    if "sanctions_by_kind" not in data:
+        raise KeyError("stored before the moderation figures existed")  # compute instead of showing zeros
     data["start"], data["end"] = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
     data["generated_at"] = datetime.fromisoformat(data["generated_at"])
     data["by_township"] = [tuple(row) for row in data["by_township"]]

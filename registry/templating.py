@@ -16,7 +16,7 @@ from registry.i18n import join_list
 from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
 from registry.merchants.labels import (CATEGORY_LABELS, LICENCE_METHOD_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS,
-                                      what_was_checked, what_was_checked_short)
+                                      what_was_checked_short)
 from registry.moderation import labels as moderation_labels
 from registry.clock import local_date, local_datetime
 
@@ -74,7 +74,6 @@ def install(app: Flask) -> None:
         FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,
         LICENCE_METHOD_LABELS=LICENCE_METHOD_LABELS,
-        what_was_checked=what_was_checked,
         what_was_checked_short=what_was_checked_short,
         OFFLINE_PROBLEM_LABELS=OFFLINE_PROBLEM_LABELS,
     )

@@ -42,8 +42,8 @@ LICENCE_METHOD_LABELS = {
 
 
 def what_was_checked(verified_on, issuer: str) -> str:
-    """The one line under the standing that says what the badge means (QR page, search results):
-    `issuer` is the issuing body's short name."""
+    """The one line under the standing that says what the badge means (the API's "checked"; the QR page
+    says the same words in templates/lookup/shop.html): `issuer` is the issuing body's short name."""
     if verified_on is None:
         return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照尚未经%(issuer)s核验。", issuer=issuer)
     return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照已于 %(date)s 经%(issuer)s核验。",

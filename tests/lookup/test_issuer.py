@@ -26,7 +26,7 @@ def test_the_qr_page_names_the_issuer_with_tap_to_call(client, make_shop):
 
 
 def test_every_page_footer_names_the_issuer(client):
-    assert "签发单位：西子市消费者协会" in client.get("/").get_data(as_text=True)
+    assert '签发单位：<span lang="zh-CN">西子市消费者协会</span>' in client.get("/").get_data(as_text=True)
 
 
 def test_without_a_logo_the_logo_url_is_not_found(client):

@@ -177,7 +177,7 @@ def complaints_purge_contacts() -> None:
 @click.option("--all", "whole", is_flag=True, help="Read every stored file, not only the last 7 days'.")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
-    """Delete evidence and appeal photos that no complaint or appeal names (run daily).
+    """Delete evidence, appeal and licence photos that no complaint, appeal or licence check names (run daily).
 
     A filing killed mid-request leaves the photos it had written; they hold personal data and nothing
     else would ever delete them. Files younger than an hour are left alone (their request may still be
@@ -189,13 +189,15 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     from registry.complaints.models import EvidencePhoto
     from registry.moderation.models import AppealPhoto
     from registry.moderation.appeals import appeal_directory
+    from registry.merchants.licences import licence_directory
+    from registry.merchants.models import LicencePhoto
 
     def recorded_in(model):
         return lambda names: set(db.session.scalars(select(model.stored_name).where(model.stored_name.in_(names))))
 
     removed = 0
     for directory, model in ((Path(current_app.config["EVIDENCE_DIR"]), EvidencePhoto),
-                             (Path(appeal_directory()), AppealPhoto)):
+                             (Path(appeal_directory()), AppealPhoto), (Path(licence_directory()), LicencePhoto)):
         for path in orphaned_files(directory, recorded_in(model), older_than=timedelta(hours=1),
                                    newer_than=None if whole else timedelta(days=7)):
             click.echo(f"{'would delete' if dry_run else 'deleted'} {path}")

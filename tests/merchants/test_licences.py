@@ -196,3 +196,24 @@ def test_an_owner_cannot_set_verification_through_the_shop_form(app, client, log
 
     assert response.status_code == 302  # the edit itself was saved
     assert db.session.get(Merchant, shop.id).licence_verified_on is None
+
+
+def test_the_upload_sweep_keeps_recorded_licence_photos_and_deletes_orphans(app, runner, make_shop, people,
+                                                                            photo_dir):
+    import os
+    import time
+
+    shop = make_shop(owner=people["owner"])
+    check = verify(shop, people["staff"], method="photo", photos=[process_image(io.BytesIO(jpeg()), "执照.jpg")])
+    db.session.commit()
+    kept = photo_dir / check.photos[0].stored_name
+    orphan = photo_dir / ("e" * 32 + ".jpg")
+    orphan.write_bytes(b"x")
+    then = time.time() - 7200
+    for path in (kept, orphan):
+        os.utime(path, (then, then))
+
+    result = runner.invoke(args=["sweep-uploads"])
+
+    assert result.exit_code == 0, result.output
+    assert kept.exists() and not orphan.exists()

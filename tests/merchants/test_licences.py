@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.audit.models import AuditEntry
 from registry.clock import today_in_china
@@ -217,3 +217,43 @@ def test_the_upload_sweep_keeps_recorded_licence_photos_and_deletes_orphans(app,
 
     assert result.exit_code == 0, result.output
     assert kept.exists() and not orphan.exists()
+
+
+# --- Every licence route × every role ------------------------------------------------------------------
+
+LICENCE_ROUTES = [  # (method, path, expected for: anonymous, owner, staff elsewhere, staff, admin)
+    ("GET", "/staff/shops/{shop}/licence", ("login", 403, 403, 200, 200)),
+    ("POST", "/staff/shops/{shop}/licence", ("login", 403, 403, 400, 400)),  # empty form
+    ("POST", "/staff/shops/{shop}/licence/withdraw", ("login", 403, 403, 400, 400)),  # empty form
+    ("GET", "/staff/shops/licence-photos/{photo}", ("login", 403, 403, 200, 200)),
+    ("GET", "/staff/shops/999999/licence", ("login", 403, 404, 404, 404)),
+]
+
+
+@pytest.mark.parametrize("method, path, expected", LICENCE_ROUTES)
+@pytest.mark.parametrize("role", ["anonymous", "owner", "other", "staff", "admin"])
+def test_licence_routes_by_role(app, client, login_as, make_user, make_shop, people, photo_dir, method, path,
+                                expected, role):
+    shop = make_shop(owner=people["owner"])
+    check = verify(shop, people["staff"], method="photo", photos=[process_image(io.BytesIO(jpeg()), "执照.jpg")])
+    db.session.commit()
+    user = {"owner": people["owner"], "other": people["other"], "staff": people["staff"],
+            "admin": make_user(role="admin")}.get(role)
+    if user is not None:
+        login_as(client, user)
+    before = (db.session.get(Merchant, shop.id).licence_verified_on, db.session.scalar(
+        select(func.count(LicenceCheck.id))), db.session.scalar(select(func.count(AuditEntry.id))))
+    answer = dict(zip(["anonymous", "owner", "other", "staff", "admin"], expected))[role]
+
+    response = client.open(path.format(shop=shop.id, photo=check.photos[0].id), method=method)
+
+    if answer == "login":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    else:
+        assert response.status_code == answer
+    if answer == 200 and "photos" in path:
+        assert response.headers["Cache-Control"] == "no-store"
+    response.close()
+    db.session.expire_all()
+    assert (db.session.get(Merchant, shop.id).licence_verified_on, db.session.scalar(
+        select(func.count(LicenceCheck.id))), db.session.scalar(select(func.count(AuditEntry.id)))) == before

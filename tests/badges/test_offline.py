@@ -206,3 +206,17 @@ def test_the_standalone_script_agrees(app, make_shop, tmp_path):
 
     assert good.returncode == 0 and "VALID" in good.stdout
     assert forged.returncode == 1 and "INVALID" in forged.stdout
+
+
+@pytest.mark.production
+def test_in_production_badges_are_signed_with_the_configured_key(app, make_shop):
+    from registry.signing import load_private_key
+    from tests.production import BADGE_SIGNING_TEST_KEY
+
+    shop = make_shop()
+    check = offline.verify_badge_url(badge_url(shop, current_badge(shop)), published_badge_keys(),
+                                     app.config["PUBLIC_BASE_URL"])
+
+    configured = load_private_key(BADGE_SIGNING_TEST_KEY).public_key()
+    assert check.ok and check.key_id == offline.short_key_id(configured).hex()
+    assert keys_document()["keys"][0]["development_key"] is False

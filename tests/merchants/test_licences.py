@@ -257,3 +257,14 @@ def test_licence_routes_by_role(app, client, login_as, make_user, make_shop, peo
     db.session.expire_all()
     assert (db.session.get(Merchant, shop.id).licence_verified_on, db.session.scalar(
         select(func.count(LicenceCheck.id))), db.session.scalar(select(func.count(AuditEntry.id)))) == before
+
+
+def test_the_owners_desk_says_whether_the_licence_was_verified(app, client, login_as, make_shop, people):
+    shop = make_shop(owner=people["owner"])
+    login_as(client, people["owner"])
+    assert "营业执照尚未核验" in client.get(f"/my/shops/{shop.id}").get_data(as_text=True)
+
+    verify(shop, people["staff"])
+    db.session.commit()
+
+    assert f"营业执照已于 {today_in_china().isoformat()} 核验" in client.get(f"/my/shops/{shop.id}").get_data(as_text=True)

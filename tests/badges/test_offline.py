@@ -193,6 +193,19 @@ def test_the_cli_verifies_and_refuses(app, runner, make_shop):
     assert bad.exit_code == 1 and "INVALID" in bad.output
 
 
+def test_the_cli_verifies_against_a_saved_keys_document(app, runner, make_shop, tmp_path):
+    shop = make_shop()
+    url = badge_url(shop, current_badge(shop))
+    saved, stranger = tmp_path / "keys.json", tmp_path / "stranger.json"
+    saved.write_text(json.dumps(keys_document()))
+    other = PublishedKey(Ed25519PrivateKey.generate().public_key())
+    stranger.write_text(json.dumps({"keys": [other.as_dict()]}))
+
+    assert runner.invoke(args=["badges", "verify", url, "--keys", str(saved)]).exit_code == 0
+    refused = runner.invoke(args=["badges", "verify", url, "--keys", str(stranger)])
+    assert refused.exit_code == 1 and "not among the published keys" in refused.output
+
+
 def test_the_standalone_script_agrees(app, make_shop, tmp_path):
     shop = make_shop()
     url = badge_url(shop, current_badge(shop))

@@ -87,3 +87,15 @@ def test_the_admin_page_sets_the_code(app, client, login_as, make_user):
     assert client.post(f"/admin/areas/{district.id}/division-code", data={"division_code": "330108"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(District, district.id).division_code == "330108"
+
+
+def test_an_imported_row_with_a_code_from_another_city_is_refused(app, make_user, xihu):
+    from registry.campaigns.imports import check_rows
+
+    staff = make_user(role="staff", district="西湖区")
+    row = {"name": "深圳来的店", "credit_code": code("440300"), "category": "餐饮", "district": "西湖区",
+           "township": "转塘街道", "address": "转塘直街 8 号", "owner_name": "王美好", "contact_phone": "13912345678"}
+
+    [result] = check_rows([(2, row)], staff)
+
+    assert "440300" in result["errors"]["credit_code"][0]

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from registry.areas.cli import areas_group
+from registry.badges.cli import badges_group
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(messaging_group)
     app.cli.add_command(opendata_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(badges_group)
 
 
 @click.command("create-user")
@@ -192,6 +194,8 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     from registry.ownership.models import OwnershipClaim
     from registry.campaigns.models import PaperPledgePhoto
     from registry.campaigns.onsite import paper_pledge_directory
+    from registry.merchants.licences import licence_directory
+    from registry.merchants.models import LicencePhoto
 
     def recorded_in(model):
         return lambda names: set(db.session.scalars(select(model.stored_name).where(model.stored_name.in_(names))))
@@ -199,7 +203,8 @@ def sweep_uploads_command(whole: bool, dry_run: bool) -> None:
     removed = 0
     for directory, model in ((Path(current_app.config["EVIDENCE_DIR"]), EvidencePhoto),
                              (Path(appeal_directory()), AppealPhoto), (repair_directory(), CreditRepairPhoto),
-                             (claim_directory(), OwnershipClaim), (paper_pledge_directory(), PaperPledgePhoto)):
+                             (claim_directory(), OwnershipClaim), (paper_pledge_directory(), PaperPledgePhoto),
+                             (Path(licence_directory()), LicencePhoto)):
         for path in orphaned_files(directory, recorded_in(model), older_than=timedelta(hours=1),
                                    newer_than=None if whole else timedelta(days=7)):
             click.echo(f"{'would delete' if dry_run else 'deleted'} {path}")

@@ -93,6 +93,13 @@ def build_config(overrides: dict | None = None) -> dict:
         "AUDIT_CHECKPOINT_RETIRED_KEYS": os.environ.get("AUDIT_CHECKPOINT_RETIRED_KEYS", "[]"),
         # Without AUDIT_CHECKPOINT_KEY, development and tests sign with a key kept here (production refuses).
         "AUDIT_CHECKPOINT_DEV_KEY_FILE": os.environ.get("AUDIT_CHECKPOINT_DEV_KEY_FILE"),
+        # The badges' Ed25519 key (registry/badges/keys.py): every QR carries a proof signed with it, which
+        # anyone can check offline. Production refuses to issue a badge without it; retired keys stay
+        # published so old posters still verify (deploy/DEPLOY.md, "Badge signing key").
+        "BADGE_SIGNING_KEY": os.environ.get("BADGE_SIGNING_KEY"),
+        "BADGE_SIGNING_KEY_SINCE": os.environ.get("BADGE_SIGNING_KEY_SINCE"),
+        "BADGE_SIGNING_RETIRED_KEYS": os.environ.get("BADGE_SIGNING_RETIRED_KEYS", "[]"),
+        "BADGE_SIGNING_DEV_KEY_FILE": os.environ.get("BADGE_SIGNING_DEV_KEY_FILE"),
         # The body that issues the badges (registry/issuer.py): named on the QR page, posters, letters,
         # reports and SMS, so that a reader can tell an invitation from a scam and knows whom to call.
         "ISSUER_NAME": os.environ.get("ISSUER_NAME"),

@@ -127,6 +127,7 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     seed_from_library()
     load_demo_complaints(signed_shops, staff, rng)
     load_demo_history(signed_shops, staff, rng)
+    load_demo_trust(signed_shops, staff)
     load_demo_notices()
     load_demo_disputes_and_repairs(signed_shops, staff, merchant_user)
     made += load_demo_callbacks_and_onsite(staff, rng)
@@ -485,3 +486,21 @@ def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> int:
                            "陈师傅", "店主")
     db.session.flush()
     return 1
+
+
+def load_demo_trust(shops: list, staff: User) -> None:
+    """What the association checked (issue 14): the districts' division codes (so a code from another city
+    is refused), 美好生活超市's licence seen on site a week ago, its sister shop not yet verified. Every
+    badge already carries its signed offline proof (issued on signing)."""
+    from registry.areas.models import District
+    from registry.areas.services import set_division_code
+    from registry.clock import today_in_china
+    from registry.merchants.licences import verify_licence
+
+    admin = user_by_login("admin@demo.cxm")
+    for district in db.session.scalars(select(District)):
+        if district.name in CITY_DISTRICTS and not district.division_code:
+            set_division_code(admin, district, CITY_DISTRICTS[district.name][0])
+    verified = next(shop for shop in shops if shop.name == "美好生活超市")
+    verify_licence(verified, staff, method="on_site", checked_on=today_in_china() - timedelta(days=7),
+                   name_matches=True, code_matches=True, photos=[], note="上门走访，执照原件挂在收银台后墙。")

@@ -44,3 +44,22 @@ def issuing_body(config: dict | None = None) -> IssuingBody:
         website=config.get("ISSUER_WEBSITE") or None,
         logo_file=config.get("ISSUER_LOGO_FILE") or None,
     )
+
+
+_LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def logo_image(body: IssuingBody) -> tuple[bytes, str] | None:
+    """The logo file's bytes and type (PNG or JPEG, decided from the bytes), or None when no logo is
+    configured or the file is missing or of another kind: a page or poster then simply shows none."""
+    if not body.logo_file:
+        return None
+    try:
+        with open(body.logo_file, "rb") as handle:
+            data = handle.read(2 * 1024 * 1024 + 1)
+    except OSError:
+        return None
+    if len(data) > 2 * 1024 * 1024:
+        return None
+    kind = next((mimetype for magic, mimetype in _LOGO_TYPES.items() if data.startswith(magic)), None)
+    return None if kind is None else (data, kind)

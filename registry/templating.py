@@ -10,11 +10,13 @@ from flask_babel import get_locale
 
 from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.complaints import labels as complaint_labels
+from registry.badges.labels import OFFLINE_PROBLEM_LABELS
 from registry.issuer import issuing_body
 from registry.i18n import join_list
 from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
-from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
+from registry.merchants.labels import (CATEGORY_LABELS, LICENCE_METHOD_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS,
+                                      what_was_checked_short)
 from registry.moderation import labels as moderation_labels
 from registry.ownership.labels import CLAIM_STATUS_LABELS
 from registry.clock import local_date, local_datetime
@@ -74,6 +76,9 @@ def install(app: Flask) -> None:
         BATCH_STATUS_LABELS=BATCH_STATUS_LABELS,
         FIELD_LABELS=FIELD_LABELS,
         today_in_china=today_in_china,
+        LICENCE_METHOD_LABELS=LICENCE_METHOD_LABELS,
+        what_was_checked_short=what_was_checked_short,
+        OFFLINE_PROBLEM_LABELS=OFFLINE_PROBLEM_LABELS,
     )
     from registry.pledges.labels import SIGNING_METHOD_LABELS
 

@@ -26,6 +26,8 @@ from registry.config import DEMO_ISSUER
 PRODUCTION_HOST = "cxm.example.cn"
 PRODUCTION_URL = f"https://{PRODUCTION_HOST}"
 CLIENT_IP = "203.0.113.7"  # the phone's address, as nginx saw it
+# Production refuses to issue a badge without its signing key (registry/badges/keys.py): a fixed test seed.
+BADGE_SIGNING_TEST_KEY = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 
 
 def production_overrides(**more) -> dict:
@@ -35,6 +37,7 @@ def production_overrides(**more) -> dict:
         "PUBLIC_BASE_URL": PRODUCTION_URL,
         # Production names no default issuing body (registry/config.py): the demo one, said explicitly.
         **{name: value for name, value in DEMO_ISSUER.items()},
+        "BADGE_SIGNING_KEY": BADGE_SIGNING_TEST_KEY,
         "TRUSTED_HOSTS": [PRODUCTION_HOST],
         "PROXY_COUNT": 1,
         "WTF_CSRF_ENABLED": True,

@@ -137,6 +137,9 @@ ROUTES = [
     ("GET", "/search", everyone(200)),
     ("GET", "/search?q=超市", everyone(200)),
     ("GET", "/verify", everyone(200)),
+    ("GET", "/verify?url=https://cxm.example.cn/m/x?s=CX1%26v=AAAA", everyone(200)),  # checked offline: refused
+    ("GET", "/verify/keys", everyone(200)),
+    ("GET", "/issuer/logo", everyone(404)),  # no logo configured
     ("GET", "/pledge", everyone(200)),
     ("GET", "/m/{code}", everyone(200)),
     ("GET", "/certificate/{cert}", everyone(200)),

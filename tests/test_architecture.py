@@ -28,8 +28,8 @@ ROOT = Path(registry.__file__).parent
 # Lowest first. A package may import its own layer and the layers listed before it.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("kernel", frozenset({"config", "extensions", "database", "errors", "clock", "phones", "personal_data", "uploads",
-                          "issuer", "i18n", "pagination", "web", "view_helpers", "walls", "text", "forms", "downloads",
-                          "pdf"})),
+                          "issuer", "signing", "i18n", "pagination", "web", "view_helpers", "walls", "text", "forms",
+                          "downloads", "pdf"})),
     ("records", frozenset({"audit", "messaging", "areas"})),
     ("accounts", frozenset({"auth"})),
     ("shops", frozenset({"merchants", "workdays"})),

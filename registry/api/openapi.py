@@ -65,6 +65,9 @@ def _schemas() -> dict:
                      "description": _("查询时刻的公示状态（与扫码页面一致）。")},
         "standing_label": STRING,
         "repaired_on": {**_nullable(DATE), "description": _("一项仍在公示的处理经信用修复提前结束的日期（最近一次）。")},
+        "licence_verified_on": {**_nullable(DATE), "description": _(
+            "签发单位核验营业执照（名称和统一社会信用代码与登记一致）的日期；尚未核验或已撤回时为 null。")},
+        "checked": {**STRING, "description": _("诚信码代表什么的一句话说明（与扫码页面状态下方的一行相同）。")},
         "page_url": {**URL, "description": _("店铺的扫码页面。")},
         "api_url": URL,
     }

@@ -14,7 +14,8 @@ from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _
 
 from registry.complaints.labels import CLAUSE_LABELS, OUTCOME_LABELS, STATUS_LABELS
-from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS
+from registry.issuer import issuing_body
+from registry.merchants.labels import CATEGORY_LABELS, STANDING_EXPLANATIONS, STANDING_LABELS, what_was_checked
 from registry.merchants.models import Merchant, Standing
 from registry.moderation.labels import SANCTION_KIND_LABELS
 from registry.moderation.models import ENDED, SUSPENSION, Sanction
@@ -100,6 +101,9 @@ def shop_summary(merchant: Merchant, standing: str, repaired_at: datetime | None
         "standing": standing,
         "standing_label": str(STANDING_LABELS[standing]),
         "repaired_on": iso_china_date(repaired_at) if repaired_at else None,
+        # What the badge means (self-declared pledge, code format checked, licence verified or not).
+        "licence_verified_on": iso_date(merchant.licence_verified_on),
+        "checked": what_was_checked(merchant.licence_verified_on, issuing_body().short_name),
         "page_url": shop_page_url(merchant),
         "api_url": url_for("api.shop", code=merchant.public_code),
     }

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.areas import services
-from registry.areas.forms import AreaForm, NewAreaForm
+from registry.areas.forms import AreaForm, DivisionCodeForm, NewAreaForm
 from registry.areas.models import District, Township
 from registry.walls import admin_area
 from registry.view_helpers import save_form
@@ -45,10 +45,12 @@ def add_district():
 
 
 def _district_page(district: District, edit_form: AreaForm | None = None, new_form: NewAreaForm | None = None,
-                   status: int = 200):
+                   status: int = 200, code_form: DivisionCodeForm | None = None):
     return render_template("areas/district.html", district=district,
                            edit_form=edit_form or _edit_form(district),
-                           new_form=new_form or NewAreaForm(formdata=None)), status
+                           new_form=new_form or NewAreaForm(formdata=None),
+                           code_form=code_form or DivisionCodeForm(formdata=None,
+                                                                   division_code=district.division_code)), status
 
 
 @bp.route("/<int:district_id>")
@@ -67,6 +69,17 @@ def update_district(district_id: int):
             then=url_for(".district", district_id=district_id))):
         return saved
     return _district_page(db.get_or_404(District, district_id), edit_form=form, status=400)
+
+
+@bp.route("/<int:district_id>/division-code", methods=["POST"])
+def set_division_code(district_id: int):
+    district = db.get_or_404(District, district_id)
+    form = DivisionCodeForm()
+    if form.validate_on_submit() and (saved := save_form(
+            form, lambda: services.set_division_code(_admin(), district, form.division_code.data),
+            done=_("行政区划代码已保存。"), then=url_for(".district", district_id=district_id))):
+        return saved
+    return _district_page(db.get_or_404(District, district_id), code_form=form, status=400)
 
 
 @bp.route("/<int:district_id>/townships", methods=["POST"])

@@ -28,6 +28,15 @@ class AreaForm(NewAreaForm):
     submit = SubmitField(_l("保存"))
 
 
+class DivisionCodeForm(RegistryForm):
+    """The district's administrative division code, against which shops' credit codes are checked."""
+
+    division_code = StringField(_l("行政区划代码"), validators=[Length(max=12)],
+                                description=_l("6 位数字（GB/T 2260），例如西湖区 330106。填写后，登记店铺时会核对统一社会信用代码"
+                                               "第 3–8 位（登记机关所在地）是否属于本市；留空则不核对。"))
+    submit = SubmitField(_l("保存代码"))
+
+
 def district_choices(area_list: AreaList, keep: str | None = None, blank: str | None = None) -> list[tuple[str, str]]:
     """Active districts (plus `keep`, the value already stored, even if retired) for a select."""
     choices = [(d.name, d.name) for d in area_list.districts if d.is_active or d.name == keep]

@@ -30,6 +30,9 @@ class District(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     # Other accepted spellings, one per line (spaces, width and the 区/县 suffix are matched anyway).
     aliases: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The administrative division code (GB/T 2260, e.g. 330106 for 西湖区). A credit code's digits 3–8 name
+    # the registration authority's division: a shop's code must come from this city (merchants.identifiers).
+    division_code: Mapped[str | None] = mapped_column(String(6))
     # Inactive districts stay on existing records but are no longer offered or accepted.
     is_active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

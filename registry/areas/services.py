@@ -258,6 +258,20 @@ def update_district(actor, district: District, name: str, aliases: str, is_activ
     return district
 
 
+def set_division_code(actor, district: District, code: str | None) -> District:
+    """Record the district's administrative division code (6 digits, GB/T 2260), or clear it. Shops'
+    credit codes are then checked against its city (merchants.identifiers.registered_elsewhere)."""
+    code = "".join((code or "").split()) or None
+    if code is not None and not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise DomainError(_("行政区划代码是 6 位数字，例如西湖区为 330106。"), field="division_code")
+    old = district.division_code
+    district.division_code = code
+    _flush_or_conflict()
+    if old != code:
+        audit.record("area.division_code_set", district, actor, name=district.name, old=old, new=code)
+    return district
+
+
 def update_township(actor, township: Township, name: str, aliases: str, is_active: bool) -> Township:
     """Rename (rewriting the shops that use it), change the accepted spellings, or (de)activate a township."""
     name = _checked_name(name)

@@ -17,119 +17,52 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import func, select
 
 from registry.audit.models import GENESIS_HASH, AuditEntry
 from registry.clock import utcnow
 from registry.extensions import db
+from registry import signing
+from registry.signing import PublishedKey, SigningKey, SigningKeyInvalid, SigningKeyMissing, key_id
+
+# Callers (the open-data export, tests) name these through this module.
+load_public_key, public_pem = signing.load_public_key, signing.public_pem
 
 FORMAT = "cxm-audit-checkpoint-1"
 _SIGNED_FIELDS = ("format", "entries", "head_id", "head_hash", "created_at", "key_id", "development_key")
 
 
-class CheckpointKeyMissing(RuntimeError):
+class CheckpointKeyMissing(SigningKeyMissing):
     """Production without AUDIT_CHECKPOINT_KEY: no checkpoint can be signed."""
 
 
-class CheckpointKeyInvalid(RuntimeError):
+class CheckpointKeyInvalid(SigningKeyInvalid):
     """AUDIT_CHECKPOINT_KEY is set but is not an Ed25519 private key."""
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    private: Ed25519PrivateKey
-    development: bool
+# --- Keys (loading, ids and formats are shared with the badges: registry/signing.py) -------------
 
-    @property
-    def public(self) -> Ed25519PublicKey:
-        return self.private.public_key()
-
-
-@dataclass(frozen=True)
-class PublishedKey:
-    """A public key a verifier trusts, and the days (Beijing dates, inclusive; None = open) it signed."""
-    public: Ed25519PublicKey
-    valid_from: str | None = None
-    valid_until: str | None = None
-
-    @property
-    def key_id(self) -> str:
-        return key_id(self.public)
-
-    def as_dict(self) -> dict:
-        return {"key_id": self.key_id, "public_key": public_pem(self.public).strip(),
-                "valid_from": self.valid_from, "valid_until": self.valid_until}
-
-
-# --- Keys ---------------------------------------------------------------------------------------
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """The SHA-256 of the raw public key, in hex: names the key inside a checkpoint."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
-
-
-def public_pem(public: Ed25519PublicKey) -> str:
-    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def load_private_key(text: str) -> Ed25519PrivateKey:
+def load_private_key(text: str):
     """An Ed25519 private key from PEM (PKCS#8) or from the base64 of its 32-byte seed."""
-    text = text.strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            key = serialization.load_pem_private_key(text.encode(), password=None)
-        else:
-            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise CheckpointKeyInvalid(f"AUDIT_CHECKPOINT_KEY is not an Ed25519 private key: {error}") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise CheckpointKeyInvalid("AUDIT_CHECKPOINT_KEY is not an Ed25519 private key.")
-    return key
-
-
-def load_public_key(text: str) -> Ed25519PublicKey:
-    """An Ed25519 public key from PEM or from the base64 of its 32 raw bytes."""
-    text = text.strip()
-    if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_public_key(text.encode())
-    else:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    return key
+    return signing.load_private_key(text, "AUDIT_CHECKPOINT_KEY", CheckpointKeyInvalid)
 
 
 def signing_key() -> SigningKey:
     """The configured key; in development and tests a development key (created once, kept on disk)."""
     config = current_app.config
-    configured = config.get("AUDIT_CHECKPOINT_KEY")
-    if configured:
-        return SigningKey(load_private_key(configured), development=False)
-    if config.get("REGISTRY_ENV") == "production":
-        raise CheckpointKeyMissing(
-            "AUDIT_CHECKPOINT_KEY is not set: refusing to export without signing the audit checkpoint. "
-            "Generate a key as deploy/DEPLOY.md describes (\"Audit checkpoints\") and set it in the environment.")
     path = Path(config.get("AUDIT_CHECKPOINT_DEV_KEY_FILE") or Path(current_app.instance_path) / "audit-checkpoint-dev-key.pem")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-    return SigningKey(load_private_key(path.read_text()), development=True)
+    return signing.configured_key(
+        config, "AUDIT_CHECKPOINT_KEY", path,
+        "AUDIT_CHECKPOINT_KEY is not set: refusing to export without signing the audit checkpoint. "
+        "Generate a key as deploy/DEPLOY.md describes (\"Audit checkpoints\") and set it in the environment.",
+        missing=CheckpointKeyMissing, invalid=CheckpointKeyInvalid)
 
 
 def published_keys(current: SigningKey | None = None) -> list[PublishedKey]:
@@ -137,17 +70,12 @@ def published_keys(current: SigningKey | None = None) -> list[PublishedKey]:
     keys = []
     if current is not None:
         keys.append(PublishedKey(current.public, current_app.config.get("AUDIT_CHECKPOINT_KEY_SINCE"), None))
-    for retired in retired_keys():
-        keys.append(retired)
-    return keys
+    return keys + retired_keys()
 
 
 def retired_keys() -> list[PublishedKey]:
     """AUDIT_CHECKPOINT_RETIRED_KEYS: a JSON list of {"public_key", "valid_from", "valid_until"}."""
-    raw = current_app.config.get("AUDIT_CHECKPOINT_RETIRED_KEYS") or "[]"
-    entries = json.loads(raw) if isinstance(raw, str) else raw
-    return [PublishedKey(load_public_key(entry["public_key"]), entry.get("valid_from"), entry.get("valid_until"))
-            for entry in entries]
+    return signing.parse_retired_keys(current_app.config.get("AUDIT_CHECKPOINT_RETIRED_KEYS"))
 
 
 # --- Making and checking checkpoints -----------------------------------------------------------
@@ -194,7 +122,7 @@ def check_signature(document: dict, trusted: list[PublishedKey]) -> str | None:
     except (InvalidSignature, binascii.Error, ValueError):
         return "the signature is invalid: the checkpoint was altered or not signed by this key"
     day = (document.get("created_at") or "")[:10]
-    if (key.valid_from and day < key.valid_from) or (key.valid_until and day > key.valid_until):
+    if not key.covers(day):
         return f"signed on {day}, outside the key's validity ({key.valid_from or '…'} to {key.valid_until or '…'})"
     return None
 

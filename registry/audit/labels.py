@@ -32,6 +32,9 @@ ACTION_LABELS = {
     "pledge.signed": _l("签署倡议书"),
     "badge.issued": _l("签发诚信码"),
     "badge.voided": _l("作废诚信码"),
+    "licence.verified": _l("核验营业执照"),
+    "licence.withdrawn": _l("撤回营业执照核验"),
+    "area.division_code_set": _l("设置行政区划代码"),
     "complaint.filed": _l("提交投诉"),
     "complaint.accept": _l("受理投诉"),
     "complaint.refuse": _l("不予受理"),
@@ -83,6 +86,7 @@ ACTION_PREFIXES = {
     "ownership.": _l("店铺认领"),
     "statement.": _l("商家说明"),
     "repair.": _l("信用修复"),
+    "licence.": _l("营业执照核验"),
 }
 
 SUBJECT_LABELS = {
@@ -100,6 +104,7 @@ SUBJECT_LABELS = {
     "ownershipclaim": _l("店铺认领"),
     "sanctionstatement": _l("商家说明"),
     "creditrepair": _l("信用修复申请"),
+    "licencecheck": _l("营业执照核验"),
 }
 
 KEY_LABELS = {
@@ -117,6 +122,8 @@ KEY_LABELS = {
     "credit_code": _l("统一社会信用代码"),
     "changes": _l("修改内容"),
     "serial": _l("诚信码编号"),
+    "checked_on": _l("核验日期"),
+    "division_code": _l("行政区划代码"),
     "replaced_by": _l("替换为"),
     "sha256": _l("文本哈希"),
     "signer_name": _l("签署人"),

@@ -27,6 +27,10 @@ class Badge(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(String(200))
+    # The offline proof printed in the QR (badges/offline.py: base64url, 106 characters), signed once at
+    # issue and kept, so a key rotation never changes the QR of a poster already on a door. None for
+    # badges issued before proofs existed (`flask badges sign-missing` signs them).
+    offline_proof: Mapped[str | None] = mapped_column(String(120))
 
     merchant: Mapped[Merchant] = relationship()
 

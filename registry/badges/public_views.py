@@ -13,7 +13,8 @@ bp = Blueprint("badges", __name__)
 
 
 def _image_response(url: str, draw: Callable[[str], bytes], mimetype: str, serial: str, extension: str) -> Response:
-    etag = f"{serial}-{extension}"
+    # A badge signed later (`flask badges sign-missing`) draws another QR under the same serial.
+    etag = f"{serial}-{'v' if '&v=' in url else 'u'}-{extension}"
     # The image of a serial never changes, so browsers and proxies may keep it; a client that
     # already has it gets a 304 without the QR being drawn again.
     if etag in request.if_none_match:

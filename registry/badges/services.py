@@ -12,12 +12,15 @@ from sqlalchemy import bindparam, select
 
 from registry.audit import services as audit
 from registry.auth.models import User
+from registry.badges.keys import badge_signing_key
 from registry.badges.models import Badge
-from registry.clock import utcnow
+from registry.badges.offline import sign_badge
+from registry.clock import china_date, utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner
+from registry.pledges.models import Signature
 from registry.pledges.signing import pledge_signed
 
 # No 0/O, 1/I/L: the code is read off a poster and typed on a phone.
@@ -57,12 +60,36 @@ def issue_badge(merchant: Merchant, actor: User | None) -> Badge:
         old.void_reason = "reissued"
     badge = Badge(merchant_id=merchant.id, serial=_new_serial(merchant),
                   verification_code=_new_verification_code(), issued_at=now)
+    badge.offline_proof = sign_offline_proof(merchant, badge)
     db.session.add(badge)
     db.session.flush()
     if old is not None:
         audit.record("badge.voided", old, actor, serial=old.serial, merchant_id=merchant.id, replaced_by=badge.serial)
     audit.record("badge.issued", badge, actor, serial=badge.serial, merchant_id=merchant.id)
     return badge
+
+
+NO_PLEDGE_HASH = "0" * 64
+
+
+def sign_offline_proof(merchant: Merchant, badge: Badge) -> str:
+    """The badge's offline proof, signed with the current key over the shop code, the serial, the issue
+    date and the hash of the pledge text the shop last signed (badges/offline.py)."""
+    pledge_hash = db.session.scalar(
+        select(Signature.text_sha256).where(Signature.merchant_id == merchant.id)
+        .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(1))
+    return sign_badge(badge_signing_key().private, merchant.public_code, badge.serial,
+                      china_date(badge.issued_at), pledge_hash or NO_PLEDGE_HASH)
+
+
+def sign_missing_proofs() -> int:
+    """Sign the live badges issued before proofs existed (their QR gains `v` when next printed)."""
+    count = 0
+    for badge in db.session.scalars(select(Badge).where(Badge.voided_at.is_(None), Badge.offline_proof.is_(None))):
+        badge.offline_proof = sign_offline_proof(badge.merchant, badge)
+        count += 1
+    db.session.flush()
+    return count
 
 
 def reissue_badge(merchant: Merchant, actor: User) -> Badge:
@@ -91,24 +118,26 @@ def badge_by_verification_code(raw: str) -> Badge | None:
 @functools.cache
 def _live_badge_code_statement():
     # Built once per process: badge images are fetched (and revalidated) far more often than drawn.
-    return (select(Merchant.public_code).join(Badge, Badge.merchant_id == Merchant.id)
+    return (select(Merchant.public_code, Badge.offline_proof).join(Badge, Badge.merchant_id == Merchant.id)
             .where(Badge.serial == bindparam("serial"), Badge.voided_at.is_(None)))
 
 
 def live_badge_url(serial: str) -> str | None:
     """What the QR of a valid (not void) badge encodes, in one indexed lookup; None for an unknown
     or void serial."""
-    code = db.session.scalar(_live_badge_code_statement(), {"serial": serial})
-    return None if code is None else qr_target(code, serial)
+    row = db.session.execute(_live_badge_code_statement(), {"serial": serial}).first()
+    return None if row is None else qr_target(row.public_code, serial, row.offline_proof)
 
 
-def qr_target(public_code: str, serial: str) -> str:
-    """What the QR encodes: the shop's public page, plus the serial so a voided copy is recognised."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/m/{public_code}?s={serial}"
+def qr_target(public_code: str, serial: str, proof: str | None = None) -> str:
+    """What the QR encodes: the shop's public page, plus the serial so a voided copy is recognised, plus
+    the offline proof (`v`) that /verify checks without the database."""
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/m/{public_code}?s={serial}"
+    return f"{url}&v={proof}" if proof else url
 
 
 def badge_url(merchant: Merchant, badge: Badge) -> str:
-    return qr_target(merchant.public_code, badge.serial)
+    return qr_target(merchant.public_code, badge.serial, badge.offline_proof)
 
 
 @pledge_signed.connect

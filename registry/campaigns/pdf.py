@@ -16,6 +16,7 @@ from registry.campaigns.claims import claim_url
 from registry.campaigns.printing import PosterItem
 from registry.clock import local_date
 from registry.clock import utcnow
+from registry.issuer import IssuingBody, issuing_body, logo_image
 from registry.merchants.labels import CATEGORY_LABELS
 # The shared PDF helpers live in the kernel (complaints' closing letters use them too); FontMissing and
 # cjk_font are named here as well, where the campaign pages and tests look for them.
@@ -29,9 +30,24 @@ def _qr(pdf, url: str, x: float, y: float, size: float) -> None:
     pdf.image(io.BytesIO(qr_png(url)), x=x, y=y, w=size, h=size)
 
 
+def _logo(pdf, issuer: IssuingBody, x: float, y: float, size: float) -> bool:
+    """The issuing body's logo in a `size` square at (x, y), when one is configured (False otherwise)."""
+    found = logo_image(issuer)
+    if found is None:
+        return False
+    pdf.image(io.BytesIO(found[0]), x=x, y=y, w=size, h=size, keep_aspect_ratio=True)
+    return True
+
+
+def _issuer_line(issuer: IssuingBody) -> str:
+    """Who issued the badge and how to reach them, on every printed page."""
+    line = f"签发单位：{issuer.name} · 咨询电话 {issuer.phone}"
+    return line + (f" · {issuer.website}" if issuer.website else "")
+
+
 # --- Badge posters -------------------------------------------------------------------------------
 
-def _poster_page(pdf, item: PosterItem, base_url: str) -> None:
+def _poster_page(pdf, item: PosterItem, base_url: str, issuer: IssuingBody) -> None:
     """One A4 poster with the content of templates/badges/poster.html."""
     pdf.add_page()
     width, height = 210.0, 297.0
@@ -40,6 +56,7 @@ def _poster_page(pdf, item: PosterItem, base_url: str) -> None:
     pdf.set_line_width(5)
     pdf.rect(7.5, 7.5, width - 15, height - 15)
     left, inner = 18.0, width - 36.0
+    _logo(pdf, issuer, width - left - 16, 16, 16)
 
     y = _text(pdf, left, 20, inner, "诚信经营 · 放心消费", 16, bold=True, color=RED, spacing=2)
     name_size = _fitting_size(pdf, item.shop.name, inner, 34, 22)
@@ -48,7 +65,7 @@ def _poster_page(pdf, item: PosterItem, base_url: str) -> None:
               color=GREY)
 
     # The QR, its codes and the clauses sit in the middle of the space left, like the HTML poster.
-    foot_top = height - 19 - 24
+    foot_top = height - 19 - 29
     qr_size = 95.0
     clause_width = inner - 17
     clauses_height = sum(_text_height(pdf, clause.text, clause_width, 12.5, leading=1.55)
@@ -75,28 +92,34 @@ def _poster_page(pdf, item: PosterItem, base_url: str) -> None:
     if item.signature is not None:
         facts += (f" · 签署日期 {local_date(item.signature.signed_at)}"
                   f" · 有效期至 {local_date(item.signature.expires_at)}")
-    _text(pdf, left, y + 1, inner, facts, 10)
+    y = _text(pdf, left, y + 1, inner, facts, 10)
+    _text(pdf, left, y + 1, inner, _issuer_line(issuer), 10, bold=True)
 
 
 def badge_posters(items: list[PosterItem]) -> bytes:
     """One PDF, one A4 poster per shop, in the order given."""
     base_url = current_app.config["PUBLIC_BASE_URL"]
     pdf = _document("诚信码海报")
+    issuer = issuing_body()
     for item in items:
-        _poster_page(pdf, item, base_url)
+        _poster_page(pdf, item, base_url, issuer)
     return bytes(pdf.output())
 
 
 # --- Invitation letters --------------------------------------------------------------------------
 
-def _letter_page(pdf, invitation: ShopInvitation, base_url: str) -> None:
+def _letter_page(pdf, invitation: ShopInvitation, base_url: str, issuer: IssuingBody) -> None:
     shop = invitation.merchant
     pdf.add_page()
     left, inner, width = 20.0, 170.0, 210.0
     pdf.set_fill_color(*RED)
     pdf.rect(0, 0, width, 6, style="F")
 
-    y = _text(pdf, left, 16, inner, "诚信码 · 商户诚信经营承诺公示平台", 11, bold=True, color=RED, align="L")
+    # The letterhead names the sender: an invitation must be easy to tell from a scam.
+    head_left = left + 18 if _logo(pdf, issuer, left, 12, 15) else left
+    y = _text(pdf, head_left, 12, inner - (head_left - left), issuer.name, 15, bold=True, color=RED, align="L")
+    y = _text(pdf, head_left, y, inner - (head_left - left), "诚信码 · 商户诚信经营承诺公示平台", 10, color=GREY,
+              align="L")
     y = _text(pdf, left, y + 4, inner, "店铺认领邀请函", 24, bold=True)
     y = _text(pdf, left, y + 6, inner, f"{shop.owner_name}：", 12, align="L")
     y = _text(pdf, left, y + 1, inner,
@@ -145,12 +168,17 @@ def _letter_page(pdf, invitation: ShopInvitation, base_url: str) -> None:
         _text(pdf, left, y + 1, 8, f"{number}.", 12, align="R", leading=1.6)
         y = _text(pdf, left + 10, y + 1, inner - 10, step, 12, align="L", leading=1.6)
 
-    foot_top = 297 - 34
+    _text(pdf, left, y + 6, inner, f"{issuer.name}    {local_date(utcnow())}", 12, align="R")
+
+    foot_top = 297 - 38
     pdf.set_draw_color(204, 204, 204)
     pdf.line(left, foot_top, left + inner, foot_top)
     y = _text(pdf, left, foot_top + 3, inner,
               "邀请码相当于店铺的钥匙，请妥善保管本函，不要拍照发给他人。店铺信息有误、已停业或没有收到过上门走访的，"
-              "请联系当地消费者协会或市场监督管理所。", 10, color=GREY, align="L", leading=1.5)
+              f"或对本函真伪有疑问，请致电{issuer.name} {issuer.phone} 核实。", 10, color=GREY, align="L",
+              leading=1.5)
+    y = _text(pdf, left, y + 1, inner, _issuer_line(issuer) + (f" · {issuer.address}" if issuer.address else ""),
+              9, color=GREY, align="L")
     _text(pdf, left, y + 1, inner, f"批次 {invitation.batch_id} · 打印于 {local_date(utcnow())}", 9, color=GREY,
           align="L")
 
@@ -159,6 +187,7 @@ def invitation_letters(invitations: list[ShopInvitation]) -> bytes:
     """One PDF, one A4 letter per invitation."""
     base_url = current_app.config["PUBLIC_BASE_URL"]
     pdf = _document("店铺认领邀请函")
+    issuer = issuing_body()
     for invitation in invitations:
-        _letter_page(pdf, invitation, base_url)
+        _letter_page(pdf, invitation, base_url, issuer)
     return bytes(pdf.output())

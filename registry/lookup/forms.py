@@ -21,3 +21,14 @@ class VerifyForm(RegistryForm):
 
     code = StringField(_l("8 位验证码"), validators=[DataRequired(message=_l("请输入海报二维码下方的 8 位验证码。"))],
                        description=_l("印在诚信码下方，例如 K7M2-Q9TX，不区分大小写"))
+
+
+class VerifyLinkForm(RegistryForm):
+    """A scanned badge URL, checked offline against the published keys (badges.offline)."""
+
+    class Meta:
+        csrf = False
+
+    url = StringField(_l("扫码得到的链接"), validators=[
+        DataRequired(message=_l("请粘贴扫描诚信码得到的完整链接。")), Length(max=400)],
+        description=_l("以 /m/ 开头的链接，含 s= 和 v= 两部分"))

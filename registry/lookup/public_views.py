@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from registry.badges.keys import keys_document, published_badge_keys
+from registry.badges.offline import verify_badge_url
 from registry.badges.services import badge_by_verification_code
 from registry.clock import utcnow
 from registry.extensions import limiter
+from registry.issuer import issuing_body, logo_image
 from registry.lookup import queries
-from registry.lookup.forms import SearchForm, VerifyForm
+from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
 from registry.moderation.standings import shop_standings
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
@@ -55,10 +58,39 @@ def shop(code: str):
 @bp.route("/verify")
 @limiter.limit("30 per minute")
 def verify():
-    form = VerifyForm(request.args)
-    if request.args and form.validate():
+    form, link_form = VerifyForm(request.args), VerifyLinkForm(request.args)
+    check = None
+    if request.args.get("url") is not None:
+        # The offline proof: a pure function of the URL and the published keys, no database.
+        if link_form.validate():
+            check = verify_badge_url(link_form.url.data, published_badge_keys(), current_app.config["PUBLIC_BASE_URL"])
+        form = VerifyForm(formdata=None)
+    elif request.args and form.validate():
         badge = badge_by_verification_code(form.code.data)
         if badge is not None and badge.merchant.is_public:
             return redirect(url_for("lookup.shop", code=badge.merchant.public_code, s=badge.serial))
         form.code.errors.append(_("没有找到这个验证码。请核对海报上的 8 位字符（不含 0、1、I、L、O）。"))
-    return render_template("lookup/verify.html", form=form)
+    return render_template("lookup/verify.html", form=form, link_form=link_form, check=check,
+                           live_url=(link_form.url.data or "").strip() if check is not None and check.ok else None)
+
+
+@bp.route("/verify/keys")
+@limiter.exempt
+def verify_keys():
+    """The public keys that sign the badges' offline proofs, current and retired (JSON, stable URL)."""
+    response = jsonify(keys_document())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/issuer/logo")
+@limiter.exempt
+def issuer_logo():
+    """The issuing body's logo (ISSUER_LOGO_FILE), at a stable address for pages and print."""
+    found = logo_image(issuing_body())
+    if found is None:
+        abort(404)
+    response = Response(found[0], mimetype=found[1])
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,12 +1,14 @@
 """Input shape of the shop form; the rules are in merchants.services."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from registry.forms import RegistryForm
 from registry.merchants.labels import CATEGORY_LABELS
+from registry.merchants.models import LICENCE_ON_SITE, LICENCE_PHOTO
 from registry.merchants.services import ShopDetails
 
 
@@ -56,3 +58,23 @@ class MoveShopForm(RegistryForm):
                            validate_choice=False, description=_l("按所选区县分组，请在该区县下选择"))
     version = HiddenField()
     submit = SubmitField(_l("保存所在区县和乡镇"))
+
+
+class LicenceCheckForm(RegistryForm):
+    """An officer records that the business licence was seen and matches (merchants.licences)."""
+
+    method = RadioField(_l("怎样看到的营业执照"), choices=[
+        SelectChoice(LICENCE_ON_SITE, _l("上门时现场查看原件")), SelectChoice(LICENCE_PHOTO, _l("查看营业执照照片（请上传）"))],
+        validators=[InputRequired(message=_l("请选择核验方式。"))])
+    checked_on = DateField(_l("查看执照的日期"), validators=[InputRequired(message=_l("请填写查看执照的日期。"))])
+    name_matches = BooleanField(_l("执照上的名称与登记的店铺名称一致"))
+    code_matches = BooleanField(_l("执照上的统一社会信用代码与登记的一致"))
+    photos = MultipleFileField(_l("营业执照照片（最多 2 张，仅工作人员可见）"))
+    note = StringField(_l("内部备注（可选，不公开）"), validators=[Length(max=200)])
+    submit = SubmitField(_l("标记为已核验"))
+
+
+class WithdrawLicenceForm(RegistryForm):
+    reason = StringField(_l("撤回原因（内部记录）"), validators=[
+        DataRequired(message=_l("请写明撤回原因。")), Length(max=200)])
+    submit = SubmitField(_l("撤回核验"))

@@ -117,3 +117,27 @@ def validate_credit_code(raw: str) -> str:
             reason="checksum",
         )
     return code
+
+
+# The national registration authority (SAMR) registers a few enterprises itself.
+NATIONAL_AUTHORITY = "100000"
+
+
+def registration_division(code: str) -> str:
+    """Digits 3–8 of a valid credit code: the administrative division of the authority that issued it."""
+    return code[2:8]
+
+
+def registered_elsewhere(code: str, district_division: str) -> bool:
+    """Whether a valid credit code was issued outside the city of a district with `district_division`.
+
+    Compared by city (first 4 digits), not by district: a city-level bureau (330100) issues many licences,
+    and codes issued before a district was merged or split keep the old district's digits (杭州 330104
+    江干区). A provincial bureau (330000) or the national one may register a business of any city. A code
+    from another city is a typing mistake or someone else's code: a shop operating here, a branch
+    included, holds a licence from an authority here.
+    """
+    authority = registration_division(code)
+    if authority[:4] == district_division[:4] or authority == NATIONAL_AUTHORITY:
+        return False
+    return not (authority[:2] == district_division[:2] and authority[2:4] == "00")

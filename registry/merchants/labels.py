@@ -1,5 +1,6 @@
 """Human names for stored codes, translated per request."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 CATEGORY_LABELS = {
@@ -32,3 +33,25 @@ STANDING_EXPLANATIONS = {
     "revoked": _l("这家店铺的诚信承诺已被撤销。"),
     "lapsed": _l("这家店铺的承诺已过期，或未按时重新签署新版倡议书。"),
 }
+
+# How the association saw the business licence (merchants.models.LICENCE_METHODS).
+LICENCE_METHOD_LABELS = {
+    "on_site": _l("现场查看原件"),
+    "photo": _l("查看执照照片"),
+}
+
+
+def what_was_checked(verified_on, issuer: str) -> str:
+    """The one line under the standing that says what the badge means (the API's "checked"; the QR page
+    says the same words in templates/lookup/shop.html): `issuer` is the issuing body's short name."""
+    if verified_on is None:
+        return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照尚未经%(issuer)s核验。", issuer=issuer)
+    return _("商家自愿承诺；统一社会信用代码已通过格式校验；营业执照已于 %(date)s 经%(issuer)s核验。",
+             date=verified_on.isoformat(), issuer=issuer)
+
+
+def what_was_checked_short(verified_on) -> str:
+    """The same, shortened for a line of search results."""
+    if verified_on is None:
+        return _("自愿承诺 · 营业执照尚未核验")
+    return _("自愿承诺 · 营业执照已于 %(date)s 核验", date=verified_on.isoformat())

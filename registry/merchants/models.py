@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, text
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime
 from registry.clock import utcnow
 from registry.extensions import db
+from registry.uploads import StoredImage
 
 if TYPE_CHECKING:
     from registry.auth.models import User
@@ -52,6 +53,9 @@ class Merchant(db.Model):
     standing_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The Beijing date the association last verified the business licence (merchants/licences.py), None
+    # when it never did or withdrew it: the QR page, search and the API say it in one line.
+    licence_verified_on: Mapped[date | None] = mapped_column(Date)
     # Optimistic lock: an edit made from a stale form is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -121,3 +125,46 @@ class StandingChange(db.Model):
 
     __table_args__ = (Index("ix_standing_changes_new_at", "new", "at"),)
 
+
+
+# How an officer saw the business licence (LicenceCheck.method).
+LICENCE_ON_SITE = "on_site"  # the original, on the shop's wall, during a visit
+LICENCE_PHOTO = "photo"  # a photo of the licence, kept privately with the check
+LICENCE_METHODS = (LICENCE_ON_SITE, LICENCE_PHOTO)
+
+
+class LicenceCheck(db.Model):
+    """An officer's check of a shop's business licence: name and credit code matched what was
+    registered. Withdrawn rather than deleted, so the history (and the audit log) keeps it."""
+
+    __tablename__ = "licence_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    checked_on: Mapped[date] = mapped_column(Date)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(String(200))  # internal: staff only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdraw_reason: Mapped[str | None] = mapped_column(String(200))
+
+    officer: Mapped[User] = relationship(foreign_keys=[officer_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    photos: Mapped[list[LicencePhoto]] = relationship(back_populates="check", order_by="LicencePhoto.id")
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class LicencePhoto(StoredImage, db.Model):
+    """A photo of the licence behind a check (private storage: staff of the shop's district only)."""
+
+    __tablename__ = "licence_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("licence_checks.id"), index=True)
+
+    check: Mapped[LicenceCheck] = relationship(back_populates="photos")

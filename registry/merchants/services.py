@@ -21,7 +21,7 @@ from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.issuer import issuing_body
-from registry.merchants.identifiers import validate_credit_code
+from registry.merchants.identifiers import registered_elsewhere, registration_division, validate_credit_code
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
                                       MerchantNameGram, StandingChange)
@@ -101,9 +101,16 @@ def check_shop_details(details: ShopDetails, area_list: AreaList | None = None,
         errors["contact_phone"] = error.message
     if details.category not in CATEGORIES:
         errors["category"] = _("请选择店铺类别。")
-    district, township, place_errors = (area_list or areas.load_areas()).place(details.district, details.township,
-                                                                               active_only)
+    area_list = area_list or areas.load_areas()
+    district, township, place_errors = area_list.place(details.district, details.township, active_only)
     errors.update(place_errors)
+    division = getattr(area_list.named(district), "division_code", None)
+    if division and "credit_code" not in errors and registered_elsewhere(credit_code, division):
+        errors["credit_code"] = _(
+            "统一社会信用代码第 3–8 位（%(authority)s）是颁发营业执照的登记机关所在地，不在%(district)s所在的城市"
+            "（行政区划代码 %(city)s 开头）。在本地经营的店铺（包括分支机构）持本地登记机关颁发的执照："
+            "请逐位核对代码，或选择正确的区县。", authority=registration_division(credit_code), district=district,
+            city=division[:4])
     cleaned = ShopDetails(
         name=" ".join(details.name.split()),
         credit_code=credit_code,

@@ -17,7 +17,7 @@ from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import (ACTIVE, APPEAL_PENDING, FLAG_OPEN, FLAG_STATUSES, NEGATIVE_KINDS, PROPOSED,
-                                        REPAIR_GRANTED, REPAIR_PENDING, REPAIR_PROPOSED, Appeal, CreditRepair, Flag,
+                                        REPAIR_PENDING, REPAIR_PROPOSED, Appeal, CreditRepair, Flag,
                                         Sanction, SanctionStatement)
 from registry.moderation.standings import ShopStanding, shop_standing
 from registry.pledges.models import Signature
@@ -114,19 +114,6 @@ def repair_counts(staff: User) -> dict[str, int]:
     counts = dict(db.session.execute(base.group_by(CreditRepair.status)).all())
     return {"pending": counts.get(REPAIR_PENDING, 0), "proposed": counts.get(REPAIR_PROPOSED, 0),
             "decided": sum(n for status, n in counts.items() if status not in (REPAIR_PENDING, REPAIR_PROPOSED))}
-
-
-def repairs_granted_in_year(year: int, district: str | None = None) -> int:
-    """Credit repair applications granted in `year` (Beijing time), for the yearly figures: counted,
-    never naming anyone."""
-    start = datetime(year, 1, 1, tzinfo=CHINA).astimezone(timezone.utc)
-    end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(timezone.utc)
-    statement = (select(func.count()).select_from(CreditRepair).join(Merchant, CreditRepair.merchant_id == Merchant.id)
-                 .where(CreditRepair.status == REPAIR_GRANTED, CreditRepair.decided_at >= start,
-                        CreditRepair.decided_at < end))
-    if district:
-        statement = statement.where(Merchant.district == district)
-    return db.session.scalar(statement) or 0
 
 
 STATEMENT_VIEWS = ("held", "published", "hidden")

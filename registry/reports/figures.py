@@ -37,6 +37,19 @@ Definitions (口径; the report page shows the same in its 口径说明 section)
 - satisfaction (满意度): one score (1–5) per complaint, from the consumer's own survey when there is one
   (their own answer, not relayed), otherwise from the last reached staff call-back recorded for it;
   counted in the period in which that answer was given. Their number and average, to one decimal.
+
+Moderation (the yearly transparency section of /stats; counts only, never who reported or complained):
+
+- flags raised: flags (a look at a shop) raised in the period, by kind: a rule fired on accepted complaints,
+  a consumer reported a misused badge (misuse reports), or staff raised one. flags dismissed: flags closed
+  in the period as needing no action (a flag that led to a sanction is "actioned", not dismissed).
+- sanctions by kind: decisions that took effect in the period — warnings and suspensions when issued,
+  revocations and reinstatements when the second officer approved them; proposals and rejected proposals
+  are not counted, and a sanction later overturned on appeal still counts here (the appeals below show it).
+  Unlike shops warned/suspended/revoked above, each decision counts, not each shop.
+- appeals decided: appeals decided in the period; granted: those of them that lifted the sanction.
+- repairs granted: credit repair (信用修复) applications granted in the period (for a revocation, when the
+  second officer approved), each ending a mark early.
 """
 
 from __future__ import annotations
@@ -55,8 +68,9 @@ from registry.consultations.queries import count_by_channel
 from registry.clock import utcnow
 from registry.extensions import db
 from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, CAUSE_REPAIRED, Merchant, Standing, StandingChange
-from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, REVOCATION, SUSPENSION, WARNING,
-                                        Sanction)
+from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, END_APPEAL_GRANTED, ENDED,
+                                        FLAG_DISMISSED, FLAG_KINDS, FLAG_MISUSED_BADGE, REVOCATION, SANCTION_KINDS,
+                                        REPAIR_GRANTED, SUSPENSION, WARNING, Appeal, CreditRepair, Flag, Sanction)
 from registry.pledges.models import Signature
 from registry.clock import first_of_month, start_of_china_day
 
@@ -115,6 +129,22 @@ class Report:
     satisfaction_average: float | None
     satisfaction_counts: dict[int, int] = field(default_factory=dict)
     complaints_followed_up: int = 0  # 回访: finished complaints with a reached call-back or a survey
+    # Moderation (see "Moderation" in the module docstring).
+    flags_by_kind: dict[str, int] = field(default_factory=dict)
+    flags_dismissed: int = 0
+    sanctions_by_kind: dict[str, int] = field(default_factory=dict)
+    appeals_decided: int = 0
+    appeals_granted: int = 0
+    repairs_granted: int = 0
+
+    @property
+    def flags_raised(self) -> int:
+        return sum(self.flags_by_kind.values())
+
+    @property
+    def misuse_reports(self) -> int:
+        """Consumers' reports of a misused badge (flags of that kind)."""
+        return self.flags_by_kind.get(FLAG_MISUSED_BADGE, 0)
 
     @property
     def last_day(self) -> date:
@@ -261,6 +291,37 @@ def _lapsed(lower: datetime, upper: datetime, district: str | None) -> int:
     return _shops(statement, district)
 
 
+def _for_district(statement, merchant_column, district: str | None):
+    if not district:
+        return statement
+    return statement.join(Merchant, merchant_column == Merchant.id).where(Merchant.district == district)
+
+
+def moderation_figures(lower: datetime, upper: datetime, district: str | None) -> dict:
+    """The moderation counts of [lower, upper) as Report fields (definitions in the module docstring)."""
+    flags = _grouped(_for_district(select(Flag.kind, func.count()), Flag.merchant_id, district)
+                     .where(_in(Flag.raised_at, lower, upper)).group_by(Flag.kind))
+    dismissed = db.session.scalar(_for_district(select(func.count(Flag.id)), Flag.merchant_id, district).where(
+        Flag.status == FLAG_DISMISSED, _in(Flag.resolved_at, lower, upper)))
+    took_effect = func.coalesce(Sanction.approved_at, Sanction.issued_at)
+    sanctions = _grouped(_for_district(select(Sanction.kind, func.count()), Sanction.merchant_id, district)
+                         .where(Sanction.status.in_((ACTIVE, ENDED)), _in(took_effect, lower, upper))
+                         .group_by(Sanction.kind))
+    appeals = _grouped(_for_district(select(Appeal.status, func.count()), Appeal.merchant_id, district)
+                       .where(Appeal.status != APPEAL_PENDING, _in(Appeal.decided_at, lower, upper))
+                       .group_by(Appeal.status))
+    repairs = db.session.scalar(_for_district(select(func.count(CreditRepair.id)), CreditRepair.merchant_id, district)
+                                .where(CreditRepair.status == REPAIR_GRANTED, _in(CreditRepair.decided_at, lower, upper)))
+    return {
+        "flags_by_kind": {kind: flags.get(kind, 0) for kind in FLAG_KINDS},
+        "flags_dismissed": int(dismissed or 0),
+        "sanctions_by_kind": {kind: sanctions.get(kind, 0) for kind in SANCTION_KINDS},
+        "appeals_decided": sum(appeals.values()),
+        "appeals_granted": appeals.get(APPEAL_GRANTED, 0),
+        "repairs_granted": int(repairs or 0),
+    }
+
+
 def build_report(start: date, end: date, district: str | None = None) -> Report:
     """All figures for [start, end) in Beijing days, for one district or (None) the whole area."""
     if end <= start:
@@ -354,6 +415,7 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
         satisfaction_average=average,
         satisfaction_counts={score: satisfaction.get(score, 0) for score in range(1, 6)},
         complaints_followed_up=_followed_up(district, closed),
+        **moderation_figures(lower, upper, district),
     )
 
 

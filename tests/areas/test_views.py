@@ -33,6 +33,7 @@ def actions() -> list[str]:
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/admin/areas", 200), ("POST", "/admin/areas", 400), ("GET", "/admin/areas/{district}", 200),
     ("POST", "/admin/areas/{district}", 400), ("POST", "/admin/areas/{district}/townships", 400),
+    ("POST", "/admin/areas/{district}/division-code", 302),
     ("GET", "/admin/areas/townships/{township}", 200), ("POST", "/admin/areas/townships/{township}", 400),
 ])
 @pytest.mark.parametrize("role", MATRIX_ROLES)

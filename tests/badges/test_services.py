@@ -81,11 +81,13 @@ def test_a_pending_shop_gets_no_badge(app, make_shop):
     assert badges_of(shop) == []
 
 
-def test_the_badge_url_is_the_public_page_with_the_serial(app, make_shop):
+def test_the_badge_url_is_the_public_page_with_the_serial_and_the_offline_proof(app, make_shop):
     shop = make_shop()
     badge = current_badge(shop)
 
-    assert badge_url(shop, badge) == f"https://cxm.example.cn/m/{shop.public_code}?s={badge.serial}"
+    assert badge.offline_proof and len(badge.offline_proof) == 106
+    assert badge_url(shop, badge) == (f"https://cxm.example.cn/m/{shop.public_code}?s={badge.serial}"
+                                      f"&v={badge.offline_proof}")
 
 
 def test_a_verification_code_is_found_however_it_is_typed(app, make_shop):

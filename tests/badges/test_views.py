@@ -37,7 +37,7 @@ def test_the_badge_png_decodes_to_the_public_page_with_the_serial(client, make_s
 
     assert response.status_code == 200
     assert response.mimetype == "image/png"
-    assert decode_qr(response.data) == [f"{PUBLIC_BASE_URL}/m/{shop.public_code}?s={badge.serial}"]
+    assert decode_qr(response.data) == [f"{PUBLIC_BASE_URL}/m/{shop.public_code}?s={badge.serial}&v={badge.offline_proof}"]
 
 
 def test_the_badge_svg_is_served_as_svg(client, make_shop):

@@ -20,6 +20,7 @@ from bench.servers import Server, free_port, gunicorn, nginx, self_signed_certif
 from registry.config import DEMO_ISSUER
 from registry.extensions import db
 from tests.conftest import make_app
+from tests.production import BADGE_SIGNING_TEST_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "https-stack-secret-key-0123456789-abcdefghijklmnop"
@@ -65,7 +66,7 @@ def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int =
            if not name.startswith(("GUNICORN_", "RATELIMIT_", "SMS_")) and name not in ("DATABASE_URL", "WEB_CONCURRENCY")}
     env.update(REGISTRY_ENV="production", SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=url, TRUSTED_HOSTS="127.0.0.1",
                PROXY_COUNT="1", RATELIMIT_STORAGE_URI=redis_url, SMS_SENDER="outbox", DATABASE_URL=database_url,
-               EVIDENCE_DIR=str(evidence), **DEMO_ISSUER)
+               EVIDENCE_DIR=str(evidence), BADGE_SIGNING_KEY=BADGE_SIGNING_TEST_KEY, **DEMO_ISSUER)
     with ExitStack() as stack:
         app_server = stack.enter_context(gunicorn("https-app", "wsgi:app", env, workdir, workers))
         proxy = stack.enter_context(nginx("https", app_server.port, workdir, REPO_ROOT, port=port,

@@ -105,6 +105,9 @@ def test_staff_report_yearly_print_and_public_stats(live_server, desktop_context
     for number in range(min(3, len(document))):
         document[number].render(scale=1.4).to_pil().save(screenshot_dir / f"print-report-04-yearly-a4-page{number + 1}.png")
     assert "接待来信、来电、来访" in first.get_textpage().get_text_range()
+    assert "西子市消费者协会" in first.get_textpage().get_text_range()  # the issuing body's letterhead
+    for number in range(len(document)):  # every page numbered "n / N" by the print CSS (@page)
+        assert f"{number + 1} / {len(document)}" in document[number].get_textpage().get_text_range()
 
     # Public /stats: no login, this year and last year.
     public = desktop_context().new_page()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import CAUSE_REPAIRED, StandingChange
-from registry.moderation import queries, repairs, sanctions
+from registry.moderation import repairs, sanctions
 from registry.moderation.models import (END_REPAIRED, ENDED, REPAIR_GRANTED, REPAIR_PROPOSED, REPAIR_REFUSED,
                                         CreditRepair, CreditRepairPhoto, Sanction)
 from registry.uploads import process_image
@@ -182,10 +182,15 @@ def test_two_officers_deciding_at_once_one_wins(world, frozen, evidence_dir):
     assert db.session.get(CreditRepair, repair.id).status == REPAIR_REFUSED
 
 
-def test_repairs_granted_are_counted_by_year(world, frozen, evidence_dir):
+def test_repairs_granted_are_counted_in_the_yearly_figures(world, frozen, evidence_dir):
+    from datetime import date
+
+    from registry.reports.figures import build_report
+
     _warning, repair = _applied(world, frozen)
+    assert build_report(date(2026, 1, 1), date(2027, 1, 1)).repairs_granted == 0  # applied, not yet granted
     repairs.grant_repair(repair, world.staff, "准予修复。")
     db.session.commit()
-    assert queries.repairs_granted_in_year(2026) == 1
-    assert queries.repairs_granted_in_year(2026, "滨江区") == 0
-    assert queries.repairs_granted_in_year(2025) == 0
+    assert build_report(date(2026, 1, 1), date(2027, 1, 1)).repairs_granted == 1
+    assert build_report(date(2026, 1, 1), date(2027, 1, 1), "滨江区").repairs_granted == 0
+    assert build_report(date(2025, 1, 1), date(2026, 1, 1)).repairs_granted == 0

@@ -297,6 +297,9 @@ def test_the_yearly_report_prints_on_a4_with_the_sentence_on_top(admin_client, w
     assert "生成时间：" in html and "口径说明" in html
     assert "css/report.css" in html and "js/print.js" in html
     assert "/export/" not in html  # a printed report has no download links
+    # The issuing body's letterhead, and its name in the footer (pages are numbered by report.css @page).
+    assert html.index('class="a4-issuer" lang="zh-CN">西子市消费者协会') < html.index("年度报告</h1>")
+    assert "西子市消费者协会 · 生成时间：" in html
     no_personal_data(html)
 
 

@@ -1,0 +1,187 @@
+"""Demo data for what the association's staff do besides handling online complaints: the texts the
+timers send, call-backs (回访), door-to-door signatures, licence checks, ownership claims and credit
+repairs. Called by registry.demo.load_demo once the shops and cases exist."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from registry.auth.models import User
+from registry.auth.services import create_user, user_by_login
+from registry.demo import CITY_DISTRICTS, DEMO_PASSWORD, DISTRICT, STREETS, TOWNSHIPS, demo_credit_code
+from registry.extensions import db
+from registry.merchants.services import ShopDetails
+
+
+def load_demo_notices() -> int:
+    """The texts the daily timers add to those the demo's cases already sent (notices at every step):
+    the reply reminder of the case waiting for the shop, as on the morning two working days before its
+    deadline, and the follow-up invitations of recently closed cases, as on the day after. `make run`
+    shows them all at /dev/outbox."""
+    from registry.clock import start_of_china_day, today_in_china, utcnow
+    from registry.complaints import states, timers
+    from registry.complaints.models import Complaint
+    from registry.workdays.calendar import working_days_between
+
+    sent = 0
+    waiting = db.session.scalars(select(Complaint).where(Complaint.status == states.ACCEPTED,
+                                                         Complaint.due_date.is_not(None)))
+    for due in sorted({c.due_date for c in waiting}):
+        day = today_in_china()
+        while day < due and working_days_between(day, due) > timers.REMIND_WORKING_DAYS:
+            day += timedelta(days=1)
+        sent += timers.send_reply_reminders(start_of_china_day(day) + timedelta(hours=1))
+    sent += timers.send_followup_invitations(utcnow() + timers.FOLLOWUP_AFTER)
+    return sent
+def _demo_photo(colour: tuple[int, int, int], name: str):
+    """A plain picture standing in for a photo the shop or the claimant would take."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from registry.uploads import process_image
+
+    image = Image.new("RGB", (640, 440), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 30, 610, 410), outline=(120, 40, 40), width=6)
+    for row in range(6):
+        draw.line((80, 110 + row * 45, 560, 110 + row * 45), fill=(90, 90, 90), width=3)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    out.seek(0)
+    return process_image(out, name)
+
+
+def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User) -> None:
+    """Issue 14's rights: the demo owner's second shop has a warning with its statement beside it and
+    a credit repair application waiting; another shop's warning ended early by credit repair; a shop
+    registered by someone else is claimed by its real owner (13900139000), waiting for staff."""
+    from registry.audit import services as audit
+    from registry.clock import add_months, utcnow
+    from registry.moderation import repairs, sanctions, statements
+    from registry.ownership.claims import claim_directory
+    from registry.ownership.models import OwnershipClaim
+    from registry.uploads import store_image
+
+    if len(shops) < 8:
+        return
+    now = utcnow()
+
+    def backdated_warning(shop, clause: str, why: str, months: int):
+        warning = sanctions.issue_warning(shop, staff, sanctions.SanctionInput(clause, why))
+        warning.issued_at = warning.starts_at = add_months(now, -months)
+        warning.ends_at = warning.visible_until = add_months(warning.starts_at, sanctions.WARNING_SHOWN_MONTHS)
+        db.session.flush()
+        return warning
+
+    own = next((s for s in shops if s.owner_id == merchant_user.id and s.category not in repairs.FOOD_CATEGORIES),
+               shops[0])
+    warning = backdated_warning(own, "price_fraud", "多次被查实结账价格高于标价。", 7)
+    statements.write_statement(warning, merchant_user, "已更换收银系统并每日核对价签，多收的款项已全部退还，欢迎顾客监督。")
+    repairs.apply_for_repair(warning, merchant_user, "收银系统已更换，价签每日由店长核对并签字；被多收款的顾客已全部联系退款，"
+                             "店员已参加消费者协会组织的诚信经营培训。", [_demo_photo((236, 240, 232), "价签核对记录.jpg")])
+
+    repaired_shop = next(s for s in shops
+                         if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
+    repaired = backdated_warning(repaired_shop, "false_advertising", "宣传“全场五折”，实际仅部分商品参加。", 8)
+    application = repairs.apply_for_repair(repaired, repaired_shop.owner, "已撤下全部不实宣传物料，促销海报改由店长审核后张贴，"
+                                           "并向投诉顾客赔礼道歉。", [_demo_photo((240, 236, 228), "整改后的店面.jpg")])
+    repairs.grant_repair(application, staff, "整改到位，经复查准予信用修复。")
+
+    claimed = next(s for s in reversed(shops) if s.owner_id != merchant_user.id and s.id != repaired_shop.id)
+    claimant = user_by_login("13900139000") or create_user("13900139000", DEMO_PASSWORD, "陈真", phone_verified=True)
+    licence = _demo_photo((250, 246, 236), "营业执照.jpg")
+    claim = OwnershipClaim(merchant_id=claimed.id, claimant_id=claimant.id, claimant_name="陈真", phone="13900139000",
+                           statement="这家店是我 2019 年开的，营业执照在我名下。去年转让未成，对方却用我的执照登记了店铺。",
+                           filed_at=now, stored_name=store_image(licence, claim_directory()),
+                           original_filename=licence.original_filename, content_type=licence.content_type,
+                           width=licence.width, height=licence.height, size_bytes=len(licence.data),
+                           sha256=licence.sha256, created_at=now)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("ownership.claim_filed", claim, claimant, merchant_id=claimed.id, credit_code=claimed.credit_code)
+
+
+def load_demo_callbacks_and_onsite(staff: User, rng: random.Random) -> int:
+    """回访 and door-to-door signing for the demo: staff call-backs on about half of the concluded cases
+    that have no survey (some needed a second try, a few were never reached), and two shops signed at
+    their door — one confirmed by the owner's SMS code, one by an attested photo of the paper pledge. The
+    failed mediation and the refusal among the demo complaints have their closing letters (staff case
+    page, consumer's case link). Returns how many shops it registered (one, at its door)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from registry.campaigns import onsite
+    from registry.clock import utcnow
+    from registry.complaints import handling, states
+    from registry.complaints.models import Complaint
+    from registry.complaints.timeline import complaint_changed
+    from registry.merchants.models import Merchant, Standing
+    from registry.pledges.models import ONSITE_SMS
+    from registry.pledges.signing import sign_on_site
+    from registry.pledges.versions import current_version
+    from registry.uploads import process_image
+
+    now = utcnow()
+    concluded = db.session.scalars(select(Complaint).where(
+        Complaint.status == states.CLOSED, Complaint.followup_at.is_(None)).order_by(Complaint.id)).all()
+    with complaint_changed.muted():
+        for complaint in concluded:
+            if rng.random() < 0.45:
+                continue
+            attempts = ([False] if rng.random() < 0.3 else []) + [rng.random() < 0.9]
+            good = complaint.outcome != states.FAILED
+            for number, reached in enumerate(attempts):
+                score = rng.choice([3, 4, 4, 5, 5] if good else [1, 2, 3])
+                call = handling.record_callback(complaint, staff, reached, good if reached else None,
+                                                score if reached else None,
+                                                "消费者确认处理结果。" if reached else "无人接听，改日再拨。")
+                # Back to when it would have happened: a few days after closing (never in the future).
+                call.called_at = min(complaint.closed_at + timedelta(days=2 + number, hours=3), now)
+                complaint.events[-1].created_at = call.called_at  # its timeline entry, just added
+
+    version = current_version()
+    waiting = db.session.scalar(select(Merchant).where(Merchant.standing == Standing.PENDING.value,
+                                                       Merchant.district == DISTRICT).order_by(Merchant.id).limit(1))
+    if waiting is not None:  # the owner confirmed with the code texted to the shop's phone
+        sign_on_site(waiting, version, staff, ONSITE_SMS, waiting.owner_name, "店主",
+                     {c.number for c in version.clauses}, onsite.officer_unit(staff))
+    door_shop = onsite.register_on_site(staff, ShopDetails(
+        name="老街修鞋铺", credit_code=demo_credit_code(rng), category="services", district=DISTRICT,
+        township=TOWNSHIPS[0], address=f"{STREETS[0]}{rng.randint(1, 999)}号",
+        contact_phone=f"13{rng.randrange(10**9):09d}", owner_name="陈师傅"))
+    # A photo-like picture of the signed paper pledge (lines of text and a signature).
+    picture = Image.new("RGB", (900, 1200), (250, 248, 240))
+    draw = ImageDraw.Draw(picture)
+    for line in range(18):
+        draw.line((90, 160 + line * 52, 810 - (line % 4) * 60, 160 + line * 52), fill=(90, 90, 90), width=4)
+    draw.line((560, 1080, 780, 1050), fill=(20, 40, 140), width=6)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=80)
+    buffer.seek(0)
+    onsite.sign_with_paper(door_shop, version, staff, process_image(buffer, "倡议书.jpg"), True, staff.display_name,
+                           "陈师傅", "店主")
+    db.session.flush()
+    return 1
+
+
+def load_demo_trust(shops: list, staff: User) -> None:
+    """What the association checked (issue 14): the districts' division codes (so a code from another city
+    is refused), 美好生活超市's licence seen on site a week ago, its sister shop not yet verified. Every
+    badge already carries its signed offline proof (issued on signing)."""
+    from registry.areas.models import District
+    from registry.areas.services import set_division_code
+    from registry.clock import today_in_china
+    from registry.merchants.licences import verify_licence
+
+    admin = user_by_login("admin@demo.cxm")
+    for district in db.session.scalars(select(District)):
+        if district.name in CITY_DISTRICTS and not district.division_code:
+            set_division_code(admin, district, CITY_DISTRICTS[district.name][0])
+    verified = next(shop for shop in shops if shop.name == "美好生活超市")
+    verify_licence(verified, staff, method="on_site", checked_on=today_in_china() - timedelta(days=7),
+                   name_matches=True, code_matches=True, photos=[], note="上门走访，执照原件挂在收银台后墙。")

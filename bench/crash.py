@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from registry.config import DEMO_ISSUER
+from bench.settings import PRODUCTION_EXTRAS
 from bench import generate, inprocess, servers
 from bench.generate import PROJECT_ROOT, log
 
@@ -286,7 +286,7 @@ class CrashRun:
 
     def env(self) -> dict:
         env = dict(os.environ)
-        env.update(**DEMO_ISSUER, REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
+        env.update(**PRODUCTION_EXTRAS, REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
                    DATABASE_URL=self.database_url, PROXY_COUNT="1", RATELIMIT_ENABLED="1",
                    RATELIMIT_STORAGE_URI=LIMITER_STORAGE, SMS_SENDER="outbox", EVIDENCE_DIR=str(self.evidence_dir),
                    GUNICORN_ACCESSLOG=str(self.access_log))

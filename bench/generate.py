@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from registry.config import DEMO_ISSUER
+from bench.settings import PRODUCTION_EXTRAS
 from registry.badges.services import VERIFICATION_ALPHABET
 from registry.merchants.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from registry.merchants.services import name_grams, normalize_search_text
@@ -725,7 +725,7 @@ def populate(writers: list, size: int, key: str, processes: int | None = None) -
 
 def app_env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(**DEMO_ISSUER, REGISTRY_ENV="production", SECRET_KEY="bench-secret-key-" + "x" * 40,
+    env.update(**PRODUCTION_EXTRAS, REGISTRY_ENV="production", SECRET_KEY="bench-secret-key-" + "x" * 40,
                PUBLIC_BASE_URL="https://cxm.example.cn", DATABASE_URL=database_url, FLASK_APP="wsgi:app",
                RATELIMIT_STORAGE_URI="memory://")
     return env

@@ -21,11 +21,11 @@ SECRET = "bench-secret-key-" + "x" * 40
 
 def production_app(database_url: str):
     from registry import create_app
-    from registry.config import DEMO_ISSUER
+    from bench.settings import PRODUCTION_EXTRAS
 
     return create_app({
         "REGISTRY_ENV": "production", "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://cxm.example.cn",
-        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://", **DEMO_ISSUER,
+        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://", **PRODUCTION_EXTRAS,
     })
 
 

@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from registry.config import DEMO_ISSUER
+from bench.settings import PRODUCTION_EXTRAS
 from bench import crash, filing_photos, generate, inprocess, loadgen, servers
 from bench.generate import BENCH_DIR, DATA_DIR, PROJECT_ROOT, log
 
@@ -133,7 +133,7 @@ class Bench:
     # -- environment for the app --
     def app_env(self, database_url: str, proxied: bool = False) -> dict:
         env = dict(os.environ)
-        env.update(**DEMO_ISSUER, REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
+        env.update(**PRODUCTION_EXTRAS, REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
                    DATABASE_URL=database_url, PROXY_COUNT="1" if proxied else "0", **self.limits_env)
         for name in ("TRUSTED_HOSTS", "GUNICORN_ACCESSLOG", "GUNICORN_MAX_REQUESTS"):
             env.pop(name, None)

@@ -152,7 +152,7 @@ def _development_secret() -> str:
 
 
 def _require_production_settings(config: dict) -> None:
-    missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "ISSUER_NAME", "ISSUER_PHONE")
+    missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "ISSUER_NAME", "ISSUER_PHONE", "BADGE_SIGNING_KEY")
                if not config.get(name)]
     if missing:
         raise ConfigurationError(
@@ -160,7 +160,8 @@ def _require_production_settings(config: dict) -> None:
             + ", ".join(missing)
             + ". Set them in the environment (SECRET_KEY: a long random string; PUBLIC_BASE_URL: "
             "the https address printed in QR codes, e.g. https://cxm.example.cn; ISSUER_NAME and ISSUER_PHONE: "
-            "the association that issues the badges and its public phone), or set "
+            "the association that issues the badges and its public phone; BADGE_SIGNING_KEY: the Ed25519 key "
+            "that signs the QR codes, deploy/DEPLOY.md \"Badge signing key\"), or set "
             "REGISTRY_ENV=development for a local run."
         )
     if len(config["SECRET_KEY"]) < 32:

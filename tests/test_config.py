@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from registry.config import DEMO_ISSUER, ConfigurationError, build_config
+from tests.production import BADGE_SIGNING_TEST_KEY
 from registry.extensions import db
 from tests.conftest import PASSWORD, make_app
 
 
 @pytest.fixture
 def production_app(database_url):
-    app = make_app(database_url, REGISTRY_ENV="production", TESTING=False, **DEMO_ISSUER)
+    app = make_app(database_url, REGISTRY_ENV="production", TESTING=False, BADGE_SIGNING_KEY=BADGE_SIGNING_TEST_KEY,
+                   **DEMO_ISSUER)
     with app.app_context():
         db.create_all()
         yield app
@@ -49,6 +51,7 @@ def test_production_refuses_to_start_without_secret_and_public_url(monkeypatch):
 def test_production_refuses_a_short_secret(monkeypatch):
     monkeypatch.setenv("ISSUER_NAME", "西子市消费者协会")
     monkeypatch.setenv("ISSUER_PHONE", "0571-86000315")
+    monkeypatch.setenv("BADGE_SIGNING_KEY", BADGE_SIGNING_TEST_KEY)
     monkeypatch.setenv("SECRET_KEY", "short")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://cxm.example.cn")
     with pytest.raises(ConfigurationError, match="32 characters"):

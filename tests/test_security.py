@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import registry.config
+from tests.production import BADGE_SIGNING_TEST_KEY
 from conftest import PASSWORD
 from registry.extensions import db
 from registry.merchants.models import Merchant
@@ -110,16 +111,17 @@ def test_an_unexpected_error_shows_the_500_page_with_a_request_id_and_no_traceba
 
 
 def test_production_refuses_to_start_without_secret_key_and_public_base_url(monkeypatch):
-    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "REGISTRY_ENV", "ISSUER_NAME", "ISSUER_PHONE"):
+    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "REGISTRY_ENV", "ISSUER_NAME", "ISSUER_PHONE", "BADGE_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
 
     with pytest.raises(registry.config.ConfigurationError) as refused:
         registry.config.build_config({"REGISTRY_ENV": "production"})
 
-    assert "without SECRET_KEY, PUBLIC_BASE_URL, ISSUER_NAME, ISSUER_PHONE." in str(refused.value)
+    assert "without SECRET_KEY, PUBLIC_BASE_URL, ISSUER_NAME, ISSUER_PHONE, BADGE_SIGNING_KEY." in str(refused.value)
 
     monkeypatch.setenv("ISSUER_NAME", "西子市消费者协会")
     monkeypatch.setenv("ISSUER_PHONE", "0571-86000315")
+    monkeypatch.setenv("BADGE_SIGNING_KEY", BADGE_SIGNING_TEST_KEY)
 
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     with pytest.raises(registry.config.ConfigurationError) as refused:
@@ -135,6 +137,7 @@ def test_production_refuses_to_start_without_secret_key_and_public_base_url(monk
 def test_production_sessions_are_secure_cookies(monkeypatch):
     monkeypatch.setenv("ISSUER_NAME", "西子市消费者协会")
     monkeypatch.setenv("ISSUER_PHONE", "0571-86000315")
+    monkeypatch.setenv("BADGE_SIGNING_KEY", BADGE_SIGNING_TEST_KEY)
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://cxm.example.cn/")
 

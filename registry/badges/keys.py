@@ -1,7 +1,8 @@
 """The badges' signing key and the public keys a verifier trusts (settings: BADGE_SIGNING_*).
 
 Loaded the way the audit checkpoints load theirs (registry/signing.py): BADGE_SIGNING_KEY (PEM or the
-base64 of the 32-byte seed) in production, which refuses to issue a badge without it; a development key
+base64 of the 32-byte seed) in production, which refuses to start without it (registry/config.py) and
+to issue a badge should it be unset later; a development key
 under instance/ elsewhere. BADGE_SIGNING_KEY_SINCE dates the current key; BADGE_SIGNING_RETIRED_KEYS (a
 JSON list of {"public_key", "valid_from", "valid_until"}) keeps old posters verifiable after a rotation.
 """

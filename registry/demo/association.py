@@ -56,8 +56,9 @@ def _demo_photo(colour: tuple[int, int, int], name: str):
 
 
 def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User) -> None:
-    """Issue 14's rights: the demo owner's second shop has a warning with its statement beside it and
-    a credit repair application waiting; another shop's warning ended early by credit repair; a shop
+    """Issue 14's rights: the demo owner's second shop has a warning with its statement beside it;
+    another shop's warning has a credit repair application waiting, a third one's ended early by
+    credit repair; a shop
     registered by someone else is claimed by its real owner (13900139000), waiting for staff."""
     from registry.audit import services as audit
     from registry.clock import add_months, utcnow
@@ -77,21 +78,26 @@ def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User
         db.session.flush()
         return warning
 
-    own = next((s for s in shops if s.owner_id == merchant_user.id and s.category not in repairs.FOOD_CATEGORIES),
-               shops[0])
+    # The demo owner's sister shop (catering) was warned and answers beside the warning; 美好生活超市 stays
+    # in good standing for the journeys that start from it. A food shop may apply for repair only after
+    # 12 months, so the application waiting for staff is another shop's.
+    own = next(s for s in shops if s.owner_id == merchant_user.id and s.name != "美好生活超市")
     warning = backdated_warning(own, "price_fraud", "多次被查实结账价格高于标价。", 7)
     statements.write_statement(warning, merchant_user, "已更换收银系统并每日核对价签，多收的款项已全部退还，欢迎顾客监督。")
-    repairs.apply_for_repair(warning, merchant_user, "收银系统已更换，价签每日由店长核对并签字；被多收款的顾客已全部联系退款，"
+    waiting = next(s for s in shops if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
+    pending = backdated_warning(waiting, "price_fraud", "多次被查实结账价格高于标价。", 7)
+    statements.write_statement(pending, waiting.owner, "已更换收银系统，价签每日核对，欢迎顾客监督。")
+    repairs.apply_for_repair(pending, waiting.owner, "收银系统已更换，价签每日由店长核对并签字；被多收款的顾客已全部联系退款，"
                              "店员已参加消费者协会组织的诚信经营培训。", [_demo_photo((236, 240, 232), "价签核对记录.jpg")])
 
-    repaired_shop = next(s for s in shops
-                         if s.owner_id != merchant_user.id and s.category not in repairs.FOOD_CATEGORIES)
+    repaired_shop = next(s for s in shops if s.owner_id not in (merchant_user.id, waiting.owner_id)
+                         and s.category not in repairs.FOOD_CATEGORIES)
     repaired = backdated_warning(repaired_shop, "false_advertising", "宣传“全场五折”，实际仅部分商品参加。", 8)
     application = repairs.apply_for_repair(repaired, repaired_shop.owner, "已撤下全部不实宣传物料，促销海报改由店长审核后张贴，"
                                            "并向投诉顾客赔礼道歉。", [_demo_photo((240, 236, 228), "整改后的店面.jpg")])
     repairs.grant_repair(application, staff, "整改到位，经复查准予信用修复。")
 
-    claimed = next(s for s in reversed(shops) if s.owner_id != merchant_user.id and s.id != repaired_shop.id)
+    claimed = next(s for s in reversed(shops) if s.owner_id != merchant_user.id and s not in (repaired_shop, waiting))
     claimant = user_by_login("13900139000") or create_user("13900139000", DEMO_PASSWORD, "陈真", phone_verified=True)
     licence = _demo_photo((250, 246, 236), "营业执照.jpg")
     claim = OwnershipClaim(merchant_id=claimed.id, claimant_id=claimant.id, claimant_name="陈真", phone="13900139000",

@@ -41,8 +41,8 @@ def latest_offer(complaint: Complaint) -> ComplaintEvent | None:
 # scheduling mediation (a form field labelled 仅工作人员可见) is dropped from the event, whose time
 # and place they do need. Beyond the public events the shop also sees the non-public ones it must
 # know of, and its own reply while staff review it.
-_STAFF_ONLY_KINDS = {"staff_note"}
-_STAFF_ONLY_BODY_KINDS = {"mediation_scheduled"}
+_STAFF_ONLY_KINDS = {"staff_note", "duplicate_linked", "business_linked"}
+_STAFF_ONLY_BODY_KINDS = {"mediation_scheduled", "marked_duplicate"}
 _MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded"}
 AUDIENCES = ("consumer", "merchant", "staff")
 

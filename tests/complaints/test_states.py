@@ -30,7 +30,7 @@ from .helpers import PATHS, count, do, events_of, file, snapshot, status_of, wal
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 OPEN = ("filed", "accepted", "replied", "disputed", "mediating")
-ALL = ("filed", "accepted", "replied", "disputed", "mediating", "closed", "refused", "withdrawn")
+ALL = ("filed", "accepted", "replied", "disputed", "mediating", "closed", "refused", "withdrawn", "duplicate")
 ACTORS = ("consumer", "merchant", "staff", "system")
 
 # DESIGN §4 written out by hand: (action, the only actor who may take it) → {status before: after}.
@@ -49,6 +49,8 @@ EXPECTED = {
     ("add_information", "consumer"): {s: s for s in OPEN},
     ("staff_note", "staff"): {s: s for s in ALL},
     ("followup", "consumer"): {"closed": "closed"},
+    # Before the shop answered: the same case reached the association twice.
+    ("mark_duplicate", "staff"): {"filed": "duplicate", "accepted": "duplicate"},
 }
 ACTIONS = {action: actor for action, actor in EXPECTED}
 
@@ -66,6 +68,7 @@ NEW_EVENTS = {
     "add_information": ["consumer_added"],
     "staff_note": ["staff_note"],
     "followup": ["followup"],
+    "mark_duplicate": ["marked_duplicate"],
 }
 STAFF_ACTIONS = [a for a, actor in ACTIONS.items() if actor == "staff"]
 
@@ -77,7 +80,7 @@ def test_the_table_has_exactly_the_designed_actions_and_statuses():
     assert set(states.TRANSITIONS) == set(ACTIONS)
     assert set(states.STATUSES) == set(ALL)
     assert set(states.OPEN_STATUSES) == set(OPEN)
-    assert set(states.FINAL_STATUSES) == {"closed", "refused", "withdrawn"}
+    assert set(states.FINAL_STATUSES) == {"closed", "refused", "withdrawn", "duplicate"}
     assert set(NEW_EVENTS) == set(ACTIONS)
     # Every action and status has a label for the pages and the refusal message.
     assert set(ACTION_LABELS) == set(ACTIONS)
@@ -99,7 +102,7 @@ def test_unknown_action_is_never_allowed():
     assert states.next_status("accept", "no-such-status", "staff") is None
 
 
-@pytest.mark.parametrize("status", ["refused", "withdrawn"])
+@pytest.mark.parametrize("status", ["refused", "withdrawn", "duplicate"])
 def test_refused_and_withdrawn_allow_nothing_but_a_staff_note(status):
     allowed = {(action, actor) for action in ACTIONS for actor in ACTORS
                if states.next_status(action, status, actor) is not None}

@@ -150,7 +150,7 @@ def link_business(business_id: int):
     business = db.session.get(UnlistedBusiness, business_id)
     if business is None:
         abort(404)
-    back = request.form.get("back", type=int)
+    back = bounded_integer(request.form.get("back"), 1, ID_MAX)
     here = url_for("staff_complaints.case", complaint_id=back) if back else url_for("staff_complaints.queue")
     form = LinkBusinessForm()
     if not form.validate_on_submit():

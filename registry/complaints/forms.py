@@ -179,7 +179,7 @@ class IntakeForm(RegistryForm):
     consent_kind = RadioField(_l("消费者同意处理其个人信息的方式"), choices=[],
                               validators=[InputRequired(message=_l("请记录消费者同意的方式。"))],
                               description=_l("口头同意请向消费者读过个人信息处理说明后再选；记录人是您"))
-    shop_kind = RadioField(_l("被投诉经营者"), default="registry", choices=_choices([
+    shop_kind = RadioField(_l("是否在名录中"), default="registry", choices=_choices([
         ("registry", _l("名录中的商家")), ("unlisted", _l("不在名录中的经营者"))]),
         validators=[InputRequired(message=_l("请选择被投诉的是名录中的商家还是其他经营者。"))])
     shop = StringField(_l("商家名称、统一社会信用代码或二维码编号"), validators=[Optional(), Length(max=100)])

@@ -66,7 +66,8 @@ class BusinessInput:
 @dataclass
 class IntakeInput:
     """What the officer typed; checked by register_complaint. `shop` names a registered shop (its credit
-    code, the code on its QR badge, or its exact name); `business` is used when `shop` is empty."""
+    code, the code on its QR badge, or its exact name); with `business` given, the complaint is about
+    that business not in the registry instead."""
 
     channel: str
     received_on: date | None
@@ -190,7 +191,7 @@ def register_complaint(staff: User, data: IntakeInput, photos: list[ProcessedIma
     if data.consent_kind not in CONSENT_KINDS[1:]:
         raise DomainError(_("请记录消费者同意处理其个人信息的方式（口头或书面）；没有同意不能登记。"), field="consent_kind")
     merchant = business = None
-    if _words(data.shop):
+    if data.business is None:
         merchant = find_shop(data.shop, staff)
         require_district(staff, merchant.district, _("这家商家不在您负责的区县。"))
     else:

@@ -226,7 +226,7 @@ def register():
             db.session.commit()
             flash(_("已登记投诉，编号 %(number)s，7 个工作日内决定是否受理。", number=number), "success")
             return redirect(url_for("staff_complaints.case", complaint_id=complaint_id))
-        if request.files.getlist(form.photos.name):
+        if any(f and f.filename for f in request.files.getlist(form.photos.name)):
             form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
     return _intake_page(form, consultation, 400)
 

@@ -167,6 +167,7 @@ def test_staff_link_the_business_to_a_registered_shop_later(world):
     (dict(consent_kind=""), "consent_kind", "同意"),
     (dict(channel="online"), "channel", "来电、来信、来访或网络"),
     (dict(shop="没有这家店"), "shop", "不在名录中的经营者"),
+    (dict(shop=""), "shop", "请填写被投诉商家"),
     (dict(shop="", business=business(name="")), "business_name", "名称"),
     (dict(shop="", business=business(credit_code="123")), "business_credit_code", "18 位"),
     (dict(shop="", business=business(township="不存在街道")), "township", "没有“不存在街道”"),

@@ -326,3 +326,14 @@ def test_the_postal_address_is_purged_with_the_phone(app, world):
     assert complaint.consumer_address is None and complaint.consumer_phone is None
     assert db.session.scalar(select(ComplaintEvent.kind).where(ComplaintEvent.complaint_id == complaint.id)
                              .order_by(ComplaintEvent.id.desc())) == "contact_purged"
+
+
+def test_the_audit_log_of_an_unlisted_business_complaint_belongs_to_its_district(world, make_user):
+    from registry.audit.queries import visible_to
+
+    complaint, _token = register(world.staff_elsewhere, typed(business=business(township="")))
+    colleague = make_user(role="staff", login="colleague@binjiang.example.cn", district="滨江区")
+    about = select(AuditEntry.action).where(AuditEntry.subject_type == "complaint",
+                                            AuditEntry.subject_id == complaint.id)
+    assert list(db.session.scalars(visible_to(about, colleague))) == ["complaint.registered"]
+    assert list(db.session.scalars(visible_to(about, world.staff))) == []

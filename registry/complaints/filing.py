@@ -89,6 +89,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The names these had while only this module used them (staff intake and the case pages use them now).
+_case_token, _token_hash = case_token, token_hash
+
+
 def complaint_by_token(token: str) -> Complaint | None:
     if not token or len(token) > 64:
         return None

@@ -147,3 +147,13 @@ def test_the_received_date_limit_is_on_the_form(client, world, login_as):
     response = client.post("/staff/complaints/new", data=form, content_type="multipart/form-data")
     assert response.status_code == 400 and "收到日期最早只能是 30 天前" in text(response)
     assert count(Complaint) == 0
+
+
+def test_the_dashboard_and_queue_show_a_complaint_about_an_unlisted_business(client, world, login_as):
+    login_as(client, world.staff)
+    form = intake_form(client, shop_kind="unlisted", business_name="无名早餐铺", business_township="翠苑街道")
+    assert client.post("/staff/complaints/new", data=form, content_type="multipart/form-data").status_code == 302
+    dashboard = client.get("/staff/")
+    assert dashboard.status_code == 200 and "无名早餐铺" in text(dashboard)
+    queue = text(client.get("/staff/complaints"))
+    assert "无名早餐铺" in queue and "翠苑街道" in queue and "来电" in queue

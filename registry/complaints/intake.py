@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from registry.areas import services as areas
 from registry.audit import services as audit
@@ -120,11 +120,15 @@ def _checked_business(data: BusinessInput | None, staff: User) -> BusinessInput:
         raise DomainError(_("这个统一社会信用代码的商家已在名录中，请在“名录中的商家”里选择它。"),
                           field="business_credit_code")
     area_list = areas.load_areas()
-    # Staff limited to a district register for that district, whatever the form says.
-    district = area_list.named(staff.district) if staff.district else area_list.find_district(data.district)
-    if district is None:
-        raise DomainError(_("您负责的区县不在区县名单中，请联系管理员。"), field="business_district")
-    township = area_list.find_township(district, data.township).name if _words(data.township) else ""
+    try:
+        # Staff limited to a district register for that district, whatever the form says.
+        district = area_list.named(staff.district) if staff.district else area_list.find_district(data.district)
+        if district is None:
+            raise DomainError(_("您负责的区县不在区县名单中，请联系管理员。"), field="district")
+        township = area_list.find_township(district, data.township).name if _words(data.township) else ""
+    except DomainError as error:
+        # The areas list names its fields "district"/"township"; on this form they are the business's.
+        raise DomainError(error.message, field=f"business_{error.field}") from error
     return BusinessInput(name, address, credit_code, district.name, township)
 
 
@@ -287,8 +291,3 @@ def complaints_from_consultations(complaint_ids: list[int]) -> dict[int, int]:
     return dict(db.session.execute(select(Consultation.complaint_id, Consultation.id)
                                    .where(Consultation.complaint_id.in_(complaint_ids))).all())
 
-
-def count_registered(staff: User) -> int:
-    """Complaints this officer registered (shown on the intake page)."""
-    return int(db.session.scalar(select(func.count()).select_from(Complaint)
-                                 .where(Complaint.registered_by_id == staff.id)) or 0)

@@ -170,7 +170,7 @@ def test_staff_link_the_business_to_a_registered_shop_later(world):
     (dict(shop=""), "shop", "请填写被投诉商家"),
     (dict(shop="", business=business(name="")), "business_name", "名称"),
     (dict(shop="", business=business(credit_code="123")), "business_credit_code", "18 位"),
-    (dict(shop="", business=business(township="不存在街道")), "township", "没有“不存在街道”"),
+    (dict(shop="", business=business(township="不存在街道")), "business_township", "没有“不存在街道”"),
     (dict(description="太差了"), "description", "至少"),
     (dict(demands=[]), "demands", "诉求"),
     (dict(clause_kind="nonsense"), "clause", "哪一条"),
@@ -337,3 +337,12 @@ def test_the_audit_log_of_an_unlisted_business_complaint_belongs_to_its_district
                                             AuditEntry.subject_id == complaint.id)
     assert list(db.session.scalars(visible_to(about, colleague))) == ["complaint.registered"]
     assert list(db.session.scalars(visible_to(about, world.staff))) == []
+
+
+def test_area_wide_staff_name_the_business_district_from_the_list(world):
+    with pytest.raises(DomainError) as refused:
+        register(world.admin, typed(business=business(district="火星区", township="")))
+    assert refused.value.field == "business_district" and "不在名单中" in refused.value.message
+    db.session.rollback()
+    complaint, _token = register(world.admin, typed(business=business(district="滨江", township="长河")))
+    assert (complaint.business.district, complaint.business.township) == ("滨江区", "长河街道")

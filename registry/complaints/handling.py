@@ -103,7 +103,9 @@ def accept_complaint(complaint: Complaint, staff: User, expected_version: int | 
     complaint.public_summary = summary
     _set_clock(complaint, now, REPLY_WORKING_DAYS)
     add_event(complaint, "accepted", "staff", staff, None, public=True)
-    add_event(complaint, "forwarded", "system", None, None, public=False, reply_due=complaint.due_date)
+    if complaint.merchant_id is not None:
+        # A business not in the registry has no account to forward to: staff contact it themselves.
+        add_event(complaint, "forwarded", "system", None, None, public=False, reply_due=complaint.due_date)
     _finish(complaint, "accept", staff, old)
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.areas.services import district_names
 from registry.clock import china_date, today_in_china
 from registry.complaints import filing, handling, intake, queries, replies, timeline
 from registry.complaints.forms import (AcceptForm, DuplicateForm, HideReplyForm, IntakeForm, LinkBusinessForm,
@@ -163,7 +164,7 @@ def link_business(business_id: int):
 
 def _intake_page(form: IntakeForm, consultation=None, status: int = 200):
     return render_template("complaints/staff_intake.html", form=form, consultation=consultation,
-                           max_age=intake.MAX_RECEIVED_AGE_DAYS), status
+                           districts=district_names(), max_age=intake.MAX_RECEIVED_AGE_DAYS), status
 
 
 def _intake_input(form: IntakeForm) -> intake.IntakeInput:

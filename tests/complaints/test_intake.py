@@ -127,6 +127,8 @@ def test_a_letter_with_only_an_address_against_an_unlisted_business(world):
     handling.accept_complaint(complaint, world.staff, complaint.version, SUMMARY)
     db.session.commit()
     assert complaint.status == "accepted" and complaint.is_public
+    # No shop account to forward it to: staff contact the business themselves.
+    assert [e[1] for e in events_of(complaint)] == ["registered", "accepted"]
 
 
 def test_staff_link_the_business_to_a_registered_shop_later(world):

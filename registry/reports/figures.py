@@ -258,6 +258,13 @@ def _beijing_day(column):
     return func.julianday(func.date(column, "+8 hours"))
 
 
+def _beijing_date(column):
+    """The Beijing calendar date of a stored UTC time, read back as a date on both databases."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", column), Date)
+    return func.date(column, "+8 hours", type_=Date)
+
+
 def _median_days(district: str | None, earlier, later, *conditions) -> float | None:
     """Median calendar days between two times of the matching complaints, from a histogram counted in
     SQL (days → how many), so a year of cases is a few dozen rows, not every case."""
@@ -390,9 +397,12 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     handled_by_channel = dict.fromkeys(COMPLAINT_CHANNELS, 0)
     handled_by_channel.update(_grouped(_complaints(district, Complaint.channel, func.count()).where(
         accepted_here, Complaint.status == states.CLOSED, Complaint.closed_at < upper).group_by(Complaint.channel)))
+    accepted_on = _beijing_date(Complaint.decided_at).label("accepted_on")
     overall_speed, speed_by_channel, speed_by_township = speed.breakdowns(db.session.execute(
         _complaints(district, Complaint.channel, PLACE_DISTRICT, PLACE_TOWNSHIP, Complaint.received_on,
-                    Complaint.decided_at, join=True).where(accepted_here)), COMPLAINT_CHANNELS)
+                    accepted_on, func.count(), join=True).where(accepted_here)
+        .group_by(Complaint.channel, PLACE_DISTRICT, PLACE_TOWNSHIP, Complaint.received_on,
+                  literal_column("accepted_on"))), COMPLAINT_CHANNELS)
 
     satisfaction = _grouped(_complaints(district, Complaint.followup_satisfaction, func.count())
                             .where(_in(Complaint.followup_at, lower, upper), Complaint.followup_satisfaction.is_not(None))

@@ -23,8 +23,9 @@ def _one_decimal(value: float | Decimal) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def working_days_to_accept(received_on: date, decided_at: datetime) -> int:
-    """Working days from a complaint's arrival to its acceptance (0: the same working day)."""
+def working_days_to_accept(received_on: date, decided_at: date | datetime) -> int:
+    """Working days from a complaint's arrival to its acceptance (0: the same working day); `decided_at`
+    is the acceptance time or its Beijing date."""
     arrival = received_on if is_working_day(received_on) else add_working_days(received_on, 1)
     return max(0, working_days_between(arrival, china_date(decided_at)))
 
@@ -46,19 +47,20 @@ def summary(days: list[int]) -> dict:
             "median_working_days": median(days)}
 
 
-def breakdowns(rows: Iterable[tuple[str, str, str, date, datetime]], channels: Iterable[str]
+def breakdowns(rows: Iterable[tuple[str, str, str, date, date | datetime, int]], channels: Iterable[str]
                ) -> tuple[dict, dict[str, dict], list[tuple[str, str, dict]]]:
-    """From (channel, district, township, received_on, decided_at) of the complaints accepted in a
-    period: the overall summary, one per channel (every channel, empty ones too) and one per township
-    (those with accepted complaints, most accepted first)."""
+    """From (channel, district, township, received_on, accepted on, how many) of the complaints accepted
+    in a period (grouped in SQL, so a year is a few thousand rows at most): the overall summary, one per
+    channel (every channel, empty ones too) and one per township (those with accepted complaints, most
+    accepted first)."""
     overall: list[int] = []
     by_channel: dict[str, list[int]] = {channel: [] for channel in channels}
     by_township: dict[tuple[str, str], list[int]] = {}
-    for channel, district, township, received_on, decided_at in rows:
-        days = working_days_to_accept(received_on, decided_at)
-        overall.append(days)
-        by_channel.setdefault(channel, []).append(days)
-        by_township.setdefault((district, township or ""), []).append(days)
+    for channel, district, township, received_on, decided_on, count in rows:
+        days = [working_days_to_accept(received_on, decided_on)] * int(count)
+        overall.extend(days)
+        by_channel.setdefault(channel, []).extend(days)
+        by_township.setdefault((district, township or ""), []).extend(days)
     townships = sorted(((d, t, summary(v)) for (d, t), v in by_township.items()),
                        key=lambda row: (-row[2]["accepted"], row[0], row[1]))
     return summary(overall), {c: summary(v) for c, v in by_channel.items()}, townships

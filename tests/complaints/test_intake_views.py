@@ -157,3 +157,27 @@ def test_the_dashboard_and_queue_show_a_complaint_about_an_unlisted_business(cli
     assert dashboard.status_code == 200 and "无名早餐铺" in text(dashboard)
     queue = text(client.get("/staff/complaints"))
     assert "无名早餐铺" in queue and "翠苑街道" in queue and "来电" in queue
+
+
+def test_a_scanned_letter_is_kept_as_evidence_only_staff_see(app, client, world, login_as, evidence_dir):
+    import io
+
+    from registry.complaints.models import EvidencePhoto
+
+    from .helpers import jpeg_bytes
+
+    login_as(client, world.staff)
+    form = intake_form(client, channel="letter", consent_kind="written", consumer_phone="",
+                       consumer_address="杭州市西湖区文三路 90 号", shop=world.shop.credit_code)
+    form["photos"] = [(io.BytesIO(jpeg_bytes()), "来信扫描.jpg")]
+    assert client.post("/staff/complaints/new", data=form, content_type="multipart/form-data").status_code == 302
+
+    photo = db.session.scalar(select(EvidencePhoto))
+    assert photo.complaint_id == db.session.scalar(select(Complaint.id)) and photo.original_filename == "来信扫描.jpg"
+    assert len(list(evidence_dir.rglob("*.jpg"))) == 1
+    shown = client.get(f"/staff/evidence/{photo.id}")
+    shown.close()  # a sent file stays open until the response is closed
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    other = app.test_client()
+    login_as(other, world.staff_elsewhere)
+    assert other.get(f"/staff/evidence/{photo.id}").status_code == 403

@@ -58,6 +58,8 @@ def install(app: Flask) -> None:
         STANDING_EXPLANATIONS=STANDING_EXPLANATIONS,
         COMPLAINT_CLAUSE_LABELS=complaint_labels.CLAUSE_LABELS,
         COMPLAINT_STATUS_LABELS=complaint_labels.STATUS_LABELS,
+        COMPLAINT_CHANNEL_LABELS=complaint_labels.CHANNEL_LABELS,
+        COMPLAINT_CONSENT_LABELS=complaint_labels.CONSENT_LABELS,
         DEMAND_LABELS=complaint_labels.DEMAND_LABELS,
         OUTCOME_LABELS=complaint_labels.OUTCOME_LABELS,
         REFUSAL_GROUND_LABELS=complaint_labels.REFUSAL_GROUND_LABELS,

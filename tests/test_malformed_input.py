@@ -121,6 +121,7 @@ def seed(monkeypatch) -> dict:
                  "user_id": victim.id, "sanction_id": sanction.id, "appeal_id": 1, "photo_id": 1,
                  "flag_id": flag.id, "consultation_id": consultation.id, "batch_id": 1,
                  "claim_id": 1, "repair_id": 1, "statement_id": 1,
+                 "business_id": 1,  # the demo's complaint by letter is about a business not in the registry
                  "district_id": db.session.scalar(db.select(District.id).order_by(District.id)),
                  "township_id": db.session.scalar(db.select(Township.id).order_by(Township.id)),
                  "year": date.today().year,

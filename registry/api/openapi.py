@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from registry.api import params
-from registry.complaints.models import CLAUSE_KINDS
+from registry.complaints.models import CHANNELS as COMPLAINT_CHANNELS, CLAUSE_KINDS
 from registry.complaints.states import AGREED, FAILED, MEDIATED, STATUSES
 from registry.consultations.models import CHANNELS
 from registry.merchants.models import CATEGORIES
@@ -50,8 +50,21 @@ def _counts() -> dict:
     return {"type": "object", "additionalProperties": INTEGER}
 
 
+def _acceptance() -> dict:
+    """当日受理率 and acceptance time of a group of accepted complaints (reports.speed.summary)."""
+    return _object({
+        "accepted": INTEGER,
+        "same_day": {**INTEGER, "description": _("收到当个工作日即受理的件数。")},
+        "same_day_rate": {**_nullable({"type": "number", "minimum": 0, "maximum": 100}),
+                          "description": _("当日受理率（%）。")},
+        "median_working_days": {**_nullable({"type": "number", "minimum": 0}),
+                                "description": _("受理用时中位数（工作日）。")},
+    })
+
+
 def _schemas() -> dict:
     public_standings = list(params.PUBLIC_STANDINGS)
+    ACCEPTANCE = _acceptance()
     shop = {
         "code": {**STRING, "description": _("店铺的公开代码（二维码网址 /m/<code> 中的部分）。")},
         "name": STRING,
@@ -157,7 +170,21 @@ def _schemas() -> dict:
             "complaints_accepted": INTEGER,
             "complaints_refused": INTEGER,
             "complaints_mediated": INTEGER,
-            "mediation_rate": {**_nullable({"type": "number", "minimum": 0}), "description": _("调处率（%）。")},
+            "mediation_rate": {**_nullable({"type": "number", "minimum": 0}),
+                               "description": _("调解成功率（%），同 resolution_rate；保留旧名供已有调用方使用，不是调处率。")},
+            "complaints_handled": {**INTEGER, "description": _("调处：期内受理的投诉中已处理终结的件数。")},
+            "handling_rate": {**_nullable({"type": "number", "minimum": 0, "maximum": 100}),
+                              "description": _("调处率（%）= 调处 ÷ 受理。")},
+            "resolution_rate": {**_nullable({"type": "number", "minimum": 0, "maximum": 100}),
+                                "description": _("调解成功率（%）= 和解或调解成功 ÷ 期内办结。")},
+            "receptions_total": {**INTEGER, "description": _("接待来信、来电、来访、咨询人次。")},
+            "complaints_by_channel": _object({channel: INTEGER for channel in COMPLAINT_CHANNELS},
+                                             _("收到投诉（按渠道：online 网上、phone 来电、letter 来信、visit 来访、network 网络）。")),
+            "acceptance": ACCEPTANCE,
+            "acceptance_by_channel": _object({channel: ACCEPTANCE for channel in COMPLAINT_CHANNELS}),
+            "acceptance_by_township": {"type": "array", "items": {
+                **ACCEPTANCE, "required": ["district", "township", *ACCEPTANCE["required"]],
+                "properties": {"district": STRING, "township": STRING, **ACCEPTANCE["properties"]}}},
             "amount_recovered_yuan": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$",
                                       "description": _("为消费者挽回的经济损失（元）。")},
             "complaints_by_clause": _counts(),

@@ -87,6 +87,9 @@ def entries_about_district(statement: Select, district: str, viewer_id: int) -> 
     tables = _district_tables()
     merchants = next((table for _type, table, _how in tables if table.name == "merchants"), None)
     shops = select(merchants.c.id).where(merchants.c.district == district) if merchants is not None else None
+    # A complaint about a business not in the registry has no shop yet: it belongs to that business's district.
+    unlisted = next((table for _type, table, _how in tables if table.name == "unlisted_businesses"), None)
+    businesses = select(unlisted.c.id).where(unlisted.c.district == district) if unlisted is not None else None
     about = [AuditEntry.actor_id == viewer_id,
              and_(AuditEntry.subject_type == "user", AuditEntry.subject_id == viewer_id)]
     for subject_type, table, how in tables:
@@ -94,6 +97,10 @@ def entries_about_district(statement: Select, district: str, viewer_id: int) -> 
             ids = select(table.c.id).where(table.c.district == district)
         elif shops is not None:
             ids = select(table.c.id).where(table.c.merchant_id.in_(shops))
+            if businesses is not None and "business_id" in table.c:
+                ids = select(table.c.id).where(or_(table.c.merchant_id.in_(shops),
+                                                   and_(table.c.merchant_id.is_(None),
+                                                        table.c.business_id.in_(businesses))))
         else:
             continue
         about.append(and_(AuditEntry.subject_type == subject_type, AuditEntry.subject_id.in_(ids)))

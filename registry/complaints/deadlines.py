@@ -4,7 +4,7 @@ date and their "weekends only" mark recomputed, each move audited.
 
 Which clock a case runs is read from its state, the same rule handling.py applies when it sets one (handling imports its clock lengths from here, which also
 connects the receiver below whenever complaints are in use):
-filed → the decision clock from filing; accepted → the shop's reply clock from acceptance; replied,
+filed → the decision clock from the day the complaint arrived (received_on); accepted → the shop's reply clock from acceptance; replied,
 disputed, mediating → the mediation window from acceptance.
 """
 
@@ -26,12 +26,12 @@ MEDIATION_WORKING_DAYS = 45  # the whole mediation, from acceptance
 _MEDIATION_WINDOW = (states.REPLIED, states.DISPUTED, states.MEDIATING)
 
 
-def running_clock(complaint: Complaint) -> tuple[datetime, int] | None:
+def running_clock(complaint: Complaint) -> tuple[date | datetime, int] | None:
     """(start, working days) of the clock behind the case's stored due date, or None when none runs."""
     if complaint.due_date is None or complaint.status not in states.OPEN_STATUSES:
         return None
     if complaint.status == states.FILED:
-        return complaint.filed_at, DECISION_WORKING_DAYS
+        return complaint.received_on or complaint.filed_at, DECISION_WORKING_DAYS
     if complaint.decided_at is None:
         return None
     if complaint.status == states.ACCEPTED:

@@ -52,7 +52,7 @@ def compute(merchant_ids: list[int], now: datetime | None = None) -> dict[int, S
         select(Complaint.merchant_id, Complaint.clause_kind, Complaint.outcome, Complaint.decided_at,
                Complaint.first_reply_at)
         .where(Complaint.merchant_id.in_(merchant_ids), Complaint.decided_at >= now - WINDOW,
-               Complaint.status != states.REFUSED)
+               Complaint.status.not_in(states.UNCOUNTED_STATUSES))
     )
     reply_days: dict[int, list[float]] = {}
     figures: dict[int, ShopFigures] = {}
@@ -110,7 +110,8 @@ def refresh_all(now: datetime | None = None, commit_every_batch: bool = True) ->
     window (a row missing, e.g. after an import). Commits per batch so the write lock is short."""
     now = now or utcnow()
     ids = set(db.session.scalars(select(ShopComplaintFigures.merchant_id)))
-    ids.update(db.session.scalars(select(Complaint.merchant_id).where(Complaint.decided_at >= now - WINDOW).distinct()))
+    ids.update(db.session.scalars(select(Complaint.merchant_id).where(Complaint.decided_at >= now - WINDOW,
+                                                                      Complaint.merchant_id.is_not(None)).distinct()))
     ordered = sorted(ids)
     for start in range(0, len(ordered), BATCH):
         refresh(ordered[start:start + BATCH], now)

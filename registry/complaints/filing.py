@@ -75,7 +75,7 @@ def _cited_clause(version: PledgeVersion | None, clause: int | str) -> PledgeCla
     raise DomainError(_("请选择商家违反了哪一条承诺。"), field="clause")
 
 
-def _case_token(submission_key: str) -> str:
+def case_token(submission_key: str) -> str:
     """The secret in the consumer's case link, derived from the form's one-time key.
 
     Deriving it (instead of storing it) lets a double-submitted form show the same link twice
@@ -85,17 +85,17 @@ def _case_token(submission_key: str) -> str:
     return hmac.new(secret, b"complaint-link:" + submission_key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def case_token(complaint: Complaint) -> str | None:
+def case_token_of(complaint: Complaint) -> str | None:
     """The secret of the consumer's case link, derived again from the complaint's submission key;
     None when the case's link was not made that way (its secret is then not known here)."""
     if not complaint.submission_key:
         return None
-    token = _case_token(complaint.submission_key)
-    return token if _token_hash(token) == complaint.access_token_hash else None
+    token = case_token(complaint.submission_key)
+    return token if token_hash(token) == complaint.access_token_hash else None
 
 
 def case_link(complaint: Complaint) -> str | None:
@@ -105,14 +105,14 @@ def case_link(complaint: Complaint) -> str | None:
     "我的投诉" page after an SMS code to it).
     """
     base = current_app.config.get("PUBLIC_BASE_URL")
-    token = case_token(complaint)
+    token = case_token_of(complaint)
     return f"{base}/c/{token}" if base and token else None
 
 
 def complaint_by_token(token: str) -> Complaint | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Complaint).where(Complaint.access_token_hash == _token_hash(token)))
+    return db.session.scalar(select(Complaint).where(Complaint.access_token_hash == token_hash(token)))
 
 
 def complaint_by_submission_key(key: str) -> Complaint | None:
@@ -137,24 +137,32 @@ def next_tracking_number(now: datetime) -> str:
     return f"{prefix}{sequence:04d}"
 
 
-def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
-    description = (data.description or "").strip()
+def validate_facts(description: str | None, purchase_date: date | None, amount_cents: int | None,
+                   demands: list[str], now: datetime) -> tuple[str, list[str]]:
+    """The facts every complaint must state, whoever typed them (online form or staff intake): returns
+    the cleaned description and demands, or raises DomainError naming the field."""
+    description = (description or "").strip()
     if len(description) < MIN_DESCRIPTION:
         raise DomainError(_("请用至少 %(count)d 个字说明发生了什么。", count=MIN_DESCRIPTION), field="description")
     if len(description) > MAX_DESCRIPTION:
         raise DomainError(_("情况说明最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="description")
     today = china_date(now)
-    if data.purchase_date is None:
+    if purchase_date is None:
         raise DomainError(_("请填写购买或消费日期。"), field="purchase_date")
-    if data.purchase_date > today:
+    if purchase_date > today:
         raise DomainError(_("购买日期不能晚于今天。"), field="purchase_date")
-    if data.purchase_date < today - timedelta(days=MAX_PURCHASE_AGE_DAYS):
+    if purchase_date < today - timedelta(days=MAX_PURCHASE_AGE_DAYS):
         raise DomainError(_("购买日期距今超过三年，请拨打 12315 咨询。"), field="purchase_date")
-    if data.amount_cents is None or data.amount_cents < 0 or data.amount_cents > MAX_AMOUNT_CENTS:
+    if amount_cents is None or amount_cents < 0 or amount_cents > MAX_AMOUNT_CENTS:
         raise DomainError(_("请填写涉及金额（元），没有可填 0。"), field="amount")
-    demands = [d for d in data.demands if d in DEMANDS]
+    demands = [d for d in demands if d in DEMANDS]
     if not demands:
         raise DomainError(_("请至少选择一项诉求。"), field="demands")
+    return description, demands
+
+
+def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
+    description, demands = validate_facts(data.description, data.purchase_date, data.amount_cents, data.demands, now)
     name = " ".join((data.consumer_name or "").split())
     if not name:
         raise DomainError(_("请填写您的姓名。"), field="consumer_name")
@@ -168,6 +176,33 @@ def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
                           phone, True, bool(data.share_phone_consent))
 
 
+def store_photos(complaint: Complaint, photos: list[ProcessedImage]) -> None:
+    """Keep checked evidence photos (or a scanned letter) of a flushed complaint, privately."""
+    directory = Path(current_app.config["EVIDENCE_DIR"])
+    for image in photos:
+        db.session.add(EvidencePhoto(
+            complaint_id=complaint.id, stored_name=store_image(image, directory),
+            original_filename=image.original_filename, content_type=image.content_type, width=image.width,
+            height=image.height, size_bytes=len(image.data), sha256=image.sha256,
+        ))
+
+
+def add_complaint(complaint: Complaint, submission_key: str) -> Complaint | None:
+    """Insert a new complaint; None when the same form was posted twice at the same moment and the other
+    request created it (then the caller answers with complaint_by_submission_key)."""
+    try:
+        # Added inside the savepoint: begin_nested() flushes what is pending *before* the SAVEPOINT,
+        # so a complaint added earlier would fail outside it and leave the session unusable.
+        with db.session.begin_nested():
+            db.session.add(complaint)
+            db.session.flush()
+    except IntegrityError:
+        if complaint_by_submission_key(submission_key) is None:
+            raise
+        return None
+    return complaint
+
+
 def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[ProcessedImage], verified_phone: str | None,
                    submission_key: str) -> tuple[Complaint, str]:
     """File a complaint against a public shop; returns it and the secret for the case link.
@@ -178,7 +213,7 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
         raise DomainError(_("表单已失效，请刷新页面后重新填写。"))
     existing = complaint_by_submission_key(submission_key)
     if existing is not None:
-        return existing, _case_token(submission_key)
+        return existing, case_token(submission_key)
     if not merchant.is_public:
         raise NotPermitted(_("这家店铺尚未公示，不能在线投诉。"))
     now = utcnow()
@@ -190,7 +225,7 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
     if len(photos) > 6:
         raise DomainError(_("最多上传 6 张照片。"), field="photos")
 
-    token = _case_token(submission_key)
+    token = case_token(submission_key)
     clock = deadline(now, DECISION_WORKING_DAYS)
     complaint = Complaint(
         tracking_number=next_tracking_number(now), merchant_id=merchant.id,
@@ -200,28 +235,13 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
         description=data.description, purchase_date=data.purchase_date, amount_cents=data.amount_cents,
         demands=",".join(data.demands), consumer_name=data.consumer_name, consumer_phone=data.consumer_phone,
         privacy_consent_at=now, share_phone_consent_at=now if data.share_phone_consent else None,
-        access_token_hash=_token_hash(token), submission_key=submission_key, status=states.FILED, filed_at=now,
-        due_date=clock.due, due_uses_fallback=clock.uses_fallback,
+        access_token_hash=token_hash(token), submission_key=submission_key, status=states.FILED, filed_at=now,
+        received_on=china_date(now), channel="online", consent_kind="online", due_date=clock.due, due_uses_fallback=clock.uses_fallback,
     )
-    try:
-        # Added inside the savepoint: begin_nested() flushes what is pending *before* the SAVEPOINT,
-        # so a complaint added earlier would fail outside it and leave the session unusable.
-        with db.session.begin_nested():
-            db.session.add(complaint)
-            db.session.flush()
-    except IntegrityError:
+    if add_complaint(complaint, submission_key) is None:
         # The same form arrived twice at the same moment; the other request created it.
-        existing = complaint_by_submission_key(submission_key)
-        if existing is None:
-            raise
-        return existing, token
-    directory = Path(current_app.config["EVIDENCE_DIR"])
-    for image in photos:
-        db.session.add(EvidencePhoto(
-            complaint_id=complaint.id, stored_name=store_image(image, directory),
-            original_filename=image.original_filename, content_type=image.content_type, width=image.width,
-            height=image.height, size_bytes=len(image.data), sha256=image.sha256,
-        ))
+        return complaint_by_submission_key(submission_key), token
+    store_photos(complaint, photos)
     add_event(complaint, "filed", "consumer", None, None, public=False,
                consents={"privacy": True, "share_phone": data.share_phone_consent}, photos=len(photos))
     db.session.flush()
@@ -240,7 +260,7 @@ def file_verified_complaint(merchant: Merchant, data: ComplaintInput, photos: li
     existing = complaint_by_submission_key(submission_key) if submission_key else None
     if existing is not None:
         # The same form twice (a double click): the first filing spent the use; this one files nothing.
-        return existing, _case_token(submission_key), None
+        return existing, case_token(submission_key), None
     try:
         following = spend_verification(verified, utcnow())
     except VerificationSpent:
@@ -249,6 +269,6 @@ def file_verified_complaint(merchant: Merchant, data: ComplaintInput, photos: li
         existing = complaint_by_submission_key(submission_key) if submission_key else None
         if existing is None:
             raise
-        return existing, _case_token(submission_key), None
+        return existing, case_token(submission_key), None
     complaint, token = file_complaint(merchant, data, photos, verified.phone, submission_key)
     return complaint, token, following

@@ -12,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from registry.complaints.labels import DEMAND_LABELS, NO_CLAUSE_LABEL, REFUSAL_GROUND_LABELS
+from registry.complaints.labels import (CHANNEL_LABELS, CLAUSE_LABELS, CONSENT_LABELS, DEMAND_LABELS, NO_CLAUSE_LABEL,
+                                       REFUSAL_GROUND_LABELS)
 from registry.forms import RegistryForm
 from registry.pledges.models import OTHER_CLAUSE, PledgeVersion
 
@@ -168,6 +169,8 @@ class LeaveForm(RegistryForm):
     """我的投诉: forget the confirmed phone on this browser."""
 
     submit = SubmitField(_l("退出"))
+
+
 class CallBackForm(_StaffForm):
     reached = RadioField(_l("是否联系上消费者"), choices=_choices([("yes", _l("已联系上")), ("no", _l("未接通或无法联系"))]),
                          validators=[InputRequired(message=_l("请选择是否联系上消费者。"))])
@@ -187,3 +190,61 @@ class CallBackForm(_StaffForm):
         score = self.satisfaction.data
         return (yes_no.get(self.reached.data), yes_no.get(self.resolved.data),
                 int(score) if score and score.isdigit() else None)
+
+
+class IntakeForm(RegistryForm):
+    """Staff register a complaint received by phone, letter, visit or another platform (complaints.intake)."""
+
+    channel = RadioField(_l("收到方式"), choices=[], validators=[InputRequired(message=_l("请选择投诉是怎么收到的。"))])
+    received_on = DateField(_l("收到日期"), validators=[Optional()],
+                            description=_l("来信可填信上的日期（最早 30 天前），不填为今天；受理期限从这天算起"))
+    consumer_name = StringField(_l("消费者姓名（可选）"), validators=[Optional(), Length(max=64, message=_l("最多 64 个字。"))])
+    consumer_phone = StringField(_l("消费者手机号（可选）"), validators=[Optional(), Length(max=20)],
+                                 description=_l("手机号和通信地址至少填一项；不会公开，也不会告诉商家"))
+    consumer_address = StringField(_l("消费者通信地址（可选）"), validators=[Optional(), Length(max=200)],
+                                   description=_l("只有地址的来信填这里，用于寄送处理结果；不会公开"))
+    consent_kind = RadioField(_l("消费者同意处理其个人信息的方式"), choices=[],
+                              validators=[InputRequired(message=_l("请记录消费者同意的方式。"))],
+                              description=_l("口头同意请向消费者读过个人信息处理说明后再选；记录人是您"))
+    shop_kind = RadioField(_l("是否在名录中"), default="registry", choices=_choices([
+        ("registry", _l("名录中的商家")), ("unlisted", _l("不在名录中的经营者"))]),
+        validators=[InputRequired(message=_l("请选择被投诉的是名录中的商家还是其他经营者。"))])
+    shop = StringField(_l("商家名称、统一社会信用代码或二维码编号"), validators=[Optional(), Length(max=100)])
+    business_name = StringField(_l("经营者名称"), validators=[Optional(), Length(max=100)])
+    business_address = StringField(_l("经营地址"), validators=[Optional(), Length(max=200)])
+    business_credit_code = StringField(_l("统一社会信用代码（知道就填）"), validators=[Optional(), Length(max=30)])
+    business_district = StringField(_l("区县"), validators=[Optional(), Length(max=64)])
+    business_township = StringField(_l("乡镇（街道，可选）"), validators=[Optional(), Length(max=64)])
+    clause = SelectField(_l("违反的承诺"), choices=[], validators=[InputRequired(message=_l("请选择商家违反了哪一条承诺。"))],
+                         description=_l("商家没有签署承诺或不在名录中时，按“其他问题”登记"))
+    description = TextAreaField(_l("投诉事实"), validators=[
+        DataRequired(message=_l("请说明发生了什么。")), Length(max=2000, message=_l("最多 2000 个字。"))])
+    purchase_date = DateField(_l("购买/消费日期"), validators=[InputRequired(message=_l("请填写购买或消费日期。"))])
+    amount = DecimalField(_l("涉及金额（元）"), places=2, validators=[
+        InputRequired(message=AMOUNT_MESSAGE), NumberRange(min=0, max=100_000_000, message=AMOUNT_MESSAGE)])
+    demands = MultiCheckboxField(_l("消费者的诉求"), choices=_choices(DEMAND_LABELS.items()), validate_choice=False)
+    photos = MultipleFileField(_l("附件：来信扫描件、照片（可选，最多 6 张）"),
+                               description=_l("JPEG/PNG/WebP，每张不超过 10 MB；仅工作人员可见"))
+    consultation = HiddenField()
+    submission_key = HiddenField()
+    submit = SubmitField(_l("登记投诉"))
+
+    def offer_choices(self) -> None:
+        self.channel.choices = _choices((k, v) for k, v in CHANNEL_LABELS.items() if k != "online")
+        self.consent_kind.choices = _choices((k, v) for k, v in CONSENT_LABELS.items() if k != "online")
+        self.clause.choices = _choices([("", _l("请选择"))] + [(k, v) for k, v in CLAUSE_LABELS.items() if k != OTHER_CLAUSE]
+                                       + [(OTHER_CLAUSE, NO_CLAUSE_LABEL)])
+
+
+class DuplicateForm(_StaffForm):
+    original = StringField(_l("继续办理的投诉编号"), validators=[
+        DataRequired(message=_l("请填写继续办理的那件投诉的编号。")), Length(max=24)],
+        description=_l("例如 TS20261128-0042；消费者查询本件时会看到这个编号"))
+    note = TextAreaField(_l("说明（仅工作人员可见）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("标为重复投诉"))
+
+
+class LinkBusinessForm(RegistryForm):
+    shop = StringField(_l("名录中的商家（名称、统一社会信用代码或二维码编号）"), validators=[
+        DataRequired(message=_l("请填写名录中的商家。")), Length(max=100)])
+    submit = SubmitField(_l("关联到这家商家"))

@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -68,8 +69,9 @@ def _set_clock(complaint: Complaint, start: datetime, working_days: int | None) 
 
 
 def require_staff_scope(complaint: Complaint, staff: User) -> None:
-    """Staff limited to a district act only on complaints against shops in that district."""
-    require_district(staff, complaint.merchant.district, _("这件投诉不在您负责的区县。"))
+    """Staff limited to a district act only on complaints against shops (or businesses not in the
+    registry) in that district."""
+    require_district(staff, complaint.district, _("这件投诉不在您负责的区县。"))
 
 
 def _staff_action(complaint: Complaint, staff: User, action: str, expected_version: int | None) -> str:
@@ -80,7 +82,8 @@ def _staff_action(complaint: Complaint, staff: User, action: str, expected_versi
 def _finish(complaint: Complaint, action: str, actor: User | None, old_status: str, **audit_data) -> None:
     _flush_or_conflict(complaint)
     # The QR page's stored 12-month figures follow every move of a case (complaints.figures).
-    figures.refresh([complaint.merchant_id], utcnow())
+    if complaint.merchant_id is not None:
+        figures.refresh([complaint.merchant_id], utcnow())
     if actor is not None and actor.is_staff:
         audit.record(f"complaint.{action}", complaint, actor, tracking_number=complaint.tracking_number,
                      old=old_status, new=complaint.status, **audit_data)
@@ -101,7 +104,9 @@ def accept_complaint(complaint: Complaint, staff: User, expected_version: int | 
     complaint.public_summary = summary
     _set_clock(complaint, now, REPLY_WORKING_DAYS)
     add_event(complaint, "accepted", "staff", staff, None, public=True)
-    add_event(complaint, "forwarded", "system", None, None, public=False, reply_due=complaint.due_date)
+    if complaint.merchant_id is not None:
+        # A business not in the registry has no account to forward to: staff contact it themselves.
+        add_event(complaint, "forwarded", "system", None, None, public=False, reply_due=complaint.due_date)
     _finish(complaint, "accept", staff, old)
 
 
@@ -126,7 +131,7 @@ def merchant_reply(complaint: Complaint, owner: User, body: str, offer: str | No
                    offer_amount_cents: int | None) -> ComplaintEvent:
     """The shop answers publicly and may offer a resolution the consumer can accept or reject; returns
     the reply (held for staff when personal data was found in it)."""
-    if complaint.merchant.owner_id != owner.id:
+    if complaint.merchant is None or complaint.merchant.owner_id != owner.id:
         raise NotPermitted(_("这不是针对您店铺的投诉。"))
     body = (body or "").strip()
     if len(body) < 5:
@@ -303,6 +308,44 @@ def add_staff_note(complaint: Complaint, staff: User, body: str) -> None:
     old = _staff_action(complaint, staff, "staff_note", None)
     add_event(complaint, "staff_note", "staff", staff, body, public=False)
     _finish(complaint, "staff_note", staff, old)
+
+
+def mark_duplicate(complaint: Complaint, staff: User, expected_version: int | None, original_number: str,
+                   note: str) -> Complaint:
+    """The same case reached the association twice (often by two channels): this one leaves the workload
+    and every count, and its consumer is told which case carries on. The two may name different
+    shops (a phone call may name a business the online form found in the registry); the officer
+    judges, within their district. Returns the case that carries on."""
+    require_staff_scope(complaint, staff)
+    if expected_version is not None and complaint.version != expected_version or \
+            states.next_status("mark_duplicate", complaint.status, "staff") is None:
+        _apply(complaint, "mark_duplicate", "staff", expected_version)  # raises the usual refusal
+    number = "".join((original_number or "").split()).upper()
+    if not number:
+        raise DomainError(_("请填写继续办理的那件投诉的编号。"), field="original")
+    original = db.session.scalar(select(Complaint).where(Complaint.tracking_number == number))
+    if original is None:
+        raise DomainError(_("没有编号为 %(number)s 的投诉。", number=number[:24]), field="original")
+    if original.id == complaint.id:
+        raise DomainError(_("不能把投诉标为它自己的重复。"), field="original")
+    if original.status == states.DUPLICATE:
+        raise DomainError(_("%(number)s 本身已是重复投诉，请填写继续办理的 %(other)s。", number=original.tracking_number,
+                            other=original.duplicate_of.tracking_number), field="original")
+    if original.status == states.REFUSED:
+        raise DomainError(_("%(number)s 已不予受理，不能作为继续办理的投诉。", number=original.tracking_number),
+                          field="original")
+    require_district(staff, original.district, _("那件投诉不在您负责的区县。"))
+    old = _staff_action(complaint, staff, "mark_duplicate", expected_version)
+    now = utcnow()
+    complaint.duplicate_of_id = original.id
+    complaint.closed_at = now
+    _set_clock(complaint, now, None)
+    # The consumer's page names the case that carries on by its number only.
+    add_event(complaint, "marked_duplicate", "staff", staff, (note or "").strip()[:MAX_DESCRIPTION] or None,
+              public=False, original=original.tracking_number)
+    add_event(original, "duplicate_linked", "staff", staff, None, public=False, duplicate=complaint.tracking_number)
+    _finish(complaint, "mark_duplicate", staff, old, original=original.tracking_number)
+    return original
 
 
 def can_act(complaint: Complaint, action: str, actor_role: str) -> bool:

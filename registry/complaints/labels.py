@@ -25,6 +25,29 @@ STATUS_LABELS = {
     "closed": _l("已办结"),
     "refused": _l("不予受理"),
     "withdrawn": _l("已撤回"),
+    "duplicate": _l("重复投诉，已并案"),
+}
+
+CHANNEL_LABELS = {
+    "online": _l("网上"),
+    "phone": _l("来电"),
+    "letter": _l("来信"),
+    "visit": _l("来访"),
+    "network": _l("网络"),
+}
+
+CHANNEL_HINTS = {
+    "online": _l("消费者扫码在线投诉"),
+    "phone": _l("电话投诉"),
+    "letter": _l("信件投诉"),
+    "visit": _l("当面投诉"),
+    "network": _l("其他网络平台转来的投诉"),
+}
+
+CONSENT_LABELS = {
+    "online": _l("在线勾选同意"),
+    "verbal": _l("口头同意（工作人员记录）"),
+    "written": _l("书面同意（来信或签字）"),
 }
 
 OUTCOME_LABELS = {
@@ -59,6 +82,7 @@ ACTION_LABELS = {
     "staff_note": _l("工作备注"),
     "followup": _l("回访"),
     "callback": _l("电话回访"),
+    "mark_duplicate": _l("标为重复投诉"),
 }
 
 EVENT_LABELS = {
@@ -77,7 +101,11 @@ EVENT_LABELS = {
     "followup": _l("回访"),
     "staff_note": _l("工作备注"),
     "closed": _l("办结"),
-    "contact_purged": _l("按保存期限删除消费者手机号"),
+    "contact_purged": _l("按保存期限删除消费者联系方式"),
     "reply_overdue": _l("逾期未回复，转由工作人员处理"),
     "callback": _l("工作人员电话回访"),
+    "registered": _l("工作人员代为登记投诉"),
+    "marked_duplicate": _l("标为重复投诉并案办理"),
+    "duplicate_linked": _l("重复投诉并入本案"),
+    "business_linked": _l("被投诉经营者已关联名录中的商家"),
 }

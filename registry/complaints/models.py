@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.database import UTCDateTime
-from registry.clock import utcnow
+from registry.clock import china_date, utcnow
 from registry.extensions import db
 from registry.uploads import StoredImage
 
 from registry.pledges.models import CLAUSE_KINDS as PLEDGE_CLAUSE_KINDS, PledgeVersion
 
 if TYPE_CHECKING:
+    from registry.auth.models import User
     from registry.merchants.models import Merchant
 
 # The kind of promise the consumer says was broken: the pledge's own vocabulary (pledges.models), whose
@@ -23,8 +24,21 @@ if TYPE_CHECKING:
 CLAUSE_KINDS = PLEDGE_CLAUSE_KINDS
 DEMANDS = ("refund", "exchange", "apology", "compensation")
 # Grounds for not accepting a complaint (市场监督管理投诉举报处理暂行办法 第十五条, condensed).
+# How the complaint reached the association: "online" is the QR page's form (网上); the others are
+# registered by staff on the consumer's behalf (complaints.intake): 来电, 来信, 来访, 网络 (another platform).
+CHANNELS = ("online", "phone", "letter", "visit", "network")
+STAFF_CHANNELS = CHANNELS[1:]
+# How the consumer consented to their data being processed: ticked on the online form, or given to an
+# officer (verbally on the phone or at the desk, in writing in a letter or on a signed form).
+CONSENT_KINDS = ("online", "verbal", "written")
 REFUSAL_GROUNDS = ("not_consumer_dispute", "no_jurisdiction", "already_handled", "court_or_arbitration",
                    "time_limit", "no_evidence", "duplicate", "other")
+
+
+def _received_default(context) -> date:
+    """An online complaint arrives when it is filed (in Beijing)."""
+    filed = context.get_current_parameters().get("filed_at") if context is not None else None
+    return china_date(filed or utcnow())
 
 
 class Complaint(db.Model):
@@ -32,7 +46,10 @@ class Complaint(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(20), unique=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    # The registered shop complained about; NULL while the complaint is against a business not in the
+    # registry (business_id), until staff link that business to a shop (complaints.intake).
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("unlisted_businesses.id"), index=True)
     # Filed once, never edited: corrections and replies are events.
     # The pledge the shop had signed when the complaint was filed (the current one if it had signed
     # none) and the number of the clause cited in it; no number: a problem none of its clauses covers.
@@ -47,6 +64,16 @@ class Complaint(db.Model):
     demands: Mapped[str] = mapped_column(String(100))  # comma-separated DEMANDS
     consumer_name: Mapped[str | None] = mapped_column(String(64))
     consumer_phone: Mapped[str | None] = mapped_column(String(11))
+    # A letter may carry only a postal address: personal data like the phone (never public, never shown
+    # to the shop, purged with the phone by complaints.retention).
+    consumer_address: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16), default="online", server_default="online", index=True)
+    # The officer who registered it on the consumer's behalf (NULL: filed online by the consumer).
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consent_kind: Mapped[str] = mapped_column(String(16), default="online", server_default="online")
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Marked by staff as the same case as another complaint, which carries on (status "duplicate").
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     privacy_consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Separate, optional consent: only then does the shop see the full phone number.
     share_phone_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,6 +88,10 @@ class Complaint(db.Model):
     public_summary: Mapped[str | None] = mapped_column(String(200))
     amount_recovered_cents: Mapped[int | None]
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The China date the complaint reached the association (the letter's date, within limits, for
+    # staff intake); the decision clock and the "received" figures start from it. Declared after
+    # filed_at so its default can read it.
+    received_on: Mapped[date] = mapped_column(Date, index=True, default=_received_default)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -74,7 +105,11 @@ class Complaint(db.Model):
     # Optimistic lock carried through staff forms: two officers acting at once, one wins.
     version: Mapped[int] = mapped_column(default=1)
 
-    merchant: Mapped[Merchant] = relationship()
+    merchant: Mapped[Merchant | None] = relationship()
+    business: Mapped[UnlistedBusiness | None] = relationship(foreign_keys=[business_id])
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[consent_recorded_by_id])
+    duplicate_of: Mapped[Complaint | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
     pledge_version: Mapped[PledgeVersion | None] = relationship()
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", lazy="selectin"
@@ -86,6 +121,7 @@ class Complaint(db.Model):
         Index("ix_complaints_merchant_status_filed", "merchant_id", "status", "filed_at"),
         # The QR page's newest published complaints and the 12-month figures read this range.
         Index("ix_complaints_merchant_decided", "merchant_id", "decided_at"),
+        CheckConstraint("merchant_id IS NOT NULL OR business_id IS NOT NULL", name="merchant_or_business"),
     )
 
     @property
@@ -95,7 +131,44 @@ class Complaint(db.Model):
     @property
     def is_public(self) -> bool:
         """Published once staff accepted it; refused and undecided complaints stay private."""
-        return self.decided_at is not None and self.status not in ("filed", "refused")
+        return self.decided_at is not None and self.status not in ("filed", "refused", "duplicate")
+
+    @property
+    def district(self) -> str:
+        """The district of the shop, or of the unregistered business (staff scoping goes by it)."""
+        return self.merchant.district if self.merchant is not None else self.business.district
+
+    @property
+    def township(self) -> str | None:
+        return self.merchant.township if self.merchant is not None else self.business.township
+
+    @property
+    def business_name(self) -> str:
+        return self.merchant.name if self.merchant is not None else self.business.name
+
+
+class UnlistedBusiness(db.Model):
+    """A business complained about that is not in the registry (yet): what the consumer could tell.
+
+    Staff may later link it to a registered shop; its complaints then move to that shop (audited) and
+    this row keeps the link for the record.
+    """
+
+    __tablename__ = "unlisted_businesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    district: Mapped[str] = mapped_column(String(64), index=True)
+    township: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    linked_merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    linked_merchant: Mapped[Merchant | None] = relationship(foreign_keys=[linked_merchant_id])
 
 
 class ComplaintEvent(db.Model):

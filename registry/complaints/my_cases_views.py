@@ -14,7 +14,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 
 from registry.clock import utcnow
-from registry.complaints.filing import case_token
+from registry.complaints.filing import case_token_of
 from registry.complaints.forms import CodeForm, LeaveForm, PhoneForm
 from registry.complaints.public_views import (CODES_PER_ADDRESS, CODES_PER_PHONE, CONFIRMATIONS_PER_ADDRESS,
                                               _form_phone_key)
@@ -73,7 +73,7 @@ def my_complaints():
     if phone is not None and request.method == "GET":
         cases = cases_filed_with(phone)
         return render_template("complaints/my_cases_list.html", cases=cases, leave_form=LeaveForm(),
-                               tokens={c.id: case_token(c) for c in cases})
+                               tokens={c.id: case_token_of(c) for c in cases})
     phone_form, code_form = PhoneForm(), CodeForm()
     if _sending():
         if not phone_form.validate_on_submit():

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.complaints import handling, queries, timeline
+from registry.complaints import handling, queries, states, timeline
 from registry.complaints.forms import MerchantReplyForm, to_cents
 from registry.complaints.models import Complaint
 from registry.extensions import db
@@ -20,9 +20,9 @@ bp = owner_area(Blueprint("merchant_complaints", __name__, url_prefix="/my/compl
 def _own_complaint(complaint_id: int) -> Complaint:
     complaint = db.session.get(Complaint, complaint_id)
     # Complaints not yet accepted (or refused) are not forwarded to the shop at all.
-    if complaint is None or complaint.decided_at is None or complaint.status == "refused":
+    if complaint is None or complaint.decided_at is None or complaint.status in states.UNCOUNTED_STATUSES:
         abort(404)
-    if complaint.merchant.owner_id != current_user.id:
+    if complaint.merchant is None or complaint.merchant.owner_id != current_user.id:
         abort(403)
     return complaint
 

@@ -12,15 +12,33 @@ from registry.auth.access import in_district
 from registry.auth.models import User
 from registry.complaints import figures, states
 from registry.complaints.figures import ShopFigures
-from registry.complaints.models import CallBack, Complaint, ComplaintEvent
+from registry.complaints.models import CallBack, Complaint, ComplaintEvent, UnlistedBusiness
 from registry.extensions import db
 from registry.merchants.models import Merchant
+
+
+# Where a complaint's business is: the registered shop's district, or the unlisted business's. Every
+# staff query scopes by it (auth.access.in_district), and the figures break counts down by it.
+PLACE_DISTRICT = func.coalesce(Merchant.district, UnlistedBusiness.district)
+PLACE_TOWNSHIP = func.coalesce(Merchant.township, UnlistedBusiness.township, "")
+
+
+def with_place(statement):
+    """`statement` over complaints joined to their shop or unlisted business (either may be missing)."""
+    return (statement.outerjoin(Merchant, Complaint.merchant_id == Merchant.id)
+            .outerjoin(UnlistedBusiness, Complaint.business_id == UnlistedBusiness.id))
+
+
+def scoped(statement, staff: User):
+    """`statement` over complaints limited to the officer's district."""
+    return in_district(with_place(statement), staff, PLACE_DISTRICT)
 
 
 def complaints_for_owner(owner: User, page: int, per_page: int = 20):
     statement = (
         select(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id)
-        .where(Merchant.owner_id == owner.id, Complaint.decided_at.is_not(None), Complaint.status != states.REFUSED)
+        .where(Merchant.owner_id == owner.id, Complaint.decided_at.is_not(None),
+               Complaint.status.not_in(states.UNCOUNTED_STATUSES))
         .order_by(case((Complaint.status.in_(states.OPEN_STATUSES), 0), else_=1), Complaint.filed_at.desc())
     )
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
@@ -28,8 +46,7 @@ def complaints_for_owner(owner: User, page: int, per_page: int = 20):
 
 def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
     """Open complaints, most urgent legal clock first; `view` picks new / in progress / closed."""
-    statement = select(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id)
-    statement = in_district(statement, staff, Merchant.district)
+    statement = scoped(select(Complaint), staff)
     if view == "new":
         statement = statement.where(Complaint.status == states.FILED).order_by(Complaint.due_date, Complaint.id)
     elif view == "open":
@@ -42,8 +59,7 @@ def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
 
 
 def queue_counts(staff: User) -> dict[str, int]:
-    statement = select(Complaint.status, func.count()).join(Merchant, Complaint.merchant_id == Merchant.id)
-    statement = in_district(statement, staff, Merchant.district)
+    statement = scoped(select(Complaint.status, func.count()).select_from(Complaint), staff)
     counts = dict(db.session.execute(statement.group_by(Complaint.status)).all())
     return {
         "new": counts.get(states.FILED, 0),
@@ -55,9 +71,8 @@ def queue_counts(staff: User) -> dict[str, int]:
 def held_replies(staff: User) -> list[ComplaintEvent]:
     """Shop replies waiting for staff because personal data was found in them, oldest first."""
     statement = (select(ComplaintEvent).join(Complaint, ComplaintEvent.complaint_id == Complaint.id)
-                 .join(Merchant, Complaint.merchant_id == Merchant.id)
                  .where(ComplaintEvent.held_for_review.is_(True)).order_by(ComplaintEvent.id))
-    return list(db.session.scalars(in_district(statement, staff, Merchant.district)))
+    return list(db.session.scalars(scoped(statement, staff)))
 
 
 PUBLIC_COMPLAINTS_ON_PAGE = 20
@@ -68,7 +83,7 @@ def _public_complaints_statement():
     """Built once per process (see lookup.queries._shop_page_statement); run with merchant_id."""
     newest = (select(Complaint.id)
               .where(Complaint.merchant_id == bindparam("merchant_id"), Complaint.decided_at.is_not(None),
-                     Complaint.status != states.REFUSED)
+                     Complaint.status.not_in(states.UNCOUNTED_STATUSES))
               .order_by(Complaint.decided_at.desc(), Complaint.id.desc()).limit(PUBLIC_COMPLAINTS_ON_PAGE)
               .subquery())
     return (
@@ -96,6 +111,12 @@ def public_complaints_with_replies(merchant_id: int) -> tuple[list[Complaint], d
         if event is not None:
             replies[complaint.id].append(event)
     return complaints, replies
+
+
+def duplicates_of(complaint: Complaint) -> list[Complaint]:
+    """The complaints marked as duplicates of this one (shown on its staff page)."""
+    return list(db.session.scalars(select(Complaint).where(Complaint.duplicate_of_id == complaint.id)
+                                   .order_by(Complaint.id)))
 
 
 def shop_figures(merchant: Merchant) -> ShopFigures:

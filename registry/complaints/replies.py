@@ -38,7 +38,7 @@ def screen_reply(body: str, offer: str | None) -> tuple[str, str | None, bool]:
 def _reply(event: ComplaintEvent, staff: User) -> ComplaintEvent:
     if event.kind != "merchant_replied":
         raise DomainError(_("只能审核商家的回复。"))
-    require_district(staff, event.complaint.merchant.district, _("这件投诉不在您负责的区县。"))
+    require_district(staff, event.complaint.district, _("这件投诉不在您负责的区县。"))
     return event
 
 

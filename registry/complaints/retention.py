@@ -1,5 +1,5 @@
-"""Keeping personal data no longer than the purpose needs: complainants' phone numbers after their
-case ended, one-time codes and sent SMS after a week."""
+"""Keeping personal data no longer than the purpose needs: complainants' phone numbers and postal
+addresses after their case ended, one-time codes and sent SMS after a week."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ SMS_RECORD_RETENTION_DAYS = 7
 
 
 def purge_expired_contact_details(now: datetime | None = None) -> int:
-    """Delete complainants' phone numbers N months after their case ended (the complaint text stays).
+    """Delete complainants' phone numbers and postal addresses N months after their case ended (the
+    complaint text stays).
 
     Personal data is kept no longer than the purpose needs (PIPL art. 19); the notice on the
     complaint form promises this period.
@@ -31,10 +32,10 @@ def purge_expired_contact_details(now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=round(months * 30.44))
     expired = list(db.session.scalars(
         select(Complaint).where(Complaint.status.in_(states.FINAL_STATUSES), Complaint.closed_at < cutoff,
-                                Complaint.consumer_phone.is_not(None))
+                                (Complaint.consumer_phone.is_not(None)) | (Complaint.consumer_address.is_not(None)))
     ))
     for complaint in expired:
-        complaint.consumer_phone = None
+        complaint.consumer_phone = complaint.consumer_address = None
         add_event(complaint, "contact_purged", "system", None, None, public=False)
     # One-time codes and the SMS outbox hold phone numbers too; they are only needed for minutes.
     message_cutoff = now - timedelta(days=SMS_RECORD_RETENTION_DAYS)

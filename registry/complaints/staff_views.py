@@ -1,4 +1,5 @@
-"""Staff: the complaint queue by legal clock, the case page with every action, evidence photos."""
+"""Staff: the complaint queue by legal clock, the case page with every action, evidence photos, and
+registering a complaint received by phone, letter, visit or another platform (complaints.intake)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.clock import today_in_china
-from registry.complaints import handling, letters, queries, replies, timeline
-from registry.complaints.forms import (AcceptForm, CallBackForm, HideReplyForm, RecordMediationForm, RefuseForm,
-                                       ScheduleMediationForm, StaffNoteForm, to_cents)
-from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
-from registry.errors import NotPermitted
+from registry.areas.services import district_names
+from registry.clock import china_date, today_in_china
+from registry.complaints import filing, handling, intake, letters, queries, replies, timeline
+from registry.complaints.forms import (AcceptForm, CallBackForm, DuplicateForm, HideReplyForm, IntakeForm,
+                                       LinkBusinessForm, RecordMediationForm, RefuseForm, ScheduleMediationForm,
+                                       StaffNoteForm, to_cents)
+from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto, UnlistedBusiness
+from registry.database import slow_work
+from registry.errors import DomainError, NotPermitted, sends_photos
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number
-from registry.uploads import private_image_response
-from registry.view_helpers import run_action, save_form
+from registry.uploads import ImageRejected, private_image_response, process_image, validate_batch
+from registry.view_helpers import run_action, save_form, show_form_error
 from registry.walls import staff_area
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
@@ -60,14 +64,23 @@ def _forms(complaint: Complaint, **submitted):
         "record_form": RecordMediationForm(formdata=None, version=version),
         "note_form": StaffNoteForm(formdata=None, version=version),
         "callback_form": CallBackForm(formdata=None, version=version),
+        "duplicate_form": DuplicateForm(formdata=None, version=version),
+        "link_form": LinkBusinessForm(formdata=None),
     }
     forms.update(submitted)
     return forms
 
 
 def _case_page(complaint: Complaint, status: int = 200, **submitted):
+    registered = complaint.registered_by_id is not None
     return render_template("complaints/staff_case.html", complaint=complaint, today=today_in_china(),
                            events=timeline.visible_events(complaint, "staff"),
+                           duplicates=queries.duplicates_of(complaint),
+                           consultation_id=intake.complaints_from_consultations([complaint.id]).get(complaint.id),
+                           # The consumer's case link, for the reply letter or to read out: only for
+                           # complaints staff registered (online filers got theirs on filing).
+                           case_link=url_for("complaints.case", token=filing.case_token(complaint.submission_key),
+                                             _external=True) if registered else None,
                            offer=timeline.latest_offer(complaint), callbacks=queries.callbacks_of(complaint),
                            **_forms(complaint, **submitted)), status
 
@@ -141,6 +154,99 @@ def callback(complaint_id: int):
 def letter(complaint_id: int):
     """The closing letter the consumer can download, as staff print or send it."""
     return letters.letter_response(_case(complaint_id))
+
+
+@bp.route("/complaints/<int:complaint_id>/duplicate", methods=["POST"])
+def duplicate(complaint_id: int):
+    return _staff_action(complaint_id, "duplicate_form", DuplicateForm(),
+                         lambda c, f: handling.mark_duplicate(c, _staff(), _version(f), f.original.data, f.note.data),
+                         _("已标为重复投诉，由另一件继续办理。"))
+
+
+@bp.route("/complaints/businesses/<int:business_id>/link", methods=["POST"])
+def link_business(business_id: int):
+    business = db.session.get(UnlistedBusiness, business_id)
+    if business is None:
+        abort(404)
+    back = bounded_integer(request.form.get("back"), 1, ID_MAX)
+    here = url_for("staff_complaints.case", complaint_id=back) if back else url_for("staff_complaints.queue")
+    form = LinkBusinessForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(here)
+    return run_action(lambda: intake.link_business(business, form.shop.data, _staff()), then=here,
+                      done=lambda shop: _("已关联到名录中的“%(shop)s”，这家经营者的投诉已转到该商家名下。", shop=shop.name))
+
+
+def _intake_page(form: IntakeForm, consultation=None, status: int = 200):
+    return render_template("complaints/staff_intake.html", form=form, consultation=consultation,
+                           districts=district_names(), max_age=intake.MAX_RECEIVED_AGE_DAYS), status
+
+
+def _intake_input(form: IntakeForm) -> intake.IntakeInput:
+    unlisted = form.shop_kind.data == "unlisted"
+    return intake.IntakeInput(
+        channel=form.channel.data, received_on=form.received_on.data, consumer_name=form.consumer_name.data,
+        consumer_phone=form.consumer_phone.data, consumer_address=form.consumer_address.data,
+        consent_kind=form.consent_kind.data, shop="" if unlisted else (form.shop.data or ""),
+        business=intake.BusinessInput(form.business_name.data, form.business_address.data,
+                                      form.business_credit_code.data, form.business_district.data,
+                                      form.business_township.data) if unlisted else None,
+        clause_kind=form.clause.data, description=form.description.data, purchase_date=form.purchase_date.data,
+        amount_cents=to_cents(form.amount.data), demands=form.demands.data or [])
+
+
+def _converted_consultation(form: IntakeForm):
+    """The consultation being turned into this complaint (?consultation= or the posted field), or None."""
+    number = bounded_integer(form.consultation.data or request.args.get("consultation"), 1, ID_MAX)
+    return intake.consultation_to_convert(number, _staff()) if number else None
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@sends_photos
+def register():
+    """Register a complaint received by phone, letter, visit or another platform."""
+    form = IntakeForm()
+    form.offer_choices()
+    try:
+        consultation = _converted_consultation(form)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("consultations.index"))
+    if not form.is_submitted():
+        form.submission_key.data = intake.new_submission_key()
+        if consultation is not None:
+            # Pre-filled from the consultation: channel, facts, and where the business is.
+            form.consultation.data = str(consultation.id)
+            form.channel.data = intake.CONSULTATION_CHANNEL.get(consultation.channel)
+            form.received_on.data = china_date(consultation.received_at)
+            form.description.data = f"{consultation.topic}：{consultation.summary}"
+            form.business_district.data, form.business_township.data = consultation.district, consultation.township
+        return _intake_page(form, consultation)
+    if form.validate_on_submit():
+        try:
+            uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+            validate_batch(uploads)
+            with slow_work():  # seconds of Pillow work must not hold the write lock
+                photos = [process_image(f.stream, f.filename) for f in uploads]
+        except ImageRejected as error:
+            form.photos.errors.append(error.message)
+            return _intake_page(form, consultation, 400)
+        try:
+            complaint, _token = intake.register_complaint(_staff(), _intake_input(form), photos,
+                                                          form.submission_key.data, consultation)
+        except DomainError as error:
+            db.session.rollback()
+            show_form_error(form, error)
+        else:
+            complaint_id, number = complaint.id, complaint.tracking_number
+            db.session.commit()
+            flash(_("已登记投诉，编号 %(number)s，7 个工作日内决定是否受理。", number=number), "success")
+            return redirect(url_for("staff_complaints.case", complaint_id=complaint_id))
+        if any(f and f.filename for f in request.files.getlist(form.photos.name)):
+            form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    return _intake_page(form, consultation, 400)
 
 
 def _reply_event(event_id: int) -> ComplaintEvent:

@@ -3,7 +3,10 @@
 DESIGN §4: filed → accepted | refused; accepted → (merchant replies) replied → closed by agreement
 when the consumer accepts the offer, or disputed → mediation → closed as mediated or failed. A shop
 that lets its reply deadline pass also sends the case to disputed (staff take it up).
-Withdrawal is possible until the case is closed.
+Withdrawal is possible until the case is closed. Staff mark a complaint that is the same case as another
+(the same consumer about the same matter, often by two channels) a duplicate while it is new or accepted
+and before the shop answered: it leaves the open workload, is never public nor counted, and its
+tracking page names the case that carries on.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FILED, ACCEPTED, REPLIED, DISPUTED, MEDIATING = "filed", "accepted", "replied", "disputed", "mediating"
-CLOSED, REFUSED, WITHDRAWN = "closed", "refused", "withdrawn"
-STATUSES = (FILED, ACCEPTED, REPLIED, DISPUTED, MEDIATING, CLOSED, REFUSED, WITHDRAWN)
+CLOSED, REFUSED, WITHDRAWN, DUPLICATE = "closed", "refused", "withdrawn", "duplicate"
+STATUSES = (FILED, ACCEPTED, REPLIED, DISPUTED, MEDIATING, CLOSED, REFUSED, WITHDRAWN, DUPLICATE)
 OPEN_STATUSES = (FILED, ACCEPTED, REPLIED, DISPUTED, MEDIATING)
-FINAL_STATUSES = (CLOSED, REFUSED, WITHDRAWN)
+FINAL_STATUSES = (CLOSED, REFUSED, WITHDRAWN, DUPLICATE)
+# Never published and never counted as a complaint of their own (the public side shows one case).
+UNCOUNTED_STATUSES = (REFUSED, DUPLICATE)
 
 # Outcomes recorded when a case closes.
 AGREED, MEDIATED, FAILED = "agreed", "mediated", "failed"
@@ -39,6 +44,7 @@ TRANSITIONS: dict[str, Transition] = {
     "record_failed": Transition("staff", {MEDIATING: CLOSED}),
     # The shop's reply deadline passed without a reply: the case goes to staff (complaints/timers.py).
     "reply_overdue": Transition("system", {ACCEPTED: DISPUTED}),
+    "mark_duplicate": Transition("staff", {FILED: DUPLICATE, ACCEPTED: DUPLICATE}),
     "withdraw": Transition("consumer", {s: WITHDRAWN for s in OPEN_STATUSES}),
     "add_information": Transition("consumer", {s: s for s in OPEN_STATUSES}),
     "staff_note": Transition("staff", {s: s for s in STATUSES}),

@@ -42,8 +42,8 @@ def latest_offer(complaint: Complaint) -> ComplaintEvent | None:
 # and place they do need. Beyond the public events the shop also sees the non-public ones it must
 # know of, and its own reply while staff review it. Staff call-backs (回访) are staff-only: their
 # remarks are never copied into the event, and the parties need not read how often staff called.
-_STAFF_ONLY_KINDS = {"staff_note", "callback"}
-_STAFF_ONLY_BODY_KINDS = {"mediation_scheduled"}
+_STAFF_ONLY_KINDS = {"staff_note", "callback", "duplicate_linked", "business_linked"}
+_STAFF_ONLY_BODY_KINDS = {"mediation_scheduled", "marked_duplicate"}
 _MERCHANT_ALSO_SEES = {"mediation_scheduled", "consumer_rejected", "forwarded", "reply_overdue"}
 AUDIENCES = ("consumer", "merchant", "staff")
 

@@ -36,6 +36,10 @@ class Consultation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # The complaint it was turned into ("转为投诉", registered by complaints.intake, which sets this;
+    # the complaint's page finds the consultation by it): both records link to each other.
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), unique=True)
+
     recorded_by: Mapped[User] = relationship(lazy="joined")
 
     # The yearly report counts a district's consultations in a time range.

@@ -127,13 +127,14 @@ def load_demo(shop_count: int = 120, seed: int = 2026) -> int:
     seed_from_library()
     load_demo_complaints(signed_shops, staff, rng)
     load_demo_history(signed_shops, staff, rng)
-    # What the association's staff did besides: texts, call-backs, on-site signatures, licence checks,
+    # What the association's staff did besides: complaints by phone, letter and visit, texts, call-backs, on-site signatures, licence checks,
     # ownership claims, credit repairs (registry/demo/association.py, which reads this module's names,
     # so it is imported here, once they exist).
     from registry.demo.association import (load_demo_callbacks_and_onsite, load_demo_disputes_and_repairs,
-                                           load_demo_notices, load_demo_trust)
+                                           load_demo_intake, load_demo_notices, load_demo_trust)
 
     load_demo_trust(signed_shops, staff)
+    load_demo_intake(signed_shops, staff, rng)
     load_demo_notices()
     load_demo_disputes_and_repairs(signed_shops, staff, merchant_user)
     made += load_demo_callbacks_and_onsite(staff, rng)
@@ -328,6 +329,7 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
             # Back to the day it happened (tracking numbers carry the filing date).
             complaint.tracking_number = next_tracking_number(filed)
             complaint.filed_at, complaint.privacy_consent_at = filed, filed
+            complaint.received_on = filed.astimezone(CHINA).date()
             complaint.decided_at = decided if complaint.decided_at else None
             complaint.first_reply_at = replied if complaint.first_reply_at else None
             complaint.mediation_started_at = times["mediation_scheduled"] if complaint.mediation_started_at else None

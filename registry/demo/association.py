@@ -1,17 +1,19 @@
 """Demo data for what the association's staff do besides handling online complaints: the texts the
 timers send, call-backs (回访), door-to-door signatures, licence checks, ownership claims and credit
-repairs. Called by registry.demo.load_demo once the shops and cases exist."""
+repairs, and the complaints staff registered from calls, letters, visits and other platforms. Called by
+registry.demo.load_demo once the shops and cases exist."""
 
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from registry.auth.models import User
 from registry.auth.services import create_user, user_by_login
-from registry.demo import CITY_DISTRICTS, DEMO_PASSWORD, DISTRICT, STREETS, TOWNSHIPS, demo_credit_code
+from registry.demo import CITY_DISTRICTS, DEMO_PASSWORD, DISTRICT, STREETS, TOWNSHIPS, _clause_cited, demo_credit_code
 from registry.extensions import db
 from registry.merchants.services import ShopDetails
 
@@ -191,3 +193,78 @@ def load_demo_trust(shops: list, staff: User) -> None:
     verified = next(shop for shop in shops if shop.name == "美好生活超市")
     verify_licence(verified, staff, method="on_site", checked_on=today_in_china() - timedelta(days=7),
                    name_matches=True, code_matches=True, photos=[], note="上门走访，执照原件挂在收银台后墙。")
+
+
+def load_demo_intake(shops: list, staff: User, rng: random.Random) -> int:
+    """Complaints staff registered from a phone call, a letter, a visit and another platform (one against
+    a business not in the registry, one turned from a consultation, one a duplicate of an online
+    complaint), through the real services; and about half of the past cases re-labelled as received by
+    those channels, so the figures by channel look like an association's year. Returns how many were
+    registered now."""
+    import json
+
+    from registry.clock import CHINA, utcnow
+    from registry.complaints import handling, intake
+    from registry.complaints.filing import ComplaintInput, file_complaint
+    from registry.complaints.models import Complaint, ComplaintEvent
+    from registry.consultations.services import ConsultationInput, record_consultation
+
+    today = utcnow().astimezone(CHINA).date()
+    shop_a, shop_b, shop_c, shop_d = (shops[i % len(shops)] for i in (3, 4, 5, 6))
+
+    def register(channel, shop, **fields):
+        data = dict(channel=channel, received_on=None, consumer_name="", consumer_phone="", consumer_address="",
+                    consent_kind="verbal", shop=shop.credit_code if shop else "", business=None, clause_kind="other",
+                    description="", purchase_date=today - timedelta(days=6), amount_cents=0, demands=["refund"])
+        data.update(fields)
+        return intake.register_complaint(staff, intake.IntakeInput(**data), [], secrets.token_urlsafe(24))[0]
+
+    phoned = register("phone", shop_a, consumer_name="陈晓燕", consumer_phone="13906812345", clause_kind="inferior",
+                      description="来电反映：在店里买的两箱纯牛奶，外箱生产日期有涂改痕迹，店员拒绝退货。",
+                      amount_cents=11800, demands=["refund", "apology"])
+    letter = intake.register_complaint(staff, intake.IntakeInput(
+        channel="letter", received_on=today - timedelta(days=4), consumer_name="赵建国", consumer_phone="",
+        consumer_address="杭州市西湖区蒋村街道龙章路 6 号 2 幢 301 室", consent_kind="written", shop="",
+        business=intake.BusinessInput("阿强手机快修", "文一西路 518 号旁铺面", "", DISTRICT, "蒋村街道"),
+        clause_kind="other", description="来信反映：在文一西路一家手机维修店更换屏幕，付款 380 元，三天后屏幕失灵，店家拒绝返修。",
+        purchase_date=today - timedelta(days=20), amount_cents=38000, demands=["refund"]), [], secrets.token_urlsafe(24))[0]
+    handling.accept_complaint(letter, staff, None, "消费者反映维修店更换的屏幕三天后失灵，店家拒绝返修。")
+    consultation = record_consultation(staff, ConsultationInput(
+        channel="visit", topic="预付卡退费", district=DISTRICT, township="文新街道",
+        summary="来访反映美发店更换经营者后不认原预付卡折扣，要求退还余额。", outcome="complaint",
+        received_at=utcnow() - timedelta(hours=3)))
+    visited = intake.register_complaint(staff, intake.IntakeInput(
+        channel="visit", received_on=None, consumer_name="孙丽", consumer_phone="13757123456", consumer_address="",
+        consent_kind="written", shop=shop_b.credit_code, business=None, clause_kind="other",
+        description="预付卡退费：来访反映美发店更换经营者后不认原预付卡折扣，卡内余额 1600 元，要求退还。",
+        purchase_date=today - timedelta(days=90), amount_cents=160000, demands=["refund"]),
+        [], secrets.token_urlsafe(24), consultation)[0]
+    online, _token = file_complaint(shop_c, ComplaintInput(
+        clause=_clause_cited(shop_c, "price_fraud"), description="结账时按原价收费，没有按标签上的会员价打折，多收 32 元。",
+        purchase_date=today - timedelta(days=2), amount_cents=3200, demands=["refund"], consumer_name="钱伟",
+        consumer_phone="15888123456", privacy_consent=True, share_phone_consent=False), [], "15888123456",
+        secrets.token_urlsafe(24))
+    again = register("phone", shop_c, consumer_name="钱伟", consumer_phone="15888123456", clause_kind="price_fraud",
+                     description="来电反映结账没有按会员价打折，多收 32 元（已在网上投诉过）。", amount_cents=3200)
+    handling.mark_duplicate(again, staff, None, online.tracking_number, "同一消费者先扫码投诉，又来电反映同一事项。")
+    network = register("network", shop_d, consumer_name="周明", consumer_phone="18667001234", clause_kind="false_advertising",
+                       description="12315 平台转来：商家宣传“全场八折”，结账时多数商品不参加活动。", amount_cents=26000)
+    handling.accept_complaint(network, staff, None, "消费者反映商家宣传全场八折，结账时多数商品不参加活动。")
+    made = len((phoned, letter, visited, again, network))
+
+    # The past year: about half the cases reached the association by phone, visit, letter or another platform.
+    past = db.session.scalars(select(Complaint).where(Complaint.filed_at < utcnow() - timedelta(days=30),
+                                                      Complaint.channel == "online").order_by(Complaint.id))
+    for complaint in past:
+        channel = rng.choice(["online"] * 10 + ["phone"] * 6 + ["visit"] * 2 + ["letter"] + ["network"] * 2)
+        if channel == "online":
+            continue
+        complaint.channel, complaint.registered_by_id = channel, staff.id
+        complaint.consent_kind = "written" if channel in ("letter", "visit") else "verbal"
+        complaint.consent_recorded_by_id, complaint.share_phone_consent_at = staff.id, None
+        first = db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+                                  .order_by(ComplaintEvent.id).limit(1))
+        first.kind, first.actor_role, first.actor_id = "registered", "staff", staff.id
+        first.data = json.dumps({"channel": channel, "consent": complaint.consent_kind, "photos": 0}, sort_keys=True)
+    db.session.flush()
+    return made

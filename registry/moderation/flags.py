@@ -122,7 +122,7 @@ def _accepted(merchant_id: int, since: datetime, until: datetime, clause_kind: s
     """Complaints against the shop accepted (published) between `since` and `until`."""
     statement = select(Complaint.tracking_number).where(
         Complaint.merchant_id == merchant_id, Complaint.decided_at.is_not(None), Complaint.decided_at >= since,
-        Complaint.decided_at <= until, Complaint.status != complaint_states.REFUSED)
+        Complaint.decided_at <= until, Complaint.status.not_in(complaint_states.UNCOUNTED_STATUSES))
     if clause_kind is not None:
         statement = statement.where(Complaint.clause_kind == clause_kind)
     return list(db.session.scalars(statement.order_by(Complaint.decided_at.desc(), Complaint.id.desc())))
@@ -199,7 +199,10 @@ def _check_overdue(complaint: Complaint) -> None:
 
 @complaint_changed.connect
 def _evaluate_rules(complaint: Complaint, action: str, actor: User | None = None, **_extra) -> None:
-    """Complaints announce every change; filing, acceptance and a missed reply deadline may raise a flag."""
+    """Complaints announce every change; filing, acceptance and a missed reply deadline may raise a flag
+    (a shop's flag: a complaint against a business not in the registry has no shop to flag)."""
+    if complaint.merchant_id is None:
+        return
     if action == "file":
         _check_burst(complaint)
     elif action == "accept":

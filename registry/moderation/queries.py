@@ -10,7 +10,7 @@ from sqlalchemy import case, func, or_, select
 
 from registry.auth.access import in_district
 from registry.auth.models import User
-from registry.complaints import states as complaint_states
+from registry.complaints import queries as complaint_queries, states as complaint_states
 from registry.complaints.models import Complaint
 from registry.clock import CHINA, china_date, utcnow
 from registry.extensions import db
@@ -213,13 +213,13 @@ class Dashboard:
 
 
 def _complaints(staff: User):
-    return _scoped(select(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id), staff)
+    return complaint_queries.scoped(select(Complaint), staff)
 
 
 def clock_rows(staff: User, today: date) -> list[ClockRow]:
     overdue = func.sum(case((Complaint.due_date < today, 1), else_=0))
-    statement = _scoped(select(Complaint.status, func.count(), overdue).join(Merchant, Complaint.merchant_id == Merchant.id)
-                        .where(Complaint.status.in_(complaint_states.OPEN_STATUSES)), staff)
+    statement = complaint_queries.scoped(select(Complaint.status, func.count(), overdue).select_from(Complaint)
+                                         .where(Complaint.status.in_(complaint_states.OPEN_STATUSES)), staff)
     by_status = {status: (total, late or 0) for status, total, late in db.session.execute(statement.group_by(Complaint.status))}
     return [ClockRow(clock, sum(by_status.get(s, (0, 0))[0] for s in statuses),
                      sum(by_status.get(s, (0, 0))[1] for s in statuses)) for clock, statuses in CLOCKS]
@@ -256,15 +256,17 @@ def _china_month_bounds(today: date) -> tuple[datetime, datetime]:
 def month_figures(staff: User, today: date) -> MonthFigures:
     """This month (Beijing time): complaints received, accepted, closed, and money recovered."""
     start, end = _china_month_bounds(today)
-    base = _scoped(select(func.count()).select_from(Complaint).join(Merchant, Complaint.merchant_id == Merchant.id),
-                   staff)
+    base = complaint_queries.scoped(select(func.count()).select_from(Complaint), staff)
     closed = (Complaint.status == complaint_states.CLOSED, Complaint.closed_at >= start, Complaint.closed_at < end)
-    recovered = _scoped(select(func.coalesce(func.sum(Complaint.amount_recovered_cents), 0))
-                        .join(Merchant, Complaint.merchant_id == Merchant.id).where(*closed), staff)
+    recovered = complaint_queries.scoped(select(func.coalesce(func.sum(Complaint.amount_recovered_cents), 0))
+                                         .select_from(Complaint).where(*closed), staff)
     return MonthFigures(
-        received=db.session.scalar(base.where(Complaint.filed_at >= start, Complaint.filed_at < end)),
+        received=db.session.scalar(base.where(Complaint.received_on >= today.replace(day=1),
+                                              Complaint.received_on < china_date(end),
+                                              Complaint.status != complaint_states.DUPLICATE)),
         accepted=db.session.scalar(base.where(Complaint.decided_at >= start, Complaint.decided_at < end,
-                                              Complaint.refusal_ground.is_(None))),
+                                              Complaint.refusal_ground.is_(None),
+                                              Complaint.status != complaint_states.DUPLICATE)),
         closed=db.session.scalar(base.where(*closed)),
         recovered_cents=int(db.session.scalar(recovered) or 0),
     )

@@ -5,20 +5,38 @@ Definitions (口径; the report page shows the same in its 口径说明 section)
 - A period is [start, end) in Beijing calendar days (Asia/Shanghai): `start` 00:00 up to, not including,
   `end` 00:00. Stored times are UTC and compared with those two instants. A district narrows every figure
   to shops (complaints, signatures, sanctions, lapses) or consultations in that district.
+- Every complaint is counted once whatever its channel (网上 QR form, or registered by staff from 来电,
+  来信, 来访, 网络 other platforms); a complaint staff marked a duplicate of another (status "duplicate")
+  is never counted: the case that carries on is. A complaint against a business not in the registry
+  counts in the business's district and township, and in the category "other".
 - consultations: entries of the consultations log received in the period, by channel (来访/来电/来信/网络).
-- received (收到投诉): complaints filed in the period, whatever became of them. The breakdowns by clause,
-  shop category, district and township and by month count these.
+- receptions (接待来信、来电、来访、咨询 人次, the yearly headline): the consultations above plus the
+  complaints received in the period that staff registered from a phone call, letter, visit or another
+  platform, except those turned from a consultation (that contact is already counted); online QR
+  complaints involved no reception. By channel, a consultation's 网络 counts as 网络.
+- received (收到投诉): complaints whose received date (the day they reached the association: the
+  filing day online, the day of the call or visit or the letter's date for staff intake) is in the
+  period, whatever became of them. The breakdowns by channel, clause, shop category, district and
+  township and by month count these.
 - accepted (受理): complaints accepted in the period (decided in the period and not refused), even if later
   withdrawn. refused (不予受理): refused in the period, by statutory ground. A complaint filed on 31 December
   and accepted on 2 January is received in one year and accepted in the next.
-- mediated (调处): complaints closed in the period with a resolution: settled by agreement after the shop's
-  offer (和解, outcome "agreed") or mediated successfully by staff (调解成功, outcome "mediated"). A failed
-  mediation (调解未成功) is finished but not 调处; refused and withdrawn complaints are never 调处.
-- finished (办结): complaints closed in the period after acceptance, with any outcome (agreed, mediated,
-  failed); withdrawn ones are not counted.
-- mediation rate (调处率) = mediated ÷ finished, both closed in the period, to one decimal. It says how many of
-  the cases the association saw through ended in a resolution; cases still open do not lower it, and it
-  cannot exceed 100 % when a period closes cases accepted in the one before. None when nothing finished.
+- handled (调处), as consumer associations publish it: of the complaints accepted in the period, those
+  handled to a conclusion (closed by agreement, by successful mediation or by a mediation that failed)
+  before the period ended. Withdrawn complaints are not 调处. handling rate (调处率) = handled ÷ accepted,
+  to one decimal (None when nothing was accepted), so the headline adds up: "受理 N 件，调处 M 件，
+  调处率 M÷N"; it cannot exceed 100 %, and a case accepted late in the period and still open lowers it.
+- resolved (和解或调解成功, `complaints_mediated`): complaints closed in the period with a resolution:
+  settled by agreement after the shop's offer (和解, outcome "agreed") or mediated successfully by staff
+  (调解成功, outcome "mediated"). finished (办结): complaints closed in the period after acceptance, with
+  any outcome (agreed, mediated, failed); withdrawn ones are not counted.
+- mediation success rate (调解成功率, `resolution_rate`) = resolved ÷ finished, both closed in the period, to
+  one decimal; None when nothing finished. (The statistics API's `mediation_rate` is this rate, kept
+  under its old name for existing readers.)
+- same-day acceptance (当日受理率) and median acceptance time (working days), overall, by channel and by
+  township: over the complaints accepted in the period, counted in working days from the received date
+  (reports.speed: arriving on a non-working day counts from the next working day; accepted the same
+  working day = 0 days). 当日受理率 = accepted the same working day ÷ accepted, to one decimal.
 - amount recovered (挽回经济损失): sum of amount_recovered_cents of complaints closed in the period
   (agreed: the shop's accepted offer; mediated: the amount staff recorded; failed: 0).
 - median days to accept: calendar days (Beijing dates, not working days) from filing to acceptance, over
@@ -59,29 +77,29 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
 
 from registry.complaints import states
-from registry.complaints.models import CLAUSE_KINDS, REFUSAL_GROUNDS, CallBack, Complaint
-from registry.consultations.models import CHANNELS
+from registry.complaints.models import CHANNELS as COMPLAINT_CHANNELS, CLAUSE_KINDS, REFUSAL_GROUNDS, Complaint
+from registry.complaints.queries import PLACE_DISTRICT, PLACE_TOWNSHIP
+from registry.consultations.models import CHANNELS, Consultation
 from registry.consultations.queries import count_by_channel
+from registry.reports import speed
+from registry.reports.counting import (FINISHED_OUTCOMES, beijing_date, beijing_day, count_shops, counted_complaints,
+                                      grouped, one_decimal, within)
+from registry.reports.followups import followed_up, satisfaction_scores
+from registry.reports.moderation_counts import moderation_figures
 from registry.clock import utcnow
 from registry.extensions import db
 from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, CAUSE_REPAIRED, Merchant, Standing, StandingChange
-from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, END_APPEAL_GRANTED, ENDED,
-                                        FLAG_DISMISSED, FLAG_KINDS, FLAG_MISUSED_BADGE, REVOCATION, SANCTION_KINDS,
-                                        REPAIR_GRANTED, SUSPENSION, WARNING, Appeal, CreditRepair, Flag, Sanction)
+from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, FLAG_MISUSED_BADGE, REVOCATION, SUSPENSION,
+                                        WARNING, Sanction)
 from registry.pledges.models import Signature
 from registry.clock import first_of_month, start_of_china_day
 
 RESOLVED_OUTCOMES = (states.AGREED, states.MEDIATED)
-FINISHED_OUTCOMES = (states.AGREED, states.MEDIATED, states.FAILED)
 # The longest period a report covers (the period picker refuses longer ones).
 MAX_PERIOD_DAYS = 5 * 366
-
-
-def _one_decimal(value: float | Decimal) -> float:
-    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def months_between(start: date, end: date) -> list[tuple[str, date, date]]:
@@ -145,6 +163,15 @@ class Report:
     def misuse_reports(self) -> int:
         """Consumers' reports of a misused badge (flags of that kind)."""
         return self.flags_by_kind.get(FLAG_MISUSED_BADGE, 0)
+    # Complaints by channel and the speed of acceptance (see the module docstring). A stored report
+    # written before these existed lacks them and is recomputed instead of read (reports.snapshots).
+    received_by_channel: dict[str, int] = field(default_factory=dict)
+    complaints_handled: int = 0
+    handled_by_channel: dict[str, int] = field(default_factory=dict)
+    receptions_by_channel: dict[str, int] = field(default_factory=dict)
+    acceptance: dict = field(default_factory=dict)  # reports.speed.summary
+    acceptance_by_channel: dict[str, dict] = field(default_factory=dict)
+    acceptance_by_township: list[tuple[str, str, dict]] = field(default_factory=list)
 
     @property
     def last_day(self) -> date:
@@ -166,18 +193,34 @@ class Report:
         return self.complaints_mediated + self.complaints_mediation_failed
 
     @property
-    def mediation_rate(self) -> float | None:
-        """调处率 in percent, one decimal: mediated ÷ finished; None when nothing finished."""
+    def resolution_rate(self) -> float | None:
+        """调解成功率 in percent, one decimal: resolved ÷ finished; None when nothing finished."""
         if not self.complaints_finished:
             return None
-        return _one_decimal(Decimal(self.complaints_mediated * 100) / Decimal(self.complaints_finished))
+        return one_decimal(Decimal(self.complaints_mediated * 100) / Decimal(self.complaints_finished))
 
     @property
     def followup_rate(self) -> float | None:
         """回访率 in percent, one decimal: followed up ÷ finished; None when nothing finished."""
         if not self.complaints_finished:
             return None
-        return _one_decimal(Decimal(self.complaints_followed_up * 100) / Decimal(self.complaints_finished))
+        return one_decimal(Decimal(self.complaints_followed_up * 100) / Decimal(self.complaints_finished))
+
+    def mediation_rate(self) -> float | None:
+        """The statistics API's old name of resolution_rate (not 调处率: see handling_rate)."""
+        return self.resolution_rate
+
+    @property
+    def handling_rate(self) -> float | None:
+        """调处率 in percent, one decimal: handled ÷ accepted; None when nothing was accepted."""
+        if not self.complaints_accepted:
+            return None
+        return one_decimal(Decimal(self.complaints_handled * 100) / Decimal(self.complaints_accepted))
+
+    @property
+    def receptions_total(self) -> int:
+        """接待来信、来电、来访、咨询 人次."""
+        return sum(self.receptions_by_channel.values())
 
     @property
     def amount_recovered_yuan(self) -> str:
@@ -202,6 +245,16 @@ class Report:
             "complaints_refused": self.complaints_refused,
             "complaints_mediated": self.complaints_mediated,
             "mediation_rate": self.mediation_rate,
+            "complaints_handled": self.complaints_handled,
+            "handling_rate": self.handling_rate,
+            "resolution_rate": self.resolution_rate,
+            "receptions_total": self.receptions_total,
+            "complaints_by_channel": {channel: self.received_by_channel.get(channel, 0)
+                                      for channel in COMPLAINT_CHANNELS},
+            "acceptance": dict(self.acceptance),
+            "acceptance_by_channel": {channel: dict(value) for channel, value in self.acceptance_by_channel.items()},
+            "acceptance_by_township": [{"district": d, "township": t, **value}
+                                       for d, t, value in self.acceptance_by_township],
             "amount_recovered_yuan": self.amount_recovered_yuan,
             "complaints_by_clause": dict(self.by_clause),
             "complaints_by_month": dict(self.by_month),
@@ -218,38 +271,12 @@ class Report:
         }
 
 
-def _complaints(district: str | None, *columns, join: bool = False):
-    """SELECT columns FROM complaints, joined to the shops when a district narrows it (or `join`)."""
-    statement = select(*columns).select_from(Complaint)
-    if district or join:
-        statement = statement.join(Merchant, Complaint.merchant_id == Merchant.id)
-    return statement.where(Merchant.district == district) if district else statement
-
-
-def _in(column, lower: datetime, upper: datetime):
-    return and_(column >= lower, column < upper)
-
-
-def _grouped(statement) -> dict:
-    return {key: int(count) for key, count in db.session.execute(statement)}
-
-
-def _beijing_day(column):
-    """The Beijing calendar day of a stored UTC time, as a number two of which subtract to whole days.
-
-    China has kept UTC+8 all year since 1991, so on SQLite (which stores UTC text) +8 hours is exact.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("Asia/Shanghai", column), Date)
-    return func.julianday(func.date(column, "+8 hours"))
-
-
 def _median_days(district: str | None, earlier, later, *conditions) -> float | None:
     """Median calendar days between two times of the matching complaints, from a histogram counted in
     SQL (days → how many), so a year of cases is a few dozen rows, not every case."""
-    days = cast(_beijing_day(later) - _beijing_day(earlier), Integer).label("days")
+    days = cast(beijing_day(later) - beijing_day(earlier), Integer).label("days")
     histogram = sorted((int(d), int(n)) for d, n in db.session.execute(
-        _complaints(district, days, func.count()).where(*conditions).group_by(literal_column("days"))))
+        counted_complaints(district, days, func.count()).where(*conditions).group_by(literal_column("days"))))
     total = sum(n for _d, n in histogram)
     if not total:
         return None
@@ -263,21 +290,15 @@ def _median_days(district: str | None, earlier, later, *conditions) -> float | N
         raise AssertionError("position beyond the histogram")
 
     # The middle value, or the mean of the two middle values when the count is even.
-    return _one_decimal((value_at((total - 1) // 2) + value_at(total // 2)) / 2)
-
-
-def _shops(statement, district: str | None) -> int:
-    if district:
-        statement = statement.where(Merchant.district == district)
-    return int(db.session.scalar(statement) or 0)
+    return one_decimal((value_at((total - 1) // 2) + value_at(total // 2)) / 2)
 
 
 def _sanctioned(kind: str, moment_column, lower: datetime, upper: datetime, district: str | None) -> int:
     statement = (select(func.count(func.distinct(Sanction.merchant_id)))
                  .join(Merchant, Sanction.merchant_id == Merchant.id)
-                 .where(Sanction.kind == kind, Sanction.status.in_((ACTIVE, ENDED)), _in(moment_column, lower, upper),
+                 .where(Sanction.kind == kind, Sanction.status.in_((ACTIVE, ENDED)), within(moment_column, lower, upper),
                         (Sanction.end_reason.is_(None)) | (Sanction.end_reason != END_APPEAL_GRANTED)))
-    return _shops(statement, district)
+    return count_shops(statement, district)
 
 
 def _lapsed(lower: datetime, upper: datetime, district: str | None) -> int:
@@ -287,39 +308,29 @@ def _lapsed(lower: datetime, upper: datetime, district: str | None) -> int:
                  .join(Merchant, StandingChange.merchant_id == Merchant.id)
                  .where(StandingChange.new == Standing.LAPSED.value,
                         StandingChange.cause.not_in((CAUSE_REINSTATED, CAUSE_REPAIRED)),
-                        _in(StandingChange.at, lower, upper)))
-    return _shops(statement, district)
+                        within(StandingChange.at, lower, upper)))
+    return count_shops(statement, district)
 
 
-def _for_district(statement, merchant_column, district: str | None):
-    if not district:
-        return statement
-    return statement.join(Merchant, merchant_column == Merchant.id).where(Merchant.district == district)
+# A consultation's channel as a reception's (its 网络 is another platform's, like a complaint's "network").
+_CONSULTATION_RECEPTION = {"visit": "visit", "phone": "phone", "letter": "letter", "online": "network"}
 
 
-def moderation_figures(lower: datetime, upper: datetime, district: str | None) -> dict:
-    """The moderation counts of [lower, upper) as Report fields (definitions in the module docstring)."""
-    flags = _grouped(_for_district(select(Flag.kind, func.count()), Flag.merchant_id, district)
-                     .where(_in(Flag.raised_at, lower, upper)).group_by(Flag.kind))
-    dismissed = db.session.scalar(_for_district(select(func.count(Flag.id)), Flag.merchant_id, district).where(
-        Flag.status == FLAG_DISMISSED, _in(Flag.resolved_at, lower, upper)))
-    took_effect = func.coalesce(Sanction.approved_at, Sanction.issued_at)
-    sanctions = _grouped(_for_district(select(Sanction.kind, func.count()), Sanction.merchant_id, district)
-                         .where(Sanction.status.in_((ACTIVE, ENDED)), _in(took_effect, lower, upper))
-                         .group_by(Sanction.kind))
-    appeals = _grouped(_for_district(select(Appeal.status, func.count()), Appeal.merchant_id, district)
-                       .where(Appeal.status != APPEAL_PENDING, _in(Appeal.decided_at, lower, upper))
-                       .group_by(Appeal.status))
-    repairs = db.session.scalar(_for_district(select(func.count(CreditRepair.id)), CreditRepair.merchant_id, district)
-                                .where(CreditRepair.status == REPAIR_GRANTED, _in(CreditRepair.decided_at, lower, upper)))
-    return {
-        "flags_by_kind": {kind: flags.get(kind, 0) for kind in FLAG_KINDS},
-        "flags_dismissed": int(dismissed or 0),
-        "sanctions_by_kind": {kind: sanctions.get(kind, 0) for kind in SANCTION_KINDS},
-        "appeals_decided": sum(appeals.values()),
-        "appeals_granted": appeals.get(APPEAL_GRANTED, 0),
-        "repairs_granted": int(repairs or 0),
-    }
+def _receptions(start: date, end: date, district: str | None) -> dict[str, int]:
+    """接待 人次 by channel: consultations plus the complaints staff registered, except those turned from a
+    consultation (the module docstring)."""
+    receptions = dict.fromkeys(COMPLAINT_CHANNELS[1:], 0)
+    for channel, count in count_by_channel(start, end, district).items():
+        key = _CONSULTATION_RECEPTION.get(channel, channel)
+        receptions[key] = receptions.get(key, 0) + count
+    registered = grouped(
+        counted_complaints(district, Complaint.channel, func.count())
+        .where(Complaint.received_on >= start, Complaint.received_on < end, Complaint.registered_by_id.is_not(None),
+               ~select(Consultation.id).where(Consultation.complaint_id == Complaint.id).exists())
+        .group_by(Complaint.channel))
+    for channel, count in registered.items():
+        receptions[channel] = receptions.get(channel, 0) + count
+    return receptions
 
 
 def build_report(start: date, end: date, district: str | None = None) -> Report:
@@ -328,27 +339,30 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
         raise ValueError("end must be after start")
     district = district or None
     lower, upper = start_of_china_day(start), start_of_china_day(end)
-    received = _in(Complaint.filed_at, lower, upper)
-    decided = _in(Complaint.decided_at, lower, upper)
-    closed = and_(Complaint.status == states.CLOSED, _in(Complaint.closed_at, lower, upper))
+    received = and_(Complaint.received_on >= start, Complaint.received_on < end)
+    decided = within(Complaint.decided_at, lower, upper)
+    closed = and_(Complaint.status == states.CLOSED, within(Complaint.closed_at, lower, upper))
 
     # Complaints received: one pass, grouped by everything the breakdowns need (district, township,
     # category, clause and month), summed up below. The month is the index of the first month boundary
     # the filing time falls before, grouped by its alias (bound parameters differ between SELECT and GROUP BY).
     months = months_between(start, end)
-    month_index = case(*[(Complaint.filed_at < start_of_china_day(b), index) for index, (_k, _a, b) in enumerate(months)],
+    month_index = case(*[(Complaint.received_on < b, index) for index, (_k, _a, b) in enumerate(months)],
                        else_=len(months) - 1).label("month_index")
+    category = func.coalesce(Merchant.category, "other")
     received_rows = db.session.execute(
-        _complaints(district, Merchant.district, Merchant.township, Merchant.category, Complaint.clause_kind,
+        counted_complaints(district, PLACE_DISTRICT, PLACE_TOWNSHIP, category, Complaint.clause_kind, Complaint.channel,
                     month_index, func.count(), join=True)
         .where(received)
-        .group_by(Merchant.district, Merchant.township, Merchant.category, Complaint.clause_kind,
+        .group_by(PLACE_DISTRICT, PLACE_TOWNSHIP, category, Complaint.clause_kind, Complaint.channel,
                   literal_column("month_index"))).all()
     by_clause = dict.fromkeys(CLAUSE_KINDS, 0)
     by_category = dict.fromkeys(CATEGORIES, 0)
     by_month = dict.fromkeys((key for key, _a, _b in months), 0)
     townships: dict[tuple[str, str], int] = {}
-    for row_district, township, category, clause, month, count in received_rows:
+    by_channel = dict.fromkeys(COMPLAINT_CHANNELS, 0)
+    for row_district, township, category, clause, channel, month, count in received_rows:
+        by_channel[channel] = by_channel.get(channel, 0) + count
         by_clause[clause] = by_clause.get(clause, 0) + count
         by_category[category] = by_category.get(category, 0) + count
         by_month[months[int(month)][0]] += count
@@ -363,7 +377,7 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     refused_by_ground = dict.fromkeys(REFUSAL_GROUNDS, 0)
     accepted = 0
     for ground, refused, other in db.session.execute(
-            _complaints(district, Complaint.refusal_ground,
+            counted_complaints(district, Complaint.refusal_ground,
                         func.sum(case((Complaint.status == states.REFUSED, 1), else_=0)),
                         func.sum(case((Complaint.status != states.REFUSED, 1), else_=0)))
             .where(decided).group_by(Complaint.refusal_ground)):
@@ -372,21 +386,33 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
             refused_by_ground[ground] = refused_by_ground.get(ground, 0) + int(refused or 0)
     outcomes, recovered = {}, 0
     for outcome, count, amount in db.session.execute(
-            _complaints(district, Complaint.outcome, func.count(), func.sum(Complaint.amount_recovered_cents))
+            counted_complaints(district, Complaint.outcome, func.count(), func.sum(Complaint.amount_recovered_cents))
             .where(closed).group_by(Complaint.outcome)):
         outcomes[outcome] = int(count)
         recovered += int(amount or 0)
-    withdrawn = db.session.scalar(_complaints(district, func.count()).where(
-        Complaint.status == states.WITHDRAWN, _in(Complaint.closed_at, lower, upper)))
+    withdrawn = db.session.scalar(counted_complaints(district, func.count()).where(
+        Complaint.status == states.WITHDRAWN, within(Complaint.closed_at, lower, upper)))
 
-    satisfaction = _satisfaction(district, lower, upper)
+    accepted_here = and_(decided, Complaint.status != states.REFUSED)
+    # 调处: accepted in the period and concluded (closed with any outcome) before it ended.
+    handled_by_channel = dict.fromkeys(COMPLAINT_CHANNELS, 0)
+    handled_by_channel.update(grouped(counted_complaints(district, Complaint.channel, func.count()).where(
+        accepted_here, Complaint.status == states.CLOSED, Complaint.closed_at < upper).group_by(Complaint.channel)))
+    accepted_on = beijing_date(Complaint.decided_at).label("accepted_on")
+    overall_speed, speed_by_channel, speed_by_township = speed.breakdowns(db.session.execute(
+        counted_complaints(district, Complaint.channel, PLACE_DISTRICT, PLACE_TOWNSHIP, Complaint.received_on,
+                    accepted_on, func.count(), join=True).where(accepted_here)
+        .group_by(Complaint.channel, PLACE_DISTRICT, PLACE_TOWNSHIP, Complaint.received_on,
+                  literal_column("accepted_on"))), COMPLAINT_CHANNELS)
+
+    satisfaction = satisfaction_scores(district, lower, upper)
     responses = sum(satisfaction.values())
-    average = (_one_decimal(Decimal(sum(score * n for score, n in satisfaction.items())) / Decimal(responses))
+    average = (one_decimal(Decimal(sum(score * n for score, n in satisfaction.items())) / Decimal(responses))
                if responses else None)
 
-    signed = _shops(select(func.count(func.distinct(Signature.merchant_id)))
+    signed = count_shops(select(func.count(func.distinct(Signature.merchant_id)))
                     .join(Merchant, Signature.merchant_id == Merchant.id)
-                    .where(_in(Signature.signed_at, lower, upper)), district)
+                    .where(within(Signature.signed_at, lower, upper)), district)
 
     return Report(
         start=start, end=end, district=district, generated_at=utcnow(),
@@ -414,35 +440,14 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
         satisfaction_responses=responses,
         satisfaction_average=average,
         satisfaction_counts={score: satisfaction.get(score, 0) for score in range(1, 6)},
-        complaints_followed_up=_followed_up(district, closed),
+        complaints_followed_up=followed_up(district, closed),
         **moderation_figures(lower, upper, district),
+        received_by_channel=by_channel,
+        complaints_handled=sum(handled_by_channel.values()),
+        handled_by_channel=handled_by_channel,
+        receptions_by_channel=_receptions(start, end, district),
+        acceptance=overall_speed, acceptance_by_channel=speed_by_channel, acceptance_by_township=speed_by_township,
     )
-
-
-# --- 回访: staff call-backs and the consumer's own survey --------------------------------------------
-
-def _followed_up(district: str | None, closed) -> int:
-    """Finished complaints closed in the period with a reached call-back or a survey (each once)."""
-    reached = select(CallBack.id).where(CallBack.complaint_id == Complaint.id, CallBack.reached.is_(True)).exists()
-    return int(db.session.scalar(_complaints(district, func.count()).where(
-        closed, Complaint.outcome.in_(FINISHED_OUTCOMES), Complaint.followup_at.is_not(None) | reached)) or 0)
-
-
-def _satisfaction(district: str | None, lower: datetime, upper: datetime) -> dict[int, int]:
-    """Score → complaints, one score per complaint: its survey, else its last reached call-back."""
-    counts = _grouped(_complaints(district, Complaint.followup_satisfaction, func.count())
-                      .where(_in(Complaint.followup_at, lower, upper), Complaint.followup_satisfaction.is_not(None))
-                      .group_by(Complaint.followup_satisfaction))
-    last_call = (select(func.max(CallBack.id).label("id"))
-                 .where(CallBack.reached.is_(True), CallBack.satisfaction.is_not(None))
-                 .group_by(CallBack.complaint_id).subquery())
-    for score, count in db.session.execute(
-            _complaints(district, CallBack.satisfaction, func.count())
-            .join(CallBack, CallBack.complaint_id == Complaint.id).join(last_call, last_call.c.id == CallBack.id)
-            .where(Complaint.followup_at.is_(None), _in(CallBack.called_at, lower, upper))
-            .group_by(CallBack.satisfaction)):
-        counts[int(score)] = counts.get(int(score), 0) + int(count)
-    return counts
 
 
 def period_label(start: date, end: date) -> str:
@@ -462,11 +467,11 @@ def period_label(start: date, end: date) -> str:
 
 def headline_sentence(report: Report) -> str:
     """The sentence the association's yearly report opens with, filled in with this report's figures."""
-    rate = f"{report.mediation_rate:.1f}%" if report.mediation_rate is not None else _("暂无")
+    rate = f"{report.handling_rate:.1f}%" if report.handling_rate is not None else _("暂无")
     where = period_label(report.start, report.end)
     if report.district:
         where = _("%(district)s%(period)s", district=report.district, period=where)
     return _("%(period)s接待来信、来电、来访、咨询 %(consultations)d 人次；受理投诉 %(accepted)d 件，调处 %(mediated)d 件，"
              "调处率 %(rate)s；为消费者挽回经济损失 %(amount)s 万元。",
-             period=where, consultations=report.consultations_total, accepted=report.complaints_accepted,
-             mediated=report.complaints_mediated, rate=rate, amount=report.amount_recovered_wan)
+             period=where, consultations=report.receptions_total, accepted=report.complaints_accepted,
+             mediated=report.complaints_handled, rate=rate, amount=report.amount_recovered_wan)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from registry.complaints.labels import CLAUSE_LABELS, REFUSAL_GROUND_LABELS
+from registry.complaints.labels import CHANNEL_LABELS as COMPLAINT_CHANNEL_LABELS, CLAUSE_LABELS, REFUSAL_GROUND_LABELS
 from registry.consultations.labels import CHANNEL_LABELS
 from registry.merchants.labels import CATEGORY_LABELS
 from registry.reports import charts
@@ -32,11 +32,21 @@ TOWNSHIPS_CHARTED = 15
 # 口径说明: what each figure counts (the same as registry.reports.figures' docstring, for readers).
 DEFINITIONS = [
     (_l("统计期间"), _l("按北京时间的自然日计算，含起始日和截止日。选定区县时，只统计该区县的店铺（投诉、签署、处理）和咨询。")),
+    (_l("计数原则"), _l("每件投诉无论经哪个渠道收到（网上扫码，或工作人员登记的来电、来信、来访、网络）都只计一次；被标为重复投诉的不计，"
+                     "只计继续办理的那件。投诉不在名录中的经营者的，计入该经营者所在区县、乡镇，店铺类别计为“其他”。")),
     (_l("接待咨询"), _l("咨询登记中受理时间在期内的来访、来电、来信和网络咨询，按人次计。")),
-    (_l("收到投诉"), _l("期内提交的投诉，不论后来是否受理。按条款、类别、区县、乡镇和月份的分布都按收到投诉计。")),
+    (_l("接待来信、来电、来访、咨询"), _l("概述中的人次：期内的咨询登记，加上工作人员代为登记、收到日期在期内的来电、来信、来访和网络投诉；"
+                                "由咨询转来的投诉已在咨询中计过，不重复计。消费者网上扫码提交的投诉不计入接待。")),
+    (_l("收到投诉"), _l("收到日期在期内的投诉，不论后来是否受理。收到日期是投诉到达协会的日期：网上投诉为提交当天，来电、来访为当天，"
+                     "来信可为信上的日期。按渠道、条款、类别、区县、乡镇和月份的分布都按收到投诉计。")),
     (_l("受理 / 不予受理"), _l("期内作出受理或不予受理决定的投诉（按决定日期计，跨期提交的投诉计入作出决定的期间）。")),
-    (_l("调处"), _l("期内办结、且双方和解或调解成功的投诉。调解未成功的算办结，不算调处；不予受理和撤回的投诉从不计入调处。")),
-    (_l("调处率"), _l("调处件数 ÷ 期内办结的已受理投诉（和解＋调解成功＋调解未成功），保留一位小数；尚未办结的投诉不计入。")),
+    (_l("调处"), _l("按消费者协会公布的口径：期内受理的投诉中，在期末前处理终结的件数（双方和解、调解成功或调解未成功而终结）。"
+                   "撤回的投诉不计入调处。")),
+    (_l("调处率"), _l("调处件数 ÷ 期内受理件数，保留一位小数，因此概述中的“受理 N 件，调处 M 件，调处率”前后对得上；期末仍在处理的投诉使调处率低于 100%。")),
+    (_l("和解或调解成功、调解成功率"), _l("期内办结、且双方和解或调解成功的投诉；调解成功率 = 这些件数 ÷ 期内办结的已受理投诉"
+                                "（和解＋调解成功＋调解未成功），保留一位小数。统计接口中的 mediation_rate 即调解成功率。")),
+    (_l("当日受理率、受理用时"), _l("期内受理的投诉中，在收到的当个工作日内受理的比例；受理用时按工作日计，从收到日期到受理日期，"
+                            "取中位数。非工作日收到的，从下一个工作日算起。按渠道和乡镇（街道）分别统计。")),
     (_l("挽回经济损失"), _l("期内办结的投诉中为消费者挽回的金额之和：和解按消费者接受的商家方案，调解成功按工作人员记录的金额。")),
     (_l("办理天数"), _l("按自然日（不是工作日）计：受理天数从提交到受理，办结天数从提交到办结，取中位数；当天受理计 0 天。")),
     (_l("店铺"), _l("签署：期内签署倡议书的店铺（续签只计一次）；过期：期内因到期或未续签被记为已过期的店铺；警示、暂停：期内作出的处理；"
@@ -73,12 +83,17 @@ def report_tables(report: Report) -> list[Table]:
         [_("受理（件）"), report.complaints_accepted],
         [_("不予受理（件）"), report.complaints_refused],
         [_("办结（件）"), report.complaints_finished],
-        [_("调处（件）"), report.complaints_mediated],
+        [_("调处（件）"), report.complaints_handled],
+        [_("调处率（%）"), _blank(report.handling_rate)],
+        [_("和解或调解成功（件）"), report.complaints_mediated],
         [_("其中：双方和解（件）"), report.complaints_agreed],
         [_("其中：调解成功（件）"), report.complaints_mediated_by_staff],
         [_("调解未成功（件）"), report.complaints_mediation_failed],
+        [_("调解成功率（%）"), _blank(report.resolution_rate)],
         [_("消费者撤回（件）"), report.complaints_withdrawn],
-        [_("调处率（%）"), _blank(report.mediation_rate)],
+        [_("接待来信、来电、来访、咨询（人次）"), report.receptions_total],
+        [_("当日受理率（%）"), _blank(report.acceptance.get("same_day_rate"))],
+        [_("受理用时中位数（工作日）"), _blank(report.acceptance.get("median_working_days"))],
         [_("挽回经济损失（元）"), _money(report.amount_recovered_cents)],
         [_("受理天数中位数（自然日）"), _blank(report.median_days_to_accept)],
         [_("办结天数中位数（自然日）"), _blank(report.median_days_to_close)],
@@ -103,6 +118,15 @@ def report_tables(report: Report) -> list[Table]:
         Table("townships", _("收到投诉（按乡镇、街道）"), [_("区县"), _("乡镇（街道）"), count],
               [[d, t, n] for d, t, n in report.by_township]),
         Table("months", _("收到投诉（按月份）"), [_("月份"), count], [[m, n] for m, n in report.by_month.items()]),
+        Table("channels", _("投诉（按渠道）"), [_("渠道"), _("收到"), _("受理"), _("调处"), _("当日受理率（%）"),
+                                            _("受理用时中位数（工作日）")],
+              [[str(COMPLAINT_CHANNEL_LABELS[c]), report.received_by_channel.get(c, 0), speed["accepted"],
+                report.handled_by_channel.get(c, 0), _blank(speed["same_day_rate"]), _blank(speed["median_working_days"])]
+               for c, speed in report.acceptance_by_channel.items()]),
+        Table("acceptance_townships", _("受理速度（按乡镇、街道）"),
+              [_("区县"), _("乡镇（街道）"), _("受理"), _("当日受理率（%）"), _("受理用时中位数（工作日）")],
+              [[d, t, speed["accepted"], _blank(speed["same_day_rate"]), _blank(speed["median_working_days"])]
+               for d, t, speed in report.acceptance_by_township]),
         Table("shops", _("店铺承诺与处理"), [item, _("店铺数")], [
             [_("签署倡议书"), report.shops_signed],
             [_("承诺过期"), report.shops_lapsed],

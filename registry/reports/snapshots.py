@@ -43,6 +43,7 @@ def _from_json(text: str) -> Report:
     data["start"], data["end"] = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
     data["generated_at"] = datetime.fromisoformat(data["generated_at"])
     data["by_township"] = [tuple(row) for row in data["by_township"]]
+    data["acceptance_by_township"] = [tuple(row) for row in data["acceptance_by_township"]]
     data["satisfaction_counts"] = {int(k): v for k, v in data["satisfaction_counts"].items()}
     known = {f.name for f in fields(Report)}
     if known - set(data):

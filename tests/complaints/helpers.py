@@ -104,6 +104,15 @@ def do(action: str, complaint: Complaint, w: World, actor=None) -> None:
         handling.escalate_overdue(complaint)
     elif action == "callback":
         handling.record_callback(complaint, staff, True, True, 4, "已电话回访")
+    elif action == "mark_duplicate":
+        # The case that carries on: the oldest other complaint that can (filed here only when the move is
+    # allowed, so a refused move changes nothing).
+        original = db.session.scalar(select(Complaint).where(
+            Complaint.id != complaint.id, Complaint.status.not_in(("duplicate", "refused"))).order_by(Complaint.id))
+        if original is None and complaint.status in ("filed", "accepted"):
+            original, _token = file(w.shop)
+        handling.mark_duplicate(complaint, staff, complaint.version,
+                                original.tracking_number if original else "TS20000101-0001", "同一消费者先来电又网上投诉")
     else:  # pragma: no cover - a new action must be added here
         raise AssertionError(f"unknown action {action}")
 
@@ -121,6 +130,7 @@ PATHS = {
     "refused": ["refuse"],
     "withdrawn_before_acceptance": ["withdraw"],
     "withdrawn_after_acceptance": ["accept", "withdraw"],
+    "duplicate": ["mark_duplicate"],
 }
 
 

@@ -31,7 +31,7 @@ from .helpers import PATHS, count, do, events_of, file, snapshot, status_of, wal
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 OPEN = ("filed", "accepted", "replied", "disputed", "mediating")
-ALL = ("filed", "accepted", "replied", "disputed", "mediating", "closed", "refused", "withdrawn")
+ALL = ("filed", "accepted", "replied", "disputed", "mediating", "closed", "refused", "withdrawn", "duplicate")
 ACTORS = ("consumer", "merchant", "staff", "system")
 
 # DESIGN §4 written out by hand: (action, the only actor who may take it) → {status before: after}.
@@ -52,6 +52,8 @@ EXPECTED = {
     ("followup", "consumer"): {"closed": "closed"},
     ("reply_overdue", "system"): {"accepted": "disputed"},
     ("callback", "staff"): {"closed": "closed"},
+    # Before the shop answered: the same case reached the association twice.
+    ("mark_duplicate", "staff"): {"filed": "duplicate", "accepted": "duplicate"},
 }
 ACTIONS = {action: actor for action, actor in EXPECTED}
 
@@ -71,6 +73,7 @@ NEW_EVENTS = {
     "followup": ["followup"],
     "reply_overdue": ["reply_overdue"],
     "callback": ["callback"],
+    "mark_duplicate": ["marked_duplicate"],
 }
 STAFF_ACTIONS = [a for a, actor in ACTIONS.items() if actor == "staff"]
 
@@ -82,7 +85,7 @@ def test_the_table_has_exactly_the_designed_actions_and_statuses():
     assert set(states.TRANSITIONS) == set(ACTIONS)
     assert set(states.STATUSES) == set(ALL)
     assert set(states.OPEN_STATUSES) == set(OPEN)
-    assert set(states.FINAL_STATUSES) == {"closed", "refused", "withdrawn"}
+    assert set(states.FINAL_STATUSES) == {"closed", "refused", "withdrawn", "duplicate"}
     assert set(NEW_EVENTS) == set(ACTIONS)
     # Every action and status has a label for the pages and the refusal message.
     assert set(ACTION_LABELS) == set(ACTIONS)
@@ -104,7 +107,7 @@ def test_unknown_action_is_never_allowed():
     assert states.next_status("accept", "no-such-status", "staff") is None
 
 
-@pytest.mark.parametrize("status", ["refused", "withdrawn"])
+@pytest.mark.parametrize("status", ["refused", "withdrawn", "duplicate"])
 def test_refused_and_withdrawn_allow_nothing_but_a_staff_note(status):
     allowed = {(action, actor) for action in ACTIONS for actor in ACTORS
                if states.next_status(action, status, actor) is not None}

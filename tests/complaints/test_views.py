@@ -379,6 +379,11 @@ ROUTES = [
     ("POST", "/staff/complaints/{id}/note", staff_only(400, elsewhere=403)),
     ("POST", "/staff/complaints/{id}/callback", staff_only(400, elsewhere=403)),  # empty form
     ("GET", "/staff/complaints/{id}/letter.pdf", staff_only(404, elsewhere=403)),  # accepted: no letter
+    ("POST", "/staff/complaints/{id}/duplicate", staff_only(400, elsewhere=403)),
+    # Staff intake: the empty form, and an empty post shown again with the errors.
+    ("GET", "/staff/complaints/new", staff_only(200)),
+    ("POST", "/staff/complaints/new", staff_only(400)),
+    ("POST", "/staff/complaints/businesses/999999/link", staff_only(404)),
     ("GET", "/staff/complaints/replies", staff_only(200)),
     # A reply not held (approve: refused, back to the case) and an empty hide form (back with the error).
     ("POST", "/staff/complaints/replies/{reply}/approve", staff_only(302, elsewhere=403)),

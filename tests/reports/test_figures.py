@@ -193,8 +193,15 @@ def test_a_year_of_figures_matches_the_hand_count(world):
     # revoked: B (approved 1 Oct); C's revocation took effect in 2027, A's was rejected.
     assert (report.shops_warned, report.shops_suspended, report.shops_revoked) == (1, 1, 1)
 
-    assert headline_sentence(report) == ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 3 件，"
-                                         "调处率 75.0%；为消费者挽回经济损失 0.06 万元。")
+    # 调处 as associations publish it: of the 5 accepted in 2026, concluded before 2027 — c1, c2, c4 (failed
+    # counts: concluded) and c6 (closed 10 minutes before midnight); c5 closed on 5 Jan 2027. 4 ÷ 5.
+    assert (report.complaints_handled, report.handling_rate) == (4, 80.0)
+    assert report.resolution_rate == report.mediation_rate == 75.0
+    # Every complaint was filed online; the three consultations are the receptions (网络 none).
+    assert report.received_by_channel == {"online": 7, "phone": 0, "letter": 0, "visit": 0, "network": 0}
+    assert report.receptions_by_channel == {"phone": 1, "letter": 1, "visit": 1, "network": 0}
+    assert headline_sentence(report) == ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，"
+                                         "调处率 80.0%；为消费者挽回经济损失 0.06 万元。")
 
 
 def test_one_district_counts_only_its_shops_and_consultations(world):
@@ -252,12 +259,14 @@ def test_public_summary_has_exactly_the_agreed_keys_and_is_json_safe(world):
         "mediation_rate", "amount_recovered_yuan", "complaints_by_clause", "complaints_by_month",
         "complaints_by_district", "shops_signed", "shops_lapsed", "shops_warned", "shops_suspended",
         "shops_revoked", "median_days_to_accept", "median_days_to_close", "satisfaction_average",
-        "satisfaction_responses"}
+        "satisfaction_responses", "complaints_handled", "handling_rate", "resolution_rate", "receptions_total",
+        "complaints_by_channel", "acceptance", "acceptance_by_channel", "acceptance_by_township"}
     assert summary["period_start"] == "2026-01-01" and summary["period_end"] == "2027-01-01"
     assert summary["district"] is None
     assert summary["consultations_by_channel"] == {"visit": 1, "phone": 1, "letter": 1, "online": 0}
     assert summary["amount_recovered_yuan"] == "620.50"
-    assert summary["mediation_rate"] == 75.0
+    assert summary["mediation_rate"] == summary["resolution_rate"] == 75.0
+    assert (summary["complaints_handled"], summary["handling_rate"]) == (4, 80.0)
     assert summary["complaints_by_month"]["2026-12"] == 2
     text = json.dumps(summary, ensure_ascii=False)
     assert CONSUMER_NAME not in text and CONSUMER_PHONE not in text

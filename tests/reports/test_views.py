@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("fresh_request_globals", "cheap_password_ha
 TODAY = date(2026, 11, 28)
 YEAR_2026 = "kind=year&year=2026"
 TABLE_KEYS = ("summary", "consultations", "refusals", "clauses", "categories", "districts", "townships", "months",
-              "shops", "satisfaction")
+              "channels", "acceptance_townships", "shops", "satisfaction")
 
 
 def noon_in_beijing(day: date) -> datetime:
@@ -108,10 +108,10 @@ def test_the_report_reads_like_the_yearly_sentence_with_charts_tables_and_defini
 
     html = text_of(response)
     assert response.status_code == 200
-    assert ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 3 件，调处率 75.0%；"
+    assert ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%；"
             "为消费者挽回经济损失 0.06 万元。") in html
     assert html.count('<svg ') >= 3 and 'class="chart-svg"' in html
-    assert "口径说明" in html and "调处件数 ÷ 期内办结的已受理投诉" in html
+    assert "口径说明" in html and "调处件数 ÷ 期内受理件数" in html
     for key in TABLE_KEYS:
         assert f"/staff/reports/export/{key}.csv?" in html
     assert "/staff/reports/export.xlsx?" in html
@@ -131,7 +131,7 @@ def test_staff_of_a_district_see_their_district_only(client, world, make_user, l
 
     html = text_of(client.get(f"/staff/reports?{YEAR_2026}"))
 
-    assert "西湖区2026年全年接待来信、来电、来访、咨询 2 人次；受理投诉 4 件，调处 2 件，调处率 66.7%" in html
+    assert "西湖区2026年全年接待来信、来电、来访、咨询 2 人次；受理投诉 4 件，调处 3 件，调处率 75.0%" in html
     assert "全部区县" not in html.split('class="card period-form"')[1].split("</form>")[0]
     assert client.get(f"/staff/reports?{YEAR_2026}&district=滨江区").status_code == 403
     assert client.get(f"/staff/reports/export/summary.csv?{YEAR_2026}&district=滨江区").status_code == 403
@@ -198,8 +198,9 @@ def test_csv_holds_the_figures_of_the_page(admin_client, world):
 
     assert summary["接待咨询（人次）"] == "3"
     assert summary["受理（件）"] == "5"
-    assert summary["调处（件）"] == "3"
-    assert summary["调处率（%）"] == "75.0"
+    assert summary["调处（件）"] == "4"
+    assert summary["调处率（%）"] == "80.0"
+    assert summary["调解成功率（%）"] == "75.0"
     assert summary["挽回经济损失（元）"] == "620.50"
     assert summary["受理天数中位数（自然日）"] == "1.0"
     assert summary["办结天数中位数（自然日）"] == "42.5"
@@ -223,7 +224,8 @@ def test_the_workbook_has_a_sheet_per_table(admin_client, world):
     summary = {row[0]: row[1] for row in workbook["主要数据"].iter_rows(min_row=2, values_only=True)}
     assert summary["受理（件）"] == 4
     assert summary["挽回经济损失（元）"] == 600.50
-    assert summary["调处率（%）"] == 66.7
+    assert summary["调处率（%）"] == 75.0  # c1, c2, c4 of c1, c2, c4, c5
+    assert summary["调解成功率（%）"] == 66.7
     everything = " ".join(str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True)
                           for cell in row if cell is not None)
     no_personal_data(everything)
@@ -291,7 +293,7 @@ def test_the_yearly_report_prints_on_a4_with_the_sentence_on_top(admin_client, w
 
     html = text_of(response)
     assert response.status_code == 200
-    assert html.index("调处率 75.0%") < html.index("<svg ")
+    assert html.index("调处率 80.0%") < html.index("<svg ")
     assert "全部区县 2026 年度报告" in html
     assert "统计期间：2026-01-01 至 2026-12-31（北京时间）" in html
     assert "生成时间：" in html and "口径说明" in html
@@ -328,9 +330,9 @@ def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, c
     html = text_of(response)
     assert response.status_code == 200
     # 2027 so far: the online consultation, c5's mediation (300.00) on 5 January; nothing accepted yet.
-    assert ("2027年1月1日至2027年1月10日接待来信、来电、来访、咨询 1 人次；受理投诉 0 件，调处 1 件，"
-            "调处率 100.0%；为消费者挽回经济损失 0.03 万元。") in html
-    assert "2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 3 件，调处率 75.0%" in html
+    assert ("2027年1月1日至2027年1月10日接待来信、来电、来访、咨询 1 人次；受理投诉 0 件，调处 0 件，"
+            "调处率 暂无；为消费者挽回经济损失 0.03 万元。") in html
+    assert "2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%" in html
     assert html.count('class="chart-svg"') >= 4
     no_personal_data(html)
     assert "欧***" not in html and "138****2301" not in html

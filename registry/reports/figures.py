@@ -206,6 +206,7 @@ class Report:
             return None
         return one_decimal(Decimal(self.complaints_followed_up * 100) / Decimal(self.complaints_finished))
 
+    @property
     def mediation_rate(self) -> float | None:
         """The statistics API's old name of resolution_rate (not 调处率: see handling_rate)."""
         return self.resolution_rate

@@ -1,6 +1,7 @@
 """An officer registers a complaint received by phone, in a real Chromium: the intake form on a desktop
-(and how it looks on a phone), the new case with its channel, the workload that now holds it, and the
-consumer opening the case link the officer reads out. Screenshots: desktop-i… / phone-i….
+(and how it looks on a phone), the new case with its channel, the workload that now holds it, the text
+the outbox holds for the consumer's phone, and the consumer following the link in that text.
+Screenshots: desktop-i… / phone-i….
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from registry.extensions import db
 
 from .pages import log_in
+from .test_notices_journey import newest_text
 from .test_complaint_journey import SHOP_NAME, STAFF_LOGIN, TRACKING, china_today, load_demo_shops
 
 pytestmark = pytest.mark.browser
@@ -99,10 +101,17 @@ def test_staff_register_a_phone_complaint_and_find_it_in_the_workload(live_serve
     expect(small.get_by_role("heading", level=1)).to_have_text("代消费者登记投诉")
     shot(small, "phone-i01-intake-form")
 
-    # The consumer follows the link the officer read out: no account, no SMS code.
+    # The consumer's phone got the filing text (complaints/notices.py, the same step as an online filing):
+    # signed by the association, naming the case and the shop, with the case link; the link the officer
+    # reads out is the same one.
+    sms = newest_text(live, CONSUMER_PHONE, "complaint_notice")
+    assert sms.startswith("【西子消协】") and tracking in sms and SHOP_NAME in sms, sms
+    link = re.search(r"https?://\S+/c/[0-9a-f]{32}", sms)[0]
+    assert link.rsplit("/", 1)[1] == case_link.rsplit("/", 1)[1]
+
+    # The consumer follows the link in the text: no account, no SMS code.
     consumer = phone_context().new_page()
-    consumer.goto(case_link.replace("http://localhost", live.url) if case_link.startswith("http://localhost")
-                  else case_link)
+    consumer.goto(f"{live.url}/c/{link.rsplit('/', 1)[1]}")
     expect(consumer.get_by_role("heading", level=1)).to_have_text(tracking)
     expect(consumer.locator(".facts")).to_contain_text("来电")
     shot(consumer, "phone-i02-consumer-case")

@@ -163,10 +163,7 @@ def evidence_directory(app: Any = None) -> Path:
 
 
 class StoredImage:
-    """The columns of a stored photo, shared by every table that keeps uploads (a declarative mixin).
-
-    ``stored_name`` is the random name ``store_image`` chose; ``original_filename`` is only shown.
-    """
+    """The columns of a stored photo, shared by every table that keeps uploads (a declarative mixin)."""
 
     stored_name: Mapped[str] = mapped_column(String(40), unique=True)
     original_filename: Mapped[str] = mapped_column(String(100))
@@ -176,6 +173,13 @@ class StoredImage:
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @classmethod
+    def keep(cls, image: ProcessedImage, directory: Path, **columns):
+        """A new row for `image`, its file written under a random name (store_image) in `directory`."""
+        return cls(stored_name=store_image(image, directory), original_filename=image.original_filename,
+                   content_type=image.content_type, width=image.width, height=image.height,
+                   size_bytes=len(image.data), sha256=image.sha256, **columns)
 
 
 # Names -------------------------------------------------------------------------------------------

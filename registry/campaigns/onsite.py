@@ -40,7 +40,7 @@ from registry.messaging.verification import PhoneVerification, confirm_code, sen
 from registry.phones import InvalidIdentifier
 from registry.pledges.models import ONSITE_PAPER, ONSITE_SMS, PledgeVersion, Signature
 from registry.pledges.signing import sign_on_site
-from registry.uploads import ProcessedImage, evidence_directory, store_image
+from registry.uploads import ProcessedImage, evidence_directory
 
 CODE_PURPOSE = "onsite_sign"
 MAX_NAME = 64
@@ -135,11 +135,8 @@ def sign_with_paper(merchant: Merchant, version: PledgeVersion, officer: User, p
     signature = sign_on_site(merchant, version, officer, ONSITE_PAPER, signer_name, signer_title,
                              {clause.number for clause in version.clauses}, officer_unit(officer))
     # Written last: every check has passed, so a refusal never leaves a photo without a row.
-    stored = PaperPledgePhoto(
-        signature_id=signature.id, attested_by_id=officer.id, attested_name=attested_name, attested_at=utcnow(),
-        stored_name=store_image(photo, paper_pledge_directory()), original_filename=photo.original_filename,
-        content_type=photo.content_type, width=photo.width, height=photo.height, size_bytes=len(photo.data),
-        sha256=photo.sha256)
+    stored = PaperPledgePhoto.keep(photo, paper_pledge_directory(), signature_id=signature.id,
+                                   attested_by_id=officer.id, attested_name=attested_name, attested_at=utcnow())
     db.session.add(stored)
     db.session.flush()
     audit.record("campaign.paper_pledge_attested", signature, officer, merchant_id=merchant.id,

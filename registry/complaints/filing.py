@@ -27,7 +27,7 @@ from registry.phones import InvalidIdentifier, validate_mobile
 from registry.pledges.models import OTHER_CLAUSE, PledgeClause, PledgeVersion
 from registry.pledges.signing import latest_signature
 from registry.pledges.versions import current_version
-from registry.uploads import ProcessedImage, store_image
+from registry.uploads import ProcessedImage
 from registry.workdays.calendar import deadline
 
 DECISION_WORKING_DAYS = 7
@@ -180,11 +180,7 @@ def store_photos(complaint: Complaint, photos: list[ProcessedImage]) -> None:
     """Keep checked evidence photos (or a scanned letter) of a flushed complaint, privately."""
     directory = Path(current_app.config["EVIDENCE_DIR"])
     for image in photos:
-        db.session.add(EvidencePhoto(
-            complaint_id=complaint.id, stored_name=store_image(image, directory),
-            original_filename=image.original_filename, content_type=image.content_type, width=image.width,
-            height=image.height, size_bytes=len(image.data), sha256=image.sha256,
-        ))
+        db.session.add(EvidencePhoto.keep(image, directory, complaint_id=complaint.id))
 
 
 def add_complaint(complaint: Complaint, submission_key: str) -> Complaint | None:

@@ -26,6 +26,18 @@ from registry.personal_data import find_personal_data, mask_personal_data, refus
 MAX_HIDDEN_REASON = 200
 
 
+def public_hide_reason(reason: str | None) -> str:
+    """The reason staff give the public for hiding what a shop wrote (a reply here, a statement beside
+    a sanction in moderation.statements): one line, required, short, and naming nobody."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_("请填写公开的隐藏原因。"), field="reason")
+    if len(reason) > MAX_HIDDEN_REASON:
+        raise DomainError(_("隐藏原因最多 %(count)d 个字。", count=MAX_HIDDEN_REASON), field="reason")
+    refuse_personal_data(reason, "reason")
+    return reason
+
+
 def screen_reply(body: str, offer: str | None) -> tuple[str, str | None, bool]:
     """The reply and offer as they may be stored, and whether they must wait for staff: masked and
     held when either carries personal data."""
@@ -61,12 +73,7 @@ def hide_reply(event: ComplaintEvent, staff: User, reason: str) -> None:
     _reply(event, staff)
     if event.hidden_reason is not None:
         raise Conflict(_("这条回复已经隐藏了。"))
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise DomainError(_("请填写公开的隐藏原因。"), field="reason")
-    if len(reason) > MAX_HIDDEN_REASON:
-        raise DomainError(_("隐藏原因最多 %(count)d 个字。", count=MAX_HIDDEN_REASON), field="reason")
-    refuse_personal_data(reason, "reason")
+    reason = public_hide_reason(reason)
     now = utcnow()
     # A held reply hidden is settled: what the public reads is the reason, not the reply.
     event.held_for_review, event.is_public = False, True

@@ -67,7 +67,6 @@ def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User
     from registry.moderation import repairs, sanctions, statements
     from registry.ownership.claims import claim_directory
     from registry.ownership.models import OwnershipClaim
-    from registry.uploads import store_image
 
     if len(shops) < 8:
         return
@@ -102,12 +101,9 @@ def load_demo_disputes_and_repairs(shops: list, staff: User, merchant_user: User
     claimed = next(s for s in reversed(shops) if s.owner_id != merchant_user.id and s not in (repaired_shop, waiting))
     claimant = user_by_login("13900139000") or create_user("13900139000", DEMO_PASSWORD, "陈真", phone_verified=True)
     licence = _demo_photo((250, 246, 236), "营业执照.jpg")
-    claim = OwnershipClaim(merchant_id=claimed.id, claimant_id=claimant.id, claimant_name="陈真", phone="13900139000",
-                           statement="这家店是我 2019 年开的，营业执照在我名下。去年转让未成，对方却用我的执照登记了店铺。",
-                           filed_at=now, stored_name=store_image(licence, claim_directory()),
-                           original_filename=licence.original_filename, content_type=licence.content_type,
-                           width=licence.width, height=licence.height, size_bytes=len(licence.data),
-                           sha256=licence.sha256, created_at=now)
+    claim = OwnershipClaim.keep(licence, claim_directory(), merchant_id=claimed.id, claimant_id=claimant.id,
+                                claimant_name="陈真", phone="13900139000", filed_at=now, created_at=now,
+                                statement="这家店是我 2019 年开的，营业执照在我名下。去年转让未成，对方却用我的执照登记了店铺。")
     db.session.add(claim)
     db.session.flush()
     audit.record("ownership.claim_filed", claim, claimant, merchant_id=claimed.id, credit_code=claimed.credit_code)

@@ -24,7 +24,7 @@ from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import LICENCE_METHODS, LICENCE_PHOTO, LicenceCheck, LicencePhoto, Merchant
 from registry.merchants.services import lock_shop
-from registry.uploads import ProcessedImage, evidence_directory, store_image
+from registry.uploads import ProcessedImage, evidence_directory
 
 # A check recorded long after the visit is a memory, not a check.
 MAX_BACKDATE_DAYS = 90
@@ -84,10 +84,7 @@ def verify_licence(shop: Merchant, officer: User, *, method: str, checked_on: da
     db.session.flush()
     directory = licence_directory()
     for image in photos:
-        db.session.add(LicencePhoto(
-            check_id=check.id, stored_name=store_image(image, directory), original_filename=image.original_filename,
-            content_type=image.content_type, width=image.width, height=image.height, size_bytes=len(image.data),
-            sha256=image.sha256))
+        db.session.add(LicencePhoto.keep(image, directory, check_id=check.id))
     shop.licence_verified_on = checked_on
     db.session.flush()
     audit.record("licence.verified", check, officer, merchant_id=shop.id, method=method,

@@ -22,7 +22,7 @@ from registry.moderation.models import (ACTIVE, APPEAL_GRANTED, APPEAL_PENDING, 
 from registry.moderation.notices import tell_shop
 from registry.moderation.sanctions import end_sanction, expire_due, sanctions_in_effect, settle_standing
 from registry.personal_data import refuse_personal_data
-from registry.uploads import ProcessedImage, evidence_directory, store_image
+from registry.uploads import ProcessedImage, evidence_directory
 
 MIN_APPEAL_TEXT = 10
 MAX_APPEAL_PHOTOS = 3
@@ -67,10 +67,7 @@ def submit_appeal(sanction: Sanction, owner: User, text: str, photos: list[Proce
         raise Conflict(_("每项处理决定只能申诉一次，您已经提交过申诉。")) from error
     directory = appeal_directory()
     for image in photos:
-        db.session.add(AppealPhoto(
-            appeal_id=appeal.id, stored_name=store_image(image, directory), original_filename=image.original_filename,
-            content_type=image.content_type, width=image.width, height=image.height, size_bytes=len(image.data),
-            sha256=image.sha256, created_at=now))
+        db.session.add(AppealPhoto.keep(image, directory, appeal_id=appeal.id, created_at=now))
     db.session.flush()
     audit.record("appeal.submitted", appeal, owner, merchant_id=merchant.id, sanction_id=sanction.id,
                  photos=len(photos))

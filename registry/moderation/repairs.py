@@ -36,7 +36,7 @@ from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, END_REPAIRED
                                         CreditRepair, CreditRepairPhoto, Sanction)
 from registry.moderation.sanctions import end_sanction, expire_due, sanctions_in_effect, settle_standing
 from registry.personal_data import refuse_personal_data
-from registry.uploads import ProcessedImage, evidence_directory, store_image
+from registry.uploads import ProcessedImage, evidence_directory
 
 MIN_REPAIR_TEXT = 20
 MAX_REPAIR_PHOTOS = 3
@@ -115,10 +115,7 @@ def apply_for_repair(sanction: Sanction, owner: User, text: str, photos: list[Pr
         raise Conflict(_("这项处理已有一份信用修复申请在审核中。")) from error
     directory = repair_directory()
     for image in photos:
-        db.session.add(CreditRepairPhoto(
-            repair_id=repair.id, stored_name=store_image(image, directory), original_filename=image.original_filename,
-            content_type=image.content_type, width=image.width, height=image.height, size_bytes=len(image.data),
-            sha256=image.sha256, created_at=now))
+        db.session.add(CreditRepairPhoto.keep(image, directory, repair_id=repair.id, created_at=now))
     db.session.flush()
     audit.record("repair.applied", repair, owner, merchant_id=merchant.id, sanction_id=sanction.id,
                  photos=len(photos))

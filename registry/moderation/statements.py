@@ -18,13 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.clock import utcnow
-from registry.complaints.replies import MAX_HIDDEN_REASON, screen_reply
+from registry.complaints.replies import public_hide_reason, screen_reply
 from registry.errors import Conflict, DomainError, InvalidTransition
 from registry.extensions import db
 from registry.merchants.services import lock_shop, require_owner
 from registry.moderation.checks import require_scope
 from registry.moderation.models import ACTIVE, ENDED, Sanction, SanctionStatement
-from registry.personal_data import refuse_personal_data
 
 MAX_STATEMENT = 200
 
@@ -107,12 +106,7 @@ def approve_statement(statement: SanctionStatement, staff: User) -> None:
 
 def hide_statement(statement: SanctionStatement, staff: User, reason: str) -> None:
     """Hide a statement from the public for good; the public reads `reason` in its place."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise DomainError(_("请填写公开的隐藏原因。"), field="reason")
-    if len(reason) > MAX_HIDDEN_REASON:
-        raise DomainError(_("隐藏原因最多 %(count)d 个字。", count=MAX_HIDDEN_REASON), field="reason")
-    refuse_personal_data(reason, "reason")
+    reason = public_hide_reason(reason)
     _for_staff(statement, staff)
     if statement.hidden_reason is not None:
         raise Conflict(_("这条说明已经隐藏了。"))

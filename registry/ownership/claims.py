@@ -38,7 +38,7 @@ from registry.messaging.verification import confirm_code
 from registry.ownership.models import CLAIM_PENDING, CLAIM_REJECTED, CLAIM_TRANSFERRED, OwnershipClaim
 from registry.personal_data import refuse_personal_data
 from registry.phones import InvalidIdentifier, validate_mobile
-from registry.uploads import ProcessedImage, evidence_directory, store_image
+from registry.uploads import ProcessedImage, evidence_directory
 
 # The purpose of the SMS codes that confirm a claimant's phone (messaging.verification).
 VERIFICATION_PURPOSE = "ownership_claim"
@@ -103,12 +103,9 @@ def file_claim(claimant: User, credit_code: str, name: str, phone: str, code: st
     # The code last: a refusal above must not spend it (the view rolls the whole request back anyway).
     confirm_code(phone, code, VERIFICATION_PURPOSE)
     now = utcnow()
-    claim = OwnershipClaim(merchant_id=merchant.id, claimant_id=claimant.id, claimant_name=name, phone=phone,
-                           statement=statement, status=CLAIM_PENDING, filed_at=now,
-                           stored_name=store_image(licence, claim_directory()),
-                           original_filename=licence.original_filename, content_type=licence.content_type,
-                           width=licence.width, height=licence.height, size_bytes=len(licence.data),
-                           sha256=licence.sha256, created_at=now)
+    claim = OwnershipClaim.keep(licence, claim_directory(), merchant_id=merchant.id, claimant_id=claimant.id,
+                                claimant_name=name, phone=phone, statement=statement, status=CLAIM_PENDING,
+                                filed_at=now, created_at=now)
     try:
         with db.session.begin_nested():
             db.session.add(claim)

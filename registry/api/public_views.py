@@ -33,6 +33,9 @@ limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMI
 bp.after_request(http.add_cors_headers)
 
 
+UNNAMED_PARAMETER = "(unnamed)"
+
+
 @bp.errorhandler(params.InvalidParameter)
 def invalid_parameter(error: params.InvalidParameter):
     return http.error_response(400, "invalid_parameter", error.message, error.parameter)
@@ -42,8 +45,9 @@ def invalid_parameter(error: params.InvalidParameter):
 def http_error(error: HTTPException):
     db.session.rollback()
     if isinstance(error, UnusableText):  # refused before the view by the site-wide guard
-        return http.error_response(400, "invalid_parameter", _("参数 %(name)s 含有控制字符。", name=error.parameter),
-                                   error.parameter)
+        # "?=%1F" carries a parameter with no name: name it so, not "" (a caller could not tell which).
+        name = error.parameter or UNNAMED_PARAMETER
+        return http.error_response(400, "invalid_parameter", _("参数 %(name)s 含有控制字符。", name=name), name)
     status = error.code or 500
     code, message = http.http_error_words(status)
     return http.error_response(status, code, message)

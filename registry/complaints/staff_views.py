@@ -110,8 +110,11 @@ def _staff_action(complaint_id: int, form_name: str, form, apply, done_message: 
 
 @bp.route("/complaints/<int:complaint_id>/accept", methods=["POST"])
 def accept(complaint_id: int):
+    # A business not in the registry has no account to forward to: staff contact it themselves.
+    done = (_("已受理，并转交商家在 10 个工作日内答复。") if _case(complaint_id).merchant_id is not None
+            else _("已受理。经营者不在名录中，没有商家账户可转交，请工作人员联系经营者处理。"))
     return _staff_action(complaint_id, "accept_form", AcceptForm(), lambda c, f: handling.accept_complaint(
-        c, _staff(), _version(f), f.public_summary.data), _("已受理，并转交商家在 10 个工作日内答复。"))
+        c, _staff(), _version(f), f.public_summary.data), done)
 
 
 @bp.route("/complaints/<int:complaint_id>/refuse", methods=["POST"])

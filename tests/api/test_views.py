@@ -334,6 +334,14 @@ def test_a_bad_parameter_is_a_400_that_names_it(client, url, parameter):
     assert re.search(r"[\u4e00-\u9fff]", body["error"]["message"])  # Chinese by default
 
 
+def test_a_control_character_in_a_parameter_without_a_name_is_named_unnamed(client):
+    body = get_json(client, "/api/v1/shops?=%1F", status=400)
+
+    assert body["error"]["code"] == "invalid_parameter"
+    assert body["error"]["parameter"] == "(unnamed)"
+    assert "(unnamed)" in body["error"]["message"]
+
+
 def test_the_error_message_follows_lang_or_accept_language(client):
     by_parameter = get_json(client, "/api/v1/shops?per_page=0&lang=en", status=400)["error"]["message"]
     by_header = get_json(client, "/api/v1/shops?per_page=0", status=400,

@@ -181,3 +181,20 @@ def test_a_scanned_letter_is_kept_as_evidence_only_staff_see(app, client, world,
     other = app.test_client()
     login_as(other, world.staff_elsewhere)
     assert other.get(f"/staff/evidence/{photo.id}").status_code == 403
+
+
+def test_accepting_a_complaint_about_an_unlisted_business_does_not_claim_to_forward_it(client, world, login_as):
+    login_as(client, world.staff)
+    form = intake_form(client, shop_kind="unlisted", business_name="无名早餐铺", business_township="翠苑街道")
+    client.post("/staff/complaints/new", data=form, content_type="multipart/form-data")
+    complaint = db.session.scalar(select(Complaint))
+    page = text(client.get(f"/staff/complaints/{complaint.id}"))
+
+    response = client.post(f"/staff/complaints/{complaint.id}/accept", data={
+        "csrf_token": hidden_value(page, "csrf_token"), "version": complaint.version,
+        "public_summary": "消费者反映早餐铺出售的包子变质。"})
+
+    assert response.status_code == 302
+    assert db.session.get(Complaint, complaint.id).status == "accepted"
+    said = " ".join(flashes(text(client.get(response.headers["Location"]))))
+    assert "经营者不在名录中" in said and "转交商家" not in said

@@ -66,6 +66,8 @@ def build_config(overrides: dict | None = None) -> dict:
         # configured as "package.module:Class" with SMS_SENDER_OPTIONS passed to it.
         "SMS_SENDER": os.environ.get("SMS_SENDER", "outbox"),
         "SMS_SENDER_OPTIONS": {},
+        # Sent texts keep their number and words this long, then are masked (flask messaging forget).
+        "OUTBOX_RETENTION_DAYS": int(os.environ.get("OUTBOX_RETENTION_DAYS", "90")),
         "TRUSTED_HOSTS": [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None,
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 4,

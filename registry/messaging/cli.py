@@ -19,3 +19,11 @@ def messaging_deliver(limit: int) -> None:
     report = deliver_pending(limit=limit)
     click.echo(f"Sent {report.sent} message(s); {report.failed} refused (tried again next run); "
                f"{report.expired} expired unsent.")
+
+
+@messaging_group.command("forget")
+def messaging_forget() -> None:
+    """Blank the words and mask the phone of texts settled more than OUTBOX_RETENTION_DAYS ago (daily)."""
+    from registry.messaging.outbox import forget_old_messages
+
+    click.echo(f"Forgot {forget_old_messages()} old text message(s).")

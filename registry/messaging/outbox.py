@@ -34,7 +34,7 @@ from registry.messaging.models import EXPIRED, FAILED, PENDING, SENT, OutboxMess
 from registry.messaging.senders import OutboxSender, SmsDeliveryError, get_sender, sender_name
 
 __all__ = ["CLAIM_TIMEOUT", "MAX_ATTEMPTS", "DeliveryReport", "deliver_pending", "delivery_failed_since",
-           "queue_sms", "queue_sms_once", "undelivered_in_last_commit"]
+           "forget_old_messages", "queue_sms", "queue_sms_once", "undelivered_in_last_commit"]
 
 log = logging.getLogger(__name__)
 
@@ -203,3 +203,28 @@ def deliver_pending(limit: int = 1000) -> DeliveryReport:
             sent += outcome.sent
             failed += not outcome.sent
     return DeliveryReport(sent=sent, failed=failed, expired=len(expired_ids))
+
+
+def forget_old_messages(now: datetime | None = None, batch: int = 1000) -> int:
+    """Blank the words and mask the phone of texts settled more than OUTBOX_RETENTION_DAYS ago (run daily).
+
+    A text carries personal data (the recipient's number; a consumer's case link) that is needed only
+    until it is delivered and any question about its delivery is settled (PIPL: no longer than needed).
+    The row stays, masked, so a notice keyed by `once_key` is still known as sent and never goes twice.
+    Pending rows are left to `deliver_pending`. Returns how many rows were blanked.
+    """
+    from flask import current_app
+
+    now = now or utcnow()
+    before = now - timedelta(days=int(current_app.config.get("OUTBOX_RETENTION_DAYS", 90)))
+    forgotten = 0
+    while True:
+        rows = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.created_at < before, OutboxMessage.status != PENDING, OutboxMessage.body != "")
+            .order_by(OutboxMessage.id).limit(batch)).all()
+        for message in rows:
+            message.phone, message.body = mask_mobile(message.phone), ""
+        db.session.commit()
+        forgotten += len(rows)
+        if len(rows) < batch:
+            return forgotten

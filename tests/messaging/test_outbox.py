@@ -173,3 +173,40 @@ def test_a_notice_is_queued_once_and_left_for_the_delivery_job(app):
     db.session.commit()
     assert deliver_pending().sent == 0
     assert queue_sms_once("complaint:1:accepted", PHONE, BODY, "complaint_notice") is None
+
+
+def test_old_settled_texts_are_masked_and_blanked_but_still_count_as_sent(app):
+    from registry.messaging.outbox import forget_old_messages, queue_sms_once
+
+    now = utcnow()
+    old = queue_sms_once("complaint:1:filed", PHONE, "【西子消协】您的投诉已提交：https://cxm.example.cn/c/" + "a" * 32,
+                         "complaint_notice")
+    stuck = queue_sms("13900001111", BODY, "moderation")
+    recent = queue_sms("13700002222", BODY, "moderation")
+    db.session.commit()  # the outbox sender takes the plain texts at commit; notices wait for the timer
+    old.status, old.created_at = SENT, now - timedelta(days=91)
+    stuck.status, stuck.created_at = PENDING, now - timedelta(days=200)  # still to be delivered: left alone
+    recent.created_at = now - timedelta(days=89)
+    db.session.commit()
+
+    assert forget_old_messages(now) == 1
+
+    rows = {m.id: m for m in db.session.scalars(select(OutboxMessage))}
+    assert (rows[old.id].phone, rows[old.id].body) == ("138****5678", "")
+    assert (rows[stuck.id].phone, rows[stuck.id].body) == ("13900001111", BODY)
+    assert (rows[recent.id].phone, rows[recent.id].body) == ("13700002222", BODY)
+    # The notice is still known as sent: the same step never texts twice.
+    assert queue_sms_once("complaint:1:filed", PHONE, "again", "complaint_notice") is None
+    assert forget_old_messages(now) == 0  # a second run finds nothing left to forget
+
+
+def test_the_retention_is_a_setting(app, monkeypatch):
+    from registry.messaging.outbox import forget_old_messages
+
+    monkeypatch.setitem(app.config, "OUTBOX_RETENTION_DAYS", 400)
+    message = queue_sms(PHONE, BODY, "moderation")
+    db.session.commit()
+    message.created_at = utcnow() - timedelta(days=200)
+    db.session.commit()
+
+    assert forget_old_messages() == 0 and db.session.get(OutboxMessage, message.id).phone == PHONE

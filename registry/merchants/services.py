@@ -24,7 +24,7 @@ from registry.issuer import issuing_body
 from registry.merchants.identifiers import registered_elsewhere, registration_division, validate_credit_code
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
-                                      MerchantNameGram, StandingChange)
+                                      MerchantNameGram, Standing, StandingChange)
 
 # Lower-case letters and digits without look-alikes; 16 characters = 80 bits, not guessable.
 _PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -63,16 +63,18 @@ def name_grams(name: str) -> dict[str, int]:
                    else GRAM_RANK_INSIDE) for gram in grams}
 
 
-def name_gram_rows(merchant_id: int, name: str) -> list[dict]:
-    """The merchant_name_grams rows for one shop (for bulk inserts)."""
-    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank} for gram, rank in name_grams(name).items()]
+def name_gram_rows(merchant_id: int, name: str, listed: bool) -> list[dict]:
+    """The merchant_name_grams rows for one shop (for bulk inserts); `listed`: the shop is public."""
+    length = len(normalize_search_text(name))
+    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank, "name_length": length, "listed": listed}
+            for gram, rank in name_grams(name).items()]
 
 
 def index_merchant_name(merchant: Merchant) -> None:
     """Replace the shop's search grams; called whenever its name is set."""
     merchant.search_name = normalize_search_text(merchant.name)
     db.session.execute(delete(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id))
-    rows = name_gram_rows(merchant.id, merchant.name)
+    rows = name_gram_rows(merchant.id, merchant.name, merchant.is_public)
     if rows:
         db.session.execute(insert(MerchantNameGram), rows)
 
@@ -321,6 +323,10 @@ def set_standing(merchant: Merchant, new: str, reason: str | None, actor: User |
     if old == new:
         return
     merchant.standing_changed_at = now
+    if (old == Standing.PENDING.value) != (new == Standing.PENDING.value):
+        # The shop enters (or leaves) public search: its grams say so (MerchantNameGram.listed).
+        db.session.execute(update(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id)
+                           .values(listed=merchant.is_public))
     db.session.add(StandingChange(merchant_id=merchant.id, old=old, new=new, cause=cause, reason=reason, at=now,
                                   actor_id=actor.id if actor else None))
     db.session.flush()

@@ -212,7 +212,7 @@ def _visible(html: str) -> _VisibleText:
 # Per page, msgids whose translation must show (English) or which must show as such (Chinese).
 PAGES = {
     "/": ["这家店承诺诚信经营了吗？", "搜索", "输入验证码"],
-    "/search?q=超市": ["搜索商户", "搜索", "店铺没有登记，也可以投诉", "全国 12315 平台"],
+    "/search?q=超市": ["搜索商户", "搜索", "店铺没有登记，也可以投诉", "全国 12315 平台："],
     "/verify": ["输入验证码", "8 位验证码", "查询"],
     "/login": ["商户登录", "手机号或邮箱", "密码", "登录"],
     "/register": ["商户注册", "您的姓名", "手机号", "获取验证码"],

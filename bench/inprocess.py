@@ -156,11 +156,26 @@ def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> di
     return out
 
 
-def service_times(client, urls: dict[str, Path], count: int = 400) -> dict:
+def search_service_times(database_url: str, urls: dict[str, Path]) -> dict:
+    """service_times of the two search lists alone (`--only search`), after the same warm-up a full
+    run's page_costs gives: one search of each kind, so templates and statements are built."""
+    app = production_app(database_url)
+    client = app.test_client(use_cookies=False)
+    for name in ("search2", "search1"):
+        client.get(_first_line(urls[name])[0])
+    out = service_times(client, urls, names=("search2", "search1"))
+    from registry.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def service_times(client, urls: dict[str, Path], count: int = 400, names=("qr", "search2", "search1")) -> dict:
     """Latency of one request at a time over many different URLs of each kind (no queue in front):
     what a phone waits for the server itself, p50 and p99 of `count` distinct URLs."""
     out = {}
-    for name in ("qr", "search2", "search1"):
+    for name in names:
         lines = urls[name].read_text().splitlines()[:count]
         timings = []
         for line in lines:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -77,6 +77,21 @@ def index_merchant_name(merchant: Merchant) -> None:
     rows = name_gram_rows(merchant.id, merchant.name, merchant.is_public)
     if rows:
         db.session.execute(insert(MerchantNameGram), rows)
+
+
+def refresh_search_index(batch: int = 500) -> int:
+    """Re-index every shop whose gram rows disagree with it (name length, public or not), e.g. rows
+    written by hosts still on older code while a release rolled out; returns how many shops."""
+    public = Merchant.standing != Standing.PENDING.value
+    stale = list(db.session.scalars(
+        select(MerchantNameGram.merchant_id).join(Merchant, Merchant.id == MerchantNameGram.merchant_id)
+        .where(or_(MerchantNameGram.listed != public,
+                   MerchantNameGram.name_length != func.length(Merchant.search_name))).distinct()))
+    for start in range(0, len(stale), batch):
+        for merchant in db.session.scalars(select(Merchant).where(Merchant.id.in_(stale[start:start + batch]))):
+            index_merchant_name(merchant)
+        db.session.flush()
+    return len(stale)
 
 
 # Widths of the shop columns; the shop form refuses longer values too (Length validators).

@@ -272,7 +272,7 @@ def shop_chunk(k: int) -> dict[str, list]:
             random_code16(rng), standing, reason, changed, created_ts, created_ts, 1,
         ))
         name_length, listed = len(normalize_search_text(name)), standing != "pending"
-        grams.extend((gram, shop_id, rank, name_length, listed) for gram, rank in name_grams(name).items())
+        grams.extend((gram, shop_id, rank, name_length, listed, district) for gram, rank in name_grams(name).items())
         if standing == "pending":
             continue
         public.append((shop_id, district_index))
@@ -491,7 +491,7 @@ COLUMNS = {
     "merchants": ("id", "owner_id", "name", "search_name", "credit_code", "category", "district", "township",
                   "address", "contact_phone", "owner_name", "public_code", "standing", "standing_reason",
                   "standing_changed_at", "created_at", "updated_at", "version"),
-    "merchant_name_grams": ("gram", "merchant_id", "rank", "name_length", "listed"),
+    "merchant_name_grams": ("gram", "merchant_id", "rank", "name_length", "listed", "district"),
     "signatures": ("id", "certificate_code", "merchant_id", "pledge_version_id", "signed_by_id", "signer_name",
                    "signer_title", "signed_at", "expires_at", "signed_text", "text_sha256", "ip_address"),
     "badges": ("id", "merchant_id", "serial", "verification_code", "issued_at", "voided_at", "void_reason"),

@@ -477,7 +477,8 @@ def render_table(rows, filing, rss, costs) -> str:
             if hello:
                 lines.append(f"{'hello world':<32} {'-':<13} {0:>4} {hello:>8.3f}")
         lines.append("")
-        lines.append(f"{'in-process, one at a time':<32} {'backend':<13} {'URLs':>5} {'p50 ms':>8} {'p99 ms':>8}  target")
+        lines.append(f"{'in-process, one at a time':<32} {'backend':<13} {'URLs':>5} {'p50 ms':>8} {'p99 ms':>8} "
+                     f"{'CPU p50':>8} {'CPU p99':>8} {'load':>5}  target (wall)")
         for backend, pages in costs.items():
             for name, t in ((pages or {}).get("service_times") or {}).items():
                 verdict = ""
@@ -485,7 +486,8 @@ def render_table(rows, filing, rss, costs) -> str:
                     verdict = (f"p50 ≤ {SEARCH_P50_MS:g}, p99 ≤ {SEARCH_P99_MS:g} ms: "
                                f"{'met' if search_target_met(t) else 'MISSED'}")
                 lines.append(f"{SEARCH_LABELS.get(name, name):<32} {backend:<13} {t['requests']:>5} "
-                             f"{t['p50_ms']:>8.2f} {t['p99_ms']:>8.2f}  {verdict}")
+                             f"{t['p50_ms']:>8.2f} {t['p99_ms']:>8.2f} {t.get('cpu_p50_ms', 0):>8.2f} "
+                             f"{t.get('cpu_p99_ms', 0):>8.2f} {t.get('loadavg_1m', 0):>5.1f}  {verdict}")
     return "\n".join(lines)
 
 

@@ -181,13 +181,15 @@ RARE_GRAM_SHOPS = 2000
 _GRAM_ORDER = (MerchantNameGram.rank, MerchantNameGram.name_length, MerchantNameGram.merchant_id)
 
 
-def _listed_gram(gram: str):
-    """The public shops whose name holds `gram`, straight from the gram index (no shop row read)."""
-    return (select(MerchantNameGram.merchant_id, MerchantNameGram.rank, MerchantNameGram.name_length)
-            .where(MerchantNameGram.gram == gram, MerchantNameGram.listed == true()))
+def _listed_gram(gram, district=None):
+    """The public shops whose name holds `gram` (in one district if given), straight from a gram index
+    (no shop row read)."""
+    statement = (select(MerchantNameGram.merchant_id, MerchantNameGram.rank, MerchantNameGram.name_length)
+                 .where(MerchantNameGram.gram == gram, MerchantNameGram.listed == true()))
+    return statement if district is None else statement.where(MerchantNameGram.district == district)
 
 
-def _long_name_statement(public, text: str):
+def _long_name_statement(public, text: str, district: str | None):
     """Shops whose name contains `text` (3 characters or more), without reading every shop that
     shares a common bigram with it.
 
@@ -200,26 +202,29 @@ def _long_name_statement(public, text: str):
     """
     bigrams = list(dict.fromkeys(text[i:i + 2] for i in range(len(text) - 1)))
     counts = {gram: db.session.scalar(select(func.count()).select_from(
-        _listed_gram(gram).limit(RARE_GRAM_SHOPS).subquery())) for gram in bigrams}
+        _listed_gram(gram, district).limit(RARE_GRAM_SHOPS).subquery())) for gram in bigrams}
     rarest = min(bigrams, key=counts.__getitem__)
     contains = Merchant.search_name.contains(text, autoescape=True)
     if counts[rarest] < RARE_GRAM_SHOPS:
-        candidates = _listed_gram(rarest).with_only_columns(MerchantNameGram.merchant_id)
+        candidates = _listed_gram(rarest, district).with_only_columns(MerchantNameGram.merchant_id)
         return public.where(Merchant.id.in_(candidates), contains).order_by(
             case((Merchant.search_name == text, 0), (Merchant.search_name.startswith(text, autoescape=True), 1),
                  else_=2),
             func.length(Merchant.search_name), Merchant.name, Merchant.id), True
     # Not counted: PostgreSQL cannot estimate how many names contain the text, and to count them
     # it would read the whole shop table; the pages are read in index order and stop early.
-    return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
-                                               MerchantNameGram.gram == bigrams[0],
-                                               MerchantNameGram.listed == true()))
-            .where(contains).order_by(*_GRAM_ORDER)), False
+    walk = [MerchantNameGram.merchant_id == Merchant.id, MerchantNameGram.gram == bigrams[0],
+            MerchantNameGram.listed == true()]
+    if district is not None:
+        walk.append(MerchantNameGram.district == district)
+    return public.join(MerchantNameGram, and_(*walk)).where(contains).order_by(*_GRAM_ORDER), False
 
 
-def _search_statement(text: str):
+def _search_statement(text: str, district: str | None):
     """The matching public shops in result order, and whether they may be counted (up to COUNT_CAP)."""
     public = select(Merchant).where(Merchant.standing != Standing.PENDING.value)
+    if district is not None:
+        public = public.where(Merchant.district == district)
     if not text:
         return public.order_by(Merchant.id), True
     code = normalize_credit_code(text)
@@ -231,7 +236,7 @@ def _search_statement(text: str):
         # Looks like (part of) a credit code: match its beginning.
         prefix = Merchant.credit_code.startswith(code, autoescape=True)
         return public.where(prefix).order_by(Merchant.credit_code), True
-    return _long_name_statement(public, text)
+    return _long_name_statement(public, text, district)
 
 
 def _with_signatures(statement):
@@ -241,33 +246,36 @@ def _with_signatures(statement):
 
 
 @functools.cache
-def _short_name_statement():
-    """One page of a gram's public shops with their newest signatures and the capped count, in one
-    statement built once per process (building it costs more than running it). The page's keys and
-    the count come from ix_merchant_name_grams_search_order alone, in its order: no sort, no shop row
-    read but the page's, so the cost is the cap and the offset, not the number of shops."""
-    keys = (_listed_gram(bindparam("gram")).order_by(*_GRAM_ORDER)
+def _short_name_statement(in_district: bool):
+    """One page of a gram's public shops (in one district: `in_district`) with their newest signatures
+    and the capped count, in one statement built once per process (building it costs more than running
+    it). The page's keys and the count come from one gram index alone (ix_merchant_name_grams_search_order,
+    or _district_order), in its order: no sort, no shop row read but the page's, so the cost is the cap
+    and the offset, not the number of shops."""
+    district = bindparam("district") if in_district else None
+    keys = (_listed_gram(bindparam("gram"), district).order_by(*_GRAM_ORDER)
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery())
     counted = select(func.count()).select_from(
-        _listed_gram(bindparam("gram")).limit(bindparam("cap", type_=Integer)).subquery()).scalar_subquery()
+        _listed_gram(bindparam("gram"), district).limit(bindparam("cap", type_=Integer)).subquery()).scalar_subquery()
     return _with_signatures(select(Merchant).join(keys, keys.c.merchant_id == Merchant.id)
                             .order_by(keys.c.rank, keys.c.name_length, keys.c.merchant_id)).add_columns(counted)
 
 
-def _short_name_page(text: str, filters: list, page: int, per_page: int) -> ResultPage:
+def _short_name_page(text: str, district: str | None, filters: list, page: int, per_page: int) -> ResultPage:
     """A 1–2 character query (most Chinese searches): one gram's public shops in the gram index's order."""
     offset = (page - 1) * per_page
     if not filters:
-        rows = db.session.execute(_short_name_statement(), {"gram": text, "limit": per_page + 1, "offset": offset,
-                                                            "cap": COUNT_CAP + 1}).all()
+        rows = db.session.execute(_short_name_statement(district is not None), {
+            "gram": text, "district": district, "limit": per_page + 1, "offset": offset, "cap": COUNT_CAP + 1}).all()
         if rows:
             total = rows[0][2]
         else:  # past the last page: the count alone
             total = db.session.scalar(select(func.count()).select_from(
-                _listed_gram(text).limit(COUNT_CAP + 1).subquery()))
+                _listed_gram(text, district).limit(COUNT_CAP + 1).subquery()))
         return _result_page([(m, s) for m, s, _count in rows], page, per_page, total)
-    # A district (or, in the API, a category or standing) needs the shop row of each match.
-    matches = _listed_gram(text).join(Merchant, Merchant.id == MerchantNameGram.merchant_id).where(*filters)
+    # The API's category or standing needs the shop row of each match the walk passes.
+    matches = (_listed_gram(text, district).join(Merchant, Merchant.id == MerchantNameGram.merchant_id)
+               .where(*filters))
     total = db.session.scalar(select(func.count()).select_from(matches.limit(COUNT_CAP + 1).subquery()))
     keys = matches.order_by(*_GRAM_ORDER).limit(per_page + 1).offset(offset).subquery()
     rows = db.session.execute(_with_signatures(select(Merchant).join(keys, keys.c.merchant_id == Merchant.id)
@@ -291,13 +299,14 @@ def search_merchants(query: str, district: str | None, page: int, per_page: int,
     """Public shops matching a name fragment or a credit code, optionally in one district (and, for
     the API, of one category and one recorded standing)."""
     text = normalize_search_text(query or "")[:MAX_QUERY_LENGTH]
-    filters = [column == value for column, value in ((Merchant.district, district), (Merchant.category, category),
-                                                     (Merchant.standing, standing)) if value]
+    district = district or None
+    filters = [column == value for column, value in ((Merchant.category, category), (Merchant.standing, standing))
+               if value]
     per_page = max(1, min(per_page, 50))
     page = max(1, page)
     if 1 <= len(text) <= 2:
-        return _short_name_page(text, filters, page, per_page)
-    statement, countable = _search_statement(text)
+        return _short_name_page(text, district, filters, page, per_page)
+    statement, countable = _search_statement(text, district)
     statement = statement.where(*filters)
     rows = db.session.execute(_with_signatures(statement).limit(per_page + 1).offset((page - 1) * per_page)).all()
     total = None

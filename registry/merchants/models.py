@@ -92,11 +92,17 @@ class MerchantNameGram(db.Model):
     # Whether the shop is public (not pending): search counts and pages one gram's public shops from
     # the index alone, without reading a shop row per match. merchants.services keeps it in step.
     listed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The shop's district (a copy of Merchant.district, renamed with it): a search in one district reads
+    # only that district's matches, however few of a common gram's shops are there.
+    district: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (Index("ix_merchant_name_grams_merchant_id", "merchant_id"),
-                      # Search's one index: a gram's public shops in result order (lookup.queries).
+                      # Search's indexes: a gram's public shops in result order (lookup.queries), everywhere
+                      # and in one district.
                       Index("ix_merchant_name_grams_search_order", "gram", "listed", "rank", "name_length",
-                            "merchant_id"))
+                            "merchant_id"),
+                      Index("ix_merchant_name_grams_district_order", "gram", "listed", "district", "rank",
+                            "name_length", "merchant_id"))
 
 
 GRAM_RANK_WHOLE_NAME, GRAM_RANK_PREFIX, GRAM_RANK_INSIDE = 0, 1, 2

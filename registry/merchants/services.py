@@ -63,29 +63,29 @@ def name_grams(name: str) -> dict[str, int]:
                    else GRAM_RANK_INSIDE) for gram in grams}
 
 
-def name_gram_rows(merchant_id: int, name: str, listed: bool) -> list[dict]:
+def name_gram_rows(merchant_id: int, name: str, listed: bool, district: str) -> list[dict]:
     """The merchant_name_grams rows for one shop (for bulk inserts); `listed`: the shop is public."""
     length = len(normalize_search_text(name))
-    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank, "name_length": length, "listed": listed}
-            for gram, rank in name_grams(name).items()]
+    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank, "name_length": length, "listed": listed,
+             "district": district} for gram, rank in name_grams(name).items()]
 
 
 def index_merchant_name(merchant: Merchant) -> None:
     """Replace the shop's search grams; called whenever its name is set."""
     merchant.search_name = normalize_search_text(merchant.name)
     db.session.execute(delete(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id))
-    rows = name_gram_rows(merchant.id, merchant.name, merchant.is_public)
+    rows = name_gram_rows(merchant.id, merchant.name, merchant.is_public, merchant.district)
     if rows:
         db.session.execute(insert(MerchantNameGram), rows)
 
 
 def refresh_search_index(batch: int = 500) -> int:
-    """Re-index every shop whose gram rows disagree with it (name length, public or not), e.g. rows
+    """Re-index every shop whose gram rows disagree with it (name length, public or not, district), e.g. rows
     written by hosts still on older code while a release rolled out; returns how many shops."""
     public = Merchant.standing != Standing.PENDING.value
     stale = list(db.session.scalars(
         select(MerchantNameGram.merchant_id).join(Merchant, Merchant.id == MerchantNameGram.merchant_id)
-        .where(or_(MerchantNameGram.listed != public,
+        .where(or_(MerchantNameGram.listed != public, MerchantNameGram.district != Merchant.district,
                    MerchantNameGram.name_length != func.length(Merchant.search_name))).distinct()))
     for start in range(0, len(stale), batch):
         for merchant in db.session.scalars(select(Merchant).where(Merchant.id.in_(stale[start:start + batch]))):
@@ -278,6 +278,7 @@ def _rename_district(district, old: str, new: str) -> dict[str, int]:
     result = db.session.execute(update(Merchant).where(Merchant.district == old)
                                 .values(district=new, version=Merchant.version + 1, updated_at=utcnow())
                                 .execution_options(synchronize_session="fetch"))
+    db.session.execute(update(MerchantNameGram).where(MerchantNameGram.district == old).values(district=new))
     return {"shops": result.rowcount}
 
 

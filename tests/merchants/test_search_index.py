@@ -52,3 +52,21 @@ def test_refresh_search_index_repairs_rows_written_by_older_code(runner, make_sh
     assert grams(stale)["美好"] == (1, 6, True)
     assert grams(fine)["面馆"] == (2, 5, True)
     assert refresh_search_index() == 0
+
+
+def test_grams_carry_the_district_and_follow_its_rename(client, make_shop, make_user):
+    from registry.areas.models import District
+    from registry.areas.services import update_district
+
+    shop = make_shop(name="美好超市", district="西湖区")
+    make_shop(name="美好面馆", district="上城区")
+    assert set(db.session.scalars(select(MerchantNameGram.district)
+                                  .where(MerchantNameGram.merchant_id == shop.id))) == {"西湖区"}
+    district = db.session.scalar(select(District).where(District.name == "西湖区"))
+    update_district(make_user(role="admin"), district, "西湖新区", district.aliases or "", True)
+    db.session.commit()
+    assert set(db.session.scalars(select(MerchantNameGram.district)
+                                  .where(MerchantNameGram.merchant_id == shop.id))) == {"西湖新区"}
+    for query in ("美", "美好", "美好超"):
+        page = client.get("/search", query_string={"q": query, "district": "西湖新区"}).get_data(as_text=True)
+        assert "美好超市" in page and "美好面馆" not in page, query

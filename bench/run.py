@@ -45,8 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("--only", choices=("crash", "filing-photos", "search"),
                         help="run one scenario on its own. search: 1- and 2-character search one request at a "
                              "time (400 URLs each, in-process) on SQLite and PostgreSQL against the targets, "
-                             "a minute or two once the data exist. filing-photos: complaints with 6 large photos through "
-                             "HTTP while others ask for SMS codes from a slow gateway (bench/filing_photos.py). "
+                             "a minute or two once the data exist. filing-photos: complaints with 6 large "
+                             "photos through HTTP while others ask for SMS codes from a slow gateway "
+                             "(bench/filing_photos.py). "
                              "crash: only the kill -9 run (filings with photos + QR reads, two workers killed; "
                              "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed")
     parser.add_argument("--crash-seconds", type=float, default=45.0, help="length of each crash run")
@@ -357,7 +358,8 @@ class Bench:
             workdir = self.workdir / backend
             workdir.mkdir(exist_ok=True)
             log(f"search one request at a time ({backend})")
-            out[backend] = {"service_times": inprocess.search_service_times(url, inprocess.build_url_files(url, workdir))}
+            urls = inprocess.build_url_files(url, workdir)
+            out[backend] = {"service_times": inprocess.search_service_times(url, urls)}
         missed = [f"{name} {backend}" for backend, pages in out.items()
                   for name, t in pages["service_times"].items() if not search_target_met(t)]
         self.report["targets_missed"] = missed

@@ -42,7 +42,8 @@ def test_nothing_found_in_english(app, client, make_shop):
     html = page(client, q="不存在的店")
     with app.app_context():
         issuer = issuing_body()
-    for text in ("Shops found: 0", "Nothing found for “不存在的店”", "A shop that is not listed can still be complained about",
+    for text in ("Shops found: 0", "Nothing found for “不存在的店”",
+                 "A shop that is not listed can still be complained about",
                  f"Contact {issuer.name}", "the staff can register your complaint about a shop that is not listed",
                  "The national 12315 platform:", "to complain to the market regulation authority"):
         assert text in html, text

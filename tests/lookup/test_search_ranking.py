@@ -103,7 +103,8 @@ def walk_pages(client, query: str) -> tuple[list[str], list[str]]:
         link = re.search(r'<a href="([^"]+)">下一页', html)
         if link is None:
             return names, statuses
-        params = {key: values[0] for key, values in parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query).items()}
+        query = urlsplit(link.group(1).replace("&amp;", "&")).query
+        params = {key: values[0] for key, values in parse_qs(query).items()}
     raise AssertionError("the pager never ends")
 
 

@@ -271,7 +271,8 @@ def shop_chunk(k: int) -> dict[str, list]:
             f"{street}{1 + int(rand() * 999)}号", f"1{pick('3456789')}{int(rand() * 1e9):09d}", owner_name,
             random_code16(rng), standing, reason, changed, created_ts, created_ts, 1,
         ))
-        grams.extend((gram, shop_id, rank) for gram, rank in name_grams(name).items())
+        name_length, listed = len(normalize_search_text(name)), standing != "pending"
+        grams.extend((gram, shop_id, rank, name_length, listed, district) for gram, rank in name_grams(name).items())
         if standing == "pending":
             continue
         public.append((shop_id, district_index))
@@ -470,7 +471,7 @@ def complaint_chunk(k: int) -> dict[str, list]:
             f"bench-{complaint_id:012d}", status, outcome, ground, summary, recovered, filed_ts,
             decided and ts(decided), first_reply and ts(first_reply), closed and ts(closed),
             due and due.isoformat(), 0, mediation and ts(mediation), followup_resolved, followup_satisfaction,
-            followup_at and ts(followup_at), 1,
+            followup_at and ts(followup_at), 1, day.isoformat(),
         ))
         for kind, role, actor, body, data, public, moment in timeline:
             events.append((0, complaint_id, kind, role, actor, body, data, public,
@@ -490,7 +491,7 @@ COLUMNS = {
     "merchants": ("id", "owner_id", "name", "search_name", "credit_code", "category", "district", "township",
                   "address", "contact_phone", "owner_name", "public_code", "standing", "standing_reason",
                   "standing_changed_at", "created_at", "updated_at", "version"),
-    "merchant_name_grams": ("gram", "merchant_id", "rank"),
+    "merchant_name_grams": ("gram", "merchant_id", "rank", "name_length", "listed", "district"),
     "signatures": ("id", "certificate_code", "merchant_id", "pledge_version_id", "signed_by_id", "signer_name",
                    "signer_title", "signed_at", "expires_at", "signed_text", "text_sha256", "ip_address"),
     "badges": ("id", "merchant_id", "serial", "verification_code", "issued_at", "voided_at", "void_reason"),
@@ -499,7 +500,9 @@ COLUMNS = {
                    "share_phone_consent_at", "access_token_hash", "submission_key", "status", "outcome",
                    "refusal_ground", "public_summary", "amount_recovered_cents", "filed_at", "decided_at",
                    "first_reply_at", "closed_at", "due_date", "due_uses_fallback", "mediation_started_at",
-                   "followup_resolved", "followup_satisfaction", "followup_at", "version"),
+                   "followup_resolved", "followup_satisfaction", "followup_at", "version",
+                   # Filed online (the column defaults): received on the China date of filing, `day`.
+                   "received_on"),
     "complaint_events": ("id", "complaint_id", "kind", "actor_role", "actor_id", "body", "data", "is_public",
                          "created_at"),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cProfile
 import io
 import multiprocessing
+import os
 import pstats
 import random
 import shutil
@@ -156,21 +157,42 @@ def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> di
     return out
 
 
-def service_times(client, urls: dict[str, Path], count: int = 400) -> dict:
+def search_service_times(database_url: str, urls: dict[str, Path]) -> dict:
+    """service_times of the two search lists alone (`--only search`), after the same warm-up a full
+    run's page_costs gives: one search of each kind, so templates and statements are built."""
+    app = production_app(database_url)
+    client = app.test_client(use_cookies=False)
+    for name in ("search2", "search1"):
+        client.get(_first_line(urls[name])[0])
+    out = service_times(client, urls, names=("search2", "search1"))
+    from registry.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def service_times(client, urls: dict[str, Path], count: int = 400, names=("qr", "search2", "search1")) -> dict:
     """Latency of one request at a time over many different URLs of each kind (no queue in front):
     what a phone waits for the server itself, p50 and p99 of `count` distinct URLs."""
     out = {}
-    for name in ("qr", "search2", "search1"):
+    for name in names:
         lines = urls[name].read_text().splitlines()[:count]
-        timings = []
+        timings, cpu = [], []
         for line in lines:
             target, _tab, etag = line.partition("\t")
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             client.get(target, headers={"If-None-Match": etag} if etag else {})
             timings.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         timings.sort()
+        cpu.sort()
         out[name] = {"requests": len(timings), "p50_ms": round(timings[len(timings) // 2] * 1000, 2),
-                     "p99_ms": round(timings[int(len(timings) * 0.99)] * 1000, 2)}
+                     "p99_ms": round(timings[int(len(timings) * 0.99)] * 1000, 2),
+                     # The app process's own CPU (PostgreSQL's is not in it): what a busy machine does not
+                     # inflate, beside the wall time it does.
+                     "cpu_p50_ms": round(cpu[len(cpu) // 2] * 1000, 2),
+                     "cpu_p99_ms": round(cpu[int(len(cpu) * 0.99)] * 1000, 2), "loadavg_1m": os.getloadavg()[0]}
     return out
 
 

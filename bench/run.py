@@ -42,9 +42,12 @@ def parse_args(argv=None):
     parser.add_argument("--filing-seconds", type=float, default=30.0, help="length of the filing-photos scenario")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--only", choices=("crash", "filing-photos"),
-                        help="run one scenario on its own. filing-photos: complaints with 6 large photos through "
-                             "HTTP while others ask for SMS codes from a slow gateway (bench/filing_photos.py). "
+    parser.add_argument("--only", choices=("crash", "filing-photos", "search"),
+                        help="run one scenario on its own. search: 1- and 2-character search one request at a "
+                             "time (400 URLs each, in-process) on SQLite and PostgreSQL against the targets, "
+                             "a minute or two once the data exist. filing-photos: complaints with 6 large "
+                             "photos through HTTP while others ask for SMS codes from a slow gateway "
+                             "(bench/filing_photos.py). "
                              "crash: only the kill -9 run (filings with photos + QR reads, two workers killed; "
                              "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed")
     parser.add_argument("--crash-seconds", type=float, default=45.0, help="length of each crash run")
@@ -284,6 +287,15 @@ class Bench:
             self.report["data"]["postgresql"] = {"url": args.postgres_url, **data["postgresql"].__dict__}
         if args.generate_only:
             return
+        if args.only == "search":
+            try:
+                self.report["page_costs"] = self.phase("search, one at a time", self.search_times, sqlite_url,
+                                                       args.postgres_url if postgres else None)
+            finally:
+                self.report["only"] = args.only
+                self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+                self.finish()
+            return
         nginx = not args.skip_nginx and ensure_nginx()
         self.report["nginx"] = "deploy/nginx/app.conf + maps.conf, 1 worker process" if nginx else "not installed"
         self.static_root = self.make_static_root()
@@ -336,6 +348,22 @@ class Bench:
         """Complaints with 6 large photos through HTTP while others ask for codes (bench/filing_photos.py)."""
         env = self.app_env("sqlite://")
         return filing_photos.run(self.workdir / "filing-photos", env, seconds=self.args.filing_seconds)
+
+    def search_times(self, sqlite_url: str, postgres_url: str | None) -> dict:
+        """`--only search`: the in-process one-at-a-time search latencies of a full run, alone."""
+        out = {}
+        for backend, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
+            if url is None:
+                continue
+            workdir = self.workdir / backend
+            workdir.mkdir(exist_ok=True)
+            log(f"search one request at a time ({backend})")
+            urls = inprocess.build_url_files(url, workdir)
+            out[backend] = {"service_times": inprocess.search_service_times(url, urls)}
+        missed = [f"{name} {backend}" for backend, pages in out.items()
+                  for name, t in pages["service_times"].items() if not search_target_met(t)]
+        self.report["targets_missed"] = missed
+        return out
 
     def run_only(self) -> None:
         """`--only filing-photos`: that scenario alone, written to the results like a full run."""
@@ -390,6 +418,15 @@ class Bench:
               f"{self.workdir.relative_to(PROJECT_ROOT)})")
 
 
+# Issue 16's target for 1- and 2-character search, one request at a time (400 different queries).
+SEARCH_P50_MS, SEARCH_P99_MS = 10.0, 30.0
+SEARCH_LABELS = {"search2": "search, 2 characters", "search1": "search, 1 character"}
+
+
+def search_target_met(times: dict) -> bool:
+    return times["p50_ms"] <= SEARCH_P50_MS and times["p99_ms"] <= SEARCH_P99_MS
+
+
 def render_table(rows, filing, rss, costs) -> str:
     head = (f"{'scenario':<32} {'backend':<13} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>7} "
             f"{'CPU ms':>7} {'× hello':>7} {'bad':>5}  {'load':>4}  notes")
@@ -442,10 +479,17 @@ def render_table(rows, filing, rss, costs) -> str:
             if hello:
                 lines.append(f"{'hello world':<32} {'-':<13} {0:>4} {hello:>8.3f}")
         lines.append("")
-        lines.append(f"{'in-process, one at a time':<32} {'backend':<13} {'URLs':>5} {'p50 ms':>8} {'p99 ms':>8}")
+        lines.append(f"{'in-process, one at a time':<32} {'backend':<13} {'URLs':>5} {'p50 ms':>8} {'p99 ms':>8} "
+                     f"{'CPU p50':>8} {'CPU p99':>8} {'load':>5}  target (wall)")
         for backend, pages in costs.items():
             for name, t in ((pages or {}).get("service_times") or {}).items():
-                lines.append(f"{name:<32} {backend:<13} {t['requests']:>5} {t['p50_ms']:>8.2f} {t['p99_ms']:>8.2f}")
+                verdict = ""
+                if name in SEARCH_LABELS:
+                    verdict = (f"p50 ≤ {SEARCH_P50_MS:g}, p99 ≤ {SEARCH_P99_MS:g} ms: "
+                               f"{'met' if search_target_met(t) else 'MISSED'}")
+                lines.append(f"{SEARCH_LABELS.get(name, name):<32} {backend:<13} {t['requests']:>5} "
+                             f"{t['p50_ms']:>8.2f} {t['p99_ms']:>8.2f} {t.get('cpu_p50_ms', 0):>8.2f} "
+                             f"{t.get('cpu_p99_ms', 0):>8.2f} {t.get('loadavg_1m', 0):>5.1f}  {verdict}")
     return "\n".join(lines)
 
 

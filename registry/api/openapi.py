@@ -157,7 +157,8 @@ def _schemas() -> dict:
             "total": {**INTEGER, "description": _("符合条件的店铺数；超过上限时为上限，total_capped 为 true。")},
             "total_capped": {"type": "boolean", "description": _(
                 "为 true 时，符合条件的店铺多于 total：或超过计数上限，或是常见字词的长查询（不计总数，只说明还有下一页）。")},
-            "pages": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 1, "description": _(
+                "页数；total_capped 为 true 时只是已知存在的页数，是否还有下一页看 links.next。")},
             "links": _object({"self": URL, "prev": _nullable(URL), "next": _nullable(URL)}),
         }, _("一页搜索结果。")),
         "Statistics": _object({

@@ -16,9 +16,8 @@ from registry.api import http, openapi, params, queries, serializers
 from registry.complaints.queries import public_complaints_with_replies
 from registry.clock import utcnow
 from registry.extensions import db, limiter
-from registry.lookup.queries import load_shop_page
+from registry.lookup.queries import load_shop_page, result_standings
 from registry.merchants.services import merchant_by_public_code
-from registry.moderation.standings import shop_standings
 from registry.reports import snapshots
 from registry.web import UnusableText
 from registry.clock import today_in_china
@@ -100,7 +99,7 @@ def shops():
         search = params.shop_search(request.args)
         results = queries.search_shops(search.q, search.district, search.category, search.standing, search.page,
                                        search.per_page)
-        standings = shop_standings(results.items, utcnow())
+        standings = result_standings(results, utcnow())
         return http.json_response({
             "items": [serializers.shop_summary(m, standings[m.id].standing, standings[m.id].repaired_at)
                       for m in results.items],

@@ -242,7 +242,8 @@ def _index_new_names(merchants: list[Merchant]) -> None:
     """What merchants.services.index_merchant_name does, for thousands of new shops in one statement
     (it first deletes old grams, which new shops do not have, one shop at a time). search_name is set
     when the shop is built."""
-    grams = [row for merchant in merchants for row in name_gram_rows(merchant.id, merchant.name)]
+    grams = [row for merchant in merchants for row in name_gram_rows(merchant.id, merchant.name, merchant.is_public,
+                                                                            merchant.district)]
     if grams:
         db.session.execute(insert(MerchantNameGram), grams)
 

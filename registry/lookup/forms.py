@@ -11,7 +11,8 @@ class SearchForm(RegistryForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("店名或统一社会信用代码"), validators=[Length(max=50)])
+    q = SearchField(_l("店名或统一社会信用代码"), validators=[
+        Length(max=50, message=_l("最多输入 50 个字，现在有 %(length)d 个。店名中的两三个字就能找到店铺。"))])
     district = SelectField(_l("区/县"), choices=[], validate_choice=False)
 
 

@@ -13,7 +13,6 @@ from registry.extensions import limiter
 from registry.issuer import issuing_body, logo_image
 from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
-from registry.moderation.standings import shop_standings
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
 
@@ -31,10 +30,12 @@ def home():
 def search():
     form = SearchForm(request.args)
     form.district.choices = [("", _("全部区县"))] + [(d, d) for d in queries.public_districts()]
-    page = page_number()
-    results = queries.search_merchants(form.q.data or "", form.district.data or None, max(page, 1),
-                                       current_app.config["SEARCH_PAGE_SIZE"])
-    standings = shop_standings(results.items, utcnow())
+    page_size = current_app.config["SEARCH_PAGE_SIZE"]
+    if not form.validate():  # a query longer than the box allows: said next to the box, nothing searched
+        results = queries.ResultPage([], 1, page_size, 0, False, False)
+    else:
+        results = queries.search_merchants(form.q.data or "", form.district.data or None, page_number(), page_size)
+    standings = queries.result_standings(results, utcnow())
     rows = [(m, standings[m.id].standing, standings[m.id].repaired_at) for m in results.items]
     return render_template("lookup/search.html", form=form, results=results, rows=rows)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy import Integer, and_, bindparam, case, func, select, true
 from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 
 from registry.badges.models import Badge
@@ -22,7 +22,7 @@ from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction
 from registry.merchants.standing import Lapse, Terms
-from registry.moderation.standings import public_sanctions, shop_standings
+from registry.moderation.standings import ShopStanding, public_sanctions, shop_standings
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.queries import PublishedText, published_text
 
@@ -45,6 +45,18 @@ class ShopPage:
     replies: dict[int, list[ComplaintEvent]]  # their public replies
 
 
+def _newest_signature_id():
+    """The id of the shop's newest signature (correlated with Merchant), for joining it in."""
+    return (select(Signature.id).where(Signature.merchant_id == Merchant.id)
+            .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(1).correlate(Merchant).scalar_subquery())
+
+
+# What lists and the QR page need of a signature: dates and the version number, not the signed text or
+# the clauses (those come from the per-process cache).
+_SIGNATURE_FOR_STANDING = (defer(Signature.signed_text), lazyload(Signature.merchant),
+                           joinedload(Signature.pledge_version).lazyload(PledgeVersion.clauses))
+
+
 @functools.cache
 def _shop_page_statement():
     """The QR page's first statement, built once per process: building a statement of this size
@@ -55,9 +67,7 @@ def _shop_page_statement():
              .order_by(PledgeVersion.published_at.desc(), PledgeVersion.number.desc()).limit(1).subquery())
     newest_badge = (select(Badge.id).where(Badge.merchant_id == Merchant.id, Badge.voided_at.is_(None))
                     .order_by(Badge.issued_at.desc(), Badge.id.desc()).limit(1).correlate(Merchant).scalar_subquery())
-    newest_signature = (select(Signature.id).where(Signature.merchant_id == Merchant.id)
-                        .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(1)
-                        .correlate(Merchant).scalar_subquery())
+    newest_signature = _newest_signature_id()
     return (
         select(Merchant, current_badge, scanned, Signature, ShopComplaintFigures,
                terms.c.id, terms.c.number, terms.c.resign_deadline)
@@ -71,8 +81,7 @@ def _shop_page_statement():
         .outerjoin(terms, true())
         .where(Merchant.public_code == bindparam("code"), Merchant.standing != Standing.PENDING.value)
         # The signed text is for the certificate page; the version's clauses come from the cache.
-        .options(defer(Signature.signed_text), lazyload(Signature.merchant),
-                 joinedload(Signature.pledge_version).lazyload(PledgeVersion.clauses))
+        .options(*_SIGNATURE_FOR_STANDING)
     )
 
 
@@ -116,28 +125,31 @@ def public_districts() -> list[str]:
 
 
 # Counting every match of a 1-character query at a million shops costs more than the page itself:
-# counts stop here (ten pages) and the page says "more than".
-COUNT_CAP = 200
+# counts stop here and the page says "more than"; every page past it is still reachable.
+COUNT_CAP = 1000
 
 
 @dataclass
 class ResultPage:
-    """One page of search results; `total` stops at COUNT_CAP (`total_capped` then says so). Results
-    that are not counted say how many have been seen up to this page, and whether more follow."""
+    """One page of search results. `total` stops at COUNT_CAP (`total_capped` then says so); `more`
+    says whether a page follows (found by reading one row more than the page)."""
 
     items: list[Merchant]
     page: int
     per_page: int
     total: int
     total_capped: bool
-    # For results that are not counted: whether a page follows (found by reading one row more).
-    more: bool | None = None
+    more: bool
+    # The newest signature of each shop listed, read with the page (what its standing needs).
+    signatures: dict[int, Signature] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
-        if self.more is not None:
-            return self.page + 1 if self.more else self.page
-        return max(1, -(-self.total // self.per_page))
+        """The number of pages, or when the count stopped at the cap, as many as are known to exist."""
+        counted = max(1, -(-self.total // self.per_page))
+        if not self.total_capped:
+            return counted
+        return max(counted, self.page + 1 if self.more else self.page)
 
     @property
     def has_prev(self) -> bool:
@@ -145,7 +157,7 @@ class ResultPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more
 
     @property
     def prev_num(self) -> int:
@@ -156,44 +168,63 @@ class ResultPage:
         return self.page + 1
 
 
+def result_standings(results: ResultPage, now: datetime) -> dict[int, ShopStanding]:
+    """The standing of each shop on a page of results (their signatures came with the page)."""
+    return shop_standings(results.items, now, signatures=results.signatures)
+
+
 # A bigram found in fewer shops than this is "rare": its shops are few enough to rank exactly.
 RARE_GRAM_SHOPS = 2000
 
+# The order of every name search (ARCHITECTURE.md): the whole name, then names starting with the
+# query, then the rest; within each, the shorter name (the closer match), then the older shop.
+_GRAM_ORDER = (MerchantNameGram.rank, MerchantNameGram.name_length, MerchantNameGram.merchant_id)
 
-def _gram_shops(gram: str, limit: int):
-    return select(MerchantNameGram.merchant_id).where(MerchantNameGram.gram == gram).limit(limit)
+
+def _listed_gram(gram, district=None):
+    """The public shops whose name holds `gram` (in one district if given), straight from a gram index
+    (no shop row read)."""
+    statement = (select(MerchantNameGram.merchant_id, MerchantNameGram.rank, MerchantNameGram.name_length)
+                 .where(MerchantNameGram.gram == gram, MerchantNameGram.listed == true()))
+    return statement if district is None else statement.where(MerchantNameGram.district == district)
 
 
-def _long_name_statement(public, text: str):
+def _long_name_statement(public, text: str, district: str | None):
     """Shops whose name contains `text` (3 characters or more), without reading every shop that
     shares a common bigram with it.
 
     Each bigram's shops are counted up to RARE_GRAM_SHOPS (an index range, bounded). When one is
     rarer, its few shops are the candidates and are ranked exactly: the whole name, names starting
-    with the query, then the rest. When every bigram is common (便利店, 超市便利), matches are dense:
-    the first bigram's index is read in (rank, shop) order, names starting with those two characters
-    first, and the walk stops at the page (or the count cap) instead of sorting every match.
+    with the query, then the rest, shorter names first. When every bigram is common (便利店, 超市便利),
+    matches are dense: the first bigram's index is read in search order (names starting with those two
+    characters first, shortest first, so the whole name leads) and the walk stops at the page instead
+    of sorting every match.
     """
     bigrams = list(dict.fromkeys(text[i:i + 2] for i in range(len(text) - 1)))
     counts = {gram: db.session.scalar(select(func.count()).select_from(
-        _gram_shops(gram, RARE_GRAM_SHOPS).subquery())) for gram in bigrams}
+        _listed_gram(gram, district).limit(RARE_GRAM_SHOPS).subquery())) for gram in bigrams}
     rarest = min(bigrams, key=counts.__getitem__)
     contains = Merchant.search_name.contains(text, autoescape=True)
     if counts[rarest] < RARE_GRAM_SHOPS:
-        return public.where(Merchant.id.in_(_gram_shops(rarest, RARE_GRAM_SHOPS)), contains).order_by(
+        candidates = _listed_gram(rarest, district).with_only_columns(MerchantNameGram.merchant_id)
+        return public.where(Merchant.id.in_(candidates), contains).order_by(
             case((Merchant.search_name == text, 0), (Merchant.search_name.startswith(text, autoescape=True), 1),
                  else_=2),
-            Merchant.name, Merchant.id), True
+            func.length(Merchant.search_name), Merchant.name, Merchant.id), True
     # Not counted: PostgreSQL cannot estimate how many names contain the text, and to count them
     # it would read the whole shop table; the pages are read in index order and stop early.
-    return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
-                                               MerchantNameGram.gram == bigrams[0]))
-            .where(contains).order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id)), False
+    walk = [MerchantNameGram.merchant_id == Merchant.id, MerchantNameGram.gram == bigrams[0],
+            MerchantNameGram.listed == true()]
+    if district is not None:
+        walk.append(MerchantNameGram.district == district)
+    return public.join(MerchantNameGram, and_(*walk)).where(contains).order_by(*_GRAM_ORDER), False
 
 
-def _search_statement(text: str):
+def _search_statement(text: str, district: str | None):
     """The matching public shops in result order, and whether they may be counted (up to COUNT_CAP)."""
     public = select(Merchant).where(Merchant.standing != Standing.PENDING.value)
+    if district is not None:
+        public = public.where(Merchant.district == district)
     if not text:
         return public.order_by(Merchant.id), True
     code = normalize_credit_code(text)
@@ -205,13 +236,62 @@ def _search_statement(text: str):
         # Looks like (part of) a credit code: match its beginning.
         prefix = Merchant.credit_code.startswith(code, autoescape=True)
         return public.where(prefix).order_by(Merchant.credit_code), True
-    if len(text) <= 2:
-        # Most Chinese searches: one indexed equality on the gram, read in (rank, shop) order, so
-        # the whole name comes first, then names starting with it, then the rest, with no sort.
-        return (public.join(MerchantNameGram, and_(MerchantNameGram.merchant_id == Merchant.id,
-                                                  MerchantNameGram.gram == text))
-                .order_by(MerchantNameGram.rank, MerchantNameGram.merchant_id)), True
-    return _long_name_statement(public, text)
+    return _long_name_statement(public, text, district)
+
+
+def _with_signatures(statement):
+    """`statement` (shops in result order) with each shop's newest signature beside it."""
+    return (statement.add_columns(Signature).outerjoin(Signature, Signature.id == _newest_signature_id())
+            .options(*_SIGNATURE_FOR_STANDING))
+
+
+@functools.cache
+def _short_name_statement(in_district: bool):
+    """One page of a gram's public shops (in one district: `in_district`) with their newest signatures
+    and the capped count, in one statement built once per process (building it costs more than running
+    it). The page's keys and the count come from one gram index alone (ix_merchant_name_grams_search_order,
+    or _district_order), in its order: no sort, no shop row read but the page's, so the cost is the cap
+    and the offset, not the number of shops."""
+    district = bindparam("district") if in_district else None
+    keys = (_listed_gram(bindparam("gram"), district).order_by(*_GRAM_ORDER)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery())
+    counted = select(func.count()).select_from(
+        _listed_gram(bindparam("gram"), district).limit(bindparam("cap", type_=Integer)).subquery()).scalar_subquery()
+    return _with_signatures(select(Merchant).join(keys, keys.c.merchant_id == Merchant.id)
+                            .order_by(keys.c.rank, keys.c.name_length, keys.c.merchant_id)).add_columns(counted)
+
+
+def _short_name_page(text: str, district: str | None, filters: list, page: int, per_page: int) -> ResultPage:
+    """A 1–2 character query (most Chinese searches): one gram's public shops in the gram index's order."""
+    offset = (page - 1) * per_page
+    if not filters:
+        rows = db.session.execute(_short_name_statement(district is not None), {
+            "gram": text, "district": district, "limit": per_page + 1, "offset": offset, "cap": COUNT_CAP + 1}).all()
+        if rows:
+            total = rows[0][2]
+        else:  # past the last page: the count alone
+            total = db.session.scalar(select(func.count()).select_from(
+                _listed_gram(text, district).limit(COUNT_CAP + 1).subquery()))
+        return _result_page([(m, s) for m, s, _count in rows], page, per_page, total)
+    # The API's category or standing needs the shop row of each match the walk passes.
+    matches = (_listed_gram(text, district).join(Merchant, Merchant.id == MerchantNameGram.merchant_id)
+               .where(*filters))
+    total = db.session.scalar(select(func.count()).select_from(matches.limit(COUNT_CAP + 1).subquery()))
+    keys = matches.order_by(*_GRAM_ORDER).limit(per_page + 1).offset(offset).subquery()
+    rows = db.session.execute(_with_signatures(select(Merchant).join(keys, keys.c.merchant_id == Merchant.id)
+                                               .order_by(keys.c.rank, keys.c.name_length, keys.c.merchant_id))).all()
+    return _result_page(rows, page, per_page, total)
+
+
+def _result_page(rows, page: int, per_page: int, total: int | None) -> ResultPage:
+    """From (shop, newest signature) rows, one more than the page; `total` counted up to COUNT_CAP + 1,
+    or None when not counted (dense matches: then "more than" the rows seen up to this page)."""
+    shown = rows[:per_page]
+    items, more = [merchant for merchant, _signature in shown], len(rows) > per_page
+    signatures = {merchant.id: signature for merchant, signature in shown if signature is not None}
+    if total is None:
+        return ResultPage(items, page, per_page, (page - 1) * per_page + len(items), more, more, signatures)
+    return ResultPage(items, page, per_page, min(total, COUNT_CAP), total > COUNT_CAP, more, signatures)
 
 
 def search_merchants(query: str, district: str | None, page: int, per_page: int, *,
@@ -219,27 +299,20 @@ def search_merchants(query: str, district: str | None, page: int, per_page: int,
     """Public shops matching a name fragment or a credit code, optionally in one district (and, for
     the API, of one category and one recorded standing)."""
     text = normalize_search_text(query or "")[:MAX_QUERY_LENGTH]
-    statement, countable = _search_statement(text)
-    if district:
-        statement = statement.where(Merchant.district == district)
-    if category:
-        statement = statement.where(Merchant.category == category)
-    if standing:
-        statement = statement.where(Merchant.standing == standing)
+    district = district or None
+    filters = [column == value for column, value in ((Merchant.category, category), (Merchant.standing, standing))
+               if value]
     per_page = max(1, min(per_page, 50))
     page = max(1, page)
-    offset = (page - 1) * per_page
-    if not countable:
-        # One row more than the page says whether there is a next one; "more than" the rows seen.
-        rows = [] if offset >= COUNT_CAP else list(db.session.scalars(statement.limit(per_page + 1).offset(offset)))
-        items, more = rows[:per_page], len(rows) > per_page
-        return ResultPage(items, page, per_page, offset + len(items), more, more=more)
-    # The count walks the matches in result order (for a name query: the gram index, probing each
-    # shop), so it stops after COUNT_CAP + 1 whatever the planner thinks of the whole table.
-    matches = statement.with_only_columns(Merchant.id).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(matches))
-    capped = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
-    # Pages past the (capped) end are empty rather than a deep OFFSET walk through the index.
-    items = [] if offset >= total else list(db.session.scalars(statement.limit(per_page).offset(offset)))
-    return ResultPage(items, page, per_page, total, capped)
+    if 1 <= len(text) <= 2:
+        return _short_name_page(text, district, filters, page, per_page)
+    statement, countable = _search_statement(text, district)
+    statement = statement.where(*filters)
+    rows = db.session.execute(_with_signatures(statement).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    total = None
+    if countable:
+        # The count walks the matches in result order, so it stops after COUNT_CAP + 1 whatever the
+        # planner thinks of the whole table.
+        matches = statement.with_only_columns(Merchant.id).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(matches))
+    return _result_page(rows, page, per_page, total)

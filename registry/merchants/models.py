@@ -86,9 +86,23 @@ class MerchantNameGram(db.Model):
     # that start with the query, then the rest. Kept in the index so a 1-character query matching
     # most of a million shops reads its first page in index order instead of sorting every match.
     rank: Mapped[int] = mapped_column(SmallInteger, default=2, server_default=text("2"))
+    # The length of the shop's search name: within a rank the shorter name is the closer match
+    # (美好生活 finds 美好生活超市 before 美好生活生活超市).
+    name_length: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    # Whether the shop is public (not pending): search counts and pages one gram's public shops from
+    # the index alone, without reading a shop row per match. merchants.services keeps it in step.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The shop's district (a copy of Merchant.district, renamed with it): a search in one district reads
+    # only that district's matches, however few of a common gram's shops are there.
+    district: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (Index("ix_merchant_name_grams_merchant_id", "merchant_id"),
-                      Index("ix_merchant_name_grams_gram_rank", "gram", "rank", "merchant_id"))
+                      # Search's indexes: a gram's public shops in result order (lookup.queries), everywhere
+                      # and in one district.
+                      Index("ix_merchant_name_grams_search_order", "gram", "listed", "rank", "name_length",
+                            "merchant_id"),
+                      Index("ix_merchant_name_grams_district_order", "gram", "listed", "district", "rank",
+                            "name_length", "merchant_id"))
 
 
 GRAM_RANK_WHOLE_NAME, GRAM_RANK_PREFIX, GRAM_RANK_INSIDE = 0, 1, 2

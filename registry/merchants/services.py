@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,7 +24,7 @@ from registry.issuer import issuing_body
 from registry.merchants.identifiers import registered_elsewhere, registration_division, validate_credit_code
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.merchants.models import (CATEGORIES, GRAM_RANK_INSIDE, GRAM_RANK_PREFIX, GRAM_RANK_WHOLE_NAME, Merchant,
-                                      MerchantNameGram, StandingChange)
+                                      MerchantNameGram, Standing, StandingChange)
 
 # Lower-case letters and digits without look-alikes; 16 characters = 80 bits, not guessable.
 _PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -63,18 +63,35 @@ def name_grams(name: str) -> dict[str, int]:
                    else GRAM_RANK_INSIDE) for gram in grams}
 
 
-def name_gram_rows(merchant_id: int, name: str) -> list[dict]:
-    """The merchant_name_grams rows for one shop (for bulk inserts)."""
-    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank} for gram, rank in name_grams(name).items()]
+def name_gram_rows(merchant_id: int, name: str, listed: bool, district: str) -> list[dict]:
+    """The merchant_name_grams rows for one shop (for bulk inserts); `listed`: the shop is public."""
+    length = len(normalize_search_text(name))
+    return [{"gram": gram, "merchant_id": merchant_id, "rank": rank, "name_length": length, "listed": listed,
+             "district": district} for gram, rank in name_grams(name).items()]
 
 
 def index_merchant_name(merchant: Merchant) -> None:
     """Replace the shop's search grams; called whenever its name is set."""
     merchant.search_name = normalize_search_text(merchant.name)
     db.session.execute(delete(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id))
-    rows = name_gram_rows(merchant.id, merchant.name)
+    rows = name_gram_rows(merchant.id, merchant.name, merchant.is_public, merchant.district)
     if rows:
         db.session.execute(insert(MerchantNameGram), rows)
+
+
+def refresh_search_index(batch: int = 500) -> int:
+    """Re-index every shop whose gram rows disagree with it (name length, public or not, district), e.g. rows
+    written by hosts still on older code while a release rolled out; returns how many shops."""
+    public = Merchant.standing != Standing.PENDING.value
+    stale = list(db.session.scalars(
+        select(MerchantNameGram.merchant_id).join(Merchant, Merchant.id == MerchantNameGram.merchant_id)
+        .where(or_(MerchantNameGram.listed != public, MerchantNameGram.district != Merchant.district,
+                   MerchantNameGram.name_length != func.length(Merchant.search_name))).distinct()))
+    for start in range(0, len(stale), batch):
+        for merchant in db.session.scalars(select(Merchant).where(Merchant.id.in_(stale[start:start + batch]))):
+            index_merchant_name(merchant)
+        db.session.flush()
+    return len(stale)
 
 
 # Widths of the shop columns; the shop form refuses longer values too (Length validators).
@@ -261,6 +278,7 @@ def _rename_district(district, old: str, new: str) -> dict[str, int]:
     result = db.session.execute(update(Merchant).where(Merchant.district == old)
                                 .values(district=new, version=Merchant.version + 1, updated_at=utcnow())
                                 .execution_options(synchronize_session="fetch"))
+    db.session.execute(update(MerchantNameGram).where(MerchantNameGram.district == old).values(district=new))
     return {"shops": result.rowcount}
 
 
@@ -321,6 +339,10 @@ def set_standing(merchant: Merchant, new: str, reason: str | None, actor: User |
     if old == new:
         return
     merchant.standing_changed_at = now
+    if (old == Standing.PENDING.value) != (new == Standing.PENDING.value):
+        # The shop enters (or leaves) public search: its grams say so (MerchantNameGram.listed).
+        db.session.execute(update(MerchantNameGram).where(MerchantNameGram.merchant_id == merchant.id)
+                           .values(listed=merchant.is_public))
     db.session.add(StandingChange(merchant_id=merchant.id, old=old, new=new, cause=cause, reason=reason, at=now,
                                   actor_id=actor.id if actor else None))
     db.session.flush()

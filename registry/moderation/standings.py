@@ -60,13 +60,19 @@ def public_sanctions(merchant_id: int) -> list[Sanction]:
     return list(db.session.scalars(_public_sanctions_statement(), {"merchant_id": merchant_id}))
 
 
+@functools.cache
+def _public_sanctions_of_statement():
+    # Built once per process like the one above (a search page asks for its twenty shops' sanctions).
+    return (select(Sanction).options(joinedload(Sanction.statement))
+            .where(Sanction.merchant_id.in_(bindparam("merchant_ids", expanding=True)),
+                   Sanction.status.in_((ACTIVE, ENDED))))
+
+
 def public_sanctions_of(merchant_ids: Sequence[int]) -> dict[int, list[Sanction]]:
     """public_sanctions for a list of shops, in one query."""
     grouped: dict[int, list[Sanction]] = {i: [] for i in merchant_ids}
     if merchant_ids:
-        for sanction in db.session.scalars(select(Sanction).options(joinedload(Sanction.statement))
-                                           .where(Sanction.merchant_id.in_(merchant_ids),
-                                                  Sanction.status.in_((ACTIVE, ENDED)))):
+        for sanction in db.session.scalars(_public_sanctions_of_statement(), {"merchant_ids": list(merchant_ids)}):
             grouped[sanction.merchant_id].append(sanction)
     return grouped
 

@@ -172,11 +172,14 @@ def nginx_available() -> bool:
     return shutil.which("nginx") is not None
 
 
-def nginx(name: str, upstream_port: int, workdir: Path, static_root: Path, port: int | None = None,
+def nginx(name: str, upstream_port: int | list[int], workdir: Path, static_root: Path, port: int | None = None,
           tls: tuple[Path, Path] | None = None, ready_path: str = "/static/bench-5k.txt") -> Server:
     """nginx with deploy/nginx/app.conf and maps.conf on 127.0.0.1, as its own master: plain HTTP, or
-    TLS with `tls` = (certificate, key) as deploy/nginx.conf serves it (tests/browser/https_stack.py)."""
+    TLS with `tls` = (certificate, key) as deploy/nginx.conf serves it (tests/browser/https_stack.py).
+    Several upstream ports: one upstream of app instances, taken in turn (tests/test_two_instances.py)."""
     port = port or free_port()
+    upstreams = upstream_port if isinstance(upstream_port, list) else [upstream_port]
+    upstream_servers = " ".join(f"server 127.0.0.1:{upstream} fail_timeout=0;" for upstream in upstreams)
     ssl_lines = f"""ssl_certificate {tls[0]};
         ssl_certificate_key {tls[1]};
         ssl_protocols TLSv1.2 TLSv1.3;""" if tls else ""
@@ -202,7 +205,7 @@ http {{
     fastcgi_temp_path {prefix}/tmp/fastcgi;
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
-    upstream chengxinma_app {{ server 127.0.0.1:{upstream_port} fail_timeout=0; }}
+    upstream chengxinma_app {{ {upstream_servers} }}
     proxy_cache_path {prefix}/cache levels=1:2 keys_zone=chengxinma_micro:20m max_size=512m inactive=1m
                      use_temp_path=off;
     include {DEPLOY_DIR}/nginx/maps.conf;
@@ -220,7 +223,7 @@ http {{
     check = subprocess.run(["nginx", "-t", "-c", str(conf_path), "-p", str(prefix)], capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
-    log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{upstream_port}")
+    log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{', '.join(map(str, upstreams))}")
     return Server(f"nginx-{name}", ["nginx", "-c", str(conf_path), "-p", str(prefix)], dict(os.environ), port,
                   workdir / f"nginx-{name}.log", ready_path, tls=tls is not None)
 

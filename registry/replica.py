@@ -181,7 +181,9 @@ def engine_for_request(replica: Replica | None) -> Engine | None:
     """The standby's engine when this request may read from it; None for the primary."""
     if replica is None or request.method not in READ_METHODS:
         return None
-    if session.get("_user_id") is not None or _wrote_recently():
+    # `in`, not session.get(): choosing the database must not by itself mark the session accessed
+    # (which adds "Vary: Cookie" to the page).
+    if "_user_id" in session or _wrote_recently():
         return None
     return replica.engine if replica.status().usable else None
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.settings import PRODUCTION_EXTRAS
-from bench import crash, filing_photos, generate, inprocess, loadgen, servers
+from bench import crash, filing_photos, generate, inprocess, loadgen, pooling, servers
 from bench.generate import BENCH_DIR, DATA_DIR, PROJECT_ROOT, log
 
 RESULTS_DIR = BENCH_DIR / "results"
@@ -42,14 +42,17 @@ def parse_args(argv=None):
     parser.add_argument("--filing-seconds", type=float, default=30.0, help="length of the filing-photos scenario")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--only", choices=("crash", "filing-photos", "search"),
+    parser.add_argument("--pgbouncer", action="store_true",
+                        help="also run the PostgreSQL QR page and search through PgBouncer (bench/pooling.py)")
+    parser.add_argument("--only", choices=("crash", "filing-photos", "search", "pgbouncer"),
                         help="run one scenario on its own. search: 1- and 2-character search one request at a "
                              "time (400 URLs each, in-process) on SQLite and PostgreSQL against the targets, "
                              "a minute or two once the data exist. filing-photos: complaints with 6 large "
                              "photos through HTTP while others ask for SMS codes from a slow gateway "
                              "(bench/filing_photos.py). "
                              "crash: only the kill -9 run (filings with photos + QR reads, two workers killed; "
-                             "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed")
+                             "bench/crash.py), on SQLite and PostgreSQL; exits 1 when a target is missed. "
+                             "pgbouncer: hello, then the PostgreSQL QR page and search direct and through PgBouncer")
     parser.add_argument("--crash-seconds", type=float, default=45.0, help="length of each crash run")
     parser.add_argument("--crash-consumers", type=int, default=6, help="threads filing complaints")
     parser.add_argument("--crash-readers", type=int, default=3, help="threads reading QR pages")
@@ -312,6 +315,14 @@ class Bench:
             pg_urls = inprocess.build_url_files(args.postgres_url, self.workdir / "pg")
             self.report["page_costs"]["postgresql"] = self.phase("SQL per page (PostgreSQL)", inprocess.page_costs,
                                                                  args.postgres_url, pg_urls)
+        if args.only == "pgbouncer":
+            try:
+                self.phase("PostgreSQL direct and through PgBouncer", pooling.compare, self, args.postgres_url, pg_urls)
+            finally:
+                self.report["only"] = args.only
+                self.report["total_seconds"] = round(time.monotonic() - t0, 1)
+                self.finish()
+            return
         self.report["profiles"] = {
             "qr_sqlite": inprocess.profile(sqlite_url, urls["qr"].read_text().splitlines()[0],
                                            self.workdir / "profile-qr-sqlite.txt"),
@@ -331,6 +342,9 @@ class Bench:
             if postgres:
                 self.phase("PostgreSQL scenarios", self.app_scenarios, "postgresql", args.postgres_url, pg_urls,
                            False)
+                if args.pgbouncer:
+                    self.phase("PostgreSQL through PgBouncer", pooling.through_pgbouncer, self, args.postgres_url,
+                               pg_urls)
             self.report["worker_rss"] = self.phase("worker RSS", self.worker_rss, sqlite_url, urls)
             if not args.skip_filing:
                 log("complaint filing: 4 processes → complaints.filing.file_complaint, SQLite")

@@ -172,11 +172,14 @@ def nginx_available() -> bool:
     return shutil.which("nginx") is not None
 
 
-def nginx(name: str, upstream_port: int, workdir: Path, static_root: Path, port: int | None = None,
+def nginx(name: str, upstream_port: int | list[int], workdir: Path, static_root: Path, port: int | None = None,
           tls: tuple[Path, Path] | None = None, ready_path: str = "/static/bench-5k.txt") -> Server:
     """nginx with deploy/nginx/app.conf and maps.conf on 127.0.0.1, as its own master: plain HTTP, or
-    TLS with `tls` = (certificate, key) as deploy/nginx.conf serves it (tests/browser/https_stack.py)."""
+    TLS with `tls` = (certificate, key) as deploy/nginx.conf serves it (tests/browser/https_stack.py).
+    Several upstream ports: one upstream of app instances, taken in turn (tests/test_two_instances.py)."""
     port = port or free_port()
+    upstreams = upstream_port if isinstance(upstream_port, list) else [upstream_port]
+    upstream_servers = " ".join(f"server 127.0.0.1:{upstream} fail_timeout=0;" for upstream in upstreams)
     ssl_lines = f"""ssl_certificate {tls[0]};
         ssl_certificate_key {tls[1]};
         ssl_protocols TLSv1.2 TLSv1.3;""" if tls else ""
@@ -202,7 +205,7 @@ http {{
     fastcgi_temp_path {prefix}/tmp/fastcgi;
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
-    upstream chengxinma_app {{ server 127.0.0.1:{upstream_port} fail_timeout=0; }}
+    upstream chengxinma_app {{ {upstream_servers} }}
     proxy_cache_path {prefix}/cache levels=1:2 keys_zone=chengxinma_micro:20m max_size=512m inactive=1m
                      use_temp_path=off;
     include {DEPLOY_DIR}/nginx/maps.conf;
@@ -220,6 +223,73 @@ http {{
     check = subprocess.run(["nginx", "-t", "-c", str(conf_path), "-p", str(prefix)], capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
-    log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{upstream_port}")
+    log(f"starting nginx ({name}) on 127.0.0.1:{port} → 127.0.0.1:{', '.join(map(str, upstreams))}")
     return Server(f"nginx-{name}", ["nginx", "-c", str(conf_path), "-p", str(prefix)], dict(os.environ), port,
                   workdir / f"nginx-{name}.log", ready_path, tls=tls is not None)
+
+
+class PgBouncer(Server):
+    """PgBouncer (Debian's /usr/sbin/pgbouncer) in transaction pooling mode on a free 127.0.0.1 port, in
+    front of one PostgreSQL server; every database name passes through. Ready when it answers a query."""
+
+    def __init__(self, name: str, server_host: str, server_port: int, workdir: Path, pool_size: int = 20) -> None:
+        self.name, self.port = name, free_port()
+        home = workdir / f"pgbouncer-{name}"
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "userlist.txt").write_text('"postgres" ""\n')
+        # Trust, as the test and bench servers on 127.0.0.1 do; the server's own pg_hba still applies.
+        # `options`: the tests' engines ask for synchronous_commit=off at connect, which PgBouncer would refuse.
+        (home / "pgbouncer.ini").write_text(f"""[databases]
+* = host={server_host} port={server_port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {home / "userlist.txt"}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 1000
+ignore_startup_parameters = extra_float_digits,options
+server_check_delay = 0
+""")
+        argv = [PGBOUNCER, str(home / "pgbouncer.ini")]
+        if os.geteuid() == 0:  # PgBouncer will not run as root; -u switches user after reading the files
+            argv[1:1] = ["-u", "postgres"]
+        self.log_path = workdir / f"pgbouncer-{name}.log"
+        self.log_file = open(self.log_path, "ab")
+        log(f"starting pgbouncer ({name}) on 127.0.0.1:{self.port} → {server_host}:{server_port}, transaction pooling")
+        self.process = subprocess.Popen(argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            self._wait_ready()
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"pgbouncer did not start; see {self.log_path}") from None
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited with {self.process.returncode}")
+            try:
+                with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                                     connect_timeout=2, prepare_threshold=None) as conn:
+                    conn.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+def pgbouncer_available() -> bool:
+    return os.path.exists(PGBOUNCER)

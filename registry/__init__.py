@@ -28,8 +28,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from registry import i18n
     from registry.auth.services import load_user_from_session
+    from registry import replica
     from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    replica.install(app)  # the standby's engine and PgBouncer's settings, before the primary's engine
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -43,6 +43,19 @@ def build_config(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(os.environ.get("DATABASE_URL", default_db)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # DATABASE_URL (and the replica's) goes through PgBouncer in transaction pooling: no server-side
+        # prepared statements (registry/replica.py, deploy/DEPLOY.md "PgBouncer").
+        "DATABASE_PGBOUNCER": _env_bool("DATABASE_PGBOUNCER", False),
+        # A PostgreSQL hot standby for the public pages that declare @replica_reads (registry/replica.py):
+        # used while its replay is at most REPLICA_MAX_LAG_SECONDS behind (looked at every
+        # REPLICA_CHECK_SECONDS per worker, every REPLICA_RETRY_SECONDS while it is away or behind);
+        # a client that wrote reads from the primary for REPLICA_OWN_WRITES_SECONDS.
+        "DATABASE_REPLICA_URL": _sqlalchemy_url(os.environ.get("DATABASE_REPLICA_URL", "")) or None,
+        "REPLICA_MAX_LAG_SECONDS": float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5")),
+        "REPLICA_CHECK_SECONDS": float(os.environ.get("REPLICA_CHECK_SECONDS", "1")),
+        "REPLICA_RETRY_SECONDS": float(os.environ.get("REPLICA_RETRY_SECONDS", "10")),
+        "REPLICA_OWN_WRITES_SECONDS": float(os.environ.get("REPLICA_OWN_WRITES_SECONDS", "15")),
+        "REPLICA_CONNECT_TIMEOUT_SECONDS": int(os.environ.get("REPLICA_CONNECT_TIMEOUT_SECONDS", "2")),
         # Sessions: signed cookies, never readable by scripts, never sent cross-site on POST.
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_SECURE": production,

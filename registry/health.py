@@ -2,7 +2,9 @@
 
 No authentication, no rate limit, no session, no personal data: only the state of each dependency.
 200 when the worker can serve (Redis away only degrades the rate limits to per-worker counting);
-503 when the database cannot be reached or its schema is older than this code.
+503 when the database cannot be reached or its schema is older than this code. With a standby configured
+(DATABASE_REPLICA_URL), "replica" says whether public reads go to it (ok) or fall back to the primary
+(lagging, down, not_standby: degraded, still 200), with the replay lag it measured.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import text
 
 from registry.config import PROJECT_ROOT
 from registry.extensions import db, limiter
+from registry.replica import replica_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -73,6 +76,14 @@ def healthz():
         status = "ok"
     body = {"status": status, "checks": {"database": database, "migrations": migrations,
                                          "rate_limit_storage": storage}}
+    replica = replica_of(current_app)
+    if replica is not None:
+        standby = replica.status(fresh=True)
+        body["checks"]["replica"] = standby.state
+        if standby.lag_seconds is not None:
+            body["replica_lag_seconds"] = round(standby.lag_seconds, 3)
+        if not standby.usable and status == "ok":
+            body["status"] = "degraded"
     response = current_app.json.response(body)
     response.status_code = 503 if status == "down" else 200
     response.headers["Cache-Control"] = "no-store"

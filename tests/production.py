@@ -311,3 +311,51 @@ class BrowserClient:
     def cookie(self, name: str):
         """The cookie as the browser keeps it (None when it has none)."""
         return self.client.get_cookie(name, domain=urlsplit(self.origin).hostname)
+
+
+# --- The same browser against real servers ---------------------------------------------------------
+
+
+class RemoteServer:
+    """Stands in for the app in `BrowserClient(RemoteServer(port))`: each request the browser makes goes
+    over real HTTP (or https, `tls`) to 127.0.0.1:`port` — a gunicorn instance, or nginx in front of
+    several — with the headers it was given. `port` may be changed between requests (the browser, and
+    its cookies, stay the same): tests/test_two_instances.py sends one browser to each instance in turn."""
+
+    HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+
+    def __init__(self, port: int, tls: bool = False):
+        self.port, self.tls = port, tls
+
+    def test_client(self):
+        from werkzeug.test import Client
+        from werkzeug.wrappers import Response
+
+        return Client(self, Response)
+
+    def __call__(self, environ, start_response):
+        import http.client
+        import ssl
+        from urllib.parse import quote
+
+        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                                 context=ssl._create_unverified_context()) if self.tls \
+            else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {name[5:].replace("_", "-").title(): value for name, value in environ.items()
+                   if name.startswith("HTTP_")}
+        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(name):
+                headers[name.replace("_", "-").title()] = environ[name]
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        try:
+            connection.request(environ["REQUEST_METHOD"], path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+        finally:
+            connection.close()
+        start_response(f"{answer.status} {answer.reason}",
+                       [(name, value) for name, value in answer.getheaders() if name.lower() not in self.HOP_BY_HOP])
+        return [content]

@@ -19,6 +19,7 @@ from registry.extensions import db, limiter
 from registry.lookup.queries import load_shop_page, result_standings
 from registry.merchants.services import merchant_by_public_code
 from registry.reports import snapshots
+from registry.replica import replica_reads
 from registry.web import UnusableText
 from registry.clock import today_in_china
 
@@ -82,18 +83,21 @@ def _not_found(message: str):
 
 
 @bp.get("/api")
+@replica_reads
 def index():
     """A short page for people: what the API offers, with two examples."""
     return render_template("api/index.html", base_url=serializers.public_base_url())
 
 
 @bp.get("/api/v1/openapi.json")
+@replica_reads
 def openapi_document():
     with http.answer_language(params.language(request.args)):
         return http.json_response(openapi.document(), max_age=STATISTICS_CACHE_SECONDS)
 
 
 @bp.get("/api/v1/shops")
+@replica_reads
 def shops():
     with http.answer_language(params.language(request.args)):
         search = params.shop_search(request.args)
@@ -124,6 +128,7 @@ def _page_url(page: int) -> str:
 
 
 @bp.get("/api/v1/shops/<code>")
+@replica_reads
 def shop(code: str):
     with http.answer_language(params.language(request.args)):
         now = utcnow()
@@ -134,6 +139,7 @@ def shop(code: str):
 
 
 @bp.get("/api/v1/shops/<code>/complaints")
+@replica_reads
 def shop_complaints(code: str):
     with http.answer_language(params.language(request.args)):
         merchant = merchant_by_public_code(code)
@@ -148,6 +154,7 @@ def shop_complaints(code: str):
 
 
 @bp.get("/api/v1/statistics")
+@replica_reads
 def statistics():
     with http.answer_language(params.language(request.args)):
         period = params.statistics_period(request.args, today_in_china())

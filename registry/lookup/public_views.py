@@ -15,11 +15,13 @@ from registry.lookup import queries
 from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
+from registry.replica import replica_reads
 
 bp = Blueprint("lookup", __name__)
 
 
 @bp.route("/")
+@replica_reads
 def home():
     form = SearchForm(request.args)
     form.district.choices = [("", _("全部区县"))] + [(d, d) for d in queries.public_districts()]
@@ -27,6 +29,7 @@ def home():
 
 
 @bp.route("/search")
+@replica_reads
 def search():
     form = SearchForm(request.args)
     form.district.choices = [("", _("全部区县"))] + [(d, d) for d in queries.public_districts()]
@@ -41,6 +44,7 @@ def search():
 
 
 @bp.route("/m/<code>")
+@replica_reads
 def shop(code: str):
     now = utcnow()
     page = queries.load_shop_page(code, request.args.get("s"), now)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, send_from_directory
 from registry.downloads import CSV, JSON, content_type
 from registry.opendata import checkpoints, services
 from registry.clock import today_in_china
+from registry.replica import replica_reads
 
 bp = Blueprint("opendata", __name__)
 DOWNLOAD_CACHE_SECONDS = 3600
@@ -14,6 +15,7 @@ MIMETYPES = {"csv": CSV, "json": JSON}
 
 
 @bp.get("/open-data")
+@replica_reads
 def index():
     manifest = services.read_manifest()
     today = today_in_china()
@@ -28,12 +30,14 @@ def index():
 
 
 @bp.get(f"/open-data/{checkpoints.PUBLIC_KEY_FILE}")
+@replica_reads
 def audit_public_key():
     """The current public key of the audit checkpoints, at a stable address."""
     return _published(checkpoints.PUBLIC_KEY_FILE, "text/plain; charset=utf-8")
 
 
 @bp.get(f"/open-data/{checkpoints.KEYS_FILE}")
+@replica_reads
 def audit_public_keys():
     """Every public key that signed checkpoints, with the dates it was in use (rotation)."""
     return _published(checkpoints.KEYS_FILE, "application/json")
@@ -49,6 +53,7 @@ def _published(filename: str, mimetype: str):
 
 
 @bp.get("/open-data/<filename>")
+@replica_reads
 def download(filename: str):
     if checkpoints.CHECKPOINT_NAME.fullmatch(filename):
         return _published(filename, "application/json")

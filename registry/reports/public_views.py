@@ -16,6 +16,7 @@ from registry.clock import today_in_china
 from registry.reports import presentation, snapshots
 from registry.reports.figures import Report, headline_sentence
 from registry.reports.periods import public_year_period
+from registry.replica import replica_reads
 
 bp = Blueprint("public_stats", __name__)
 
@@ -40,6 +41,7 @@ def _public_report(year: int, today: date) -> Report:
 
 
 @bp.route("/stats")
+@replica_reads
 def stats():
     """Headline figures and charts for this year and last year, for everyone; no personal data."""
     today = today_in_china()

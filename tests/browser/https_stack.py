@@ -30,8 +30,10 @@ SECRET_KEY = "https-stack-secret-key-0123456789-abcdefghijklmnop"
 class HttpsStack:
     url: str  # https://127.0.0.1:<nginx port>, also the app's PUBLIC_BASE_URL (printed in QR codes)
     app: Flask  # in-process, on the same database: for seeding and reading back (testing settings)
-    gunicorn: Server
+    gunicorn: Server  # the first app instance
     nginx: Server
+    instances: list[Server]  # every app instance in nginx's upstream (one unless asked for more)
+    evidence: Path  # EVIDENCE_DIR, shared by the instances
 
 
 def missing_tools() -> str | None:
@@ -54,8 +56,11 @@ def _flush_redis(url: str) -> None:
 
 
 @contextmanager
-def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int = 2) -> Iterator[HttpsStack]:
-    """Start nginx (TLS) → gunicorn (production settings) on `database_url`; stop both on exit."""
+def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int = 2,
+                instances: int = 1) -> Iterator[HttpsStack]:
+    """Start nginx (TLS) → gunicorn (production settings) on `database_url`; stop both on exit. With
+    `instances` > 1, that many gunicorns, each with `workers`, sharing the database, Redis and EVIDENCE_DIR,
+    in one nginx upstream (as two hosts would be)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"https://127.0.0.1:{port}"
@@ -68,11 +73,13 @@ def https_stack(database_url: str, workdir: Path, redis_url: str, workers: int =
                PROXY_COUNT="1", RATELIMIT_STORAGE_URI=redis_url, SMS_SENDER="outbox", DATABASE_URL=database_url,
                EVIDENCE_DIR=str(evidence), BADGE_SIGNING_KEY=BADGE_SIGNING_TEST_KEY, **DEMO_ISSUER)
     with ExitStack() as stack:
-        app_server = stack.enter_context(gunicorn("https-app", "wsgi:app", env, workdir, workers))
-        proxy = stack.enter_context(nginx("https", app_server.port, workdir, REPO_ROOT, port=port,
-                                          tls=self_signed_certificate(workdir), ready_path="/static/css/app.css"))
+        app_servers = [stack.enter_context(gunicorn(f"https-app-{n}" if n else "https-app", "wsgi:app", env, workdir,
+                                                    workers)) for n in range(instances)]
+        proxy = stack.enter_context(nginx("https", [server.port for server in app_servers], workdir, REPO_ROOT,
+                                          port=port, tls=self_signed_certificate(workdir),
+                                          ready_path="/static/css/app.css"))
         try:
-            yield HttpsStack(url, app, app_server, proxy)
+            yield HttpsStack(url, app, app_servers[0], proxy, app_servers, evidence)
         finally:
             with app.app_context():
                 db.session.remove()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.walls import staff_area
-from registry.campaigns import claims, imports, pdf, printing, spreadsheets
+from registry.campaigns import claims, imports, pdf, poster_jobs, printing, spreadsheets
 from registry.campaigns.forms import ActionForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.models import BatchStatus
 from registry.database import slow_work
@@ -206,20 +206,8 @@ def posters():
 
 @bp.route("/posters", methods=["POST"])
 def print_posters():
-    form, selection = _poster_form()
-    try:
-        with slow_work():  # a PDF of up to 500 posters takes seconds: no write lock meanwhile
-            items = printing.poster_items(selection, _user())
-            printing.check_poster_count(len(items))
-            merchant_ids = [item.shop.id for item in items]
-            data = pdf.badge_posters(items)
-        printing.record_posters_printed(selection, merchant_ids, _user())
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code >= 500:
-            raise
-        flash(error.message, "error")
-        return redirect(url_for(".posters", district=selection.district, township=selection.township,
-                                batch=selection.batch_id or ""))
-    db.session.commit()
-    return _pdf_response(data, "posters.pdf")
+    _form, selection = _poster_form()
+    # Up to 500 pages take longer than a request may: a job draws them, its page hands over the PDF.
+    return launch(lambda: poster_jobs.start_posters(selection, _user()),
+                  refused=url_for(".posters", district=selection.district, township=selection.township,
+                                  batch=selection.batch_id or ""))

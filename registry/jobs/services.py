@@ -8,6 +8,7 @@ function runs later, in the worker (jobs.runner), with a `Progress` to report th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,11 +16,12 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from registry.auth.access import covers_district, in_district
 from registry.auth.models import User
 from registry.clock import utcnow
+from registry.database import side_transaction
 from registry.errors import Conflict, NotFound, NotPermitted
 from registry.extensions import db
 from registry.jobs.models import UNQUEUED, Failure, Job, JobStatus
@@ -42,8 +44,13 @@ class Progress:
     so a job killed after a checkpoint resumes from it and the bar never runs ahead of the database.
     """
 
+    # Progress noted outside the work's transaction is written at most this often.
+    REPORT_EVERY_SECONDS = 0.5
+
     def __init__(self, job: Job):
         self.job = job
+        self.job_id = job.id
+        self._reported_at = 0.0
 
     @property
     def params(self) -> dict:
@@ -56,6 +63,18 @@ class Progress:
     def stage(self, stage: str, total: int = 0, done: int = 0) -> None:
         self.job.stage, self.job.total, self.job.done = stage, total, done
         self.advance(done)
+
+    def report(self, done: int, total: int | None = None, stage: str | None = None) -> None:
+        """Note progress without committing the work: from inside slow_work(), where the session only reads
+        (a PDF being drawn). Written in a short transaction of its own, at most every half second."""
+        now = time.monotonic()
+        if stage is None and total is None and now - self._reported_at < self.REPORT_EVERY_SECONDS:
+            return
+        self._reported_at = now
+        values = {"done": done, "heartbeat_at": utcnow()}
+        values.update({name: value for name, value in (("total", total), ("stage", stage)) if value is not None})
+        with side_transaction() as connection:
+            connection.execute(update(Job).where(Job.id == self.job_id).values(**values))
 
     def advance(self, done: int) -> None:
         self.job.done = done

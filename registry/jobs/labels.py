@@ -38,4 +38,6 @@ def progress_text(job) -> str:
     if job.total:
         return _("%(stage)s：%(done)d / %(total)d（%(percent)d%%）", stage=stage, done=job.done, total=job.total,
                  percent=job.percent)
+    if job.done:
+        return _("%(stage)s：已处理 %(done)d", stage=stage, done=job.done)
     return stage

@@ -283,9 +283,9 @@ def _import_chunk(batch: ImportBatch, staff: User, rows: list[ShopDetails], expi
                                       expires_at=expires)
                        for merchant, code in zip(merchants, new_invitation_codes(len(merchants))))
     db.session.flush()
-    for merchant in merchants:
-        audit.record("merchant.imported", merchant, staff, batch_id=batch.id, name=merchant.name,
-                     credit_code=merchant.credit_code, district=merchant.district)
+    audit.record_each("merchant.imported", [
+        (merchant, {"batch_id": batch.id, "name": merchant.name, "credit_code": merchant.credit_code,
+                    "district": merchant.district}) for merchant in merchants], staff)
 
 
 def _stop_import(batch: ImportBatch, staff: User, progress: Progress, imported: int, lines: list[int],

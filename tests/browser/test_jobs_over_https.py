@@ -51,6 +51,7 @@ def seed_officer_and_checked_list(live) -> int:
 
 def imported_state(live, batch_id: int) -> dict:
     from registry.audit.models import AuditEntry
+    from registry.audit.services import verify_chain
     from registry.campaigns.models import ImportBatch, ShopInvitation
     from registry.jobs.models import Job
     from registry.merchants.models import Merchant
@@ -61,11 +62,12 @@ def imported_state(live, batch_id: int) -> dict:
         audited = [json.loads(data)["credit_code"] for data in db.session.scalars(
             select(AuditEntry.data).where(AuditEntry.action == "merchant.imported"))]
         job = db.session.scalars(select(Job).where(Job.subject_id == batch_id)).one()
+        chain = verify_chain()
         batch = db.session.get(ImportBatch, batch_id)
         state = {"codes": len(codes), "distinct": len(set(codes)), "audited": sorted(audited) == sorted(codes),
                  "batch": (batch.status, batch.imported_count), "job": (job.status, job.attempts, job.done, job.total),
                  "worker_seconds": (job.finished_at - job.started_at).total_seconds(),
-                 "shops": db.session.scalar(select(func.count()).select_from(Merchant))}
+                 "shops": db.session.scalar(select(func.count()).select_from(Merchant)), "chain": chain.ok}
         db.session.remove()
     return state
 
@@ -123,6 +125,6 @@ def test_a_5000_row_import_runs_on_the_worker_while_the_request_returns_at_once(
     assert status["status"] == "done", status
     assert answered < 5 and answered < state["worker_seconds"] / 4
     assert any(0 < done < ROWS for done in seen), seen  # the bar moved through the chunks, not 0 → done
-    assert state["codes"] == state["distinct"] == state["shops"] == ROWS and state["audited"]
+    assert state["codes"] == state["distinct"] == state["shops"] == ROWS and state["audited"] and state["chain"]
     assert state["batch"] == ("imported", ROWS) and state["job"] == ("done", 1, ROWS, ROWS)
     assert problems == []

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from conftest import valid_credit_code
 from registry.audit.models import AuditEntry
+from registry.audit.services import verify_chain
 from registry.campaigns import imports
 from registry.campaigns.models import ImportBatch, ShopInvitation
 from registry.clock import utcnow
@@ -93,6 +94,7 @@ def test_an_import_killed_midway_and_retried_imports_each_row_once(client, offic
     codes = imported_codes(batch)
     assert len(codes) == len(set(codes)) == 130
     assert sorted(audited_codes(batch)) == sorted(codes)  # one audit entry per shop, none twice
+    assert verify_chain().ok  # entries written a chunk at a time still chain in id order
     batch = db.session.get(ImportBatch, batch.id)
     assert (batch.status, batch.imported_count) == ("imported", 130)
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "campaign.batch_imported")) == 1

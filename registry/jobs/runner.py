@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from datetime import timedelta
 
 from flask_babel import force_locale
+from sqlalchemy import update
 
 from registry.clock import utcnow
 from registry.errors import DomainError
@@ -22,6 +24,9 @@ from registry.jobs.models import Failure, Job, JobStatus
 from registry.jobs.services import Outcome, Progress, is_stalled
 
 log = logging.getLogger(__name__)
+
+# How long a finished job's file can be downloaded again from its page.
+FILES_KEPT = timedelta(days=7)
 
 
 def _work_function(path: str):
@@ -74,4 +79,7 @@ def _finish(job_id: int, status: JobStatus, failure: Failure | None = None, mess
             job.file_data, job.file_name, job.file_type = outcome.file_data, outcome.file_name, outcome.file_type
         if job.total:
             job.done = job.total
+    # A job's file (a poster PDF) is for fetching now, not an archive: older ones are let go here.
+    db.session.execute(update(Job).where(Job.finished_at < job.finished_at - FILES_KEPT, Job.file_name.is_not(None))
+                       .values(file_data=None, file_name=None, file_type=None))
     db.session.commit()

@@ -72,7 +72,7 @@ def status(job_id: int):
 @bp.route("/<int:job_id>/file")
 def file(job_id: int):
     job = _job(job_id)
-    if job.status != JobStatus.DONE.value or job.file_data is None:
+    if job.status != JobStatus.DONE.value or job.file_name is None or job.file_data is None:
         abort(404)
     return download(job.file_data, job.file_type, job.file_name)
 

@@ -235,3 +235,24 @@ def test_administrators_export_the_open_data_now(client, make_user, login_as, ap
     assert job.status == "done", job.message
     assert "开放数据已导出" in text_of(admin.get(started.location))
     assert {path.name.split("-")[0] for path in (tmp_path / "opendata").glob("*.csv")} == {"standings", "sanctions"}
+
+
+def test_a_poster_pdf_is_kept_a_week_with_its_job(client, officer, clock):
+    from registry.jobs import runner
+    from registry.jobs.services import Outcome
+
+    old = Job(kind="campaigns.posters", function="x:y", started_by_id=officer.id, district="西湖区", status="done",
+              result_json='{"count": 1}', file_data=b"%PDF", file_name="posters.pdf", file_type="application/pdf",
+              finished_at=utcnow() - timedelta(days=8))
+    recent = Job(kind="campaigns.posters", function="x:y", started_by_id=officer.id, district="西湖区", status="done",
+                 result_json='{"count": 1}', file_data=b"%PDF", file_name="posters.pdf", file_type="application/pdf",
+                 finished_at=utcnow() - timedelta(days=6))
+    finishing = Job(kind="reports.snapshot", function="x:y", started_by_id=officer.id, status="running")
+    db.session.add_all([old, recent, finishing])
+    db.session.commit()
+
+    runner._finish(finishing.id, runner.JobStatus.DONE, outcome=Outcome({"years": []}))
+
+    assert client.get(f"/staff/jobs/{old.id}/file").status_code == 404
+    assert "已经删除" in text_of(client.get(f"/staff/jobs/{old.id}"))
+    assert client.get(f"/staff/jobs/{recent.id}/file").data == b"%PDF"

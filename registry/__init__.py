@@ -85,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
     from registry.ownership.owner_views import owner as ownership_bp
     from registry.ownership.staff_views import staff as ownership_staff_bp
     from registry.moderation.review_views import review as moderation_review_bp
+    from registry.jobs.staff_views import bp as jobs_bp
+    from registry.opendata.staff_views import bp as opendata_staff_bp
 
     for blueprint in (lookup_bp, auth_bp, merchants_bp, pledges_bp, pledge_signing_bp, badges_bp, shop_desk_bp,
                       complaints_bp, merchant_complaints_bp, staff_complaints_bp, workdays_bp,
@@ -92,7 +94,8 @@ def register_blueprints(app: Flask) -> None:
                       moderation_public_bp, moderation_admin_bp,
                       consultations_bp, audit_log_bp, user_admin_bp, pledge_admin_bp, api_bp, opendata_bp,
                       reports_bp, public_stats_bp, shop_staff_bp, area_admin_bp,
-                      ownership_bp, ownership_staff_bp, moderation_review_bp, onsite_bp):
+                      ownership_bp, ownership_staff_bp, moderation_review_bp, onsite_bp, jobs_bp,
+                      opendata_staff_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(my_complaints_bp)  # 我的投诉
 

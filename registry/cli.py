@@ -13,6 +13,7 @@ from registry.badges.cli import badges_group
 from registry.extensions import db
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
+from registry.jobs.cli import jobs_group
 from registry.merchants.cli import merchants_group
 from registry.messaging.cli import messaging_group
 from registry.moderation.cli import moderation_group
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(opendata_group)
     app.cli.add_command(reports_group)
     app.cli.add_command(badges_group)
+    app.cli.add_command(jobs_group)
 
 
 @click.command("create-user")

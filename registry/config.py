@@ -128,6 +128,16 @@ def build_config(overrides: dict | None = None) -> dict:
         "CREDIT_REPAIR_MIN_MONTHS": int(os.environ.get("CREDIT_REPAIR_MIN_MONTHS", "6")),
         "CREDIT_REPAIR_MIN_MONTHS_FOOD": int(os.environ.get("CREDIT_REPAIR_MIN_MONTHS_FOOD", "12")),
         "CREDIT_REPAIR_SHOWN_DAYS": int(os.environ.get("CREDIT_REPAIR_SHOWN_DAYS", "90")),
+        # Long work off the request path (registry/jobs, deploy/DEPLOY.md "Jobs worker"): the RQ queue's Redis.
+        # Without it jobs run inside the request that starts them (development, tests); production refuses
+        # to run a job that way and says the queue is not configured.
+        "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL") or None,
+        # A job attempt running longer is killed by the worker and retried like a crash.
+        "JOBS_TIMEOUT_SECONDS": int(os.environ.get("JOBS_TIMEOUT_SECONDS", "1800")),
+        "JOBS_RETRIES": int(os.environ.get("JOBS_RETRIES", "2")),
+        "JOBS_RETRY_INTERVALS": [10, 60],
+        # A running job with no progress for this long has lost its worker: its page offers 重试.
+        "JOBS_STALLED_SECONDS": int(os.environ.get("JOBS_STALLED_SECONDS", "300")),
         # Licence photos sent with ownership claims (registry/ownership); default: next to the evidence.
         "OWNERSHIP_CLAIM_DIR": os.environ.get("OWNERSHIP_CLAIM_DIR"),
     }

@@ -169,3 +169,15 @@ def _end_unwritten(session: Session) -> None:
     # Nothing was written, so ending the transaction loses nothing; on SQLite it gives back the write
     # lock taken at the first statement, on PostgreSQL the pooled connection.
     session.rollback()
+
+
+@contextmanager
+def side_transaction() -> Iterator:
+    """A short write on a connection of its own, committed on leaving, also from inside slow_work() (a job
+    noting its progress while it draws a PDF); the session's transaction is not touched."""
+    token = _read_only.set(False)
+    try:
+        with db.engine.begin() as connection:
+            yield connection
+    finally:
+        _read_only.reset(token)

@@ -12,6 +12,7 @@ from registry.campaigns.labels import BATCH_STATUS_LABELS, FIELD_LABELS
 from registry.complaints import labels as complaint_labels
 from registry.badges.labels import OFFLINE_PROBLEM_LABELS
 from registry.issuer import issuing_body
+from registry.jobs import labels as job_labels
 from registry.i18n import join_list
 from registry.clock import today_in_china
 from registry.phones import mask_mobile, mask_name
@@ -81,6 +82,9 @@ def install(app: Flask) -> None:
         LICENCE_METHOD_LABELS=LICENCE_METHOD_LABELS,
         what_was_checked_short=what_was_checked_short,
         OFFLINE_PROBLEM_LABELS=OFFLINE_PROBLEM_LABELS,
+        JOB_KIND_LABELS=job_labels.KIND_LABELS,
+        JOB_STATUS_LABELS=job_labels.STATUS_LABELS,
+        job_progress_text=job_labels.progress_text,
     )
     from registry.pledges.labels import SIGNING_METHOD_LABELS
 

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                           "issuer", "signing", "i18n", "pagination", "web", "view_helpers", "walls", "text", "forms",
                           "downloads", "pdf", "replica"})),
     ("records", frozenset({"audit", "messaging", "areas"})),
-    ("accounts", frozenset({"auth"})),
+    ("accounts", frozenset({"auth", "jobs"})),
     ("shops", frozenset({"merchants", "workdays"})),
     ("pledges", frozenset({"pledges"})),
     ("badges", frozenset({"badges"})),

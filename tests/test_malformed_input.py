@@ -120,7 +120,7 @@ def seed(monkeypatch) -> dict:
         "ints": {"shop_id": shop.id, "complaint_id": complaint.id, "version_id": current_version().id,
                  "user_id": victim.id, "sanction_id": sanction.id, "appeal_id": 1, "photo_id": 1,
                  "flag_id": flag.id, "consultation_id": consultation.id, "batch_id": 1,
-                 "claim_id": 1, "repair_id": 1, "statement_id": 1,
+                 "claim_id": 1, "repair_id": 1, "statement_id": 1, "job_id": 1,
                  "business_id": 1,  # the demo's complaint by letter is about a business not in the registry
                  "district_id": db.session.scalar(db.select(District.id).order_by(District.id)),
                  "township_id": db.session.scalar(db.select(Township.id).order_by(Township.id)),

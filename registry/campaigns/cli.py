@@ -43,10 +43,19 @@ def campaigns_import(path: Path, staff_login: str, import_valid: bool, district:
                 for message in messages:
                     click.echo(f"line {row['line']}: {field}: {message}")
         click.echo(f"Batch {batch.id}: {batch.row_count} rows, {batch.valid_count} valid, {batch.error_count} with problems.")
-        if import_valid:
-            merchants = imports.import_valid_rows(batch, staff)
-            click.echo(f"Imported {len(merchants)} shops with invitation codes.")
+        job = imports.start_import(batch, staff) if import_valid else None
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
     db.session.commit()
+    if job is not None:
+        # Here, not on the queue: the command waits for its own import (a chunk per commit, like the worker).
+        from registry.jobs import runner
+        from registry.jobs.models import Job
+
+        runner.perform(job.id, reraise=False)
+        job = db.session.get(Job, job.id)
+        if job.status != "done":
+            raise click.ClickException(job.message or f"Import job {job.id} failed; see the log, then retry it "
+                                                      f"from its page (/staff/jobs/{job.id}).")
+        click.echo(f"Imported {job.result['imported']} shops with invitation codes.")

@@ -22,6 +22,10 @@ from registry.clock import utcnow
 from registry.errors import Conflict, DomainError, NotFound, NotPermitted
 from registry.extensions import db
 from registry.i18n import join_list
+from registry.jobs import services as jobs
+from registry.jobs.models import Job
+from registry.jobs.services import Outcome, Progress
+from registry.database import slow_work
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import (ShopDetails, check_shop_details, name_gram_rows, new_public_code, normalize_search_text)
 
@@ -190,52 +194,116 @@ def discard_batch(batch: ImportBatch, staff: User) -> ImportBatch:
     return batch
 
 
-def import_valid_rows(batch: ImportBatch, staff: User) -> list[Merchant]:
-    """Create a pending, ownerless shop with an invitation code for every valid row, or none at all."""
+IMPORT_KIND = "campaigns.import"
+# Shops imported per transaction: each chunk commits with the job's count, so a killed job loses at most one
+# chunk's work and its retry starts after the last committed chunk.
+IMPORT_CHUNK = 250
+
+
+def start_import(batch: ImportBatch, staff: User) -> Job:
+    """Decide to import the valid rows: the batch is marked importing and a job is queued to do it
+    (flushed; jobs.queue.submit after the commit). The rows are checked again in the job."""
     require_batch_scope(batch, staff)
     _lock_open_batch(batch)
-    stored = batch.rows
-    chosen = [row for row in stored if not row["errors"]]
-    if not chosen:
+    if not batch.valid_count:
         raise DomainError(_("这批名单没有可以导入的行。"))
-    # Checked again: since the upload another shop may have registered one of these codes.
-    rechecked = check_rows([(row["line"], row["values"]) for row in chosen], staff)
+    batch.status = BatchStatus.IMPORTING.value
+    batch.decided_at, batch.decided_by_id = utcnow(), staff.id
+    db.session.flush()
+    audit.record("campaign.batch_import_started", batch, staff, rows=batch.valid_count)
+    return jobs.start(IMPORT_KIND, import_rows, staff, {"batch_id": batch.id}, subject_id=batch.id)
+
+
+def import_job(batch: ImportBatch) -> Job | None:
+    """The job importing the batch (its page shows the progress), if it was ever started."""
+    return jobs.latest_for(IMPORT_KIND, batch.id)
+
+
+def _imported_codes(batch: ImportBatch) -> set[str]:
+    """Credit codes of the shops this batch already imported (a retried job skips them)."""
+    return set(db.session.scalars(select(Merchant.credit_code).join(
+        ShopInvitation, ShopInvitation.merchant_id == Merchant.id).where(ShopInvitation.batch_id == batch.id)))
+
+
+def import_rows(progress: Progress) -> Outcome:
+    """The job: a pending, ownerless shop with an invitation code for every valid row, in chunks.
+
+    Each row is imported once, however often the job runs: a row is keyed by its credit code (unique
+    among shops), a chunk's shops, invitations and audit entries commit together with the count, and a
+    run starts by leaving out the codes this batch already imported. Before the first shop, the rows are
+    checked again; if one has become wrong (its code registered meanwhile) nothing is imported.
+    """
+    staff = progress.staff
+    progress.stage("checking")
+    with slow_work():  # checking 5,000 rows against the registry takes seconds: no write lock meanwhile
+        batch = db.session.get(ImportBatch, progress.params["batch_id"])
+        area_list = areas.load_areas()
+        chosen = [(row, _row_details(row["values"], area_list)[0]) for row in batch.rows if not row["errors"]]
+        imported_before = _imported_codes(batch)
+        remaining = [(row, cleaned) for row, cleaned in chosen if cleaned.credit_code not in imported_before]
+        rechecked = check_rows([(row["line"], row["values"]) for row, _cleaned in remaining], staff)
     now_wrong = [row["line"] for row in rechecked if row["errors"]]
     if now_wrong:
-        raise Conflict(_("第 %(lines)s 行在上传之后出现了新问题（例如代码已被登记），没有导入任何店铺。"
-                         "请重新上传名单核对。", lines=join_list(now_wrong)))
+        batch = db.session.get(ImportBatch, batch.id)
+        _stop_import(batch, staff, progress, len(imported_before), now_wrong)
+    done = len(chosen) - len(remaining)
+    progress.stage("importing", total=len(chosen), done=done)
+    expires = utcnow() + timedelta(days=invitation_validity_days())
+    for start in range(0, len(remaining), IMPORT_CHUNK):
+        chunk = remaining[start:start + IMPORT_CHUNK]
+        _import_chunk(batch, staff, [cleaned for _row, cleaned in chunk], expires, progress, done)
+        done += len(chunk)
+        progress.advance(done)  # commits this chunk with the count
 
-    now = utcnow()
-    merchants = []
-    area_list = areas.load_areas()
-    for row in chosen:
-        cleaned, _errors = _row_details(row["values"], area_list)
-        merchant = Merchant(owner_id=None, public_code=new_public_code(), standing=Standing.PENDING.value,
-                            search_name=normalize_search_text(cleaned.name), **vars(cleaned))
-        db.session.add(merchant)
-        merchants.append(merchant)
+    batch = db.session.get(ImportBatch, batch.id)
+    batch.status = BatchStatus.IMPORTED.value
+    batch.imported_count = len(_imported_codes(batch))
+    db.session.flush()
+    audit.record("campaign.batch_imported", batch, staff, imported=batch.imported_count,
+                 skipped=batch.row_count - batch.imported_count)
+    return Outcome({"batch_id": batch.id, "imported": batch.imported_count,
+                    "skipped": batch.row_count - batch.imported_count})
+
+
+def _import_chunk(batch: ImportBatch, staff: User, rows: list[ShopDetails], expires, progress: Progress,
+                  done: int) -> None:
+    merchants = [Merchant(owner_id=None, public_code=new_public_code(), standing=Standing.PENDING.value,
+                          search_name=normalize_search_text(cleaned.name), **vars(cleaned)) for cleaned in rows]
+    db.session.add_all(merchants)
     try:
         with db.session.begin_nested():
             db.session.flush()
-    except IntegrityError as error:
-        raise Conflict(_("有店铺的统一社会信用代码刚刚被登记，没有导入任何店铺。请重新上传名单核对。")) from error
-
+    except IntegrityError:
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch.id)
+        _stop_import(batch, staff, progress, done, [], registered_meanwhile=True)
     _index_new_names(merchants)
-    codes = new_invitation_codes(len(merchants))
-    expires = now + timedelta(days=invitation_validity_days())
+    now = utcnow()
     db.session.add_all(ShopInvitation(merchant_id=merchant.id, batch_id=batch.id, code=code, created_at=now,
-                                      expires_at=expires) for merchant, code in zip(merchants, codes))
+                                      expires_at=expires)
+                       for merchant, code in zip(merchants, new_invitation_codes(len(merchants))))
     db.session.flush()
-    for merchant in merchants:
-        audit.record("merchant.imported", merchant, staff, batch_id=batch.id, name=merchant.name,
-                     credit_code=merchant.credit_code, district=merchant.district)
-    batch.status = BatchStatus.IMPORTED.value
-    batch.decided_at, batch.decided_by_id = now, staff.id
-    batch.imported_count = len(merchants)
+    audit.record_each("merchant.imported", [
+        (merchant, {"batch_id": batch.id, "name": merchant.name, "credit_code": merchant.credit_code,
+                    "district": merchant.district}) for merchant in merchants], staff)
+
+
+def _stop_import(batch: ImportBatch, staff: User, progress: Progress, imported: int, lines: list[int],
+                 registered_meanwhile: bool = False) -> None:
+    """Refuse the rest of the import. With nothing imported the batch waits for a decision again;
+    otherwise it ends as imported with the shops imported so far. Saved before the refusal is raised."""
+    if imported:
+        batch.status, batch.imported_count = BatchStatus.IMPORTED.value, imported
+    else:
+        batch.status, batch.decided_at, batch.decided_by_id = BatchStatus.VALIDATED.value, None, None
     db.session.flush()
-    audit.record("campaign.batch_imported", batch, staff, imported=len(merchants),
-                 skipped=batch.row_count - len(merchants))
-    return merchants
+    audit.record("campaign.batch_import_stopped", batch, staff, imported=imported, lines=lines)
+    progress.advance(imported)  # commits: the refusal below must not undo the batch's new state
+    kept = _("已导入的 %(count)d 家店铺保留。", count=imported) if imported else _("没有导入任何店铺。")
+    if registered_meanwhile:
+        raise Conflict(_("有店铺的统一社会信用代码刚刚被登记，导入停止了。%(kept)s请重新上传其余的行核对。", kept=kept))
+    raise Conflict(_("第 %(lines)s 行在上传之后出现了新问题（例如代码已被登记），导入停止了。%(kept)s"
+                     "请重新上传名单核对。", lines=join_list(lines), kept=kept))
 
 
 def _index_new_names(merchants: list[Merchant]) -> None:

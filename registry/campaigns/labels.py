@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 BATCH_STATUS_LABELS = {
     "validated": _l("待确认"),
+    "importing": _l("导入中"),
     "imported": _l("已导入"),
     "discarded": _l("未导入"),
 }

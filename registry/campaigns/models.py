@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class BatchStatus(str, enum.Enum):
     VALIDATED = "validated"  # parsed and checked; waiting for staff to import the valid rows or none
+    IMPORTING = "importing"  # decided; a job is importing the valid rows (jobs, campaigns.imports.import_rows)
     IMPORTED = "imported"
     DISCARDED = "discarded"
 

@@ -7,6 +7,7 @@ directly.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from flask import current_app
 
@@ -96,13 +97,15 @@ def _poster_page(pdf, item: PosterItem, base_url: str, issuer: IssuingBody) -> N
     _text(pdf, left, y + 1, inner, _issuer_line(issuer), 10, bold=True)
 
 
-def badge_posters(items: list[PosterItem]) -> bytes:
-    """One PDF, one A4 poster per shop, in the order given."""
+def badge_posters(items: list[PosterItem], drawn: Callable[[int], None] | None = None) -> bytes:
+    """One PDF, one A4 poster per shop, in the order given; `drawn(count)` after each page (a job's progress)."""
     base_url = current_app.config["PUBLIC_BASE_URL"]
     pdf = _document("诚信码海报")
     issuer = issuing_body()
-    for item in items:
+    for number, item in enumerate(items, start=1):
         _poster_page(pdf, item, base_url, issuer)
+        if drawn is not None:
+            drawn(number)
     return bytes(pdf.output())
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.walls import staff_area
-from registry.campaigns import claims, imports, pdf, printing, spreadsheets
+from registry.campaigns import claims, imports, pdf, poster_jobs, printing, spreadsheets
 from registry.campaigns.forms import ActionForm, DecisionForm, PosterForm, UploadForm
 from registry.campaigns.models import BatchStatus
 from registry.database import slow_work
@@ -17,6 +17,8 @@ from registry.errors import DomainError, NotPermitted
 from registry.extensions import db
 from registry.view_helpers import show_form_error
 from registry.pagination import page_number
+from registry.jobs import services as jobs
+from registry.jobs.staff_views import launch
 
 bp = staff_area(Blueprint("campaigns", __name__, url_prefix="/staff/campaigns"))
 
@@ -113,6 +115,7 @@ def batch(batch_id: int):
     pages = max((len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
     page = min(page, pages)
     imported = batch.status == BatchStatus.IMPORTED.value
+    job = imports.import_job(batch)
     invitations = claims.invitations_of(batch, limit=INVITATIONS_SHOWN) if imported else []
     invitation_counts = claims.invitation_counts(batch) if imported else {}
     return render_template(
@@ -121,7 +124,8 @@ def batch(batch_id: int):
         decision_form=DecisionForm(formdata=None), action_form=ActionForm(formdata=None), invitations=invitations,
         invitation_counts=invitation_counts, invitations_shown=INVITATIONS_SHOWN,
         letter_parts=printing.letter_parts(invitation_counts.get("waiting", 0)),
-        now=utcnow(), invitation_days=claims.invitation_validity_days(),
+        now=utcnow(), invitation_days=claims.invitation_validity_days(), job=job,
+        job_stalled=job is not None and jobs.is_stalled(job), job_may_retry=job is not None and jobs.may_retry(job),
     )
 
 
@@ -132,22 +136,19 @@ def decide(batch_id: int):
     if not form.validate_on_submit() or not (form.import_valid.data or form.import_none.data):
         flash(_("页面已过期，请重新提交。"), "error")
         return redirect(url_for(".batch", batch_id=batch_id))
+    back = url_for(".batch", batch_id=batch_id)
+    if form.import_valid.data:
+        # Thousands of rows take longer than a request may: a job imports them, the batch page follows it.
+        return launch(lambda: imports.start_import(batch, _user()), refused=back, then=lambda _job: back)
     try:
-        if form.import_valid.data:
-            imported = imports.import_valid_rows(batch, _user())
-        else:
-            imports.discard_batch(batch, _user())
+        imports.discard_batch(batch, _user())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "info" if error.status_code == 409 else "error")
-        return redirect(url_for(".batch", batch_id=batch_id))
+        return redirect(back)
     db.session.commit()
-    if form.import_valid.data:
-        flash(_("已导入 %(count)d 家店铺，每家都生成了邀请码。请打印邀请函，送到店主手中。", count=len(imported)),
-              "success")
-    else:
-        flash(_("这批名单没有导入任何店铺。"), "success")
-    return redirect(url_for(".batch", batch_id=batch_id))
+    flash(_("这批名单没有导入任何店铺。"), "success")
+    return redirect(back)
 
 
 @bp.route("/batches/<int:batch_id>/letters.pdf", methods=["POST"])
@@ -205,20 +206,8 @@ def posters():
 
 @bp.route("/posters", methods=["POST"])
 def print_posters():
-    form, selection = _poster_form()
-    try:
-        with slow_work():  # a PDF of up to 500 posters takes seconds: no write lock meanwhile
-            items = printing.poster_items(selection, _user())
-            printing.check_poster_count(len(items))
-            merchant_ids = [item.shop.id for item in items]
-            data = pdf.badge_posters(items)
-        printing.record_posters_printed(selection, merchant_ids, _user())
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code >= 500:
-            raise
-        flash(error.message, "error")
-        return redirect(url_for(".posters", district=selection.district, township=selection.township,
-                                batch=selection.batch_id or ""))
-    db.session.commit()
-    return _pdf_response(data, "posters.pdf")
+    _form, selection = _poster_form()
+    # Up to 500 pages take longer than a request may: a job draws them, its page hands over the PDF.
+    return launch(lambda: poster_jobs.start_posters(selection, _user()),
+                  refused=url_for(".posters", district=selection.district, township=selection.township,
+                                  batch=selection.batch_id or ""))

@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -24,10 +25,18 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from registry.api import serializers
+from registry.audit.checkpoints import CheckpointKeyInvalid, CheckpointKeyMissing
+from registry.auth.models import User
+from registry.database import slow_work
+from registry.errors import Conflict, DomainError, NotPermitted
+from registry.jobs import services as jobs
+from registry.jobs.models import Job
+from registry.jobs.services import Outcome, Progress
 from registry.audit import checkpoints as anchoring
 from registry.opendata import checkpoints
 from registry.badges.models import Badge
@@ -290,10 +299,12 @@ class ExportReport:
     checkpoint: dict
 
 
-def export(day: date | None = None, now: datetime | None = None, batch_size: int = BATCH) -> ExportReport:
+def export(day: date | None = None, now: datetime | None = None, batch_size: int = BATCH,
+           counted: Callable[[int], None] | None = None) -> ExportReport:
     """Write standings-<day>.csv, sanctions-<day>.csv and standings-<day>.json (both tables), update the
     manifest and delete files older than KEEP_DAYS. `day` names the files; the data is as of `now`.
-    Also signs the audit log's head (checkpoint-<day>.json); without a key production writes nothing."""
+    Also signs the audit log's head (checkpoint-<day>.json); without a key production writes nothing.
+    `counted(shops)` after each shop written (a job's progress)."""
     now = now or utcnow()
     day = day or china_date(now)
     key = anchoring.signing_key()  # before any file: production without AUDIT_CHECKPOINT_KEY stops here
@@ -321,6 +332,8 @@ def export(day: date | None = None, now: datetime | None = None, batch_size: int
                 shop_writer.writerow({k: _cell(v) for k, v in shop.items()})
                 json_file.write(("," if shops else "") + "\n" + json.dumps(shop, ensure_ascii=False))
                 shops += 1
+                if counted is not None:
+                    counted(shops)
                 for mark in marks:
                     mark_writer.writerow({k: _cell(v) for k, v in mark.items()})
                     # Sanctions follow all shops in the JSON: kept aside on disk until then.
@@ -360,3 +373,29 @@ def _prune(directory: Path, today: date) -> list[str]:
             path.unlink(missing_ok=True)
     return sorted(removed)
 
+
+
+# --- Run from the staff pages, as a job ------------------------------------------------------------
+
+EXPORT_KIND = "opendata.export"
+
+
+def start_export(staff: User) -> Job:
+    """Queue an export now, besides the daily timer's (administrators; flushed, submit after the commit)."""
+    if not staff.is_admin:
+        raise NotPermitted(_("只有管理员可以立即导出开放数据。"))
+    return jobs.start(EXPORT_KIND, export_job, staff)
+
+
+def export_job(progress: Progress) -> Outcome:
+    """The job: the same export as the timer's, read from a snapshot (no write lock while files are written)."""
+    progress.stage("exporting")
+    try:
+        with slow_work():
+            report = export(counted=lambda shops: progress.report(shops))
+    except ExportRunning as error:
+        raise Conflict(_("另一次开放数据导出正在进行，请等它结束后再试。")) from error
+    except (CheckpointKeyMissing, CheckpointKeyInvalid) as error:
+        raise DomainError(_("审计日志检查点的签名密钥没有配置好（AUDIT_CHECKPOINT_KEY），没有导出。请联系管理员。")) from error
+    return Outcome({"day": report.day.isoformat(), "shops": report.shops, "sanctions": report.sanctions,
+                    "files": [entry.name for entry in report.files]})

@@ -9,7 +9,7 @@ from registry.areas.models import District
 from registry.campaigns import imports
 from registry.extensions import db
 from registry.merchants.models import Merchant
-from tests.campaigns.conftest import csv_text, full_width, shop_row
+from tests.campaigns.conftest import csv_text, full_width, import_valid, shop_row
 
 
 def test_alias_spellings_import_under_the_canonical_names(app, make_user):
@@ -18,7 +18,7 @@ def test_alias_spellings_import_under_the_canonical_names(app, make_user):
             shop_row(district="西湖", township="转塘街道办事处")]
 
     batch = imports.upload_batch("名单.csv", csv_text(rows).encode(), admin)
-    imports.import_valid_rows(batch, admin)
+    import_valid(batch, admin)
     db.session.commit()
 
     assert [row["errors"] for row in batch.rows] == [{}, {}, {}]

@@ -184,3 +184,18 @@ def https_server(database_url, tmp_path):
         pytest.skip(f"{reason}: https browser tests skipped")
     with https_stack(database_url, tmp_path / "https", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")) as stack:
         yield stack
+
+
+@pytest.fixture
+def https_jobs_server(database_url, tmp_path):
+    """The production stack as deployed with the jobs queue on Redis and a `flask jobs worker` running it."""
+    from tests.browser.https_stack import https_stack, missing_tools
+
+    reason = missing_tools()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}: required by REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(f"{reason}: https browser tests skipped")
+    with https_stack(database_url, tmp_path / "https", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                     with_jobs_worker=True) as stack:
+        yield stack

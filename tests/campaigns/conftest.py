@@ -11,7 +11,10 @@ from sqlalchemy import func, select
 from conftest import unique_mobile, valid_credit_code
 from registry.audit.models import AuditEntry
 from registry.campaigns import imports
-from registry.campaigns.models import ImportBatch
+from registry.campaigns.models import ImportBatch, ShopInvitation
+from registry.errors import Conflict
+from registry.jobs import runner
+from registry.jobs.models import Job
 from registry.extensions import db
 from registry.merchants.models import Merchant
 
@@ -168,8 +171,19 @@ def errors_by_line(batch: ImportBatch) -> dict[int, dict[str, list[str]]]:
     return {row["line"]: row["errors"] for row in db.session.get(ImportBatch, batch.id).rows}
 
 
-def imported(staff, rows: list[list[str]]) -> list[Merchant]:
-    batch = upload(staff, csv_text(rows).encode())
-    merchants = imports.import_valid_rows(batch, staff)
+def import_valid(batch: ImportBatch, staff) -> list[Merchant]:
+    """What 只导入正确的行 does where no queue is configured: decide (start_import), commit, run the job
+    here. The shops the batch imported, in order; the job's refusal is raised as the Conflict it was."""
+    job = imports.start_import(batch, staff)
     db.session.commit()
-    return merchants
+    runner.perform(job.id)
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    if job.status == "failed":
+        raise Conflict(job.message)
+    return list(db.session.scalars(select(Merchant).join(ShopInvitation, ShopInvitation.merchant_id == Merchant.id)
+                                   .where(ShopInvitation.batch_id == batch.id).order_by(Merchant.id)))
+
+
+def imported(staff, rows: list[list[str]]) -> list[Merchant]:
+    return import_valid(upload(staff, csv_text(rows).encode()), staff)

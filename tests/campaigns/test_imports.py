@@ -16,7 +16,8 @@ from registry.errors import Conflict, DomainError, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant, MerchantNameGram
 from registry.merchants.services import register_shop
-from tests.campaigns.conftest import HEADER, actions, count, csv_text, errors_by_line, shop_row, upload, xlsx_bytes
+from tests.campaigns.conftest import (HEADER, actions, count, csv_text, errors_by_line, import_valid, shop_row, upload,
+                                      xlsx_bytes)
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -59,7 +60,7 @@ def test_a_code_twice_in_a_file_keeps_the_first_row_and_refuses_the_later_one(ap
 
     assert errors_by_line(batch) == {2: {}, 3: {"credit_code": ["与第 2 行的统一社会信用代码重复。"]}, 4: {}}
     assert batch.valid_count == 2
-    imports.import_valid_rows(batch, staff)
+    import_valid(batch, staff)
     db.session.commit()
     assert db.session.scalar(select(Merchant.name).where(Merchant.credit_code == code)) == "第一家"
 
@@ -79,7 +80,7 @@ def test_a_file_without_a_district_column_takes_the_officers_district(app, make_
 
     assert errors_by_line(batch) == {2: {}, 3: {}}
     assert {row["values"]["district"] for row in batch.rows} == {"西湖区"}
-    merchants = imports.import_valid_rows(batch, officer)
+    merchants = import_valid(batch, officer)
     assert {shop.district for shop in merchants} == {"西湖区"}
 
 
@@ -156,7 +157,7 @@ def test_importing_the_valid_rows_creates_exactly_those_shops_pending_ownerless_
     batch = upload(staff, mixed_file.csv())
     existing = set(db.session.scalars(select(Merchant.id)))
 
-    merchants = imports.import_valid_rows(batch, staff)
+    merchants = import_valid(batch, staff)
     db.session.commit()
 
     db.session.expire_all()
@@ -200,17 +201,17 @@ def test_importing_none_creates_nothing(app, staff, mixed_file):
     assert db.session.get(ImportBatch, batch.id).status == "discarded"
     assert [e.subject_id for e in actions("campaign.batch_discarded")] == [batch.id]
     with pytest.raises(Conflict):
-        imports.import_valid_rows(batch, staff)
+        import_valid(batch, staff)
 
 
 def test_a_second_import_of_the_same_batch_imports_nothing_more(app, staff, mixed_file):
     batch = upload(staff, mixed_file.csv())
-    imports.import_valid_rows(batch, staff)
+    import_valid(batch, staff)
     db.session.commit()
     shops, invitations = count(Merchant), count(ShopInvitation)
 
     with pytest.raises(Conflict):
-        imports.import_valid_rows(batch, staff)
+        import_valid(batch, staff)
     db.session.rollback()
     with pytest.raises(Conflict):
         imports.discard_batch(batch, staff)
@@ -231,7 +232,7 @@ def test_a_decision_committed_by_someone_else_meanwhile_is_seen(app, staff, mixe
     shops = count(Merchant)
 
     with pytest.raises(Conflict):
-        imports.import_valid_rows(batch, staff)
+        import_valid(batch, staff)
 
     assert count(Merchant) == shops
 
@@ -244,7 +245,7 @@ def test_a_code_registered_after_the_upload_stops_the_whole_import(app, staff, m
     shops = count(Merchant)
 
     with pytest.raises(Conflict) as caught:
-        imports.import_valid_rows(batch, staff)
+        import_valid(batch, staff)
     db.session.rollback()
 
     assert "第 3 行" in caught.value.message
@@ -256,7 +257,7 @@ def test_a_batch_without_valid_rows_cannot_be_imported(app, staff):
     batch = upload(staff, csv_text([shop_row(contact_phone="123")]).encode())
 
     with pytest.raises(DomainError):
-        imports.import_valid_rows(batch, staff)
+        import_valid(batch, staff)
     db.session.rollback()
 
     assert db.session.get(ImportBatch, batch.id).status == "validated"
@@ -274,7 +275,7 @@ def test_batches_are_seen_by_their_district_and_by_staff_for_the_whole_area(app,
     with pytest.raises(NotPermitted):
         imports.batch_for_staff(batch.id, east)
     with pytest.raises(NotPermitted):
-        imports.import_valid_rows(batch, east)
+        import_valid(batch, east)
     assert imports.batches_for(east) == []
     assert imports.batches_for(west) == [batch]
     assert db.session.get(ImportBatch, batch.id).status == "validated"
@@ -284,7 +285,7 @@ def test_batches_are_seen_by_their_district_and_by_staff_for_the_whole_area(app,
 def test_xlsx_rows_import_like_csv_rows(app, staff):
     batch = upload(staff, xlsx_bytes([shop_row(name="表格店")]), "名单.xlsx")
 
-    [shop] = imports.import_valid_rows(batch, staff)
+    [shop] = import_valid(batch, staff)
     db.session.commit()
 
     assert db.session.get(Merchant, shop.id).name == "表格店"

@@ -281,9 +281,13 @@ def test_bulk_posters_for_a_batch_are_one_pdf_with_each_shops_qr(client, staff, 
     assert [s.standing for s in shops] == ["active"] * 3
 
     preview = client.get(f"/staff/campaigns/posters?batch={batch.id}")
-    response = client.post("/staff/campaigns/posters", data={"batch": str(batch.id), "district": "", "township": ""})
+    started = client.post("/staff/campaigns/posters", data={"batch": str(batch.id), "district": "", "township": ""})
+    job_page = client.get(started.location)
+    response = client.get(f"{started.location}/file")
 
     assert preview.status_code == 200 and "共 3 家已签署店铺" in text_of(preview)
+    assert started.status_code == 302 and "/staff/jobs/" in started.location
+    assert "下载 PDF（3 张海报）" in text_of(job_page)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert len(page_texts(response.data)) == 3
     assert qr_texts(response.data) == [[badge_url(shop, current_badge(shop))] for shop in shops]
@@ -295,6 +299,8 @@ def test_printing_posters_with_nothing_selected_prints_nothing(client, staff):
     response = client.post("/staff/campaigns/posters", data={"district": "", "township": "", "batch": ""})
 
     assert response.status_code == 302
+    assert "没有符合条件的已签署店铺。" in text_of(client.get(response.location))
+    assert client.get(f"{response.location}/file").status_code == 404
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "campaign.posters_printed")) == 0
 
 

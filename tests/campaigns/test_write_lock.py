@@ -75,7 +75,8 @@ def test_the_posters_pdf_is_drawn_without_the_write_lock(client, staff, probe, m
             "version_id": str(pledge.id)})
     seen = probe(pdf, "badge_posters")
 
-    response = client.post("/staff/campaigns/posters", data={"batch": str(batch.id), "district": "", "township": ""})
+    started = client.post("/staff/campaigns/posters", data={"batch": str(batch.id), "district": "", "township": ""})
+    response = client.get(f"{started.location}/file")
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert seen == [None]

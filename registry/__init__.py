@@ -26,11 +26,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from registry import i18n
+    from registry import i18n, page_versions
     from registry.auth.services import load_user_from_session
     from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    page_versions.install()  # every write to a table the QR page shows bumps its version
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

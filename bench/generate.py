@@ -45,7 +45,7 @@ PROJECT_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "data"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations" / "versions"
 # Bumped by hand when the shape of the generated data changes; the file hash below catches the rest.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 CHUNK = 20_000
 MAX_CACHE_AGE_DAYS = 30
 PUBLIC_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -470,7 +470,7 @@ def complaint_chunk(k: int) -> dict[str, list]:
             f"bench-{complaint_id:012d}", status, outcome, ground, summary, recovered, filed_ts,
             decided and ts(decided), first_reply and ts(first_reply), closed and ts(closed),
             due and due.isoformat(), 0, mediation and ts(mediation), followup_resolved, followup_satisfaction,
-            followup_at and ts(followup_at), 1,
+            followup_at and ts(followup_at), 1, (filed + timedelta(hours=8)).date().isoformat(),
         ))
         for kind, role, actor, body, data, public, moment in timeline:
             events.append((0, complaint_id, kind, role, actor, body, data, public,
@@ -499,7 +499,8 @@ COLUMNS = {
                    "share_phone_consent_at", "access_token_hash", "submission_key", "status", "outcome",
                    "refusal_ground", "public_summary", "amount_recovered_cents", "filed_at", "decided_at",
                    "first_reply_at", "closed_at", "due_date", "due_uses_fallback", "mediation_started_at",
-                   "followup_resolved", "followup_satisfaction", "followup_at", "version"),
+                   "followup_resolved", "followup_satisfaction", "followup_at", "version",
+                   "received_on"),  # online filings: the Beijing date filed
     "complaint_events": ("id", "complaint_id", "kind", "actor_role", "actor_id", "body", "data", "is_public",
                          "created_at"),
 }

@@ -194,7 +194,7 @@ class Bench:
         hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
         return {"shared_lookups": hits + misses, "shared_hits": hits, "rendered": misses,
                 "worker_layer_hits_approx": max(0, requests - hits - misses) if hits + misses else 0,
-                "hit_rate": round(1 - misses / requests, 3) if requests and hits + misses else None,
+                "hit_rate": round(max(0.0, 1 - misses / requests), 3) if requests and hits + misses else None,
                 "keys": after["keys"], "redis_used_memory_mb": after["used_memory_mb"]}
 
     @staticmethod

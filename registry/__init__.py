@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
+    register_page_cache(app)
     register_web_hardening(app)
     register_template_helpers(app)
     return app
@@ -116,6 +117,13 @@ def register_errorhandlers(app: Flask) -> None:
     from registry.errors import register_errorhandlers as register_handlers
 
     register_handlers(app)
+
+
+def register_page_cache(app: Flask) -> None:
+    from registry.lookup.page_cache import ServeCachedPages
+
+    # Inside the proxy fix (installed next, around it): the fast path sees the client's host and scheme.
+    app.wsgi_app = ServeCachedPages(app, app.wsgi_app)
 
 
 def register_web_hardening(app: Flask) -> None:

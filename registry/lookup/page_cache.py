@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 import time
 import zlib
 from collections import OrderedDict
@@ -36,12 +37,15 @@ from flask import current_app, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
+from werkzeug.wrappers import Request
 
-from registry.clock import local_datetime
+from registry.clock import local_datetime, utcnow
 from registry.config import PROJECT_ROOT
 from registry.extensions import db
+from registry.i18n import language_of
 from registry.merchants.models import Merchant, Standing
 from registry.page_versions import PageGeneration
+from registry.web import new_request_id, security_header_items
 
 log = logging.getLogger(__name__)
 
@@ -161,42 +165,56 @@ class PageCache:
         return self.local.limit > 0 or self.shared is not None
 
 
-def page_cache() -> PageCache:
+def page_cache(app=None) -> PageCache:
     """The app's cache, made on first use (in the worker, after gunicorn forks)."""
-    cache = current_app.extensions.get("page_cache")
+    app = app or current_app
+    cache = app.extensions.get("page_cache")
     if cache is None:
-        cache = current_app.extensions["page_cache"] = PageCache(current_app)
+        cache = app.extensions["page_cache"] = PageCache(app)
     return cache
 
 
-def _shared_by_anyone() -> bool:
+def _shared_by_anyone(config, cookies, open_session) -> bool:
     """Whether the page being answered may be shared: an anonymous visitor with no flashed message."""
-    config = current_app.config
-    if request.cookies.get(config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+    if cookies.get(config.get("REMEMBER_COOKIE_NAME", "remember_token")):
         return False
-    if config["SESSION_COOKIE_NAME"] not in request.cookies:
+    if config["SESSION_COOKIE_NAME"] not in cookies:
         return True  # no session: nobody signed in, no messages (and the session is not touched)
-    return "_user_id" not in session and "_flashes" not in session
+    if open_session is None:
+        return False
+    session_ = open_session()
+    return "_user_id" not in session_ and "_flashes" not in session_
+
+
+def _page_key(cache: PageCache, code: str, request_, locale: str) -> str | None:
+    """The key of `request_`'s page (a Flask request, or a plain werkzeug one in the fast path), after
+    the one indexed lookup of the shop's page version; None for an unknown or pending shop."""
+    row = db.session.execute(_version_statement(), {"code": code.lower()}).first()
+    if row is None:
+        return None
+    page_version, generation = row
+    parts = b"|".join((str(generation).encode(), code.encode(), str(page_version).encode(), locale.encode(),
+                       request_.host.encode(), request_.query_string))
+    return f"{cache.prefix}:{hashlib.blake2b(parts, digest_size=16).hexdigest()}"
+
+
+def _worth_a_look(cache: PageCache, code: str, request_) -> bool:
+    return cache.enabled and 0 < len(code) <= 32 and len(request_.query_string) <= MAX_QUERY_BYTES
 
 
 def shop_page_key(code: str) -> str | None:
     """The cache key of this request's QR page, or None when it is not shared (signed in, a message
     waiting, an unknown or pending shop, an odd query string) or the cache is off."""
     cache = page_cache()
-    if not cache.enabled or len(request.query_string) > MAX_QUERY_BYTES or not code or len(code) > 32 \
-            or not _shared_by_anyone():
+    if not _worth_a_look(cache, code, request) or \
+            not _shared_by_anyone(current_app.config, request.cookies, lambda: session):
         return None
-    row = db.session.execute(_version_statement(), {"code": code.lower()}).first()
-    if row is None:
-        return None
-    page_version, generation = row
-    parts = f"{generation}|{code}|{page_version}|{get_locale()}|{request.host}|{request.query_string.decode()}"
-    return f"{cache.prefix}:{hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()}"
+    return _page_key(cache, code, request, str(get_locale()))
 
 
-def cached_page(key: str, now: datetime) -> tuple[str, str] | None:
+def cached_page(key: str, now: datetime, cache: PageCache | None = None) -> tuple[str, str] | None:
     """(body, layer) of a page still valid at `now`, from this worker or from Redis."""
-    cache, moment = page_cache(), now.timestamp()
+    cache, moment = cache or page_cache(), now.timestamp()
     body = cache.local.get(key, moment)
     if body is not None:
         return body, LOCAL
@@ -221,3 +239,50 @@ def keep(key: str, body: str, valid_until: datetime, now: datetime) -> None:
 def with_checked_at(body: str, now: datetime) -> str:
     """The page with the time it is answered at."""
     return body.replace(CHECKED_AT_SLOT, local_datetime(now, CHECKED_AT_FORMAT), 1)
+
+
+# The QR page's path; public codes are lower-case letters and digits (merchants.services).
+_SHOP_PATH = re.compile(r"/m/([0-9a-z]{1,32})")
+
+
+class ServeCachedPages:
+    """WSGI middleware, the lean path of the most requested page: an anonymous GET of a QR page that is
+    in the cache is answered here, before Flask builds a request context, opens a session, selects the
+    user, checks rate limits or CSRF (none of which such a page needs). It reads the same key as the
+    view (one indexed lookup through db.session in an app context) and sends the same headers
+    (web.security_header_items). Anything else, a miss, or any error here goes on to Flask: a page is
+    only ever stored by the view, after Flask accepted the request (host, query string, path)."""
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        served = None
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith("/m/"):
+            try:
+                served = self._from_cache(environ)
+            except Exception:  # never worse than without the fast path
+                log.exception("page cache: fast path failed; the request goes on to the application")
+        if served is None:
+            return self.wsgi_app(environ, start_response)
+        body, layer = served
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                                  ("Cache-Control", "no-cache"), ("X-Page-Cache", layer), ("Vary", "Cookie"),
+                                  *security_header_items(self.app.config), ("X-Request-Id", new_request_id())])
+        return [body]
+
+    def _from_cache(self, environ) -> tuple[bytes, str] | None:
+        found = _SHOP_PATH.fullmatch(environ["PATH_INFO"])
+        cache = page_cache(self.app)
+        request_ = Request(environ)
+        config = self.app.config
+        if found is None or not _worth_a_look(cache, found[1], request_) \
+                or not _shared_by_anyone(config, request_.cookies, None):
+            return None
+        with self.app.app_context():
+            key = _page_key(cache, found[1], request_, language_of(request_, config["LANGUAGES"]))
+            now = utcnow()
+            cached = cached_page(key, now, cache) if key else None
+        if cached is None:
+            return None
+        return with_checked_at(cached[0], now).encode(), cached[1]

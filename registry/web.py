@@ -6,6 +6,7 @@ import re
 import uuid
 
 from flask import Flask, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -77,7 +78,18 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signing serializer for a request that
+    carries no session cookie (most public reads): an empty session at once."""
+
+    def open_session(self, app, request_):
+        if app.secret_key and not request_.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request_)
+
+
 def install(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     if app.config["PROXY_COUNT"]:
         # Exactly as many proxies as stand in front; trusting more lets clients forge their IP.
         # The port too: on a port other than 443 the browser's Referer names it, and CSRF's strict

@@ -202,9 +202,17 @@ def _worth_a_look(cache: PageCache, code: str, request_) -> bool:
     return cache.enabled and 0 < len(code) <= 32 and len(request_.query_string) <= MAX_QUERY_BYTES
 
 
-def shop_page_key(code: str) -> str | None:
+def shop_page_key(code: str) -> tuple[str | None, bool]:
     """The cache key of this request's QR page, or None when it is not shared (signed in, a message
-    waiting, an unknown or pending shop, an odd query string) or the cache is off."""
+    waiting, an unknown or pending shop, an odd query string) or the cache is off; and whether the fast
+    path already found it missing (a request without a session cookie, looked up a moment ago)."""
+    missed = request.environ.get(MISSED_KEY)
+    if missed:
+        return missed, True
+    return _flask_page_key(code), False
+
+
+def _flask_page_key(code: str) -> str | None:
     cache = page_cache()
     if not _worth_a_look(cache, code, request) or \
             not _shared_by_anyone(current_app.config, request.cookies, lambda: session):
@@ -240,6 +248,9 @@ def with_checked_at(body: str, now: datetime) -> str:
     """The page with the time it is answered at."""
     return body.replace(CHECKED_AT_SLOT, local_datetime(now, CHECKED_AT_FORMAT), 1)
 
+
+# The key the fast path looked up and did not find: the view renders under it without asking again.
+MISSED_KEY = "registry.page_cache.missed"
 
 # The QR page's path; public codes are lower-case letters and digits (merchants.services).
 _SHOP_PATH = re.compile(r"/m/([0-9a-z]{1,32})")
@@ -284,5 +295,7 @@ class ServeCachedPages:
             now = utcnow()
             cached = cached_page(key, now, cache) if key else None
         if cached is None:
+            if key:
+                environ[MISSED_KEY] = key
             return None
         return with_checked_at(cached[0], now).encode(), cached[1]

@@ -9,7 +9,7 @@ from registry.badges.keys import keys_document, published_badge_keys
 from registry.badges.offline import verify_badge_url
 from registry.badges.services import badge_by_verification_code
 from registry.clock import utcnow
-from registry.extensions import limiter
+from registry.extensions import limiter, no_rate_limit
 from registry.issuer import issuing_body, logo_image
 from registry.lookup import page_cache, queries
 from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
@@ -40,11 +40,11 @@ def search():
 
 
 @bp.route("/m/<code>")
-@limiter.exempt
+@no_rate_limit
 def shop(code: str):
     now = utcnow()
-    key = page_cache.shop_page_key(code)
-    cached = page_cache.cached_page(key, now) if key else None
+    key, missed = page_cache.shop_page_key(code)
+    cached = page_cache.cached_page(key, now) if key and not missed else None
     if cached is not None:
         body, layer = cached
     else:
@@ -88,7 +88,7 @@ def verify():
 
 
 @bp.route("/verify/keys")
-@limiter.exempt
+@no_rate_limit
 def verify_keys():
     """The public keys that sign the badges' offline proofs, current and retired (JSON, stable URL)."""
     response = jsonify(keys_document())
@@ -97,7 +97,7 @@ def verify_keys():
 
 
 @bp.route("/issuer/logo")
-@limiter.exempt
+@no_rate_limit
 def issuer_logo():
     """The issuing body's logo (ISSUER_LOGO_FILE), at a stable address for pages and print."""
     found = logo_image(issuing_body())

@@ -81,13 +81,13 @@ def release_digest(root: Path = PROJECT_ROOT) -> str:
 
 
 class LocalPages:
-    """This worker's most recently used pages, at most `limit` characters of them."""
+    """This worker's most recently used pages (UTF-8), at most `limit` bytes of them."""
 
     def __init__(self, limit: int):
         self.limit, self.size = limit, 0
-        self.entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
-    def get(self, key: str, now: float) -> str | None:
+    def get(self, key: str, now: float) -> bytes | None:
         entry = self.entries.get(key)
         if entry is None:
             return None
@@ -97,7 +97,7 @@ class LocalPages:
         self.entries.move_to_end(key)
         return entry[1]
 
-    def put(self, key: str, valid_until: float, body: str) -> None:
+    def put(self, key: str, valid_until: float, body: bytes) -> None:
         if len(body) > self.limit:
             return
         if key in self.entries:
@@ -126,7 +126,7 @@ class SharedPages:
                     error, SHARED_RETRY_SECONDS)
         self.down_until = time.monotonic() + SHARED_RETRY_SECONDS
 
-    def get(self, key: str, now: float) -> tuple[float, str] | None:
+    def get(self, key: str, now: float) -> tuple[float, bytes] | None:
         if time.monotonic() < self.down_until:
             return None
         try:
@@ -138,12 +138,12 @@ class SharedPages:
             return None
         head, _, packed = stored.partition(b"\n")
         valid_until = float(head)
-        return (valid_until, zlib.decompress(packed).decode()) if now < valid_until else None
+        return (valid_until, zlib.decompress(packed)) if now < valid_until else None
 
-    def put(self, key: str, valid_until: float, body: str, now: float) -> None:
+    def put(self, key: str, valid_until: float, body: bytes, now: float) -> None:
         if time.monotonic() < self.down_until:
             return
-        packed = f"{valid_until:.3f}\n".encode() + zlib.compress(body.encode(), 1)
+        packed = f"{valid_until:.3f}\n".encode() + zlib.compress(body, 1)
         try:
             self.client.set(key, packed, px=max(1, int((valid_until - now) * 1000)))
         except self.errors as error:
@@ -189,7 +189,8 @@ def _shared_by_anyone(config, cookies, open_session) -> bool:
 def _page_key(cache: PageCache, code: str, request_, locale: str) -> str | None:
     """The key of `request_`'s page (a Flask request, or a plain werkzeug one in the fast path), after
     the one indexed lookup of the shop's page version; None for an unknown or pending shop."""
-    row = db.session.execute(_version_statement(), {"code": code.lower()}).first()
+    # Through the session's connection (its bind, its transaction), past the ORM's statement handling.
+    row = db.session.connection().execute(_version_statement(), {"code": code.lower()}).first()
     if row is None:
         return None
     page_version, generation = row
@@ -220,7 +221,7 @@ def _flask_page_key(code: str) -> str | None:
     return _page_key(cache, code, request, str(get_locale()))
 
 
-def cached_page(key: str, now: datetime, cache: PageCache | None = None) -> tuple[str, str] | None:
+def cached_page(key: str, now: datetime, cache: PageCache | None = None) -> tuple[bytes, str] | None:
     """(body, layer) of a page still valid at `now`, from this worker or from Redis."""
     cache, moment = cache or page_cache(), now.timestamp()
     body = cache.local.get(key, moment)
@@ -234,7 +235,7 @@ def cached_page(key: str, now: datetime, cache: PageCache | None = None) -> tupl
     return None
 
 
-def keep(key: str, body: str, valid_until: datetime, now: datetime) -> None:
+def keep(key: str, body: bytes, valid_until: datetime, now: datetime) -> None:
     """Store a page just rendered, valid until `valid_until`, in both layers."""
     cache, moment, until = page_cache(), now.timestamp(), valid_until.timestamp()
     if until <= moment:
@@ -244,9 +245,12 @@ def keep(key: str, body: str, valid_until: datetime, now: datetime) -> None:
         cache.shared.put(key, until, body, moment)
 
 
-def with_checked_at(body: str, now: datetime) -> str:
-    """The page with the time it is answered at."""
-    return body.replace(CHECKED_AT_SLOT, local_datetime(now, CHECKED_AT_FORMAT), 1)
+_SLOT_BYTES = str(CHECKED_AT_SLOT).encode()
+
+
+def with_checked_at(body: bytes, now: datetime) -> bytes:
+    """The page (UTF-8) with the time it is answered at."""
+    return body.replace(_SLOT_BYTES, local_datetime(now, CHECKED_AT_FORMAT).encode(), 1)
 
 
 # The key the fast path looked up and did not find: the view renders under it without asking again.
@@ -298,4 +302,4 @@ class ServeCachedPages:
             if key:
                 environ[MISSED_KEY] = key
             return None
-        return with_checked_at(cached[0], now).encode(), cached[1]
+        return with_checked_at(cached[0], now), cached[1]

@@ -55,7 +55,7 @@ def shop(code: str):
             "lookup/shop.html", page=page, checked_at=now, checked_at_slot=page_cache.CHECKED_AT_SLOT,
             complaints=page.complaints, replies=page.replies, figures=page.figures,
             scanned_serial=(request.args.get("s") or "")[:24],
-        )
+        ).encode()
         layer = page_cache.UNCACHED
         if key:
             page_cache.keep(key, body, page.valid_until, now)

@@ -20,13 +20,14 @@ from bench.generate import log
 SECRET = "bench-secret-key-" + "x" * 40
 
 
-def production_app(database_url: str):
+def production_app(database_url: str, **overrides):
     from registry import create_app
     from bench.settings import PRODUCTION_EXTRAS
 
     return create_app({
         "REGISTRY_ENV": "production", "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://cxm.example.cn",
         "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://", **PRODUCTION_EXTRAS,
+        **overrides,
     })
 
 
@@ -66,9 +67,10 @@ def build_url_files(database_url: str, workdir: Path, sample: int = 20_000, seed
         "qr": qr,
         "qr_heavy": [f"/m/{code}?s={serial}" for code, serial, _n in heavy],
         "qr_hot": [f"/m/{code}?s={serial}" for code, serial in picked[:10]],
-        "badge304": [f"/badge/{serial}.png\t\"{serial}-png\"" for _code, serial in picked],
+        # The ETag badges.public_views gives: serial, "u" (the generated badges carry no offline proof), png.
+        "badge304": [f"/badge/{serial}.png\t\"{serial}-u-png\"" for _code, serial in picked],
         # The badges of 200 shops, revalidated over and over: what a cache in front holds.
-        "badge304_hot": [f"/badge/{serial}.png\t\"{serial}-png\"" for _code, serial in picked[:200]],
+        "badge304_hot": [f"/badge/{serial}.png\t\"{serial}-u-png\"" for _code, serial in picked[:200]],
         "hello": ["/"],
         "static": ["/static/bench-5k.txt"],
     }
@@ -99,12 +101,29 @@ def _first_line(path: Path) -> tuple[str, str | None]:
 
 
 def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> dict:
-    """For one URL of each kind: status, SQL statements, the statements, and the in-process time."""
+    """For one URL of each kind: status, SQL statements, the statements, and the in-process time. The
+    QR pages twice: as the page cache serves them again (its worker layer; the repeats are hits), and
+    rendered (`*_rendered`: an app without the cache)."""
+    out = _page_costs(production_app(database_url), urls, repeat, {
+        "qr": _first_line(urls["qr"]),
+        "qr_heavy": _first_line(urls["qr_heavy"]),
+        "qr_void_serial": (urls["qr"].read_text().splitlines()[-1], None),
+        "search2": _first_line(urls["search2"]),
+        "search1": _first_line(urls["search1"]),
+        "home": ("/", None),
+        "badge304": _first_line(urls["badge304"]),
+        "badge_png": (_first_line(urls["badge304"])[0], None),
+    }, service=True)
+    out.update(_page_costs(production_app(database_url, PAGE_CACHE_URL=None, PAGE_CACHE_LOCAL_BYTES=0), urls, repeat,
+                           {"qr_rendered": _first_line(urls["qr"]), "qr_heavy_rendered": _first_line(urls["qr_heavy"])}))
+    return out
+
+
+def _page_costs(app, urls: dict[str, Path], repeat: int, samples: dict, service: bool = False) -> dict:
     from sqlalchemy import event
 
     from registry.extensions import db
 
-    app = production_app(database_url)
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
@@ -118,16 +137,6 @@ def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> di
     event.listen(engine, "before_cursor_execute", count)
     # No cookie jar: every scan comes from a new phone (and a Set-Cookie shows on every response that sets it).
     client = app.test_client(use_cookies=False)
-    samples = {
-        "qr": _first_line(urls["qr"]),
-        "qr_heavy": _first_line(urls["qr_heavy"]),
-        "qr_void_serial": (urls["qr"].read_text().splitlines()[-1], None),
-        "search2": _first_line(urls["search2"]),
-        "search1": _first_line(urls["search1"]),
-        "home": ("/", None),
-        "badge304": _first_line(urls["badge304"]),
-        "badge_png": (_first_line(urls["badge304"])[0], None),
-    }
     out = {}
     for name, (target, etag) in samples.items():
         headers = {"If-None-Match": etag} if etag else {}
@@ -150,8 +159,9 @@ def page_costs(database_url: str, urls: dict[str, Path], repeat: int = 30) -> di
                      # CPU time is what a busy machine does not inflate (other processes take wall time).
                      "cpu_ms": round(sum(cpu) / len(cpu) * 1000, 2)}
     event.remove(engine, "before_cursor_execute", count)
-    out["service_times"] = service_times(client, urls)
-    out["hello_reference"] = hello_cost(repeat * 10)
+    if service:
+        out["service_times"] = service_times(client, urls)
+        out["hello_reference"] = hello_cost(repeat * 10)
     with app.app_context():
         db.engine.dispose()
     return out

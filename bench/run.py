@@ -38,6 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-nginx", action="store_true")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="run the app without the QR page cache (PAGE_CACHE_URL unset, no worker layer)")
+
     parser.add_argument("--skip-filing", action="store_true")
     parser.add_argument("--filing-seconds", type=float, default=30.0, help="length of the filing-photos scenario")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data")
@@ -121,6 +124,9 @@ class Bench:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.use_wrk = loadgen.ensure_wrk()
         self.limits_env, self.limits_note = rate_limit_env()
+        # The QR page cache as production runs it: a Redis shared by the workers (the bench's own, started
+        # in run()), behind each worker's own layer; --no-page-cache measures without it.
+        self.page_cache: servers.RedisServer | None = None
         self.report: dict = {
             "started": self.started.isoformat(timespec="seconds"), "size": args.size,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
@@ -141,6 +147,10 @@ class Bench:
         env = dict(os.environ)
         env.update(**PRODUCTION_EXTRAS, REGISTRY_ENV="production", SECRET_KEY=inprocess.SECRET, PUBLIC_BASE_URL="https://cxm.example.cn",
                    DATABASE_URL=database_url, PROXY_COUNT="1" if proxied else "0", **self.limits_env)
+        if self.page_cache is not None:
+            env["PAGE_CACHE_URL"] = self.page_cache.url
+        else:
+            env.update(PAGE_CACHE_URL="", PAGE_CACHE_LOCAL_BYTES="0")
         for name in ("TRUSTED_HOSTS", "GUNICORN_ACCESSLOG", "GUNICORN_MAX_REQUESTS"):
             env.pop(name, None)
         return env
@@ -156,11 +166,13 @@ class Bench:
         if self.args.warmup:
             run(port, urls, self.args.warmup, self.args.connections)
         load_before = os.getloadavg()[0]
+        cache_before = self.page_cache.stats() if self.page_cache else None
         cpu_before = servers.tree_cpu_seconds(pids)
         client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = run(port, urls, self.args.seconds, self.args.connections)
         client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         server_cpu = servers.tree_cpu_seconds(pids) - cpu_before
+        page_cache = self.page_cache_use(cache_before, result.requests) if cache_before else None
         client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
         bad = sum(v for k, v in result.statuses.items() if not k.startswith(("2", "3")))
         errors = sum(result.errors.values())
@@ -172,12 +184,24 @@ class Bench:
                "server_cpu_s": round(server_cpu, 2), "server_cpu_ms_per_request": cpu_ms,
                "load_tool_cpu_s": round(client_cpu, 2) if self.use_wrk else None,
                "loadavg_1m_before": round(load_before, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
-               "drained_s_before": drained, "note": note}
+               "drained_s_before": drained, "note": note, "page_cache": page_cache}
         self.rows.append(row)
         log(f"  {scenario:<31} {backend:<12} {result.rps:>8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
             f"p99 {result.p99_ms:7.1f} ms  server CPU {cpu_ms} ms/req  {result.statuses} "
-            f"{('cache ' + str(result.cache)) if result.cache else ''}")
+            f"{('cache ' + str(result.cache)) if result.cache else ''}"
+            f"{('page cache ' + str(page_cache)) if page_cache and page_cache['shared_lookups'] else ''}")
         return row
+
+    def page_cache_use(self, before: dict, requests: int) -> dict:
+        """What the QR page cache did during a measured run: each page not in a worker's own layer is
+        looked up in Redis once (a hit, or a miss then rendered), so the worker-layer hits are the rest
+        (approximate by the requests in flight at the edges; only QR pages use the cache)."""
+        after = self.page_cache.stats()
+        hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
+        return {"shared_lookups": hits + misses, "shared_hits": hits, "rendered": misses,
+                "worker_layer_hits_approx": max(0, requests - hits - misses) if hits + misses else 0,
+                "hit_rate": round(max(0.0, 1 - misses / requests), 3) if requests and hits + misses else None,
+                "keys": after["keys"], "redis_used_memory_mb": after["used_memory_mb"]}
 
     @staticmethod
     def drain(pids: list[int], limit: float = 120.0) -> float:
@@ -203,12 +227,18 @@ class Bench:
                          [server])
 
     def app_scenarios(self, backend: str, database_url: str, urls: dict, nginx: bool) -> None:
+        if self.page_cache is not None:
+            self.page_cache.command("FLUSHALL")  # each backend starts cold (the bench's own Redis)
         with servers.gunicorn(f"app-{backend}", "wsgi:app", self.app_env(database_url, proxied=nginx), self.workdir,
                               self.args.workers, ready_path="/m/bench-ready-check") as server:
             app = [server]
             self.measure("QR page /m/<code>", backend, server.port, urls["qr"],
                          f"{len(urls['qr'].read_text().splitlines())} random public shops, ?s=<serial>; "
-                         "1 % void serials", app)
+                         "1 % void serials" + ("; first pass: page cache cold" if self.page_cache else
+                                               "; page cache off"), app)
+            if self.page_cache is not None:
+                self.measure("QR page /m/<code>, warm", backend, server.port, urls["qr"],
+                             "the same 20,000 URLs again: pages the first pass rendered are in the cache", app)
             self.measure("QR page, most-complained", backend, server.port, urls["qr_heavy"],
                          "the 200 shops with the most complaints", app)
             # Cheap pages first: a slow search leaves the workers busy with abandoned requests for a while.
@@ -336,6 +366,13 @@ class Bench:
                 "profile (PostgreSQL)", inprocess.profile, args.postgres_url,
                 pg_urls["qr"].read_text().splitlines()[0], self.workdir / "profile-qr-pg.txt")
 
+        if not args.no_page_cache:
+            self.page_cache = servers.RedisServer(self.workdir)
+        self.report["app_env"]["page_cache"] = (
+            f"on: PAGE_CACHE_URL {self.page_cache.url} (the bench's own redis-server, 512 MB, allkeys-lru) "
+            "+ each worker's layer (PAGE_CACHE_LOCAL_BYTES default)" if self.page_cache else
+            "off (--no-page-cache)")
+        log(f"QR page cache: {self.report['app_env']['page_cache']}")
         try:
             self.phase("hello world (start)", self.hello, "start", urls)
             self.phase("SQLite scenarios", self.app_scenarios, "sqlite", sqlite_url, urls, nginx)
@@ -354,6 +391,8 @@ class Bench:
                 self.report["filing_photos"] = self.phase("filing with photos", self.filing_photos)
             self.phase("hello world (end)", self.hello, "end", urls)
         finally:
+            if self.page_cache is not None:
+                self.page_cache.stop()
             # Whatever happened, what was measured is printed and written.
             self.report["total_seconds"] = round(time.monotonic() - t0, 1)
             self.finish()
@@ -416,6 +455,8 @@ class Bench:
         self.report["results"] = self.rows
         filing = self.report.get("complaint_filing")
         table = render_table(self.rows, filing, self.report.get("worker_rss"), self.report.get("page_costs"))
+        if self.report.get("app_env", {}).get("page_cache"):
+            table = f"QR page cache: {self.report['app_env']['page_cache']}\n" + table
         if self.report.get("filing_photos"):
             table += "\n" + filing_photos.render(self.report["filing_photos"])
         if self.report.get("crash"):
@@ -446,6 +487,7 @@ def render_table(rows, filing, rss, costs) -> str:
             f"{'CPU ms':>7} {'× hello':>7} {'bad':>5}  {'load':>4}  notes")
     sub = (f"{'':<32} {'':<13} {'':>7} {'':>8} {'':>8} {'(req/s)':>7} {'/req':>7} {'(CPU)':>7}")
     lines = [head, sub, "-" * 132]
+
     hello_cpu = [r["server_cpu_ms_per_request"] for r in rows
                  if r["scenario"].startswith("hello world") and r.get("server_cpu_ms_per_request")]
     hello_cpu_ms = sum(hello_cpu) / len(hello_cpu) if hello_cpu else None
@@ -460,6 +502,10 @@ def render_table(rows, filing, rss, costs) -> str:
             note = "cache " + " ".join(f"{k} {v / total:.0%}" for k, v in sorted(r["cache"].items()))
         if r.get("ratio_to_nginx_static") is not None:
             note = (note + f"; × nginx static {r['ratio_to_nginx_static']:.3f}").lstrip("; ")
+        used = r.get("page_cache")
+        if used and used["shared_lookups"]:
+            note = (note + f"; page cache hit {used['hit_rate']:.0%} (worker ~{used['worker_layer_hits_approx']}, "
+                    f"Redis {used['shared_hits']}, rendered {used['rendered']})").lstrip("; ")
         lines.append(f"{r['scenario']:<32} {r['backend']:<13} {r['rps']:>7.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                      f"{ratio:>7} {cpu_text:>7} {cpu_ratio:>7} {r['bad_responses']:>5}  "
                      f"{r['loadavg_1m_before']:>4.1f}  {note}")

@@ -293,3 +293,61 @@ PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 def pgbouncer_available() -> bool:
     return os.path.exists(PGBOUNCER)
+
+
+class RedisServer:
+    """A Redis of the bench's own (the QR page cache, as production shares one between workers): on a
+    free 127.0.0.1 port, nothing saved to disk, bounded memory evicting the least recently used page.
+    Its counters (INFO) are the bench's alone, so the page cache's hit rate can be read from them."""
+
+    def __init__(self, workdir: Path, maxmemory: str = "512mb") -> None:
+        self.port = free_port()
+        self.log_file = open(workdir / "redis-page-cache.log", "ab")
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru", "--dir", str(workdir)],
+            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.command("PING").startswith("+PONG"):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.1)
+        log(f"started redis-server (page cache) on 127.0.0.1:{self.port}")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self, *words: str) -> str:
+        """One inline command, its whole reply as text (enough for PING, FLUSHALL and INFO)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall((" ".join(words) + "\r\n").encode())
+            reply = sock.recv(65536)
+            if reply.startswith(b"$"):  # a bulk string: read until its announced length is in
+                head = reply.index(b"\r\n") + 2
+                size = int(reply[1:head - 2])
+                while len(reply) < head + size + 2:
+                    reply += sock.recv(65536)
+            return reply.decode()
+
+    def stats(self) -> dict[str, int]:
+        """keyspace_hits / keyspace_misses since start, and the keys stored."""
+        info = dict(line.split(":", 1) for line in self.command("INFO").splitlines() if ":" in line)
+        keys = info.get("db0", "keys=0").split(",")[0].split("=")[1]
+        return {"hits": int(info["keyspace_hits"]), "misses": int(info["keyspace_misses"]), "keys": int(keys),
+                "used_memory_mb": round(int(info["used_memory"]) / 1e6, 1)}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log_file.close()

@@ -20,19 +20,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
+    register_page_cache(app)
     register_web_hardening(app)
     register_template_helpers(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from registry import i18n
+    from registry import i18n, page_versions
     from registry.auth.services import load_user_from_session
     from registry import replica
     from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     replica.install(app)  # the standby's engine and PgBouncer's settings, before the primary's engine
     db.init_app(app)
+    page_versions.install()  # every write to a table the QR page shows bumps its version
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -120,6 +122,13 @@ def register_errorhandlers(app: Flask) -> None:
     from registry.errors import register_errorhandlers as register_handlers
 
     register_handlers(app)
+
+
+def register_page_cache(app: Flask) -> None:
+    from registry.lookup.page_cache import ServeCachedPages
+
+    # Inside the proxy fix (installed next, around it): the fast path sees the client's host and scheme.
+    app.wsgi_app = ServeCachedPages(app, app.wsgi_app)
 
 
 def register_web_hardening(app: Flask) -> None:

@@ -100,6 +100,10 @@ def build_config(overrides: dict | None = None) -> dict:
         # A shop may renew its signature this many days before it expires.
         "PLEDGE_RENEWAL_WINDOW_DAYS": 30,
         "SEARCH_PAGE_SIZE": 20,
+        # The QR page's exact cache (registry/lookup/page_cache.py, deploy/DEPLOY.md "QR page cache"): Redis
+        # shared by every worker and host (off when unset), behind a per-worker layer of this many bytes.
+        "PAGE_CACHE_URL": os.environ.get("PAGE_CACHE_URL") or None,
+        "PAGE_CACHE_LOCAL_BYTES": int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(4 * 1024 * 1024))),
         "HSTS_SECONDS": 31536000 if production else 0,
         # The audit checkpoint's Ed25519 signing key (registry/audit/checkpoints.py, deploy/DEPLOY.md):
         # PEM or base64 seed; the Beijing date it became current; retired public keys with their dates.

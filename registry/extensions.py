@@ -1,5 +1,6 @@
 """Unbound extension objects; create_app binds them to the application."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,3 +34,17 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def no_rate_limit(view):
+    """A public read with no limit of its own (badge images, the QR page, keys, the logo): exempt, and
+    the limiter skips it before resolving any limit (the request filter below), as the bench measured
+    ~50 µs per request otherwise. Use instead of `limiter.exempt`."""
+    view.no_rate_limit = True
+    return limiter.exempt(view)
+
+
+@limiter.request_filter
+def _view_without_rate_limit() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "no_rate_limit", False)

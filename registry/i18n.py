@@ -13,7 +13,11 @@ def select_locale() -> str:
     if not has_request_context():
         # CLI commands (and services they call) have no request to choose by.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
+    return language_of(request, current_app.config["LANGUAGES"])
+
+
+def language_of(request, languages) -> str:
+    """The language a request asks for (any werkzeug request: the page cache's fast path asks too)."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from flask import Flask, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -63,7 +64,32 @@ def refuse_unusable_text() -> None:
             raise UnusableText(name)
 
 
+def security_header_items(config) -> list[tuple[str, str]]:
+    """The headers every response carries (a response may set its own first); also what the page
+    cache's fast path sends (lookup/page_cache.py), so both answer alike."""
+    items = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff"),
+             ("Referrer-Policy", "strict-origin-when-cross-origin"), ("X-Frame-Options", "DENY")]
+    if config["HSTS_SECONDS"]:
+        items.append(("Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}; includeSubDomains"))
+    return items
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signing serializer for a request that
+    carries no session cookie (most public reads): an empty session at once."""
+
+    def open_session(self, app, request_):
+        if app.secret_key and not request_.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request_)
+
+
 def install(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     if app.config["PROXY_COUNT"]:
         # Exactly as many proxies as stand in front; trusting more lets clients forge their IP.
         # The port too: on a port other than 443 the browser's Referer names it, and CSRF's strict
@@ -73,19 +99,15 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def assign_request_id():
-        g.request_id = uuid.uuid4().hex[:12]
+        g.request_id = new_request_id()
 
     app.before_request(refuse_unusable_text)
 
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if app.config["HSTS_SECONDS"]:
-            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
+        for name, value in security_header_items(app.config):
+            headers.setdefault(name, value)
         # Pages of a signed-in user carry their personal data: never keep them in a shared cache.
         if getattr(g, "_login_user", None) is not None and g._login_user.is_authenticated \
                 and "Cache-Control" not in headers:

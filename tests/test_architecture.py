@@ -29,7 +29,7 @@ ROOT = Path(registry.__file__).parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("kernel", frozenset({"config", "extensions", "database", "errors", "clock", "phones", "personal_data", "uploads",
                           "issuer", "signing", "i18n", "pagination", "web", "view_helpers", "walls", "text", "forms",
-                          "downloads", "pdf", "replica"})),
+                          "downloads", "pdf", "replica", "page_versions"})),
     ("records", frozenset({"audit", "messaging", "areas"})),
     ("accounts", frozenset({"auth", "jobs"})),
     ("shops", frozenset({"merchants", "workdays"})),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, request
 
 from registry.badges import qr, services
-from registry.extensions import limiter
+from registry.extensions import no_rate_limit
 
 bp = Blueprint("badges", __name__)
 
@@ -37,12 +37,12 @@ def _live_url_or_404(serial: str) -> str:
 
 
 @bp.route("/badge/<serial>.png")
-@limiter.exempt  # drawn once per serial, then answered 304 or from caches; nothing to protect
+@no_rate_limit  # drawn once per serial, then answered 304 or from caches; nothing to protect
 def badge_png(serial: str):
     return _image_response(_live_url_or_404(serial), qr.qr_png, "image/png", serial, "png")
 
 
 @bp.route("/badge/<serial>.svg")
-@limiter.exempt
+@no_rate_limit
 def badge_svg(serial: str):
     return _image_response(_live_url_or_404(serial), qr.qr_svg, "image/svg+xml", serial, "svg")

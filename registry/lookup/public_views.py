@@ -9,9 +9,9 @@ from registry.badges.keys import keys_document, published_badge_keys
 from registry.badges.offline import verify_badge_url
 from registry.badges.services import badge_by_verification_code
 from registry.clock import utcnow
-from registry.extensions import limiter
+from registry.extensions import limiter, no_rate_limit
 from registry.issuer import issuing_body, logo_image
-from registry.lookup import queries
+from registry.lookup import page_cache, queries
 from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
@@ -45,18 +45,31 @@ def search():
 
 @bp.route("/m/<code>")
 @replica_reads
+@no_rate_limit
 def shop(code: str):
     now = utcnow()
-    page = queries.load_shop_page(code, request.args.get("s"), now)
-    if page is None:
-        return render_template("lookup/unknown_code.html", code=code[:32]), 404
-    response = current_app.make_response(render_template(
-        "lookup/shop.html", page=page, checked_at=now, complaints=page.complaints, replies=page.replies,
-        figures=page.figures, scanned_serial=(request.args.get("s") or "")[:24],
-    ))
+    key, missed = page_cache.shop_page_key(code)
+    cached = page_cache.cached_page(key, now) if key and not missed else None
+    if cached is not None:
+        body, layer = cached
+    else:
+        page = queries.load_shop_page(code, request.args.get("s"), now)
+        if page is None:
+            return render_template("lookup/unknown_code.html", code=code[:32]), 404
+        body = render_template(
+            "lookup/shop.html", page=page, checked_at=now, checked_at_slot=page_cache.CHECKED_AT_SLOT,
+            complaints=page.complaints, replies=page.replies, figures=page.figures,
+            scanned_serial=(request.args.get("s") or "")[:24],
+        ).encode()
+        layer = page_cache.UNCACHED
+        if key:
+            page_cache.keep(key, body, page.valid_until, now)
+            layer = page_cache.RENDERED
+    response = current_app.make_response(page_cache.with_checked_at(body, now))
     # Standing can change at any moment (a sanction, a lapse): caches must ask again every time
     # (the nginx micro-cache in deploy/ holds a page for one second at most).
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Page-Cache"] = layer
     return response
 
 
@@ -80,7 +93,7 @@ def verify():
 
 
 @bp.route("/verify/keys")
-@limiter.exempt
+@no_rate_limit
 def verify_keys():
     """The public keys that sign the badges' offline proofs, current and retired (JSON, stable URL)."""
     response = jsonify(keys_document())
@@ -89,7 +102,7 @@ def verify_keys():
 
 
 @bp.route("/issuer/logo")
-@limiter.exempt
+@no_rate_limit
 def issuer_logo():
     """The issuing body's logo (ISSUER_LOGO_FILE), at a stable address for pages and print."""
     found = logo_image(issuing_body())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, case, func, select, true
@@ -15,6 +15,7 @@ from registry.badges.models import Badge
 from registry.complaints import queries as complaint_queries
 from registry.complaints.figures import ShopFigures
 from registry.complaints.models import Complaint, ComplaintEvent, ShopComplaintFigures
+from registry.clock import china_date, end_of_china_day
 from registry.extensions import db
 from registry.merchants.identifiers import normalize_credit_code, validate_credit_code
 from registry.phones import InvalidIdentifier
@@ -43,6 +44,8 @@ class ShopPage:
     figures: ShopFigures  # the last 12 months, stored (complaints.figures)
     complaints: list[Complaint]  # the newest published complaints
     replies: dict[int, list[ComplaintEvent]]  # their public replies
+    # The first moment the clock alone changes what the page shows (page_cache serves it until then).
+    valid_until: datetime
 
 
 def _newest_signature_id():
@@ -98,13 +101,30 @@ def load_shop_page(code: str, scanned_serial: str | None, now: datetime) -> Shop
         return None
     merchant, badge, scanned_badge, signature, stored_figures, version_id, version_number, resign_deadline = row
     terms = Terms(version_id, version_number, resign_deadline) if version_id is not None else None
+    sanctions = public_sanctions(merchant.id)
     public = shop_standings([merchant], now, signatures={merchant.id: signature},
-                            sanctions={merchant.id: public_sanctions(merchant.id)}, terms=terms)[merchant.id]
+                            sanctions={merchant.id: sanctions}, terms=terms)[merchant.id]
     complaints, replies = complaint_queries.public_complaints_with_replies(merchant.id)
     return ShopPage(merchant, public.standing, signature,
                     published_text(signature.pledge_version) if signature is not None else None,
                     badge, scanned_badge, public.sanction, public.marks, public.lapse,
-                    ShopFigures.from_row(stored_figures), complaints, replies)
+                    ShopFigures.from_row(stored_figures), complaints, replies,
+                    _valid_until(now, signature, terms, sanctions))
+
+
+def _valid_until(now: datetime, signature: Signature | None, terms: Terms | None,
+                 sanctions: list[Sanction]) -> datetime:
+    """The first moment after `now` at which the page would read differently with the same rows: a
+    time the standing rule or a mark's listing compares with now, or the next Beijing midnight (dates
+    shown, "已到期", anything counted in days)."""
+    moments = [end_of_china_day(china_date(now))]
+    if signature is not None:
+        moments += [signature.signed_at, signature.expires_at]
+    if terms is not None and terms.resign_deadline is not None:
+        moments.append(terms.resign_deadline + timedelta(microseconds=1))  # lapsed when now > deadline
+    for sanction in sanctions:
+        moments += [sanction.starts_at, sanction.ends_at, sanction.visible_until]
+    return min(moment for moment in moments if moment is not None and moment > now)
 
 
 DISTRICTS_TTL_SECONDS = 300

@@ -58,6 +58,9 @@ class Merchant(db.Model):
     licence_verified_on: Mapped[date | None] = mapped_column(Date)
     # Optimistic lock: an edit made from a stale form is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(default=1)
+    # The version of the shop's public page: bumped in the same transaction as every change the QR
+    # page shows (registry/page_versions.py); the page cache is keyed by it (lookup/page_cache.py).
+    page_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     owner: Mapped[User | None] = relationship()
 

@@ -107,6 +107,8 @@ def _log_in(user: User) -> None:
 
 
 def _home(user: User) -> str:
+    """Where an account lands after signing in: staff and administrators on the staff dashboard (the
+    administrators' pages are linked from there), shop owners on their shops."""
     return url_for("moderation.dashboard") if user.is_staff else url_for("shop_desk.my_shops")
 
 
@@ -117,7 +119,7 @@ def _home(user: User) -> str:
 @limiter.limit(LOGIN_LIMIT_ADDRESS, methods=["POST"], error_message=_too_many_logins)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(safe_next(_home(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.account_for_login(form.login.data)
@@ -127,7 +129,7 @@ def login():
             _log_in(user)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
-            return redirect(safe_next(url_for("shop_desk.my_shops")))
+            return redirect(safe_next(_home(user)))
         form.password.errors.append(_("手机号/邮箱或密码不正确。"))
     return render_template("auth/login.html", form=form)
 
@@ -141,7 +143,7 @@ def login():
                error_message=lambda: _("这个手机号获取验证码过于频繁，请一小时后再试。"))
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(_home(current_user))
     pending = session.get(PENDING_REGISTRATION) or {}
     form = RegisterForm(data={"display_name": pending.get("name"), "phone": pending.get("phone")})
     if form.validate_on_submit():
@@ -178,7 +180,7 @@ def _pending_registration() -> dict | None:
 @limiter.limit("10 per hour", key_func=_session_phone_key(PENDING_REGISTRATION), methods=["POST"])
 def register_confirm():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(_home(current_user))
     pending = _pending_registration()
     if pending is None:
         flash(_("请先填写姓名和手机号，获取短信验证码。"), "info")

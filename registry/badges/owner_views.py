@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from registry.walls import owner_area
 from registry.badges import services
-from registry.extensions import db
+from registry.badges.forms import ReissueForm
+from registry.view_helpers import save_form
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.clock import utcnow
 from registry.merchants import standing as standing_rule
@@ -78,13 +79,24 @@ def shop_detail(shop_id: int):
     return render_template("badges/shop_detail.html", **page)
 
 
-@desk.route("/shops/<int:shop_id>/badge/reissue", methods=["POST"])
+@desk.route("/shops/<int:shop_id>/badge/reissue", methods=["GET", "POST"])
 def reissue(shop_id: int):
+    """A page of its own that says what happens to the printed posters, and a box to tick, before the
+    old badge is voided (one stray tap on the shop page used to do it)."""
     shop = shop_for_owner(shop_id, _user())
-    badge = services.reissue_badge(shop, _user())
-    db.session.commit()
-    flash(_("已重新签发诚信码（编号 %(serial)s）。旧码已作废，请打印新海报替换。", serial=badge.serial), "success")
-    return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+    badge = services.current_badge(shop)
+    if badge is None:
+        flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
+        return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+    form = ReissueForm()
+    if form.validate_on_submit():
+        saved = save_form(form, lambda: services.reissue_badge(shop, _user()),
+                          done=lambda new: _("已重新签发诚信码（编号 %(serial)s）。旧码已作废，请打印新海报替换。",
+                                             serial=new.serial),
+                          then=url_for("shop_desk.shop_detail", shop_id=shop.id))
+        if saved:
+            return saved
+    return render_template("badges/reissue.html", shop=shop, badge=badge, form=form), 400 if form.errors else 200
 
 
 @desk.route("/shops/<int:shop_id>/poster")

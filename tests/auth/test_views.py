@@ -377,3 +377,30 @@ def test_a_code_the_provider_refused_is_said_at_once_and_can_be_asked_for_again(
     again = client.post("/register", data={"display_name": "王美好", "phone": "13912345678"})
     assert again.status_code == 302 and location_path(again) == "/register/confirm"
     assert sms_code("13912345678", "register")
+
+
+@pytest.mark.parametrize(("role", "home"), [("merchant", "/my/shops"), ("staff", "/staff/"), ("admin", "/staff/")])
+def test_each_role_lands_on_its_own_home_after_login(client, make_user, role, home):
+    user = make_user(role=role)
+
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+
+    assert location_path(response) == home
+    # Signed in already, the login page sends them home too.
+    assert location_path(client.get("/login")) == home
+
+
+def test_a_safe_next_still_wins_over_a_staff_home(client, make_user):
+    user = make_user(role="staff")
+
+    response = client.post("/login?next=/staff/complaints", data={"login": user.login, "password": PASSWORD})
+
+    assert location_path(response) == "/staff/complaints"
+
+
+def test_the_login_field_is_plain_text_for_a_phone_or_an_email(client):
+    html = client.get("/login").get_data(as_text=True)
+
+    field = re.search(r'<input[^>]*name="login"[^>]*>', html).group(0)
+    assert 'type="text"' in field and 'autocomplete="username"' in field
+    assert 'inputmode="email"' not in field and 'type="email"' not in field

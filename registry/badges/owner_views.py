@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.walls import owner_area
-from registry.badges import services
+from registry.badges import posters, services
 from registry.badges.forms import ReissueForm
+from registry.downloads import PDF, download
 from registry.view_helpers import save_form
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.clock import utcnow
@@ -20,7 +21,7 @@ from registry.pledges.versions import current_version
 
 desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 
-POSTER_SIZES = ("A4", "A5")
+POSTER_SIZES = tuple(posters.PAGE_SIZES)
 
 _signals = Namespace()
 # Sent while the owner's shop page is drawn, with sender=shop and now=...; each receiver returns
@@ -99,6 +100,25 @@ def reissue(shop_id: int):
     return render_template("badges/reissue.html", shop=shop, badge=badge, form=form), 400 if form.errors else 200
 
 
+@desk.route("/shops/<int:shop_id>/poster.pdf")
+def poster_pdf(shop_id: int):
+    """The poster as a PDF file (A4 or A5): on a phone there is no print dialog, but a file can be sent to a
+    print shop or a chat."""
+    shop = shop_for_owner(shop_id, _user())
+    item = posters.poster_item(shop)
+    if item is None:
+        flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
+        return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+    size = _poster_size()
+    return download(posters.poster_pdf(item, size), PDF, f"chengxinma-poster-{item.badge.serial}-{size}.pdf",
+                    f"诚信码海报-{shop.name}-{size}.pdf")
+
+
+def _poster_size() -> str:
+    size = request.args.get("size", "A4").upper()
+    return size if size in POSTER_SIZES else "A4"
+
+
 @desk.route("/shops/<int:shop_id>/poster")
 def poster(shop_id: int):
     shop = shop_for_owner(shop_id, _user())
@@ -106,9 +126,7 @@ def poster(shop_id: int):
     if badge is None:
         flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
         return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
-    size = request.args.get("size", "A4").upper()
-    if size not in POSTER_SIZES:
-        size = "A4"
+    size = _poster_size()
     signature = latest_signature(shop)
     return render_template("badges/poster.html", shop=shop, badge=badge, size=size, signature=signature,
                            version=signature.pledge_version if signature else current_version(),

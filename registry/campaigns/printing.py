@@ -11,6 +11,7 @@ from sqlalchemy import select
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.badges.models import Badge
+from registry.badges.posters import PosterItem
 from registry.badges.services import badge_url, current_badge
 from registry.campaigns.models import ImportBatch, ShopInvitation
 from registry.clock import utcnow
@@ -32,17 +33,6 @@ LETTERS_PER_PDF = 500
 
 
 # --- Printing ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PosterItem:
-    """What one poster shows: the same facts as templates/badges/poster.html."""
-
-    shop: Merchant
-    badge: Badge
-    signature: Signature | None
-    version: PledgeVersion
-    url: str
-
 
 @dataclass(frozen=True)
 class PosterSelection:

@@ -111,7 +111,7 @@ def test_reissuing_asks_first_and_says_what_happens_to_printed_posters(client, m
 
     # The shop page only links to the confirmation, in its own section after the downloads.
     assert f'action="/my/shops/{shop.id}/badge/reissue"' not in desk
-    assert desk.index("danger-zone") > desk.index("下载 PNG")
+    assert desk.index("danger-zone") > desk.index("A5 海报 PDF")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "已经打印、张贴或发到聊天群里的旧海报和图片都会失效" in html and "已作废" in html

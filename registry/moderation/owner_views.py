@@ -20,7 +20,7 @@ from registry.moderation.forms import AppealForm, RepairForm, StatementForm
 from registry.moderation.models import PROPOSED, REJECTED, SUSPENSION, Sanction
 from registry.moderation.notices import owner_notice
 from registry.uploads import ImageRejected, UploadLimits, process_image, validate_batch
-from registry.view_helpers import save_form
+from registry.view_helpers import ask_for_photos_again, save_form
 from registry.walls import owner_area
 
 owner = owner_area(Blueprint("moderation_owner", __name__, url_prefix="/my"))
@@ -59,8 +59,8 @@ def appeal(sanction_id: int):
                               stale=shop_page)
             if saved:
                 return saved
-    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
-        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    if form.is_submitted():
+        ask_for_photos_again(form.photos)
     return render_template("moderation/appeal_form.html", sanction=found, form=form), 400 if form.errors else 200
 
 
@@ -117,8 +117,8 @@ def repair(sanction_id: int):
                               stale=shop_page)
             if saved:
                 return saved
-    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
-        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    if form.is_submitted():
+        ask_for_photos_again(form.photos)
     return render_template("moderation/repair_form.html", sanction=found, form=form,
                            refusal=None), 400 if form.errors else 200
 

@@ -4,6 +4,7 @@ and the shop's share card; each cached by what it shows."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 from blinker import Namespace
@@ -17,8 +18,11 @@ from registry.issuer import issuing_body
 from registry.merchants import standing as standing_rule
 from registry.merchants.labels import STANDING_EXPLANATIONS, STANDING_LABELS
 from registry.merchants.services import merchant_by_public_code
+from registry.pdf import FontMissing, cjk_font
 from registry.pledges.queries import current_version_terms
 from registry.pledges.signing import latest_signature, pledge_facts
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("badges", __name__)
 
@@ -63,10 +67,23 @@ def _proof_mark(url: str) -> str:
     return "v" if "&v=" in url else "u"
 
 
+def _has_cjk_font() -> bool:
+    try:
+        cjk_font()
+    except FontMissing:
+        log.warning("no CJK font (fonts-noto-cjk): badge PNGs are drawn without the shop name and code")
+        return False
+    return True
+
+
 @bp.route("/badge/<serial>.png")
 @limiter.exempt  # drawn once per serial and name, then answered 304 or from caches; nothing to protect
 def badge_png(serial: str):
     badge = _live_badge_or_404(serial)
+    if not _has_cjk_font():
+        # The QR is what a badge cannot do without: a server missing the font still serves it, bare.
+        return _image_response(f"{serial}-{_proof_mark(badge.url)}-bare-png", lambda: qr.qr_png(badge.url),
+                               "image/png", f"chengxinma-{serial}.png")
     # The shop's name is drawn under the QR: a renamed shop's picture is a new one.
     etag = f"{serial}-{_proof_mark(badge.url)}-{_fingerprint(badge.shop_name)}-png"
     return _image_response(etag, lambda: cards.labelled_badge_png(badge.url, badge.shop_name, badge.code),

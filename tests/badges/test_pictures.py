@@ -151,3 +151,18 @@ def test_the_qr_page_tells_chat_apps_the_name_standing_issuer_and_card(client, m
     assert f'<meta name="description" content="{description}">' in html
     assert f'<meta property="og:description" content="{description}">' in html
     assert db.session.scalar(select(Merchant.id).where(Merchant.id == shop.id))
+
+
+def test_without_the_cjk_font_the_badge_png_is_the_bare_qr_and_the_card_says_what_to_install(client, make_shop, app,
+                                                                                             tmp_path):
+    shop = make_shop()
+    badge = current_badge(shop)
+    app.config["CJK_FONT_DIR"] = str(tmp_path)  # no fonts there
+
+    png = client.get(f"/badge/{badge.serial}.png")
+    card = client.get(f"/m/{shop.public_code}/card.png")
+
+    image = picture(png.data)
+    assert png.status_code == 200 and image.width == image.height
+    assert decoded(image) == [badge_url(shop, badge)]
+    assert card.status_code == 503 and "fonts-noto-cjk" in card.get_data(as_text=True)

@@ -116,6 +116,7 @@ ROUTES = [
     ("POST", "/my/shops/{id}/sign", owner_only(302)),
     ("GET", "/my/shops/{id}/poster", owner_only(200)),
     ("GET", "/my/shops/{id}/poster?size=A5", owner_only(200)),
+    ("GET", "/my/shops/{id}/poster.pdf?size=A5", owner_only(200)),
     ("GET", "/my/shops/{id}/badge/reissue", owner_only(200)),  # the confirmation page
     ("POST", "/my/shops/{id}/badge/reissue", owner_only(400)),  # not ticked: shown again, nothing voided
     # Accounts.
@@ -148,6 +149,7 @@ ROUTES = [
     ("GET", "/certificate/{cert}.txt", {"anonymous": 403, "owner": 200, "other_merchant": 403, "staff": 200, "admin": 200}),
     ("GET", "/badge/{serial}.png", everyone(200)),
     ("GET", "/badge/{serial}.svg", everyone(200)),
+    ("GET", "/m/{code}/card.png", everyone(200)),
 ]
 
 CASES = [

@@ -9,6 +9,7 @@ drawing are the kernel's (registry.pdf); fpdf2 draws the QR PNGs from badges.qr 
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
@@ -122,8 +123,28 @@ def draw_poster(pdf, item: PosterItem, base_url: str, issuer: IssuingBody, size:
     text(left, y + k, inner, issuer_line(issuer), 10, bold=True)
 
 
+# Drawing a poster takes seconds of CPU (fpdf2 subsets the CJK font), and owners download the same one
+# again (A4 then A5, phone then computer): the last few are kept, keyed by everything printed on them.
+_DRAWN: OrderedDict[tuple, bytes] = OrderedDict()
+_DRAWN_KEPT = 32
+
+
+def _printed_facts(item: PosterItem, size: str, base_url: str, issuer: IssuingBody) -> tuple:
+    signature = item.signature
+    return (size, base_url, issuer, item.url, item.shop.name, item.shop.credit_code, item.badge.serial,
+            item.badge.verification_code, item.version.id,
+            (signature.signed_at, signature.expires_at) if signature is not None else None)
+
+
 def poster_pdf(item: PosterItem, size: str = "A4") -> bytes:
     """One shop's poster as a one-page PDF of paper `size` (A4 or A5)."""
-    pdf = document(f"诚信码海报 · {item.shop.name}")
-    draw_poster(pdf, item, current_app.config["PUBLIC_BASE_URL"], issuing_body(), size)
-    return bytes(pdf.output())
+    base_url, issuer = current_app.config["PUBLIC_BASE_URL"], issuing_body()
+    key = _printed_facts(item, size, base_url, issuer)
+    drawn = _DRAWN.get(key)
+    if drawn is None:
+        pdf = document(f"诚信码海报 · {item.shop.name}")
+        draw_poster(pdf, item, base_url, issuer, size)
+        drawn = _DRAWN[key] = bytes(pdf.output())
+        while len(_DRAWN) > _DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return drawn

@@ -166,3 +166,15 @@ def test_without_the_cjk_font_the_badge_png_is_the_bare_qr_and_the_card_says_wha
     assert png.status_code == 200 and image.width == image.height
     assert decoded(image) == [badge_url(shop, badge)]
     assert card.status_code == 503 and "fonts-noto-cjk" in card.get_data(as_text=True)
+
+
+def test_a_poster_drawn_before_is_served_again_until_something_printed_on_it_changes(client, make_shop, login_as):
+    shop = make_shop(name="老街小吃")
+    login_as(client, shop.owner)
+    first = client.get(f"/my/shops/{shop.id}/poster.pdf").data
+
+    assert client.get(f"/my/shops/{shop.id}/poster.pdf").data == first
+    db.session.get(Merchant, shop.id).name = "老街小吃总店"
+    db.session.commit()
+    (text,) = page_texts(client.get(f"/my/shops/{shop.id}/poster.pdf").data)
+    assert "老街小吃总店" in text

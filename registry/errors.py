@@ -27,6 +27,16 @@ class DomainError(Exception):
         self.field = field
 
 
+class InvalidFields(DomainError):
+    """Several fields are wrong at once; `errors` maps each field to its message, so a form shows every
+    problem after one submit (the first is also the error's own message and field)."""
+
+    def __init__(self, errors: dict[str, str]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = dict(errors)
+
+
 class NotPermitted(DomainError):
     status_code = 403
 

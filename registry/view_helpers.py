@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import flash, redirect
+from flask import flash, redirect, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from registry.errors import DomainError
+from registry.errors import DomainError, InvalidFields
 from registry.extensions import db
 
 T = TypeVar("T")
@@ -25,11 +26,29 @@ CONFLICT = 409
 
 
 def show_form_error(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it is about, or at the top of the form."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
+    """Put a service's refusal next to the field it is about (each field's, for InvalidFields), or at the
+    top of the form."""
+    problems = error.errors if isinstance(error, InvalidFields) else {error.field: error.message}
+    show_field_errors(form, problems)
+
+
+def show_field_errors(form, problems: dict[str | None, str]) -> None:
+    """Each message next to its field, unless the field already shows one (the form's own check said it
+    first); a message for no field, or one the form lacks, goes at the top."""
+    for field, message in problems.items():
+        if field and field in form and form[field] is not None:
+            if not form[field].errors:
+                form[field].errors.append(message)
+        elif message not in form.form_errors:
+            form.form_errors.append(message)
+
+
+def ask_for_photos_again(field) -> None:
+    """A form shown again cannot hold the files chosen in it (browsers never send them back): when some were
+    chosen, say so next to `field` (a file field), unless it shows a message already; when none were, say nothing."""
+    if field.errors or not any(upload and upload.filename for upload in request.files.getlist(field.name)):
+        return
+    field.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
 
 
 def _target(then: str | Callable[[Any], str], result: Any) -> str:

@@ -16,7 +16,7 @@ from registry.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginFo
 from registry.auth.models import User
 from registry.clock import utcnow
 from registry.errors import DomainError
-from registry.view_helpers import save_form, show_form_error
+from registry.view_helpers import save_form, show_field_errors, show_form_error
 from registry.extensions import db, limiter
 from registry.i18n import LANGUAGE_COOKIE
 from registry.phones import InvalidIdentifier, mask_mobile, normalize_mobile
@@ -37,9 +37,9 @@ MUST_CHANGE_PASSWORD = "must_change_password"
 _OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"})
 
 
-def safe_next(default: str) -> str:
-    """The `next` target if it stays on this site, else `default` (no open redirects)."""
-    target = request.values.get("next", "")
+def local_target(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default` (no open redirects)."""
+    target = target or ""
     # No control characters: a CR/LF cannot go into a Location header, and browsers drop tabs and
     # newlines from URLs ("/\t/evil.example" is "//evil.example" to them).
     if any(ord(c) < 0x20 or ord(c) == 0x7f for c in target):
@@ -49,6 +49,17 @@ def safe_next(default: str) -> str:
             and "\\" not in target:
         return target
     return default
+
+
+def safe_next(default: str) -> str:
+    """The `next` target if it stays on this site, else `default`."""
+    return local_target(request.values.get("next"), default)
+
+
+def _next_to_keep() -> str | None:
+    """The `next` a sign-in or sign-up page passes on to the next step (an invitation letter's claim page
+    must survive login → register → confirm), or None."""
+    return safe_next("") or None
 
 
 def _login_account() -> str:
@@ -107,6 +118,8 @@ def _log_in(user: User) -> None:
 
 
 def _home(user: User) -> str:
+    """Where an account lands after signing in: staff and administrators on the staff dashboard (the
+    administrators' pages are linked from there), shop owners on their shops."""
     return url_for("moderation.dashboard") if user.is_staff else url_for("shop_desk.my_shops")
 
 
@@ -117,7 +130,7 @@ def _home(user: User) -> str:
 @limiter.limit(LOGIN_LIMIT_ADDRESS, methods=["POST"], error_message=_too_many_logins)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(safe_next(_home(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.account_for_login(form.login.data)
@@ -127,9 +140,9 @@ def login():
             _log_in(user)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
-            return redirect(safe_next(url_for("shop_desk.my_shops")))
+            return redirect(safe_next(_home(user)))
         form.password.errors.append(_("手机号/邮箱或密码不正确。"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, next=_next_to_keep())
 
 
 # --- Registration: name and phone → SMS code → password -----------------------------------------------
@@ -141,9 +154,10 @@ def login():
                error_message=lambda: _("这个手机号获取验证码过于频繁，请一小时后再试。"))
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(safe_next(_home(current_user)))
     pending = session.get(PENDING_REGISTRATION) or {}
     form = RegisterForm(data={"display_name": pending.get("name"), "phone": pending.get("phone")})
+    then = _next_to_keep() or pending.get("next")
     if form.validate_on_submit():
         try:
             phone = services.start_registration(form.phone.data)
@@ -152,18 +166,25 @@ def register():
             flash(error.message, "info")
         except DomainError as error:
             show_form_error(form, error)
-            return render_template("auth/register.html", form=form)
+            return render_template("auth/register.html", form=form, next=then)
         else:
             db.session.commit()  # the code is stored; only now is the SMS handed to the gateway
             if undelivered_in_last_commit(phone):
                 # The gateway refused it: say so here rather than send them to wait for a code that never
                 # comes (a new request is allowed at once, the resend wait does not apply).
                 form.phone.errors.append(_("短信发送失败，请稍后再试。"))
-                return render_template("auth/register.html", form=form)
+                return render_template("auth/register.html", form=form, next=then)
+        # Where to go once signed up (the claim page of an invitation letter) rides in the session.
         session[PENDING_REGISTRATION] = {"phone": phone, "name": " ".join(form.display_name.data.split()),
-                                         "at": utcnow().isoformat()}
+                                         "at": utcnow().isoformat(), "next": then}
         return redirect(url_for("auth.register_confirm"))
-    return render_template("auth/register.html", form=form)
+    if form.is_submitted() and form.phone.data and not form.phone.errors:
+        # The name was missing: say now, too, whether the number will do (nothing is sent).
+        try:
+            services.check_registration_phone(form.phone.data)
+        except DomainError as error:
+            show_form_error(form, error)
+    return render_template("auth/register.html", form=form, next=then)
 
 
 def _pending_registration() -> dict | None:
@@ -178,7 +199,7 @@ def _pending_registration() -> dict | None:
 @limiter.limit("10 per hour", key_func=_session_phone_key(PENDING_REGISTRATION), methods=["POST"])
 def register_confirm():
     if current_user.is_authenticated:
-        return redirect(url_for("shop_desk.my_shops"))
+        return redirect(_home(current_user))
     pending = _pending_registration()
     if pending is None:
         flash(_("请先填写姓名和手机号，获取短信验证码。"), "info")
@@ -189,12 +210,21 @@ def register_confirm():
             session.pop(PENDING_REGISTRATION, None)
             _log_in(user)
 
+        # Checked again: the session only ever holds what local_target let through, but it is read back here.
+        then = local_target(pending.get("next"), "")
         # A wrong code is counted even though a refusal is rolled back (see messaging.verification).
         saved = save_form(form, lambda: services.complete_registration(pending["phone"], form.code.data,
                                                                          pending["name"], form.password.data),
-                          after=signed_up, done=_("注册成功。下一步：登记您的店铺。"), then=url_for("merchants.new_shop"))
+                          after=signed_up,
+                          done=_("注册成功。") if then else _("注册成功。下一步：登记您的店铺。"),
+                          then=then or url_for("merchants.new_shop"))
         if saved:
             return saved
+    elif form.is_submitted():
+        # The form's own checks failed (say, the passwords differ): the password rules and the code are
+        # checked as well, so one submit names every problem.
+        show_field_errors(form, services.registration_problems(pending["phone"], form.code.data, pending["name"],
+                                                               form.password.data))
     return render_template("auth/register_confirm.html", form=form, masked_phone=mask_mobile(pending["phone"]))
 
 

@@ -22,7 +22,7 @@ from registry.audit import services as audit
 from registry.auth.models import Role, User, hash_password, password_matches
 from registry.auth.passwords import check_password_rules
 from registry.clock import utcnow
-from registry.errors import Conflict, DomainError
+from registry.errors import Conflict, DomainError, InvalidFields
 from registry.extensions import db
 from registry.phones import InvalidIdentifier, validate_mobile
 from registry.messaging.verification import TooSoon, confirm_code, send_code
@@ -224,21 +224,51 @@ def reset_password_with_code(phone: str, code: str, password: str) -> User:
 # --- Registration: the owner's phone is confirmed before the account exists -------------------------
 
 
-def start_registration(phone: str) -> str:
-    """Text a code to the phone a shop owner registers with; answers the normalised phone.
-    Raises Conflict if an account already uses it, TooSoon within a minute of the last code."""
+def check_registration_phone(phone: str) -> str:
+    """The normalised phone a new shop owner's account may use; raises DomainError (field "phone") for an
+    invalid number, Conflict if an account already uses it. Sends nothing."""
     phone = _valid_phone(phone)
     if user_by_login(phone) is not None:
         raise Conflict(_("该手机号已注册，请直接登录；忘记密码可用短信验证码重设。"), field="phone")
+    return phone
+
+
+def start_registration(phone: str) -> str:
+    """Text a code to the phone a shop owner registers with; answers the normalised phone.
+    Raises Conflict if an account already uses it, TooSoon within a minute of the last code."""
+    phone = check_registration_phone(phone)
     send_code(phone, REGISTER_PURPOSE)
     return phone
 
 
+def registration_problems(phone: str, code: str, display_name: str, password: str) -> dict[str, str]:
+    """Everything wrong with the registration's second step at once, {field: message}: the password against
+    the policy, the name, and the code, which is checked but not used up (a wrong one counts as a try)."""
+    phone = normalize_login(phone)
+    problems: dict[str, str] = {}
+    try:
+        check_password_rules(password or "", phone)
+    except DomainError as error:
+        problems[error.field or "password"] = error.message
+    if not " ".join((display_name or "").split()):
+        problems["display_name"] = _("请填写姓名。")
+    if (code or "").strip():
+        try:
+            confirm_code(phone, code, REGISTER_PURPOSE, use=False)
+        except DomainError as error:
+            problems[error.field or "code"] = error.message
+    return problems
+
+
 def complete_registration(phone: str, code: str, display_name: str, password: str) -> User:
     """Create the shop owner's account once the code sent to `phone` is confirmed; the phone is
-    recorded as verified."""
+    recorded as verified. A weak password is named with whatever else is wrong (InvalidFields), and
+    leaves a right code unused, so the owner corrects the password and sends the form again."""
     phone = normalize_login(phone)
-    hashed = new_password(password, phone)  # before the first query: see the module docstring
+    try:
+        hashed = new_password(password, phone)  # before the first query: see the module docstring
+    except DomainError:
+        raise InvalidFields(registration_problems(phone, code, display_name, password)) from None
     display_name = " ".join((display_name or "").split())
     if not display_name:
         raise DomainError(_("请填写姓名。"), field="display_name")

@@ -8,8 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.walls import owner_area
-from registry.badges import services
-from registry.extensions import db
+from registry.badges import posters, services
+from registry.badges.forms import ReissueForm
+from registry.downloads import PDF, download
+from registry.extensions import limiter
+from registry.view_helpers import save_form
 from registry.merchants.services import shop_for_owner, shops_of
 from registry.clock import utcnow
 from registry.merchants import standing as standing_rule
@@ -19,7 +22,7 @@ from registry.pledges.versions import current_version
 
 desk = owner_area(Blueprint("shop_desk", __name__, url_prefix="/my"))
 
-POSTER_SIZES = ("A4", "A5")
+POSTER_SIZES = tuple(posters.PAGE_SIZES)
 
 _signals = Namespace()
 # Sent while the owner's shop page is drawn, with sender=shop and now=...; each receiver returns
@@ -78,26 +81,55 @@ def shop_detail(shop_id: int):
     return render_template("badges/shop_detail.html", **page)
 
 
-@desk.route("/shops/<int:shop_id>/badge/reissue", methods=["POST"])
-def reissue(shop_id: int):
-    shop = shop_for_owner(shop_id, _user())
-    badge = services.reissue_badge(shop, _user())
-    db.session.commit()
-    flash(_("已重新签发诚信码（编号 %(serial)s）。旧码已作废，请打印新海报替换。", serial=badge.serial), "success")
+def _no_badge_yet(shop):
+    flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
     return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
+
+
+@desk.route("/shops/<int:shop_id>/badge/reissue", methods=["GET", "POST"])
+def reissue(shop_id: int):
+    """A page of its own that says what happens to the printed posters, and a box to tick, before the
+    old badge is voided (one stray tap on the shop page used to do it)."""
+    shop = shop_for_owner(shop_id, _user())
+    badge = services.current_badge(shop)
+    if badge is None:
+        return _no_badge_yet(shop)
+    form = ReissueForm()
+    if form.validate_on_submit():
+        saved = save_form(form, lambda: services.reissue_badge(shop, _user()),
+                          done=lambda new: _("已重新签发诚信码（编号 %(serial)s）。旧码已作废，请打印新海报替换。",
+                                             serial=new.serial),
+                          then=url_for("shop_desk.shop_detail", shop_id=shop.id))
+        if saved:
+            return saved
+    return render_template("badges/reissue.html", shop=shop, badge=badge, form=form), 400 if form.errors else 200
+
+
+@desk.route("/shops/<int:shop_id>/poster.pdf")
+@limiter.limit("60 per hour", key_func=lambda: f"poster-pdf|{current_user.get_id()}",
+               error_message=lambda: _("下载海报过于频繁，请稍后再试。"))
+def poster_pdf(shop_id: int):
+    """The poster as a PDF file (A4 or A5): on a phone there is no print dialog, but a file can be sent to a
+    print shop or a chat."""
+    shop = shop_for_owner(shop_id, _user())
+    item = posters.poster_item(shop)
+    if item is None:
+        return _no_badge_yet(shop)
+    size = _poster_size()
+    return download(posters.poster_pdf(item, size), PDF, f"chengxinma-poster-{item.badge.serial}-{size}.pdf",
+                    f"诚信码海报-{shop.name}-{size}.pdf")
+
+
+def _poster_size() -> str:
+    size = request.args.get("size", "A4").upper()
+    return size if size in POSTER_SIZES else "A4"
 
 
 @desk.route("/shops/<int:shop_id>/poster")
 def poster(shop_id: int):
     shop = shop_for_owner(shop_id, _user())
-    badge = services.current_badge(shop)
-    if badge is None:
-        flash(_("签署诚信经营倡议书后才能领取诚信码。"), "info")
-        return redirect(url_for("shop_desk.shop_detail", shop_id=shop.id))
-    size = request.args.get("size", "A4").upper()
-    if size not in POSTER_SIZES:
-        size = "A4"
-    signature = latest_signature(shop)
-    return render_template("badges/poster.html", shop=shop, badge=badge, size=size, signature=signature,
-                           version=signature.pledge_version if signature else current_version(),
-                           badge_url=services.badge_url(shop, badge))
+    item = posters.poster_item(shop)
+    if item is None:
+        return _no_badge_yet(shop)
+    return render_template("badges/poster.html", shop=shop, badge=item.badge, size=_poster_size(),
+                           signature=item.signature, version=item.version, badge_url=item.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -118,15 +119,26 @@ def badge_by_verification_code(raw: str) -> Badge | None:
 @functools.cache
 def _live_badge_code_statement():
     # Built once per process: badge images are fetched (and revalidated) far more often than drawn.
-    return (select(Merchant.public_code, Badge.offline_proof).join(Badge, Badge.merchant_id == Merchant.id)
+    return (select(Merchant.public_code, Merchant.name, Badge.offline_proof, Badge.verification_code)
+            .join(Badge, Badge.merchant_id == Merchant.id)
             .where(Badge.serial == bindparam("serial"), Badge.voided_at.is_(None)))
 
 
-def live_badge_url(serial: str) -> str | None:
-    """What the QR of a valid (not void) badge encodes, in one indexed lookup; None for an unknown
-    or void serial."""
+@dataclass(frozen=True)
+class LiveBadge:
+    """What a badge picture shows: the URL its QR encodes, the shop's name and the verification code."""
+
+    url: str
+    shop_name: str
+    code: str
+
+
+def live_badge(serial: str) -> LiveBadge | None:
+    """A valid (not void) badge's picture facts, in one indexed lookup; None for an unknown or void serial."""
     row = db.session.execute(_live_badge_code_statement(), {"serial": serial}).first()
-    return None if row is None else qr_target(row.public_code, serial, row.offline_proof)
+    if row is None:
+        return None
+    return LiveBadge(qr_target(row.public_code, serial, row.offline_proof), row.name, row.verification_code)
 
 
 def qr_target(public_code: str, serial: str, proof: str | None = None) -> str:

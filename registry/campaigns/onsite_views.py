@@ -24,7 +24,7 @@ from registry.pledges.models import Signature
 from registry.pledges.signing import can_sign, latest_signature
 from registry.pledges.versions import require_current_version
 from registry.uploads import ImageRejected, private_image_response, process_image
-from registry.view_helpers import save_form
+from registry.view_helpers import ask_for_photos_again, save_form
 from registry.walls import staff_area
 
 bp = staff_area(Blueprint("onsite", __name__, url_prefix="/staff/onsite"))
@@ -175,8 +175,7 @@ def sign_with_paper(shop_id: int):
                 done=_("签署成功：纸质倡议书照片已保存并经您核实，诚信码已签发。"))
             if saved is not None:
                 return saved
-        if upload and upload.filename:
-            form.photo.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+        ask_for_photos_again(form.photo)
     return _shop_page(_shop(shop_id), 400, paper_form=form)
 
 

@@ -1,109 +1,40 @@
 """Printable PDFs for a campaign: invitation letters and badge posters, A4, one page per shop.
 
-The font and the text drawing are the kernel's (registry.pdf); fpdf2 draws the QR PNGs from badges.qr
-directly.
+The font and the text drawing are the kernel's (registry.pdf); the poster, the QR and the issuer's logo and
+line are drawn as badges/posters.py draws the owner's own poster.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from flask import current_app
 
-from registry.badges.qr import qr_png
+from registry.badges.posters import PosterItem, draw_logo as _logo, draw_poster, draw_qr as _qr
+from registry.badges.posters import issuer_line as _issuer_line
 from registry.campaigns.models import ShopInvitation
 from registry.campaigns.claims import claim_url
-from registry.campaigns.printing import PosterItem
 from registry.clock import local_date
 from registry.clock import utcnow
-from registry.issuer import IssuingBody, issuing_body, logo_image
+from registry.issuer import IssuingBody, issuing_body
 from registry.merchants.labels import CATEGORY_LABELS
 # The shared PDF helpers live in the kernel (complaints' closing letters use them too); FontMissing and
 # cjk_font are named here as well, where the campaign pages and tests look for them.
 from registry.pdf import GREY, LIGHT, RED, FontMissing, cjk_font
-from registry.pdf import document as _document, fitting_size as _fitting_size, mm as _mm
+from registry.pdf import document as _document
 from registry.pdf import draw_text as _text, text_height as _text_height
 
 __all__ = ["FontMissing", "badge_posters", "cjk_font", "invitation_letters"]
 
-def _qr(pdf, url: str, x: float, y: float, size: float) -> None:
-    pdf.image(io.BytesIO(qr_png(url)), x=x, y=y, w=size, h=size)
-
-
-def _logo(pdf, issuer: IssuingBody, x: float, y: float, size: float) -> bool:
-    """The issuing body's logo in a `size` square at (x, y), when one is configured (False otherwise)."""
-    found = logo_image(issuer)
-    if found is None:
-        return False
-    pdf.image(io.BytesIO(found[0]), x=x, y=y, w=size, h=size, keep_aspect_ratio=True)
-    return True
-
-
-def _issuer_line(issuer: IssuingBody) -> str:
-    """Who issued the badge and how to reach them, on every printed page."""
-    line = f"签发单位：{issuer.name} · 咨询电话 {issuer.phone}"
-    return line + (f" · {issuer.website}" if issuer.website else "")
-
-
-# --- Badge posters -------------------------------------------------------------------------------
-
-def _poster_page(pdf, item: PosterItem, base_url: str, issuer: IssuingBody) -> None:
-    """One A4 poster with the content of templates/badges/poster.html."""
-    pdf.add_page()
-    width, height = 210.0, 297.0
-    # The red frame, 5 mm wide and 5 mm in from the edge, where office printers still reach.
-    pdf.set_draw_color(*RED)
-    pdf.set_line_width(5)
-    pdf.rect(7.5, 7.5, width - 15, height - 15)
-    left, inner = 18.0, width - 36.0
-    _logo(pdf, issuer, width - left - 16, 16, 16)
-
-    y = _text(pdf, left, 20, inner, "诚信经营 · 放心消费", 16, bold=True, color=RED, spacing=2)
-    name_size = _fitting_size(pdf, item.shop.name, inner, 34, 22)
-    y = _text(pdf, left, y + 3, inner, item.shop.name, name_size, bold=True, leading=1.2)
-    y = _text(pdf, left, y + 1, inner, f"已签署《{item.version.title}》（第 {item.version.number} 版）", 13,
-              color=GREY)
-
-    # The QR, its codes and the clauses sit in the middle of the space left, like the HTML poster.
-    foot_top = height - 19 - 29
-    qr_size = 95.0
-    clause_width = inner - 17
-    clauses_height = sum(_text_height(pdf, clause.text, clause_width, 12.5, leading=1.55)
-                         for clause in item.version.clauses)
-    body_height = qr_size + 1 + _mm(18) * 1.35 + _mm(10) * 1.35 + 5 + clauses_height
-    qr_top = y + max(6.0, (foot_top - y - body_height) / 2)
-    _qr(pdf, item.url, (width - qr_size) / 2, qr_top, qr_size)
-    code = item.badge.verification_code
-    y = _text(pdf, left, qr_top + qr_size + 1, inner, f"验证码 {code[:4]}-{code[4:]}", 18, bold=True, spacing=0.6)
-    y = _text(pdf, left, y, inner, f"编号 {item.badge.serial}", 10, color=GREY)
-
-    y += 5
-    for clause in item.version.clauses:
-        _text(pdf, left + 4, y, 8, f"{clause.number}.", 12.5, align="R", leading=1.55)
-        y = _text(pdf, left + 13, y, clause_width, clause.text, 12.5, align="L", leading=1.55)
-
-    # Footer pinned to the bottom of the frame.
-    pdf.set_draw_color(204, 204, 204)
-    pdf.set_line_width(0.3)
-    pdf.line(left, foot_top, width - left, foot_top)
-    y = _text(pdf, left, foot_top + 3, inner, "扫码查看本店承诺、信用状态和投诉处理情况；", 10)
-    y = _text(pdf, left, y, inner, f"无法扫码时，访问 {base_url}/verify 输入验证码。", 10)
-    facts = f"统一社会信用代码 {item.shop.credit_code}"
-    if item.signature is not None:
-        facts += (f" · 签署日期 {local_date(item.signature.signed_at)}"
-                  f" · 有效期至 {local_date(item.signature.expires_at)}")
-    y = _text(pdf, left, y + 1, inner, facts, 10)
-    _text(pdf, left, y + 1, inner, _issuer_line(issuer), 10, bold=True)
-
 
 def badge_posters(items: list[PosterItem], drawn: Callable[[int], None] | None = None) -> bytes:
-    """One PDF, one A4 poster per shop, in the order given; `drawn(count)` after each page (a job's progress)."""
+    """One PDF, one A4 poster per shop, in the order given (each drawn as the owner's own poster is);
+    `drawn(count)` after each page (a job's progress)."""
     base_url = current_app.config["PUBLIC_BASE_URL"]
     pdf = _document("诚信码海报")
     issuer = issuing_body()
     for number, item in enumerate(items, start=1):
-        _poster_page(pdf, item, base_url, issuer)
+        draw_poster(pdf, item, base_url, issuer)
         if drawn is not None:
             drawn(number)
     return bytes(pdf.output())

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from registry.audit import services as audit
 from registry.auth.models import User
-from registry.badges.models import Badge
+from registry.badges.posters import PosterItem
 from registry.badges.services import badge_url, current_badge
 from registry.campaigns.models import ImportBatch, ShopInvitation
 from registry.clock import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.merchants.models import Merchant, Standing
-from registry.pledges.models import PledgeVersion, Signature
+
 from registry.merchants.standing import assess
 from registry.pledges.queries import current_version_terms
 from registry.pledges.signing import latest_signatures, pledge_facts
@@ -30,19 +30,7 @@ from registry.campaigns.imports import require_batch_scope, require_staff
 MAX_POSTERS_PER_PDF = 500
 LETTERS_PER_PDF = 500
 
-
 # --- Printing ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PosterItem:
-    """What one poster shows: the same facts as templates/badges/poster.html."""
-
-    shop: Merchant
-    badge: Badge
-    signature: Signature | None
-    version: PledgeVersion
-    url: str
-
 
 @dataclass(frozen=True)
 class PosterSelection:
@@ -54,7 +42,6 @@ class PosterSelection:
     def is_empty(self) -> bool:
         return not (self.district or self.township or self.batch_id)
 
-
 def scoped_selection(selection: PosterSelection, staff: User) -> PosterSelection:
     """A district's staff print their own district only, whatever the form said."""
     require_staff(staff)
@@ -62,12 +49,10 @@ def scoped_selection(selection: PosterSelection, staff: User) -> PosterSelection
         return PosterSelection(staff.district, selection.township, selection.batch_id)
     return selection
 
-
 def districts_for(staff: User) -> list[str]:
     if staff.district:
         return [staff.district]
     return list(db.session.scalars(select(Merchant.district).distinct().order_by(Merchant.district)))
-
 
 def townships_for(staff: User, district: str) -> list[str]:
     query = select(Merchant.township).distinct().order_by(Merchant.township)
@@ -75,7 +60,6 @@ def townships_for(staff: User, district: str) -> list[str]:
     if district:
         query = query.where(Merchant.district == district)
     return list(db.session.scalars(query))
-
 
 def poster_items(selection: PosterSelection, staff: User, limit: int = MAX_POSTERS_PER_PDF + 1) -> list[PosterItem]:
     """Signed shops (active or warned, with a valid badge) matching the selection, by place and name."""
@@ -116,7 +100,6 @@ def poster_items(selection: PosterSelection, staff: User, limit: int = MAX_POSTE
                 break
     return items
 
-
 def check_poster_count(count: int) -> None:
     """Refuse an empty selection or one too large for one PDF."""
     if not count:
@@ -125,19 +108,16 @@ def check_poster_count(count: int) -> None:
         raise DomainError(_("一次最多打印 %(max)d 张海报，请按乡镇/街道缩小范围。", max=MAX_POSTERS_PER_PDF),
                           field="township")
 
-
 def record_posters_printed(selection: PosterSelection, merchant_ids: list[int], staff: User) -> None:
     """Posters carry live badge codes: who printed which shops is kept in the audit chain."""
     check_poster_count(len(merchant_ids))
     audit.record("campaign.posters_printed", staff, staff, district=selection.district, township=selection.township,
                  batch_id=selection.batch_id, count=len(merchant_ids), merchant_ids=list(merchant_ids))
 
-
 def letter_parts(waiting: int) -> list[tuple[int, int, int]]:
     """(part, first, last) for printing `waiting` letters in PDFs of at most LETTERS_PER_PDF pages."""
     return [(number, start + 1, min(start + LETTERS_PER_PDF, waiting))
             for number, start in enumerate(range(0, waiting, LETTERS_PER_PDF), start=1)]
-
 
 def letters_to_print(batch: ImportBatch, staff: User, part: int = 1) -> list[ShopInvitation]:
     """One part of the batch's invitations still waiting to be used; printing them is recorded (they are secrets)."""
@@ -145,12 +125,10 @@ def letters_to_print(batch: ImportBatch, staff: User, part: int = 1) -> list[Sho
     record_letters_printed(batch, staff, part, [inv.merchant_id for inv in chosen])
     return chosen
 
-
 def record_letters_printed(batch: ImportBatch, staff: User, part: int, merchant_ids: list[int]) -> None:
     """Invitation codes are secrets: who printed which shops' letters is kept in the audit chain."""
     audit.record("campaign.letters_printed", batch, staff, part=part, count=len(merchant_ids),
                  merchant_ids=list(merchant_ids))
-
 
 def letters_of_part(batch: ImportBatch, staff: User, part: int = 1) -> list[ShopInvitation]:
     """One part of the batch's invitations still waiting to be used (reads only; not recorded)."""

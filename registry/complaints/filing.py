@@ -20,7 +20,7 @@ from registry.complaints import states
 from registry.complaints.models import DEMANDS, Complaint, EvidencePhoto
 from registry.complaints.timeline import add_event, complaint_changed
 from registry.complaints.verification import VerificationSpent, VerifiedPhone, spend_verification
-from registry.errors import DomainError, NotPermitted
+from registry.errors import DomainError, InvalidFields, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.phones import InvalidIdentifier, validate_mobile
@@ -137,43 +137,76 @@ def next_tracking_number(now: datetime) -> str:
     return f"{prefix}{sequence:04d}"
 
 
-def validate_facts(description: str | None, purchase_date: date | None, amount_cents: int | None,
-                   demands: list[str], now: datetime) -> tuple[str, list[str]]:
-    """The facts every complaint must state, whoever typed them (online form or staff intake): returns
-    the cleaned description and demands, or raises DomainError naming the field."""
+def fact_problems(description: str | None, purchase_date: date | None, amount_cents: int | None,
+                  demands: list[str], now: datetime) -> tuple[str, list[str], dict[str, str]]:
+    """The facts every complaint must state, whoever typed them (online form or staff intake): the cleaned
+    description and demands, and every problem at once, {field: message}."""
+    problems: dict[str, str] = {}
     description = (description or "").strip()
     if len(description) < MIN_DESCRIPTION:
-        raise DomainError(_("请用至少 %(count)d 个字说明发生了什么。", count=MIN_DESCRIPTION), field="description")
-    if len(description) > MAX_DESCRIPTION:
-        raise DomainError(_("情况说明最多 %(count)d 个字。", count=MAX_DESCRIPTION), field="description")
+        problems["description"] = _("请用至少 %(count)d 个字说明发生了什么。", count=MIN_DESCRIPTION)
+    elif len(description) > MAX_DESCRIPTION:
+        problems["description"] = _("情况说明最多 %(count)d 个字。", count=MAX_DESCRIPTION)
     today = china_date(now)
     if purchase_date is None:
-        raise DomainError(_("请填写购买或消费日期。"), field="purchase_date")
-    if purchase_date > today:
-        raise DomainError(_("购买日期不能晚于今天。"), field="purchase_date")
-    if purchase_date < today - timedelta(days=MAX_PURCHASE_AGE_DAYS):
-        raise DomainError(_("购买日期距今超过三年，请拨打 12315 咨询。"), field="purchase_date")
+        problems["purchase_date"] = _("请填写购买或消费日期。")
+    elif purchase_date > today:
+        problems["purchase_date"] = _("购买日期不能晚于今天。")
+    elif purchase_date < today - timedelta(days=MAX_PURCHASE_AGE_DAYS):
+        problems["purchase_date"] = _("购买日期距今超过三年，请拨打 12315 咨询。")
     if amount_cents is None or amount_cents < 0 or amount_cents > MAX_AMOUNT_CENTS:
-        raise DomainError(_("请填写涉及金额（元），没有可填 0。"), field="amount")
+        problems["amount"] = _("请填写涉及金额（元），没有可填 0。")
     demands = [d for d in demands if d in DEMANDS]
     if not demands:
-        raise DomainError(_("请至少选择一项诉求。"), field="demands")
+        problems["demands"] = _("请至少选择一项诉求。")
+    return description, demands, problems
+
+
+def validate_facts(description: str | None, purchase_date: date | None, amount_cents: int | None,
+                   demands: list[str], now: datetime) -> tuple[str, list[str]]:
+    """fact_problems, raising InvalidFields (every field at fault) when there are any."""
+    description, demands, problems = fact_problems(description, purchase_date, amount_cents, demands, now)
+    if problems:
+        raise InvalidFields(problems)
     return description, demands
 
 
-def _validate(data: ComplaintInput, now: datetime) -> ComplaintInput:
-    description, demands = validate_facts(data.description, data.purchase_date, data.amount_cents, data.demands, now)
-    name = " ".join((data.consumer_name or "").split())
-    if not name:
-        raise DomainError(_("请填写您的姓名。"), field="consumer_name")
+def _person_problems(data: ComplaintInput) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not " ".join((data.consumer_name or "").split()):
+        problems["consumer_name"] = _("请填写您的姓名。")
     try:
-        phone = validate_mobile(data.consumer_phone)
+        validate_mobile(data.consumer_phone)
     except InvalidIdentifier as error:
-        raise DomainError(error.message, field="consumer_phone") from error
+        problems["consumer_phone"] = error.message
     if not data.privacy_consent:
-        raise DomainError(_("请阅读个人信息处理说明并勾选同意，否则无法提交投诉。"), field="privacy_consent")
-    return ComplaintInput(data.clause, description, data.purchase_date, data.amount_cents, demands, name[:64],
-                          phone, True, bool(data.share_phone_consent))
+        problems["privacy_consent"] = _("请阅读个人信息处理说明并勾选同意，否则无法提交投诉。")
+    return problems
+
+
+def complaint_problems(merchant: Merchant, data: ComplaintInput, now: datetime) -> dict[str, str]:
+    """Everything wrong with a consumer's complaint at once, {field: message} (empty when it may be filed):
+    the form shows them all after one submit."""
+    problems: dict[str, str] = {}
+    try:
+        _cited_clause(pledge_cited(merchant), data.clause if data.clause is not None else "")
+    except DomainError as error:
+        problems[error.field] = error.message
+    problems.update(fact_problems(data.description, data.purchase_date, data.amount_cents, data.demands, now)[2])
+    problems.update(_person_problems(data))
+    return problems
+
+
+def _validate(merchant: Merchant, data: ComplaintInput, now: datetime) -> ComplaintInput:
+    """The complaint as stored (cleaned), or InvalidFields naming every field at fault."""
+    problems = complaint_problems(merchant, data, now)
+    if problems:
+        raise InvalidFields(problems)
+    description, demands, _none = fact_problems(data.description, data.purchase_date, data.amount_cents,
+                                                data.demands, now)
+    return ComplaintInput(data.clause, description, data.purchase_date, data.amount_cents, demands,
+                          " ".join(data.consumer_name.split())[:64], validate_mobile(data.consumer_phone), True,
+                          bool(data.share_phone_consent))
 
 
 def store_photos(complaint: Complaint, photos: list[ProcessedImage]) -> None:
@@ -213,9 +246,9 @@ def file_complaint(merchant: Merchant, data: ComplaintInput, photos: list[Proces
     if not merchant.is_public:
         raise NotPermitted(_("这家店铺尚未公示，不能在线投诉。"))
     now = utcnow()
+    data = _validate(merchant, data, now)
     version = pledge_cited(merchant)
     clause = _cited_clause(version, data.clause)
-    data = _validate(data, now)
     if verified_phone != data.consumer_phone:
         raise DomainError(_("请先用短信验证码确认这个手机号。"), field="consumer_phone")
     if len(photos) > 6:

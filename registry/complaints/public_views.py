@@ -23,7 +23,7 @@ from registry.messaging.outbox import undelivered_in_last_commit
 from registry.messaging.verification import SmsUnavailable, TooSoon, confirm_code, send_code
 from registry.phones import InvalidIdentifier, normalize_mobile
 from registry.uploads import ImageRejected, ProcessedImage, process_image, validate_batch
-from registry.view_helpers import save_form, show_form_error
+from registry.view_helpers import ask_for_photos_again, save_form, show_field_errors, show_form_error
 
 bp = Blueprint("complaints", __name__)
 
@@ -152,8 +152,11 @@ def file_complaint(code: str):
         filed = _file(merchant, form, verified)
         if filed is not None:
             return filed
-        if request.files.getlist(form.photos.name):
-            form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    elif form.is_submitted():
+        # The form's own checks failed: the filing rules run as well, so one submit names every problem.
+        show_field_errors(form, filing.complaint_problems(merchant, _typed(form, verified.phone), utcnow()))
+    if form.is_submitted():
+        ask_for_photos_again(form.photos)
     return render_template("complaints/file.html", merchant=merchant, form=form, phone=verified.phone,
                            retention_months=current_app.config["COMPLAINANT_PHONE_RETENTION_MONTHS"])
 

@@ -21,7 +21,7 @@ from registry.errors import DomainError, NotPermitted, sends_photos
 from registry.extensions import db
 from registry.pagination import ID_MAX, bounded_integer, page_number
 from registry.uploads import ImageRejected, private_image_response, process_image, validate_batch
-from registry.view_helpers import run_action, save_form, show_form_error
+from registry.view_helpers import ask_for_photos_again, run_action, save_form, show_form_error
 from registry.walls import staff_area
 
 bp = staff_area(Blueprint("staff_complaints", __name__, url_prefix="/staff"))
@@ -247,8 +247,7 @@ def register():
             db.session.commit()
             flash(_("已登记投诉，编号 %(number)s，7 个工作日内决定是否受理。", number=number), "success")
             return redirect(url_for("staff_complaints.case", complaint_id=complaint_id))
-        if any(f and f.filename for f in request.files.getlist(form.photos.name)):
-            form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+        ask_for_photos_again(form.photos)
     return _intake_page(form, consultation, 400)
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from registry.areas.forms import district_choices, township_choices
 from registry.areas.services import load_areas
 from registry.walls import owner_area
-from registry.view_helpers import save_form
+from registry.view_helpers import save_form, show_field_errors
 from registry.merchants import services
 from registry.merchants.forms import OwnerShopForm, ShopForm
 from registry.pagination import ID_MAX, bounded_integer
@@ -29,9 +29,13 @@ def new_shop():
                           then=lambda shop: url_for("pledge_signing.sign", shop_id=shop.id))
         if saved:
             return saved
+    elif form.is_submitted():
+        # The form's own checks failed: the service's run as well, so one submit shows every problem.
+        show_field_errors(form, services.shop_problems(form.details())[1])
     # A code registered already: the page shows how the real owner claims the shop.
     claim_code = services.registered_credit_code(form.credit_code.data) if form.credit_code.errors else None
-    return render_template("merchants/shop_form.html", form=form, shop=None, claim_code=claim_code)
+    return render_template("merchants/shop_form.html", form=form, shop=None, claim_code=claim_code,
+                           awaiting_owner=bool(claim_code) and services.awaiting_owner(claim_code))
 
 
 @bp.route("/shops/<int:shop_id>/edit", methods=["GET", "POST"])
@@ -52,4 +56,6 @@ def edit_shop(shop_id: int):
                           done=_("店铺信息已保存。"), then=url_for("shop_desk.shop_detail", shop_id=shop.id))
         if saved:
             return saved
+    elif form.is_submitted():
+        show_field_errors(form, services.edit_problems(shop, form.details()))
     return render_template("merchants/shop_form.html", form=form, shop=shop)

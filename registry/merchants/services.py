@@ -18,7 +18,7 @@ from registry.areas.services import AreaList
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.clock import utcnow
-from registry.errors import Conflict, DomainError, NotFound, NotPermitted
+from registry.errors import Conflict, DomainError, InvalidFields, NotFound, NotPermitted
 from registry.extensions import db
 from registry.issuer import issuing_body
 from registry.merchants.identifiers import registered_elsewhere, registration_division, validate_credit_code
@@ -103,8 +103,8 @@ def check_shop_details(details: ShopDetails, area_list: AreaList | None = None,
     """Normalise every field and collect every problem at once: (cleaned details, {field: message}).
 
     District and township must be on the managed list (any accepted spelling; the canonical name is
-    kept). The shop form shows the first problem (see `_clean`); bulk imports show them all, row by
-    row, and pass the list loaded once. Fields that fail keep the value as given in the cleaned details.
+    kept). The shop form shows them all next to their fields (`shop_problems`, `_clean`); bulk imports show
+    them row by row, and pass the list loaded once. Fields that fail keep the value as given in the cleaned details.
     """
     errors: dict[str, str] = {}
     credit_code, phone = details.credit_code, details.contact_phone
@@ -147,16 +147,27 @@ def check_shop_details(details: ShopDetails, area_list: AreaList | None = None,
     return cleaned, errors
 
 
-def _first_error_raised(cleaned: ShopDetails, errors: dict[str, str]) -> ShopDetails:
+def _with_duplicate(cleaned: ShopDetails, errors: dict[str, str], except_id: int | None) -> dict[str, str]:
+    if "credit_code" not in errors and _code_taken(cleaned.credit_code, except_id):
+        errors["credit_code"] = _duplicate_code_error(cleaned.credit_code).message
+    return errors
+
+
+def shop_problems(details: ShopDetails, except_id: int | None = None,
+                  active_only: bool = True) -> tuple[ShopDetails, dict[str, str]]:
+    """Every problem with the shop form at once (check_shop_details), with a credit code registered to another
+    shop among them: (cleaned details, {field: message})."""
+    cleaned, errors = check_shop_details(details, active_only=active_only)
+    return cleaned, _with_duplicate(cleaned, errors, except_id)
+
+
+def _clean(details: ShopDetails, except_id: int | None = None, active_only: bool = True) -> ShopDetails:
+    """Validate and normalise every field, naming every field that is wrong (InvalidFields); a credit code
+    registered already and nothing else wrong is a Conflict, which the caller raises."""
+    cleaned, errors = check_shop_details(details, active_only=active_only)
     if errors:
-        field, message = next(iter(errors.items()))
-        raise DomainError(message, field=field)
+        raise InvalidFields(_with_duplicate(cleaned, errors, except_id))
     return cleaned
-
-
-def _clean(details: ShopDetails) -> ShopDetails:
-    """Validate and normalise every field, naming the (first) field that is wrong."""
-    return _first_error_raised(*check_shop_details(details))
 
 
 def _code_taken(credit_code: str, except_id: int | None = None) -> bool:
@@ -166,9 +177,21 @@ def _code_taken(credit_code: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _duplicate_code_error() -> Conflict:
-    # The shop form shows, under this message, the link to an ownership claim (ownership.claims).
+def awaiting_owner(credit_code: str) -> bool:
+    """Whether the shop under `credit_code` was registered by staff (imported from a list, or signed up at its
+    door) and no owner has claimed it yet: its owner claims it with the invitation code, not by registering."""
+    return db.session.scalar(select(Merchant.id).where(Merchant.credit_code == credit_code,
+                                                       Merchant.owner_id.is_(None))) is not None
+
+
+def _duplicate_code_error(credit_code: str | None = None) -> Conflict:
+    # The shop form shows, under this message, the link to the claim: with the invitation code for a shop
+    # staff registered (campaigns), or an ownership claim (ownership.claims) for one someone owns.
     body = issuing_body()
+    if credit_code is not None and awaiting_owner(credit_code):
+        return Conflict(_("这家店铺已由工作人员上门登记，正在等店主认领，不用重新登记：请用邀请函上的邀请码认领。"
+                          "没有收到或遗失了邀请函，请致电%(issuer)s（%(phone)s）。", issuer=body.name, phone=body.phone),
+                        field="credit_code")
     return Conflict(_("该统一社会信用代码已登记过店铺。如果这是您的店铺，可以在线提出认领申请，或致电%(issuer)s（%(phone)s）核实。",
                       issuer=body.name, phone=body.phone), field="credit_code")
 
@@ -188,7 +211,7 @@ def register_shop(owner: User | None, details: ShopDetails, actor: User | None =
     claims it later with an invitation code (campaigns)."""
     details = _clean(details)
     if _code_taken(details.credit_code):
-        raise _duplicate_code_error()
+        raise _duplicate_code_error(details.credit_code)
     merchant = Merchant(owner_id=owner.id if owner is not None else None, public_code=new_public_code(),
                         **vars(details))
     db.session.add(merchant)
@@ -203,6 +226,18 @@ def register_shop(owner: User | None, details: ShopDetails, actor: User | None =
     return merchant
 
 
+def _as_edited(merchant: Merchant, details: ShopDetails) -> tuple[ShopDetails, int, bool]:
+    """The owner's edit as checked: the shop's own district; an unchanged township is accepted even if the
+    list has since retired it. Returns the arguments of `_clean` and `shop_problems`."""
+    details = replace(details, district=merchant.district)
+    return details, merchant.id, details.township != merchant.township
+
+
+def edit_problems(merchant: Merchant, details: ShopDetails) -> dict[str, str]:
+    """Every problem with the owner's edit of `merchant` at once (the form shows them with its own)."""
+    return shop_problems(*_as_edited(merchant, details))[1]
+
+
 def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_version: int) -> Merchant:
     """Change a shop's details; refuses edits made from a form older than the shop's last change.
 
@@ -210,16 +245,11 @@ def update_shop(merchant: Merchant, actor: User, details: ShopDetails, expected_
     complaints and sanctions, so only staff move a shop (`move_shop`). The township may change within it.
     """
     require_owner(merchant, actor)
-    details = replace(details, district=merchant.district)
-    if details.township == merchant.township:
-        # Unchanged, so accepted even if the list has since retired that township.
-        details = _first_error_raised(*check_shop_details(details, active_only=False))
-    else:
-        details = _clean(details)
+    details = _clean(*_as_edited(merchant, details))
     if merchant.version != expected_version:
         raise Conflict(_("店铺信息已在别处被修改。请查看最新内容后再保存。"))
     if _code_taken(details.credit_code, except_id=merchant.id):
-        raise _duplicate_code_error()
+        raise _duplicate_code_error(details.credit_code)
     changes = {f: [getattr(merchant, f), v] for f, v in vars(details).items() if getattr(merchant, f) != v}
     if not changes:
         return merchant

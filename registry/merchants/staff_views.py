@@ -18,7 +18,7 @@ from registry.merchants import licences, services
 from registry.merchants.forms import LicenceCheckForm, MoveShopForm, WithdrawLicenceForm
 from registry.merchants.models import LicencePhoto, Merchant
 from registry.uploads import ImageRejected, UploadLimits, private_image_response, process_image, validate_batch
-from registry.view_helpers import save_form, show_form_error
+from registry.view_helpers import ask_for_photos_again, save_form, show_form_error
 from registry.pagination import ID_MAX, bounded_integer
 
 bp = staff_area(Blueprint("shop_staff", __name__, url_prefix="/staff/shops"))
@@ -107,8 +107,7 @@ def licence(shop_id: int):
             if saved:
                 return saved
             shop = _licence_shop(shop_id)
-    if request.files.getlist(form.photos.name) and not form.photos.errors:
-        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    ask_for_photos_again(form.photos)
     return _licence_page(shop, form=form, status=400)
 
 

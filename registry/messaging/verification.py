@@ -190,11 +190,13 @@ def _typed_code(raw: str) -> str:
     return "".join(unicodedata.normalize("NFKC", raw or "").split())
 
 
-def confirm_code(phone: str, code: str, purpose: str = "complaint") -> PhoneVerification:
+def confirm_code(phone: str, code: str, purpose: str = "complaint", *, use: bool = True) -> PhoneVerification:
     """Accept the newest code sent to `phone` for `purpose`, once, and return its record; raise DomainError otherwise.
 
-    On success the code is marked consumed (in the caller's transaction). Errors name the field they
-    belong to: "phone" for an invalid number, "code" for everything about the code.
+    On success the code is marked consumed (in the caller's transaction), unless `use` is False: a form
+    refused for another field checks the code too, so one submit names every problem, and a right code
+    still works when the form is sent again (a wrong one counts as a try either way). Errors name the
+    field they belong to: "phone" for an invalid number, "code" for everything about the code.
     """
     _check_purpose(purpose)
     phone = _valid_phone(phone)
@@ -226,8 +228,9 @@ def confirm_code(phone: str, code: str, purpose: str = "complaint") -> PhoneVeri
     matches = [hmac.compare_digest(candidate, verification.code_hash)
                for candidate in _code_hashes(phone, purpose, typed)]
     if any(matches):
-        verification.consumed_at = now
-        db.session.flush()
+        if use:
+            verification.consumed_at = now
+            db.session.flush()
         return verification
 
     _count_failure(verification)

@@ -3,6 +3,8 @@ credit repair, and the notice on the shop's page."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,13 +14,13 @@ from registry.database import slow_work
 from registry.errors import sends_photos
 from registry.extensions import db
 from registry.merchants.services import require_owner
-from registry.clock import utcnow
+from registry.clock import china_date, utcnow
 from registry.moderation import appeals, repairs, statements
 from registry.moderation.forms import AppealForm, RepairForm, StatementForm
-from registry.moderation.models import PROPOSED, REJECTED, Sanction
+from registry.moderation.models import PROPOSED, REJECTED, SUSPENSION, Sanction
 from registry.moderation.notices import owner_notice
 from registry.uploads import ImageRejected, UploadLimits, process_image, validate_batch
-from registry.view_helpers import save_form
+from registry.view_helpers import ask_for_photos_again, save_form
 from registry.walls import owner_area
 
 owner = owner_area(Blueprint("moderation_owner", __name__, url_prefix="/my"))
@@ -57,8 +59,8 @@ def appeal(sanction_id: int):
                               stale=shop_page)
             if saved:
                 return saved
-    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
-        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    if form.is_submitted():
+        ask_for_photos_again(form.photos)
     return render_template("moderation/appeal_form.html", sanction=found, form=form), 400 if form.errors else 200
 
 
@@ -115,8 +117,8 @@ def repair(sanction_id: int):
                               stale=shop_page)
             if saved:
                 return saved
-    if form.is_submitted() and request.files.getlist(form.photos.name) and not form.photos.errors:
-        form.photos.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    if form.is_submitted():
+        ask_for_photos_again(form.photos)
     return render_template("moderation/repair_form.html", sanction=found, form=form,
                            refusal=None), 400 if form.errors else 200
 
@@ -126,4 +128,20 @@ def _shop_notice(shop, now, **_extra) -> dict:
     """The owner's shop page shows the sanctions in force and appeal decisions, and the standing as
     consumers see it (sanctions counted), in place of the badge package's own."""
     notice = owner_notice(shop, now)
-    return {"notice": notice, "standing": notice.standing.standing, "lapse": notice.standing.lapse}
+    return {"notice": notice, "standing": notice.standing.standing, "lapse": notice.standing.lapse,
+            "repair_from": _repair_dates(notice.in_force, now), "repair_months": repairs.minimum_months(shop)}
+
+
+def _repair_dates(in_force: list[Sanction], now) -> dict[int, date | None]:
+    """For each suspension in force that credit repair can end: the first day to apply, or None when the
+    shop may apply now (a suspension with a repair under review is left out)."""
+    dates: dict[int, date | None] = {}
+    for sanction in in_force:
+        if sanction.kind != SUSPENSION:
+            continue
+        start = repairs.repairable_from(sanction)
+        if now < start:
+            dates[sanction.id] = china_date(start)
+        elif repairs.why_not_repairable(sanction, now) is None:
+            dates[sanction.id] = None
+    return dates

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
+from registry.badges.public_views import public_standing
 from registry.extensions import limiter
 from registry.merchants.services import merchant_by_public_code
 from registry.moderation.flags import report_misused_badge
 from registry.moderation.forms import ReportForm
+from registry.moderation.standings import shop_standing
 from registry.view_helpers import save_form
 
 public = Blueprint("moderation_public", __name__)
@@ -32,3 +34,9 @@ def report(code: str):
         if saved:
             return saved
     return render_template("moderation/report.html", merchant=merchant, form=form), 400 if form.errors else 200
+
+
+@public_standing.connect
+def _standing_on_the_share_card(shop, now, **_extra) -> str:
+    """The shop's share card (badges) says the standing the QR page shows, sanctions counted."""
+    return shop_standing(shop, now).standing

@@ -15,7 +15,7 @@ from registry.messaging.verification import send_code
 from registry.ownership import claims, queries
 from registry.ownership.forms import ClaimForm
 from registry.uploads import ImageRejected, UploadLimits, process_image
-from registry.view_helpers import save_form, show_form_error
+from registry.view_helpers import ask_for_photos_again, save_form, show_form_error
 from registry.walls import owner_area
 
 owner = owner_area(Blueprint("ownership", __name__, url_prefix="/my"))
@@ -80,8 +80,8 @@ def claim():
                               then=url_for(".claims_list"))
             if saved:
                 return saved
-    if form.is_submitted() and request.files.get(form.licence.name) and not form.licence.errors:
-        form.licence.errors.append(_("出于安全原因，浏览器不会保留已选的照片，请重新选择。"))
+    if form.is_submitted():
+        ask_for_photos_again(form.licence)
     status = 400 if form.errors and not code_sent_to else 200
     return render_template("ownership/claim_form.html", form=form, code_sent_to=code_sent_to), status
 

@@ -377,3 +377,91 @@ def test_a_code_the_provider_refused_is_said_at_once_and_can_be_asked_for_again(
     again = client.post("/register", data={"display_name": "王美好", "phone": "13912345678"})
     assert again.status_code == 302 and location_path(again) == "/register/confirm"
     assert sms_code("13912345678", "register")
+
+
+@pytest.mark.parametrize(("role", "home"), [("merchant", "/my/shops"), ("staff", "/staff/"), ("admin", "/staff/")])
+def test_each_role_lands_on_its_own_home_after_login(client, make_user, role, home):
+    user = make_user(role=role)
+
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+
+    assert location_path(response) == home
+    # Signed in already, the login page sends them home too.
+    assert location_path(client.get("/login")) == home
+
+
+def test_a_safe_next_still_wins_over_a_staff_home(client, make_user):
+    user = make_user(role="staff")
+
+    response = client.post("/login?next=/staff/complaints", data={"login": user.login, "password": PASSWORD})
+
+    assert location_path(response) == "/staff/complaints"
+
+
+def test_the_login_field_is_plain_text_for_a_phone_or_an_email(client):
+    html = client.get("/login").get_data(as_text=True)
+
+    field = re.search(r'<input[^>]*name="login"[^>]*>', html).group(0)
+    assert 'type="text"' in field and 'autocomplete="username"' in field
+    assert 'inputmode="email"' not in field and 'type="email"' not in field
+
+
+# --- Every problem after one submit ------------------------------------------------------------------
+
+def test_the_first_step_names_a_missing_name_and_a_bad_phone_together(client):
+    response = client.post("/register", data={"display_name": "", "phone": "1391234"})
+
+    html = response.get_data(as_text=True)
+    assert "请填写姓名。" in html and "手机号码应为 11 位数字，您输入了 7 位。" in html
+    assert 'value="1391234"' in html
+
+
+def test_the_second_step_names_a_weak_password_mismatch_and_a_wrong_code_together(client):
+    client.post("/register", data={"display_name": "王美好", "phone": "13912345678"})
+    right = sms_code("13912345678", "register")
+    wrong = "000000" if right != "000000" else "111111"
+
+    mismatch = client.post("/register/confirm", data={"code": wrong, "password": "12345678",
+                                                      "password_again": "12345679"})
+    weak = client.post("/register/confirm", data={"code": wrong, "password": "12345678", "password_again": "12345678"})
+
+    for response in (mismatch, weak):
+        html = response.get_data(as_text=True)
+        assert "验证码不正确" in html and "这个密码太常见" in html
+    assert "两次输入的密码不一致。" in mismatch.get_data(as_text=True)
+    # A right code typed with a weak password is not used up: the owner fixes the password and goes on.
+    client.post("/register/confirm", data={"code": right, "password": "12345678", "password_again": "12345678"})
+    done = client.post("/register/confirm", data={"code": right, "password": PASSWORD, "password_again": PASSWORD})
+    assert done.status_code == 302 and user_count() == 1
+
+
+# --- An invitation letter's claim survives login and registration ----------------------------------
+
+def test_a_logged_out_claim_goes_through_registration_and_back_to_the_claim(client):
+    claim = client.get("/my/claim?code=ABCD2345")
+    login_url = claim.headers["Location"]
+    assert location_path(claim).startswith("/login?next=")
+
+    login = client.get(login_url).get_data(as_text=True)
+    register_link = re.search(r'href="(/register\?next=[^"]+)"', login).group(1).replace("&amp;", "&")
+    assert "注册并认领店铺" in login
+
+    page = client.get(register_link).get_data(as_text=True)
+    assert "注册完成后会回到认领页面" in page
+    first = client.post(register_link, data={"display_name": "王美好", "phone": "13912345678"})
+    assert location_path(first) == "/register/confirm"
+    done = client.post("/register/confirm", data={"code": sms_code("13912345678", "register"),
+                                                  "password": PASSWORD, "password_again": PASSWORD})
+
+    assert location_path(done) == "/my/claim?code=ABCD2345"
+    assert 'value="ABCD2345"' in client.get("/my/claim?code=ABCD2345").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/my/claim", "//evil.example", "/\\evil.example"])
+def test_registration_never_carries_an_off_site_next(client, target):
+    client.post("/register", query_string={"next": target}, data={"display_name": "王美好", "phone": "13912345678"})
+
+    done = client.post("/register/confirm", data={"code": sms_code("13912345678", "register"),
+                                                  "password": PASSWORD, "password_again": PASSWORD})
+
+    assert location_path(done) == "/my/shops/new"

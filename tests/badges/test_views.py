@@ -76,7 +76,7 @@ def test_a_voided_serial_has_no_image(client, make_shop, login_as):
     shop = make_shop()
     old = current_badge(shop).serial
     login_as(client, shop.owner)
-    client.post(f"/my/shops/{shop.id}/badge/reissue")
+    client.post(f"/my/shops/{shop.id}/badge/reissue", data={"understood": "y"})
     new = current_badge(shop).serial
 
     assert client.get(f"/badge/{old}.png").status_code == 404
@@ -92,7 +92,7 @@ def test_the_owner_reissues_from_the_desk(client, make_shop, login_as):
     old = current_badge(shop).serial
     login_as(client, shop.owner)
 
-    response = client.post(f"/my/shops/{shop.id}/badge/reissue")
+    response = client.post(f"/my/shops/{shop.id}/badge/reissue", data={"understood": "y"})
 
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == f"/my/shops/{shop.id}"
@@ -101,12 +101,42 @@ def test_the_owner_reissues_from_the_desk(client, make_shop, login_as):
     assert len([b for b in badges if not b.is_void]) == 1
 
 
+def test_reissuing_asks_first_and_says_what_happens_to_printed_posters(client, make_shop, login_as):
+    shop = make_shop()
+    badge = current_badge(shop)
+    login_as(client, shop.owner)
+
+    desk = client.get(f"/my/shops/{shop.id}").get_data(as_text=True)
+    page = client.get(f"/my/shops/{shop.id}/badge/reissue")
+
+    # The shop page only links to the confirmation, in its own section after the downloads.
+    assert f'action="/my/shops/{shop.id}/badge/reissue"' not in desk
+    assert desk.index("danger-zone") > desk.index("A5 海报 PDF")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "已经打印、张贴或发到聊天群里的旧海报和图片都会失效" in html and "已作废" in html
+    assert badge.serial in html and 'type="checkbox"' in html
+    assert [(b.serial, b.voided_at) for b in badges_of(shop)] == [(badge.serial, None)]
+
+
+def test_reissuing_without_ticking_the_box_voids_nothing_and_says_why(client, make_shop, login_as):
+    shop = make_shop()
+    serial = current_badge(shop).serial
+    login_as(client, shop.owner)
+
+    response = client.post(f"/my/shops/{shop.id}/badge/reissue", data={})
+
+    assert response.status_code == 400
+    assert "请先勾选确认" in response.get_data(as_text=True)
+    assert [(b.serial, b.voided_at) for b in badges_of(shop)] == [(serial, None)]
+
+
 def test_another_merchant_cannot_reissue_and_nothing_is_voided(client, make_shop, make_user, login_as):
     shop = make_shop()
     serial = current_badge(shop).serial
     login_as(client, make_user())
 
-    response = client.post(f"/my/shops/{shop.id}/badge/reissue")
+    response = client.post(f"/my/shops/{shop.id}/badge/reissue", data={"understood": "y"})
 
     assert response.status_code == 403
     assert [(b.serial, b.voided_at) for b in badges_of(shop)] == [(serial, None)]

@@ -90,7 +90,7 @@ def test_consumer_journey_over_https_behind_the_shipped_nginx(https_server, phon
     owner.goto(f"{live.url}/my/shops/{shop['id']}")
     expect(owner.get_by_role("heading", level=1, name=SHOP_NAME)).to_be_visible()
     with owner.expect_download() as download_info:
-        owner.get_by_role("link", name="下载 PNG").click()
+        owner.get_by_role("link", name="诚信码 PNG").click()
     png = tmp_path / "badge.png"
     download_info.value.save_as(png)
     scanned_url = decode_qr(png)

@@ -141,7 +141,7 @@ def test_shop_owner_signs_and_consumer_sees_green_standing(live_server, phone, p
     shot(page, "phone-04-shop-detail")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="下载 PNG").click()
+        page.get_by_role("link", name="诚信码 PNG").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".png")
     png_path = tmp_path / download.suggested_filename
@@ -164,7 +164,7 @@ def test_shop_owner_signs_and_consumer_sees_green_standing(live_server, phone, p
     shot(qr_page, "phone-05-qr-page")
 
     # 6. The A4 poster: on screen, its QR scans to the same URL, and it prints on one sheet.
-    page.get_by_role("link", name="A4 海报").click()
+    page.get_by_role("link", name="A4 打印页").click()
     expect(page.locator(".poster-shop")).to_have_text(SHOP_NAME)
     poster_qr = page.locator(".poster-qr img")
     expect(poster_qr).to_be_visible()
@@ -273,7 +273,12 @@ def test_reissued_badge_says_void(live_server, phone, shot):
     page.goto(f"{live_server.url}/my/shops/{facts['shop_id']}")
     expect(page.locator("a.break")).to_have_attribute("href", facts["badge_url"])
 
-    page.get_by_role("button", name="重新签发诚信码").click()
+    page.get_by_role("link", name="重新签发诚信码").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("重新签发诚信码")
+    page.get_by_role("button", name="确认重新签发").click()  # not ticked: refused, nothing voided
+    expect(page.locator(".error")).to_contain_text("请先勾选确认")
+    page.get_by_label("我知道：已经打印、张贴或发出去的旧诚信码会立即作废").check()
+    page.get_by_role("button", name="确认重新签发").click()
     expect(page.locator(".flash-success")).to_contain_text("已重新签发")
     new_url = page.locator("a.break").get_attribute("href")
     assert new_url != facts["badge_url"]

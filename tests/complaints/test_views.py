@@ -99,6 +99,27 @@ def test_refused_form_keeps_what_was_typed_and_creates_nothing(app, client, worl
     assert not evidence_dir.exists() or not any(evidence_dir.rglob("*.*"))
 
 
+def test_one_bad_submit_names_every_problem_and_keeps_what_was_typed(client, world, verified):
+    verified(client)
+    url = f"/m/{world.shop.public_code}/complain/details"
+    key = hidden_value(text(client.get(url)), "submission_key")
+    # Wrong for the form (no name), and for the filing rules (too short, a future date, no demand, no consent).
+    form = complaint_form(submission_key=key, consumer_name="", description="太短了", purchase_date="2999-01-01",
+                          demands=[], privacy_consent=None, amount="12.30")
+    # A browser sends an empty file part when no photo was chosen.
+    form["photos"] = [(io.BytesIO(b""), "")]
+
+    response = client.post(url, data=form, content_type="multipart/form-data")
+
+    html = text(response)
+    assert response.status_code == 200
+    for message in ("请填写您的姓名。", "至少 10 个字", "不能晚于今天", "请至少选择一项诉求", "请阅读个人信息处理说明并勾选同意"):
+        assert message in html, message
+    assert "太短了" in html and 'value="12.30"' in html and 'value="2999-01-01"' in html
+    assert "请重新选择" not in html  # no photo was chosen, so none is asked for again
+    assert count(Complaint) == 0
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("description", "太短了", "至少 10 个字"),
     ("amount", "-1", "请填写金额"),

@@ -94,7 +94,7 @@ def test_scanning_a_voided_serial_warns_and_names_the_current_one(client, make_s
     shop = make_shop()
     old = current_badge(shop).serial
     login_as(client, shop.owner)
-    client.post(f"/my/shops/{shop.id}/badge/reissue")
+    client.post(f"/my/shops/{shop.id}/badge/reissue", data={"understood": "y"})
     new = current_badge(shop).serial
     assert new != old
 

@@ -79,6 +79,39 @@ def test_an_invalid_credit_code_is_explained_and_every_typed_value_kept(client, 
     assert merchant_count() == 0
 
 
+def test_one_bad_submit_shows_every_problem_with_the_shop_and_keeps_what_was_typed(client, merchant, shop_form):
+    code = valid_credit_code()
+    wrong = code[:17] + ("0" if credit_code_check_character(code[:17]) != "0" else "1")
+    # Empty address (the form's check), a bad check character and a landline (the service's checks).
+    data = shop_form(credit_code=wrong, contact_phone="0571-8888888", address="", name="老杭州面馆")
+
+    response = client.post("/my/shops/new", data=data)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "请填写详细地址。" in html
+    assert "统一社会信用代码校验不通过" in html
+    assert html.count('class="error"') == 3
+    assert 'value="老杭州面馆"' in html and f'value="{wrong}"' in html and 'value="0571-8888888"' in html
+    assert merchant_count() == 0
+
+
+def test_a_code_staff_registered_leads_to_the_invitation_claim_not_a_dead_end(client, merchant, shop_form,
+                                                                             make_user):
+    from conftest import shop_details
+    from registry.merchants.services import register_shop
+
+    imported = register_shop(None, shop_details(), actor=make_user(role="staff"))
+    db.session.commit()
+
+    response = client.post("/my/shops/new", data=shop_form(credit_code=imported.credit_code, address=""))
+
+    html = response.get_data(as_text=True)
+    assert "这家店铺已由工作人员上门登记，正在等店主认领" in html and "请填写详细地址。" in html
+    assert 'href="/my/claim"' in html and "用邀请码认领" in html
+    assert "/my/ownership-claim?" not in html and merchant_count() == 1
+
+
 def test_a_missing_field_is_refused_by_the_form(client, merchant, shop_form):
     response = client.post("/my/shops/new", data=shop_form(address=""))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -93,3 +94,44 @@ def test_the_appeal_is_decided_by_another_officer_and_the_shop_is_told(app, worl
     owner = login_as(app.test_client(), world.owner)
     desk = plain(text(owner.get(f"/my/shops/{world.shop.id}")))
     assert "申诉成立" in desk and "票据齐全，撤销暂停。" in desk and "您的店铺诚信码已被暂停" not in desk
+
+
+# --- How a suspended shop is reinstated -------------------------------------------------------------
+
+def test_a_suspension_until_a_date_says_it_ends_by_itself_and_when_repair_opens(client, world, login_as, frozen):
+    sanctions.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), date(2026, 6, 1), False)
+    db.session.commit()
+    login_as(client, world.owner)
+
+    desk = plain(text(client.get(f"/my/shops/{world.shop.id}")))
+
+    assert "怎样恢复" in desk
+    assert "暂停到 2026-06-01 为止，次日起自动恢复，不用申请" in desk
+    assert "发表说明" in desk
+    # Repair opens 6 months after the start (12 for food shops); the page says the first day.
+    assert "处理满 6 个月后（2026-09-02 起）可以申请信用修复" in desk
+
+
+def test_a_suspension_until_rectified_says_whom_to_call_for_the_review(client, world, login_as, frozen, app):
+    sanctions.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), None, True)
+    db.session.commit()
+    login_as(client, world.owner)
+
+    desk = plain(text(client.get(f"/my/shops/{world.shop.id}")))
+
+    assert "整改完成前不会自动恢复" in desk
+    assert f"整改完成后，致电{app.config['ISSUER_NAME']} {app.config['ISSUER_PHONE']} 申请复查" in desk
+    assert "可以申请信用修复" in desk
+
+
+def test_once_the_minimum_period_has_passed_the_suspended_owner_is_led_to_credit_repair(client, world, login_as,
+                                                                                       frozen):
+    sanction = sanctions.suspend(world.shop, world.staff, SanctionInput("counterfeit", REASON), None, True)
+    db.session.commit()
+    frozen.advance(days=400)
+    login_as(client, world.owner)
+
+    html = text(client.get(f"/my/shops/{world.shop.id}"))
+
+    assert "现在就可以申请信用修复" in plain(html)
+    assert f"/my/sanctions/{sanction.id}/repair" in html

@@ -20,6 +20,7 @@ from registry.merchants.labels import (CATEGORY_LABELS, LICENCE_METHOD_LABELS, S
 from registry.moderation import labels as moderation_labels
 from registry.ownership.labels import CLAIM_STATUS_LABELS
 from registry.clock import local_date, local_datetime
+from registry.web import public_base_url
 
 
 def yuan(cents: int | None) -> str:
@@ -81,6 +82,7 @@ def install(app: Flask) -> None:
         LICENCE_METHOD_LABELS=LICENCE_METHOD_LABELS,
         what_was_checked_short=what_was_checked_short,
         OFFLINE_PROBLEM_LABELS=OFFLINE_PROBLEM_LABELS,
+        public_base_url=public_base_url,
     )
     from registry.pledges.labels import SIGNING_METHOD_LABELS
 

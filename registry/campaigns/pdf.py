@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app
 
 from registry.badges.qr import qr_png
 from registry.campaigns.models import ShopInvitation
@@ -23,6 +22,7 @@ from registry.merchants.labels import CATEGORY_LABELS
 from registry.pdf import GREY, LIGHT, RED, FontMissing, cjk_font
 from registry.pdf import document as _document, fitting_size as _fitting_size, mm as _mm
 from registry.pdf import draw_text as _text, text_height as _text_height
+from registry.web import public_base_url
 
 __all__ = ["FontMissing", "badge_posters", "cjk_font", "invitation_letters"]
 
@@ -98,7 +98,7 @@ def _poster_page(pdf, item: PosterItem, base_url: str, issuer: IssuingBody) -> N
 
 def badge_posters(items: list[PosterItem]) -> bytes:
     """One PDF, one A4 poster per shop, in the order given."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
+    base_url = public_base_url()
     pdf = _document("诚信码海报")
     issuer = issuing_body()
     for item in items:
@@ -185,7 +185,7 @@ def _letter_page(pdf, invitation: ShopInvitation, base_url: str, issuer: Issuing
 
 def invitation_letters(invitations: list[ShopInvitation]) -> bytes:
     """One PDF, one A4 letter per invitation."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
+    base_url = public_base_url()
     pdf = _document("店铺认领邀请函")
     issuer = issuing_body()
     for invitation in invitations:

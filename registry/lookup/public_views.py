@@ -16,6 +16,7 @@ from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
 from registry.moderation.standings import shop_standings
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
+from registry.web import public_base_url
 
 bp = Blueprint("lookup", __name__)
 
@@ -63,7 +64,7 @@ def verify():
     if request.args.get("url") is not None:
         # The offline proof: a pure function of the URL and the published keys, no database.
         if link_form.validate():
-            check = verify_badge_url(link_form.url.data, published_badge_keys(), current_app.config["PUBLIC_BASE_URL"])
+            check = verify_badge_url(link_form.url.data, published_badge_keys(), public_base_url())
         form = VerifyForm(formdata=None)
     elif request.args and form.validate():
         badge = badge_by_verification_code(form.code.data)

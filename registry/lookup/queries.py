@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 
 from registry.badges.models import Badge
 from registry.complaints import queries as complaint_queries
-from registry.complaints.figures import ShopFigures
+from registry.complaints.figures import ShopFigures, in_window
 from registry.complaints.models import Complaint, ComplaintEvent, ShopComplaintFigures
 from registry.extensions import db
 from registry.merchants.identifiers import normalize_credit_code, validate_credit_code
@@ -21,7 +21,7 @@ from registry.phones import InvalidIdentifier
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction
-from registry.merchants.standing import Lapse, Terms
+from registry.merchants.standing import PLEDGE_IN_FORCE, Lapse, Terms
 from registry.moderation.standings import public_sanctions, shop_standings
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.queries import PublishedText, published_text
@@ -41,8 +41,14 @@ class ShopPage:
     marks: list[Sanction]  # warnings, suspensions, revocations and reinstatements still shown
     lapse: Lapse | None  # why a lapsed shop lapsed
     figures: ShopFigures  # the last 12 months, stored (complaints.figures)
-    complaints: list[Complaint]  # the newest published complaints
-    replies: dict[int, list[ComplaintEvent]]  # their public replies
+    complaints: list[Complaint]  # the newest published complaints accepted in the figures' 12 months
+    replies: dict[int, list[ComplaintEvent]]  # their public replies (and those of the earlier ones)
+    earlier_complaints: list[Complaint]  # the rest of the newest published, accepted before the 12 months
+
+    @property
+    def pledge_in_force(self) -> bool:
+        """Whether the signed pledge is a promise the shop is held to now (not suspended, revoked, lapsed)."""
+        return self.signature is not None and self.standing in PLEDGE_IN_FORCE
 
 
 @functools.cache
@@ -95,7 +101,9 @@ def load_shop_page(code: str, scanned_serial: str | None, now: datetime) -> Shop
     return ShopPage(merchant, public.standing, signature,
                     published_text(signature.pledge_version) if signature is not None else None,
                     badge, scanned_badge, public.sanction, public.marks, public.lapse,
-                    ShopFigures.from_row(stored_figures), complaints, replies)
+                    ShopFigures.from_row(stored_figures),
+                    [c for c in complaints if in_window(c.decided_at, now)], replies,
+                    [c for c in complaints if not in_window(c.decided_at, now)])
 
 
 DISTRICTS_TTL_SECONDS = 300

@@ -84,6 +84,15 @@ def verify_keys():
     return response
 
 
+@bp.route("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answered, not a 404 in every console."""
+    response = current_app.send_static_file("favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
 @bp.route("/issuer/logo")
 @limiter.exempt
 def issuer_logo():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -88,7 +90,9 @@ def verify_keys():
 @limiter.exempt
 def favicon():
     """Browsers ask for /favicon.ico whatever the page says; answered, not a 404 in every console."""
-    response = current_app.send_static_file("favicon.ico")
+    # Read whole (4 KB) rather than streamed: nothing is left open when a client does not read it.
+    icon = Path(current_app.static_folder, "favicon.ico").read_bytes()
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
     response.headers["Cache-Control"] = "public, max-age=604800"
     return response
 

@@ -151,7 +151,7 @@ def build_config(overrides: dict | None = None) -> dict:
         for name, value in DEMO_ISSUER.items():
             config[name] = config[name] or value
     if env == "development":
-        config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"
+        # PUBLIC_BASE_URL may stay unset: web.public_base_url then follows the address being served.
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret()
     config.update(overrides)
     if config["REGISTRY_ENV"] == "production":

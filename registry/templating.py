@@ -21,6 +21,7 @@ from registry.merchants.labels import (CATEGORY_LABELS, LICENCE_METHOD_LABELS, S
 from registry.moderation import labels as moderation_labels
 from registry.ownership.labels import CLAIM_STATUS_LABELS
 from registry.clock import local_date, local_datetime
+from registry.web import public_base_url
 
 
 def yuan(cents: int | None) -> str:
@@ -85,6 +86,7 @@ def install(app: Flask) -> None:
         JOB_KIND_LABELS=job_labels.KIND_LABELS,
         JOB_STATUS_LABELS=job_labels.STATUS_LABELS,
         job_progress_text=job_labels.progress_text,
+        public_base_url=public_base_url,
     )
     from registry.pledges.labels import SIGNING_METHOD_LABELS
 

@@ -1,11 +1,13 @@
-"""HTTP hardening applied to every response: security headers, proxies, trusted hosts, request ids."""
+"""HTTP hardening applied to every response: security headers, proxies, trusted hosts, request ids;
+and the registry's public address (`public_base_url`)."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,6 +31,23 @@ CONTENT_SECURITY_POLICY = "; ".join([
 # but tab, line feed and carriage return (XML cannot hold them, so neither can the XLSX exports).
 # No one types them; they only come from tools probing for errors.
 UNUSABLE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def public_base_url() -> str:
+    """The registry's address, without a trailing slash, as QR codes, posters, invitation letters, texts,
+    the API's examples and links, and the open data print it: every reader asks here.
+
+    PUBLIC_BASE_URL when set; production refuses to start without it (config.py), because what is printed
+    on a poster must not depend on who asked. In development without it, the address the request came to,
+    so a phone on the LAN that opened http://192.168.1.20:5106 gets QR codes it can scan; outside a request
+    (a command-line job), the address `flask run` serves: 127.0.0.1 and FLASK_RUN_PORT (5000 by default).
+    """
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('FLASK_RUN_PORT') or 5000}"
 
 
 class RecordIdConverter(IntegerConverter):

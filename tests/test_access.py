@@ -142,6 +142,7 @@ ROUTES = [
     ("GET", "/verify?url=https://cxm.example.cn/m/x?s=CX1%26v=AAAA", everyone(200)),  # checked offline: refused
     ("GET", "/verify/keys", everyone(200)),
     ("GET", "/issuer/logo", everyone(404)),  # no logo configured
+    ("GET", "/favicon.ico", everyone(200)),
     ("GET", "/pledge", everyone(200)),
     ("GET", "/m/{code}", everyone(200)),
     ("GET", "/certificate/{cert}", everyone(200)),

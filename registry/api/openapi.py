@@ -129,10 +129,11 @@ def _schemas() -> dict:
             "period_days": {"type": "integer", "const": 365},
             "accepted": INTEGER,
             "resolved": INTEGER,
+            "concluded": INTEGER,
             "resolved_percent": _nullable({"type": "integer", "minimum": 0, "maximum": 100}),
             "median_reply_days": _nullable({"type": "number", "minimum": 0}),
             "by_clause": _counts(),
-        }, _("近 12 个月被受理的投诉。")),
+        }, _("近 12 个月被受理的投诉。concluded：其中已办结的件数；resolved_percent = resolved ÷ concluded，尚无办结时为 null。")),
         "Complaint": _object({
             "clause": {"type": "string", "enum": list(CLAUSE_KINDS)},
             "clause_label": STRING,

@@ -7,6 +7,7 @@ the QR page's data (serializers), answer with an ETag (http). No session, no coo
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from registry.reports import snapshots
 from registry.replica import replica_reads
 from registry.web import UnusableText
 from registry.clock import today_in_china
+from registry.web import public_base_url
 
 log = logging.getLogger(__name__)
 STATISTICS_CACHE_SECONDS = 300
@@ -82,11 +84,27 @@ def _not_found(message: str):
     return http.error_response(404, "not_found", message)
 
 
+def curl_examples(base: str) -> list[tuple[str, str]]:
+    """The /api page's examples as (what it does, the command). Each must work as printed in a shell:
+    Chinese parameters go through curl's own encoding (-G --data-urlencode) or are percent-encoded,
+    since curl sends a URL's bytes as they are (tests/api/test_examples.py runs every one)."""
+    search = {"q": "超市", "district": "西湖区", "per_page": "10"}
+    return [
+        (_("搜索西湖区的超市（curl 负责把中文编码）："),
+         f"curl -G '{base}/api/v1/shops' --data-urlencode 'q={search['q']}' "
+         f"--data-urlencode 'district={search['district']}' -d per_page={search['per_page']}"),
+        (_("同一个搜索，地址已编码，可直接在浏览器或任何工具里打开："),
+         f"curl '{base}/api/v1/shops?{urlencode(search)}'"),
+        (_("%(year)d 年的统计数字（英文说明）：", year=today_in_china().year),
+         f"curl -H 'Accept-Language: en' '{base}/api/v1/statistics?year={today_in_china().year}'"),
+    ]
+
+
 @bp.get("/api")
 @replica_reads
 def index():
-    """A short page for people: what the API offers, with two examples."""
-    return render_template("api/index.html", base_url=serializers.public_base_url())
+    """A short page for people: what the API offers, with examples that work as printed."""
+    return render_template("api/index.html", examples=curl_examples(public_base_url()))
 
 
 @bp.get("/api/v1/openapi.json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, has_request_context, request, url_for
+from flask import url_for
 from flask_babel import gettext as _
 
 from registry.complaints.labels import CLAUSE_LABELS, OUTCOME_LABELS, STATUS_LABELS
@@ -22,17 +22,11 @@ from registry.moderation.models import ENDED, SUSPENSION, Sanction
 from registry.moderation.standings import last_repair
 from registry.merchants.standing import LAPSE_NOT_RESIGNED, Lapse
 from registry.clock import CHINA, iso_china_date
+from registry.web import public_base_url
 
 
 def iso_date(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def public_base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        base = request.url_root
-    return (base or "").rstrip("/")
 
 
 def shop_page_url(merchant: Merchant) -> str:
@@ -166,6 +160,7 @@ def figures(shop_figures) -> dict:
         "period_days": 365,
         "accepted": shop_figures.accepted,
         "resolved": shop_figures.resolved,
+        "concluded": shop_figures.concluded,
         "resolved_percent": shop_figures.resolved_share,
         "median_reply_days": shop_figures.median_reply_days,
         "by_clause": dict(sorted(shop_figures.by_clause.items())),

@@ -6,12 +6,12 @@ import json
 import sys
 
 import click
-from flask import current_app
 
 from registry.badges import offline, services
 from registry.badges.keys import keys_document, published_badge_keys
 from registry.extensions import db
 from registry.signing import parse_retired_keys
+from registry.web import public_base_url
 
 # Plain English for the terminal (the web page words them in the reader's language).
 PROBLEMS = {
@@ -38,7 +38,7 @@ def verify_command(url: str, keys_file) -> None:
         keys = parse_retired_keys(json.load(keys_file).get("keys", []))
     else:
         keys = published_badge_keys()
-    check = offline.verify_badge_url(url, keys, None if keys_file else current_app.config["PUBLIC_BASE_URL"])
+    check = offline.verify_badge_url(url, keys, None if keys_file else public_base_url())
     if not check.ok:
         click.echo(f"INVALID: {PROBLEMS[check.problem]}")
         sys.exit(1)

@@ -12,7 +12,6 @@ import io
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app
 
 from registry.badges.models import Badge
 from registry.badges.qr import qr_png
@@ -24,6 +23,7 @@ from registry.pdf import GREY, RED, document, draw_text, fitting_size, mm, text_
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.signing import latest_signature
 from registry.pledges.versions import current_version
+from registry.web import public_base_url
 
 # A5 is A4 halved: every length and type size of the A4 drawing times 1/√2 (148 / 210).
 PAGE_SIZES = {"A4": (210.0, 297.0), "A5": (148.0, 210.0)}
@@ -138,7 +138,7 @@ def _printed_facts(item: PosterItem, size: str, base_url: str, issuer: IssuingBo
 
 def poster_pdf(item: PosterItem, size: str = "A4") -> bytes:
     """One shop's poster as a one-page PDF of paper `size` (A4 or A5)."""
-    base_url, issuer = current_app.config["PUBLIC_BASE_URL"], issuing_body()
+    base_url, issuer = public_base_url(), issuing_body()
     key = _printed_facts(item, size, base_url, issuer)
     drawn = _DRAWN.get(key)
     if drawn is None:

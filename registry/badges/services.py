@@ -7,7 +7,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
@@ -23,6 +22,7 @@ from registry.merchants.models import Merchant, Standing
 from registry.merchants.services import lock_shop, require_owner
 from registry.pledges.models import Signature
 from registry.pledges.signing import pledge_signed
+from registry.web import public_base_url
 
 # No 0/O, 1/I/L: the code is read off a poster and typed on a phone.
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -144,7 +144,7 @@ def live_badge(serial: str) -> LiveBadge | None:
 def qr_target(public_code: str, serial: str, proof: str | None = None) -> str:
     """What the QR encodes: the shop's public page, plus the serial so a voided copy is recognised, plus
     the offline proof (`v`) that /verify checks without the database."""
-    url = f"{current_app.config['PUBLIC_BASE_URL']}/m/{public_code}?s={serial}"
+    url = f"{public_base_url()}/m/{public_code}?s={serial}"
     return f"{url}&v={proof}" if proof else url
 
 

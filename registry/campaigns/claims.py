@@ -21,6 +21,7 @@ from registry.extensions import db
 from registry.merchants.models import Merchant
 from registry.merchants.services import lock_shop
 from registry.clock import CHINA
+from registry.web import public_base_url
 
 
 # Printed on a letter and typed on a phone: no 0/O, 1/I/L. 31⁸ ≈ 8.5 × 10¹¹ codes.
@@ -122,4 +123,4 @@ def claim_shop(user: User, raw_code: str, raw_phone_last4: str) -> Merchant:
 
 
 def claim_url(invitation: ShopInvitation) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/my/claim?code={invitation.code}"
+    return f"{public_base_url()}/my/claim?code={invitation.code}"

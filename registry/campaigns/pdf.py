@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app
 
 from registry.badges.posters import PosterItem, draw_logo as _logo, draw_poster, draw_qr as _qr
 from registry.badges.posters import issuer_line as _issuer_line
@@ -23,6 +22,7 @@ from registry.merchants.labels import CATEGORY_LABELS
 from registry.pdf import GREY, LIGHT, RED, FontMissing, cjk_font
 from registry.pdf import document as _document
 from registry.pdf import draw_text as _text, text_height as _text_height
+from registry.web import public_base_url
 
 __all__ = ["FontMissing", "badge_posters", "cjk_font", "invitation_letters"]
 
@@ -30,7 +30,7 @@ __all__ = ["FontMissing", "badge_posters", "cjk_font", "invitation_letters"]
 def badge_posters(items: list[PosterItem], drawn: Callable[[int], None] | None = None) -> bytes:
     """One PDF, one A4 poster per shop, in the order given (each drawn as the owner's own poster is);
     `drawn(count)` after each page (a job's progress)."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
+    base_url = public_base_url()
     pdf = _document("诚信码海报")
     issuer = issuing_body()
     for number, item in enumerate(items, start=1):
@@ -119,7 +119,7 @@ def _letter_page(pdf, invitation: ShopInvitation, base_url: str, issuer: Issuing
 
 def invitation_letters(invitations: list[ShopInvitation]) -> bytes:
     """One PDF, one A4 letter per invitation."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
+    base_url = public_base_url()
     pdf = _document("店铺认领邀请函")
     issuer = issuing_body()
     for invitation in invitations:

@@ -29,6 +29,7 @@ from registry.pledges.signing import latest_signature
 from registry.pledges.versions import current_version
 from registry.uploads import ProcessedImage
 from registry.workdays.calendar import deadline
+from registry.web import public_base_url
 
 DECISION_WORKING_DAYS = 7
 MAX_DESCRIPTION = 2000
@@ -104,9 +105,8 @@ def case_link(complaint: Complaint) -> str | None:
     Never stored, logged or shown to anyone but the person holding that phone (the text, and the
     "我的投诉" page after an SMS code to it).
     """
-    base = current_app.config.get("PUBLIC_BASE_URL")
     token = case_token_of(complaint)
-    return f"{base}/c/{token}" if base and token else None
+    return f"{public_base_url()}/c/{token}" if token else None
 
 
 def complaint_by_token(token: str) -> Complaint | None:

@@ -121,8 +121,8 @@ class _StaffForm(RegistryForm):
 class AcceptForm(_StaffForm):
     public_summary = TextAreaField(_l("公开摘要"), validators=[
         DataRequired(message=_l("请填写公开摘要（不含消费者姓名、电话等个人信息）。")), Length(max=200)],
-        description=_l("由工作人员撰写，显示在店铺公示页和开放接口上。请用自己的话概括涉及哪项承诺、发生了什么，"
-                       "不要照抄消费者的原话，不要写姓名、电话、证件号、车牌等个人信息。"))
+        description=_l("由工作人员撰写，显示在店铺公示页和开放接口上。请用自己的话概括发生了什么（公示页已在摘要前写明"
+                       "涉及的承诺，不必重复），不要照抄消费者的原话，不要写姓名、电话、证件号、车牌等个人信息。"))
     submit = SubmitField(_l("受理并转交商家"))
 
 

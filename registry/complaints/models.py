@@ -245,6 +245,7 @@ class ShopComplaintFigures(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
     accepted: Mapped[int]
     resolved: Mapped[int]
+    concluded: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # closed with an outcome
     median_reply_days: Mapped[float | None]
     by_clause: Mapped[str] = mapped_column(Text, default="{}")  # JSON {clause_kind: count}
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

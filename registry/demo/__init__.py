@@ -170,11 +170,21 @@ def _clause_cited(shop, kind: str) -> int | str:
     return next((c.number for c in clauses if c.kind == kind and kind != OTHER_CLAUSE), OTHER_CLAUSE)
 
 
-def _demo_summary(complaint) -> str:
-    """What an officer would write: the promise at issue in their own words, never the consumer's."""
-    from registry.complaints.labels import CLAUSE_LABELS
+# What an officer would write: the matter in their own words, never the consumer's; the QR page
+# shows the clause's name beside the summary, so the summary does not repeat it.
+_DEMO_SUMMARIES = {
+    "counterfeit": "消费者反映所购商品疑似假冒品牌，已转交商家核实答复。",
+    "inferior": "消费者反映商品品质与标示等级不符，已转交商家答复。",
+    "false_advertising": "消费者反映商品功效与店内宣传不符，已转交商家答复。",
+    "price_fraud": "消费者反映结账价格高于货架标价，已转交商家核实。",
+    "forced_sale": "消费者反映被要求搭配购买其他商品，已转交商家答复。",
+    "after_sales": "消费者反映商家拒绝履行承诺的退换货服务，已转交商家答复。",
+    "other": "消费者反映服务过程中的其他问题，已转交商家答复。",
+}
 
-    return f"{CLAUSE_LABELS[complaint.clause_kind]}：消费者反映商家未履行该项承诺，已转交商家答复。"
+
+def _demo_summary(complaint) -> str:
+    return _DEMO_SUMMARIES[complaint.clause_kind]
 
 
 def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -16,6 +18,7 @@ from registry.lookup.forms import SearchForm, VerifyForm, VerifyLinkForm
 from registry.pagination import page_number
 from registry.pledges.versions import current_version
 from registry.replica import replica_reads
+from registry.web import public_base_url
 
 bp = Blueprint("lookup", __name__)
 
@@ -81,7 +84,7 @@ def verify():
     if request.args.get("url") is not None:
         # The offline proof: a pure function of the URL and the published keys, no database.
         if link_form.validate():
-            check = verify_badge_url(link_form.url.data, published_badge_keys(), current_app.config["PUBLIC_BASE_URL"])
+            check = verify_badge_url(link_form.url.data, published_badge_keys(), public_base_url())
         form = VerifyForm(formdata=None)
     elif request.args and form.validate():
         badge = badge_by_verification_code(form.code.data)
@@ -98,6 +101,17 @@ def verify_keys():
     """The public keys that sign the badges' offline proofs, current and retired (JSON, stable URL)."""
     response = jsonify(keys_document())
     response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answered, not a 404 in every console."""
+    # Read whole (4 KB) rather than streamed: nothing is left open when a client does not read it.
+    icon = Path(current_app.static_folder, "favicon.ico").read_bytes()
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=604800"
     return response
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 
 from registry.badges.models import Badge
 from registry.complaints import queries as complaint_queries
-from registry.complaints.figures import ShopFigures
+from registry.complaints.figures import WINDOW, ShopFigures, in_window
 from registry.complaints.models import Complaint, ComplaintEvent, ShopComplaintFigures
 from registry.clock import china_date, end_of_china_day
 from registry.extensions import db
@@ -22,7 +22,7 @@ from registry.phones import InvalidIdentifier
 from registry.merchants.models import Merchant, MerchantNameGram, Standing
 from registry.merchants.services import normalize_search_text
 from registry.moderation.models import Sanction
-from registry.merchants.standing import Lapse, Terms
+from registry.merchants.standing import PLEDGE_IN_FORCE, Lapse, Terms
 from registry.moderation.standings import ShopStanding, public_sanctions, shop_standings
 from registry.pledges.models import PledgeVersion, Signature
 from registry.pledges.queries import PublishedText, published_text
@@ -42,10 +42,16 @@ class ShopPage:
     marks: list[Sanction]  # warnings, suspensions, revocations and reinstatements still shown
     lapse: Lapse | None  # why a lapsed shop lapsed
     figures: ShopFigures  # the last 12 months, stored (complaints.figures)
-    complaints: list[Complaint]  # the newest published complaints
-    replies: dict[int, list[ComplaintEvent]]  # their public replies
+    complaints: list[Complaint]  # the newest published complaints accepted in the figures' 12 months
+    replies: dict[int, list[ComplaintEvent]]  # their public replies (and those of the earlier ones)
+    earlier_complaints: list[Complaint]  # the rest of the newest published, accepted before the 12 months
     # The first moment the clock alone changes what the page shows (page_cache serves it until then).
     valid_until: datetime
+
+    @property
+    def pledge_in_force(self) -> bool:
+        """Whether the signed pledge is a promise the shop is held to now (not suspended, revoked, lapsed)."""
+        return self.signature is not None and self.standing in PLEDGE_IN_FORCE
 
 
 def _newest_signature_id():
@@ -108,15 +114,17 @@ def load_shop_page(code: str, scanned_serial: str | None, now: datetime) -> Shop
     return ShopPage(merchant, public.standing, signature,
                     published_text(signature.pledge_version) if signature is not None else None,
                     badge, scanned_badge, public.sanction, public.marks, public.lapse,
-                    ShopFigures.from_row(stored_figures), complaints, replies,
-                    _valid_until(now, signature, terms, sanctions))
+                    ShopFigures.from_row(stored_figures),
+                    [c for c in complaints if in_window(c.decided_at, now)], replies,
+                    [c for c in complaints if not in_window(c.decided_at, now)],
+                    _valid_until(now, signature, terms, sanctions, complaints))
 
 
 def _valid_until(now: datetime, signature: Signature | None, terms: Terms | None,
-                 sanctions: list[Sanction]) -> datetime:
+                 sanctions: list[Sanction], complaints: list[Complaint]) -> datetime:
     """The first moment after `now` at which the page would read differently with the same rows: a
-    time the standing rule or a mark's listing compares with now, or the next Beijing midnight (dates
-    shown, "已到期", anything counted in days)."""
+    time the standing rule or a mark's listing compares with now, a listed complaint leaving the 12
+    months, or the next Beijing midnight (dates shown, "已到期", anything counted in days)."""
     moments = [end_of_china_day(china_date(now))]
     if signature is not None:
         moments += [signature.signed_at, signature.expires_at]
@@ -124,6 +132,8 @@ def _valid_until(now: datetime, signature: Signature | None, terms: Terms | None
         moments.append(terms.resign_deadline + timedelta(microseconds=1))  # lapsed when now > deadline
     for sanction in sanctions:
         moments += [sanction.starts_at, sanction.ends_at, sanction.visible_until]
+    # in_window: counted while decided_at >= now - WINDOW, so listed under the 12 months until just after that.
+    moments += [c.decided_at + WINDOW + timedelta(microseconds=1) for c in complaints if c.decided_at is not None]
     return min(moment for moment in moments if moment is not None and moment > now)
 
 

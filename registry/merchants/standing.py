@@ -27,6 +27,9 @@ WARNING, SUSPENSION, REVOCATION = "warning", "suspension", "revocation"
 SANCTION_IN_FORCE = "active"
 STANDING_OF_KIND = {REVOCATION: REVOKED, SUSPENSION: SUSPENDED, WARNING: WARNED}
 KIND_OF_STANDING = {standing: kind for kind, standing in STANDING_OF_KIND.items()}
+# Standings under which the shop's signed pledge stands as a promise (a warning does not end it);
+# suspended, revoked and lapsed shops' pledges are not in force, whatever their signature's dates say.
+PLEDGE_IN_FORCE = (ACTIVE, WARNED)
 # Standings the pledge rule judges; a suspended, revoked or pending shop stays as it is.
 _PLEDGE_JUDGED = (ACTIVE, WARNED, LAPSED)
 

@@ -28,11 +28,15 @@ def figures(html: str) -> dict[str, str]:
 
 
 def complaint_section(html: str) -> str:
-    return html.split("近 12 个月投诉情况", 1)[1].split("</section>", 1)[0]
+    return html.split("<h2>近 12 个月投诉情况</h2>", 1)[1].split("</section>", 1)[0]
 
 
-def public_items(html: str) -> list[str]:
-    match = re.search(r'<ul class="public-complaints">(.*?)</ul>', html)
+def public_items(html: str, earlier: bool = False) -> list[str]:
+    """The cases listed under the 12-month heading (or, `earlier`, under the heading of older ones)."""
+    section = complaint_section(html).split("更早的投诉", 1)
+    if earlier and len(section) == 1:
+        return []
+    match = re.search(r'<ul class="public-complaints">(.*?)</ul>', section[1] if earlier else section[0])
     return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
 
 
@@ -50,7 +54,7 @@ def test_a_case_settled_by_agreement_is_shown_with_reply_status_and_figures(clie
     assert REPLY in item and "商家回复" in item
     assert complaint.decided_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d") in item  # the date
     assert figures(html)["受理投诉（件）"] == "1"
-    assert figures(html)["已解决"] == "100%"
+    assert figures(html)["已解决（共办结 1 件）"] == "100%"
     assert "价格欺诈 1" in html  # per clause
     # Never the consumer's own words, identity or case number.
     assert DESCRIPTION not in html and complaint.tracking_number not in html
@@ -93,7 +97,8 @@ def test_only_accepted_ones_count_among_several(client, world, make_shop):
     assert {"制假售假", "价格欺诈"} == {label for item in items for label in ("制假售假", "价格欺诈") if label in item}
     assert any("已受理，待商家回复" in item for item in items)
     assert figures(html)["受理投诉（件）"] == "2"
-    assert figures(html)["已解决"] == "50%"
+    # The open case cannot have been resolved yet: the share is of the one concluded case.
+    assert figures(html)["已解决（共办结 1 件）"] == "100%"
     section = complaint_section(html)  # (the pledge's own clauses name every kind, higher up)
     assert "强买强卖" not in section and "以次充好" not in section
 
@@ -104,7 +109,7 @@ def test_a_failed_mediation_is_shown_but_not_counted_as_resolved(client, world):
     html = shop_page(client, world.shop)
     (item,) = public_items(html)
     assert "已办结" in item and "调解未成功" in item
-    assert figures(html)["受理投诉（件）"] == "1" and figures(html)["已解决"] == "0%"
+    assert figures(html)["受理投诉（件）"] == "1" and figures(html)["已解决（共办结 1 件）"] == "0%"
     assert "双方未能达成一致" not in html  # the mediation terms are not public
 
 
@@ -117,9 +122,13 @@ def test_figures_cover_the_last_twelve_months(client, world, frozen):
     walk(recent, world, "accepted")
     frozen.advance(days=1)  # the page's own clock is real; the figures' clock is frozen here
     html = shop_page(client, world.shop)
-    assert len(public_items(html)) == 2  # the list shows both…
-    assert figures(html)["受理投诉（件）"] == "1"  # …the figures only the last 12 months
-    assert figures(html)["已解决"] == "0%"
+    # The 12-month heading lists the recent case only; the older one is under its own heading.
+    assert len(public_items(html)) == 1 and "已受理，待商家回复" in public_items(html)[0]
+    (older,) = public_items(html, earlier=True)
+    assert "双方和解" in older and "2024-08-01 受理" in older
+    assert "12 个月以前受理，不计入上面的数字" in html
+    assert figures(html)["受理投诉（件）"] == "1"  # the figures count the last 12 months only…
+    assert figures(html)["已解决：尚无办结的投诉"] == "—"  # …where no case has concluded yet (not "0 %")
     frozen.advance(days=400)
     # The stored figures roll forward with the daily job (flask complaints refresh-figures).
     assert figures(shop_page(client, world.shop))["受理投诉（件）"] == "1"

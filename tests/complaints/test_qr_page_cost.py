@@ -92,20 +92,25 @@ def test_stored_figures_follow_each_move_of_a_case(client, world):
         db.session.expire_all()
         return db.session.scalar(select(ShopComplaintFigures).where(ShopComplaintFigures.merchant_id == shop.id))
 
+    def page():
+        return re.sub(r"\s+", " ", client.get(f"/m/{shop.public_code}").get_data(as_text=True))
+
     complaint, _ = file(shop)
     assert stored() is None  # filed, not yet accepted: not counted
     do("accept", complaint, world)
     db.session.commit()
-    assert (stored().accepted, stored().resolved) == (1, 0)
+    assert (stored().accepted, stored().resolved, stored().concluded) == (1, 0, 0)
+    # The only case is still open: it is not "0 % resolved", there is nothing concluded to judge by.
+    assert "<strong>—</strong><span>已解决：尚无办结的投诉</span>" in page() and "0%" not in page()
     do("merchant_reply", complaint, world)
     do("accept_offer", complaint, world)
     db.session.commit()
     row = stored()
-    assert (row.accepted, row.resolved) == (1, 1)
+    assert (row.accepted, row.resolved, row.concluded) == (1, 1, 1)
     assert row.median_reply_days is not None
-    html = re.sub(r"\s+", " ", client.get(f"/m/{shop.public_code}").get_data(as_text=True))
+    html = page()
     assert "<strong>1</strong><span>受理投诉（件）</span>" in html
-    assert "<strong>100%</strong><span>已解决</span>" in html
+    assert "<strong>100%</strong><span>已解决（共办结 1 件）</span>" in html
 
     refused, _ = file(shop)
     do("refuse", refused, world)

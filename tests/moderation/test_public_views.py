@@ -8,11 +8,42 @@ import pytest
 from sqlalchemy import select
 
 from registry.extensions import db
+from registry.moderation import sanctions
 from registry.moderation.models import Flag
 
-from .helpers import count, flashes, qr_page, text
+from .helpers import count, flashes, qr_page, reason, text
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals")
+
+
+# --- The pledge of a shop whose standing ended it ---------------------------------------------------
+
+def pledge_section(html: str) -> str:
+    return html.split('<section class="card', 2)[2].split("</section>", 1)[0]  # after the standing and facts
+
+
+def test_an_active_shops_pledge_is_shown_open(client, world):
+    html = qr_page(client, world.shop)
+    assert "<h2>本店的承诺</h2>" in html and "有效期至" in html
+    assert "<details" not in pledge_section(html)
+
+
+@pytest.mark.parametrize("standing", ["suspended", "revoked"])
+def test_a_suspended_or_revoked_shops_pledge_is_said_not_in_force_and_folded(client, world, standing):
+    if standing == "suspended":
+        sanctions.suspend(world.shop, world.staff, reason(), None, True)
+    else:
+        sanctions.approve_revocation(sanctions.propose_revocation(world.shop, world.staff, reason()), world.staff2)
+    db.session.commit()
+
+    html = qr_page(client, world.shop)
+    section = pledge_section(html)
+    assert "<h2>本店曾签署的承诺</h2>" in section and "本店的承诺</h2>" not in html
+    label = {"suspended": "暂停", "revoked": "已撤销"}[standing]
+    assert f"这份承诺目前不在效力中：店铺处于“{label}”状态" in section
+    # The signed terms and their "valid until" date are only inside the folded part.
+    before, folded = section.split("<details", 1)
+    assert "有效期至" not in before and "有效期至" in folded and "<summary>查看原承诺内容</summary>" in folded
 
 
 # --- The consumer's report --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The QR page's share resolved is of the concluded cases: shop_complaint_figures.concluded
 
 Revision ID: 5e1c0a7d3b92
-Revises: b7d2e1c4a9f0
+Revises: c1a5e0f3d2b8
 Create Date: 2026-12-06 12:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1c0a7d3b92'
-down_revision = 'b7d2e1c4a9f0'
+down_revision = 'c1a5e0f3d2b8'
 branch_labels = None
 depends_on = None
 

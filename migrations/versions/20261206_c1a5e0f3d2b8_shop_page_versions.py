@@ -1,7 +1,7 @@
 """shop page versions: the exact QR page cache's key
 
 Revision ID: c1a5e0f3d2b8
-Revises: b7d2e1c4a9f0
+Revises: e5a7c3d9b1f2
 Create Date: 2026-12-06 12:30:00.000000
 
 merchants.page_version is bumped in the same transaction as every change the shop's QR page shows
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'c1a5e0f3d2b8'
-down_revision = 'b7d2e1c4a9f0'
+down_revision = 'e5a7c3d9b1f2'
 branch_labels = None
 depends_on = None
 

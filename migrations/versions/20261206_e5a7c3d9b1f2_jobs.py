@@ -1,7 +1,7 @@
 """Jobs: long work (imports, poster PDFs, exports) run off the request path, with progress and result
 
 Revision ID: e5a7c3d9b1f2
-Revises: b7d2e1c4a9f0
+Revises: 5e8c2f0a7d13
 Create Date: 2026-12-06 12:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a7c3d9b1f2'
-down_revision = 'b7d2e1c4a9f0'
+down_revision = '5e8c2f0a7d13'
 branch_labels = None
 depends_on = None
 

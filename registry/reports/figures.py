@@ -467,8 +467,8 @@ def period_label(start: date, end: date, today: date | None = None) -> str:
                                                   month=start.month, day=start.day),
                   end=_("%(year)d年%(month)d月%(day)d日", year=last.year, month=last.month, day=last.day))
     if start <= today < last:
-        # The pattern is translated: "M 月 d 日" in Chinese, "d MMMM" in English.
-        label = _("%(period)s（截至 %(day)s）", period=label, day=format_date(today, _("M 月 d 日")))
+        pattern = _("M 月 d 日")  # a date pattern, translated: "d MMMM" in English
+        label = _("%(period)s（截至 %(day)s）", period=label, day=format_date(today, pattern))
     return label
 
 

@@ -73,7 +73,7 @@ def test_staff_suspends_a_shop_from_a_flag_and_the_qr_page_says_so(client, world
     login_as(client, world.staff)
     page = text(client.get(f"/staff/shops/{world.shop.id}?flag={flag.id}"))
     assert f"正在处理标记 #{flag.id}" in page
-    assert f'name="suspension-flag_id" type="hidden" value="{flag.id}"' in page
+    assert f'<option value="{flag.id}" selected>' in page and 'name="suspension-flag_id"' in page
 
     # The date is missing: the form comes back with the message next to the field and what was typed.
     refused = client.post(f"/staff/shops/{world.shop.id}/suspension", data={

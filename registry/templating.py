@@ -20,6 +20,7 @@ from registry.merchants.labels import (CATEGORY_LABELS, LICENCE_METHOD_LABELS, S
                                       what_was_checked_short)
 from registry.moderation import labels as moderation_labels
 from registry.ownership.labels import CLAIM_STATUS_LABELS
+from registry.reports.figures import amount_in_words
 from registry.clock import local_date, local_datetime
 from registry.web import public_base_url
 
@@ -46,6 +47,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(local_datetime, "datetime")
     app.add_template_filter(local_date, "date")
     app.add_template_filter(yuan, "yuan")
+    app.add_template_filter(amount_in_words, "amount_in_words")
     app.add_template_filter(from_json, "fromjson")
     app.add_template_filter(iso_local_datetime, "isodatetime")
     app.add_template_filter(mask_name, "mask_name")

@@ -1,6 +1,8 @@
 """Human names for audit actions, subjects and data keys, translated per request.
 
-Actions not listed here (a new package's) are shown by their code, which is readable enough.
+Every action code the product writes has its name here (tests/reports/test_audit_labels.py scans the
+code for them). The values recorded with an action (standings, states, kinds) are named on the read
+side, from each package's labels: `registry/reports/audit_labels.py`.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -36,6 +38,15 @@ ACTION_LABELS = {
     "licence.withdrawn": _l("撤回营业执照核验"),
     "area.division_code_set": _l("设置行政区划代码"),
     "complaint.filed": _l("提交投诉"),
+    "complaint.registered": _l("登记投诉（来电、来信、来访或网络）"),
+    "complaint.business_linked": _l("投诉关联到登记的店铺"),
+    "complaint.reply_overdue": _l("商家逾期未回复，转工作人员处理"),
+    "complaint.mark_duplicate": _l("标为重复投诉"),
+    "complaint.merchant_reply": _l("商家回复"),
+    "complaint.accept_offer": _l("消费者接受处理方案"),
+    "complaint.reject_offer": _l("消费者不接受处理方案"),
+    "complaint.withdraw": _l("撤回投诉"),
+    "complaint.add_information": _l("补充说明"),
     "complaint.accept": _l("受理投诉"),
     "complaint.refuse": _l("不予受理"),
     "complaint.schedule_mediation": _l("安排调解"),
@@ -63,6 +74,30 @@ ACTION_LABELS = {
     "statement.edited": _l("商家修改说明"),
     "statement.approved": _l("公开商家说明"),
     "statement.hidden": _l("隐藏商家说明"),
+    "merchant.claimed": _l("认领导入的店铺"),
+    "merchant.imported": _l("导入店铺"),
+    "campaign.batch_uploaded": _l("上传导入文件"),
+    "campaign.batch_imported": _l("导入店铺名单"),
+    "campaign.batch_discarded": _l("放弃导入批次"),
+    "campaign.letters_printed": _l("打印邀请函"),
+    "campaign.posters_printed": _l("打印诚信码海报"),
+    "flag.raised": _l("标记店铺"),
+    "flag.dismissed": _l("排除标记"),
+    "flag.actioned": _l("标记已由处理决定回应"),
+    "flag_rule.updated": _l("调整标记规则"),
+    "sanction.warning_issued": _l("公开警示"),
+    "sanction.suspended": _l("暂停诚信码"),
+    "sanction.revocation_proposed": _l("提出撤销承诺"),
+    "sanction.revocation_approved": _l("批准撤销承诺"),
+    "sanction.revocation_rejected": _l("不批准撤销承诺"),
+    "sanction.reinstated": _l("整改后恢复"),
+    "sanction.reinstatement_proposed": _l("提出撤销后的恢复"),
+    "sanction.reinstatement_approved": _l("批准撤销后的恢复"),
+    "sanction.reinstatement_rejected": _l("不批准撤销后的恢复"),
+    "sanction.ended": _l("处理决定结束"),
+    "appeal.submitted": _l("商家提出申诉"),
+    "appeal.granted": _l("申诉成立"),
+    "appeal.upheld": _l("申诉未获支持，维持原决定"),
     "repair.applied": _l("申请信用修复"),
     "repair.proposed": _l("同意信用修复（待第二位工作人员批准）"),
     "repair.granted": _l("准予信用修复"),
@@ -105,6 +140,11 @@ SUBJECT_LABELS = {
     "sanctionstatement": _l("商家说明"),
     "creditrepair": _l("信用修复申请"),
     "licencecheck": _l("营业执照核验"),
+    "flag": _l("标记"),
+    "flagrule": _l("标记规则"),
+    "sanction": _l("处理决定"),
+    "appeal": _l("申诉"),
+    "importbatch": _l("导入批次"),
 }
 
 KEY_LABELS = {
@@ -154,6 +194,20 @@ KEY_LABELS = {
     "new_due": _l("新处理期限"),
     "old_weekends_only": _l("原先按周末计算"),
     "new_weekends_only": _l("现在按周末计算"),
+    "kind": _l("类别"),
+    "rule": _l("规则"),
+    "sanction_id": _l("处理决定编号"),
+    "note": _l("说明"),
+    "ends_at": _l("结束时间"),
+    "until": _l("截止日期"),
+    "until_rectified": _l("整改后恢复"),
+    "proposed_by": _l("提出人编号"),
+    "lifted": _l("结束的处理决定"),
+    "code": _l("代码"),
+    "status": _l("状态"),
+    "cause": _l("原因类别"),
+    "when": _l("时间"),
+    "amount_recovered_cents": _l("挽回损失（分）"),
 }
 
 CHAIN_PROBLEMS = {

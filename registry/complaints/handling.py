@@ -18,14 +18,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry.audit import services as audit
 from registry.auth.access import require_district
 from registry.auth.models import User
-from registry.clock import utcnow
+from registry.clock import china_date, utcnow
 from registry.complaints import figures, states
 from registry.complaints.deadlines import MEDIATION_WORKING_DAYS, REPLY_WORKING_DAYS
 from registry.complaints.filing import MAX_AMOUNT_CENTS, MAX_DESCRIPTION
 from registry.complaints.labels import ACTION_LABELS, STATUS_LABELS
 from registry.complaints.models import REFUSAL_GROUNDS, CallBack, Complaint, ComplaintEvent
 from registry.complaints.replies import screen_reply
-from registry.complaints.timeline import add_event, complaint_changed, latest_offer
+from registry.complaints.timeline import add_event, complaint_changed, latest_offer, scheduled_mediation
 from registry.errors import Conflict, DomainError, InvalidTransition, NotPermitted
 from registry.extensions import db
 from registry.personal_data import refuse_personal_data
@@ -205,6 +205,11 @@ def record_mediation(complaint: Complaint, staff: User, expected_version: int | 
     action = "record_mediated" if succeeded else "record_failed"
     old = _staff_action(complaint, staff, action, expected_version)
     now = utcnow()
+    meeting = scheduled_mediation(complaint)
+    if meeting is not None and china_date(now) < meeting.date():
+        # An outcome before the meeting is a slip of the wrong case or the wrong button.
+        raise DomainError(_("调解定于 %(when)s 进行，在这一天之前不能记录调解结果。如调解已提前进行，请先把调解时间改为实际日期。",
+                            when=meeting.strftime("%Y-%m-%d %H:%M")))
     complaint.outcome = states.MEDIATED if succeeded else states.FAILED
     complaint.amount_recovered_cents = amount_recovered_cents if succeeded else 0
     complaint.closed_at = now

@@ -44,9 +44,12 @@ def complaints_for_owner(owner: User, page: int, per_page: int = 20):
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
-    """Open complaints, most urgent legal clock first; `view` picks new / in progress / closed."""
+def staff_queue(staff: User, view: str, page: int, per_page: int = 30, merchant_id: int | None = None):
+    """Open complaints, most urgent legal clock first; `view` picks new / in progress / closed;
+    `merchant_id` keeps one shop's."""
     statement = scoped(select(Complaint), staff)
+    if merchant_id is not None:
+        statement = statement.where(Complaint.merchant_id == merchant_id)
     if view == "new":
         statement = statement.where(Complaint.status == states.FILED).order_by(Complaint.due_date, Complaint.id)
     elif view == "open":
@@ -58,14 +61,32 @@ def staff_queue(staff: User, view: str, page: int, per_page: int = 30):
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def queue_counts(staff: User) -> dict[str, int]:
+def queue_counts(staff: User, merchant_id: int | None = None) -> dict[str, int]:
     statement = scoped(select(Complaint.status, func.count()).select_from(Complaint), staff)
+    if merchant_id is not None:
+        statement = statement.where(Complaint.merchant_id == merchant_id)
     counts = dict(db.session.execute(statement.group_by(Complaint.status)).all())
     return {
         "new": counts.get(states.FILED, 0),
         "open": sum(counts.get(s, 0) for s in states.OPEN_STATUSES[1:]),
         "closed": sum(counts.get(s, 0) for s in states.FINAL_STATUSES),
     }
+
+
+def shop_complaints(staff: User, merchant_id: int, limit: int) -> tuple[list[Complaint], int]:
+    """One shop's newest complaints in the officer's district (every status), and how many there are."""
+    statement = scoped(select(Complaint), staff).where(Complaint.merchant_id == merchant_id)
+    total = db.session.scalar(statement.with_only_columns(func.count(Complaint.id)).order_by(None))
+    newest = db.session.scalars(statement.order_by(Complaint.filed_at.desc(), Complaint.id.desc()).limit(limit))
+    return list(newest), total or 0
+
+
+def case_ids(staff: User, tracking_numbers: list[str]) -> dict[str, int]:
+    """The ids of the officer's cases among these tracking numbers (for links; others stay plain text)."""
+    if not tracking_numbers:
+        return {}
+    statement = scoped(select(Complaint.tracking_number, Complaint.id), staff)
+    return dict(db.session.execute(statement.where(Complaint.tracking_number.in_(tracking_numbers[:50]))).all())
 
 
 def held_replies(staff: User) -> list[ComplaintEvent]:

@@ -19,7 +19,8 @@ from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto,
 from registry.database import slow_work
 from registry.errors import DomainError, NotPermitted, sends_photos
 from registry.extensions import db
-from registry.pagination import ID_MAX, bounded_integer, page_number
+from registry.merchants.models import Merchant
+from registry.pagination import ID_MAX, bounded_integer, page_number, record_id
 from registry.uploads import ImageRejected, private_image_response, process_image, validate_batch
 from registry.view_helpers import ask_for_photos_again, run_action, save_form, show_form_error
 from registry.walls import staff_area
@@ -50,8 +51,13 @@ def queue():
     if view not in QUEUE_VIEWS:
         view = "new"
     page = page_number()
-    return render_template("complaints/staff_queue.html", view=view, complaints=queries.staff_queue(_staff(), view, page),
-                           counts=queries.queue_counts(_staff()), today=today_in_china())
+    # ?shop= keeps one shop's cases (the staff shop page links here); the district scope still applies.
+    shop_id = record_id("shop")
+    shop = db.session.get(Merchant, shop_id) if shop_id else None
+    shop_id = shop.id if shop is not None else None
+    return render_template("complaints/staff_queue.html", view=view, shop=shop,
+                           complaints=queries.staff_queue(_staff(), view, page, merchant_id=shop_id),
+                           counts=queries.queue_counts(_staff(), shop_id), today=today_in_china())
 
 
 def _forms(complaint: Complaint, **submitted):

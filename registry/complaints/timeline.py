@@ -9,6 +9,7 @@ from datetime import datetime
 from blinker import Namespace
 
 from registry.auth.models import User
+from registry.clock import CHINA
 from registry.complaints.models import Complaint, ComplaintEvent
 from registry.extensions import db
 
@@ -26,6 +27,20 @@ def add_event(complaint: Complaint, kind: str, actor_role: str, actor: User | No
                            data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), is_public=public)
     db.session.add(event)
     return event
+
+
+def scheduled_mediation(complaint: Complaint) -> datetime | None:
+    """When the latest scheduled mediation meets (aware, Beijing time), or None when none was scheduled.
+
+    The staff form stores the wall-clock time typed, which is China time."""
+    for event in reversed(complaint.events):
+        if event.kind == "mediation_scheduled":
+            value = json.loads(event.data or "{}").get("when")
+            if not value:
+                return None
+            moment = datetime.fromisoformat(value)
+            return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)
+    return None
 
 
 def latest_offer(complaint: Complaint) -> ComplaintEvent | None:

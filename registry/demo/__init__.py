@@ -229,7 +229,9 @@ def load_demo_complaints(shops: list, staff: User, rng: random.Random) -> int:
         complaints.respond_to_offer(complaint, False, "只退一半不能接受。")
         if stage == "disputed":
             continue
-        complaints.schedule_mediation(complaint, staff, None, utcnow() + timedelta(days=2), "西湖区消费者协会调解室", "")
+        # A case still mediating meets in two days; the others met this morning (no outcome before the meeting).
+        meeting = utcnow() + (timedelta(days=2) if stage == "mediating" else -timedelta(hours=3))
+        complaints.schedule_mediation(complaint, staff, None, meeting, "西湖区消费者协会调解室", "")
         if stage == "mediating":
             continue
         complaints.record_mediation(complaint, staff, None, stage == "mediated", amount * 100 if stage == "mediated" else None,
@@ -329,7 +331,7 @@ def load_demo_history(shops: list, staff: User, rng: random.Random) -> tuple[int
                 complaints.merchant_reply(complaint, shop.owner, "已核实，同意按消费者要求处理。", "退款", refund)
                 complaints.respond_to_offer(complaint, stage == "agreed", "")
                 if stage != "agreed":
-                    complaints.schedule_mediation(complaint, staff, None, replied + timedelta(days=2),
+                    complaints.schedule_mediation(complaint, staff, None, min(replied + timedelta(days=2), utcnow()),
                                                   "西湖区消费者协会调解室", "")
                     complaints.record_mediation(complaint, staff, None, stage == "mediated",
                                                 amount * 100 if stage == "mediated" else None,

@@ -13,6 +13,8 @@ and the shop by its name, and link to the page where the reader signs in or conf
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -50,8 +52,8 @@ MESSAGES = {
     "sanction_reinstated": _l("您的店铺“%(shop)s”已整改恢复。请登录重新签署现行倡议书，签署后诚信码即恢复有效。"),
     "sanction_lifted_lapsed": _l("您的店铺“%(shop)s”的处理期限已结束。承诺已过期，请登录重新签署倡议书。"),
     "sanction_lifted": _l("您的店铺“%(shop)s”的处理期限已结束，诚信码已恢复。"),
-    "appeal_granted": _l("您对店铺“%(shop)s”处理决定的申诉成立，该处理已撤销。说明：%(note)s"),
-    "appeal_upheld": _l("您对店铺“%(shop)s”处理决定的申诉未获支持，维持原决定。说明：%(note)s"),
+    "appeal_granted": _l("您对店铺“%(shop)s”处理决定的申诉成立，该处理已撤销。说明：%(note)s。"),
+    "appeal_upheld": _l("您对店铺“%(shop)s”处理决定的申诉未获支持，维持原决定。说明：%(note)s。"),
     # To the shop owner, about the pledge (registry/pledges/notices.py).
     "pledge_resign": _l("倡议书已更新为第 %(number)d 版，请于 %(date)s 前登录为“%(shop)s”重新签署，逾期诚信码失效。"),
     "pledge_lapsing": _l("店铺“%(shop)s”的诚信承诺将于 %(date)s 到期，请及时登录续签，逾期诚信码失效。"),
@@ -71,10 +73,21 @@ MESSAGES = {
 _CLOSING_PUNCTUATION = "。．.！!？?；;，,、 "
 
 
+# A placeholder the template follows with its own punctuation.
+_PLACEHOLDER_BEFORE_PUNCTUATION = re.compile(r"%\((\w+)\)s(?=[" + re.escape(_CLOSING_PUNCTUATION.strip()) + r"])")
+
+
 def sms_text(key: str, locale: str = "zh", **params) -> str:
-    """The text of message `key` with `params`, signed with the issuing body's short name."""
+    """The text of message `key` with `params`, signed with the issuing body's short name.
+
+    Where the template puts its own punctuation after a value (typed text: a reason, a note, a place),
+    the value's closing punctuation is dropped, so no text reads "原因：X。。" whoever typed X."""
     with force_locale(locale):
-        body = str(MESSAGES[key]) % params
+        template = str(MESSAGES[key])
+        for name in _PLACEHOLDER_BEFORE_PUNCTUATION.findall(template):
+            if isinstance(params.get(name), str):
+                params[name] = sentence_part(params[name])
+        body = template % params
     return issuing_body().sms_signature + body
 
 

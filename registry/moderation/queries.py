@@ -34,16 +34,20 @@ def _scoped(statement, staff: User):
 
 # --- Staff lists ------------------------------------------------------------------------------------
 
-def flags_page(staff: User, status: str, page: int, per_page: int = 30):
+def flags_page(staff: User, status: str, page: int, per_page: int = 30, merchant_id: int | None = None):
     status = status if status in FLAG_STATUSES else FLAG_OPEN
     statement = _scoped(select(Flag).join(Merchant, Flag.merchant_id == Merchant.id).where(Flag.status == status),
                         staff)
+    if merchant_id is not None:
+        statement = statement.where(Flag.merchant_id == merchant_id)
     order = (Flag.raised_at.desc(), Flag.id.desc()) if status == FLAG_OPEN else (Flag.resolved_at.desc(), Flag.id.desc())
     return db.paginate(statement.order_by(*order), page=page, per_page=per_page, error_out=False)
 
 
-def flag_counts(staff: User) -> dict[str, int]:
+def flag_counts(staff: User, merchant_id: int | None = None) -> dict[str, int]:
     statement = _scoped(select(Flag.status, func.count()).join(Merchant, Flag.merchant_id == Merchant.id), staff)
+    if merchant_id is not None:
+        statement = statement.where(Flag.merchant_id == merchant_id)
     counts = dict(db.session.execute(statement.group_by(Flag.status)).all())
     return {status: counts.get(status, 0) for status in FLAG_STATUSES}
 
@@ -51,8 +55,10 @@ def flag_counts(staff: User) -> dict[str, int]:
 SANCTION_VIEWS = ("proposed", "active", "all")
 
 
-def sanctions_page(staff: User, view: str, page: int, per_page: int = 30):
+def sanctions_page(staff: User, view: str, page: int, per_page: int = 30, merchant_id: int | None = None):
     statement = _scoped(select(Sanction).join(Merchant, Sanction.merchant_id == Merchant.id), staff)
+    if merchant_id is not None:
+        statement = statement.where(Sanction.merchant_id == merchant_id)
     if view == "proposed":
         statement = statement.where(Sanction.status == PROPOSED)
     elif view == "active":
@@ -61,9 +67,11 @@ def sanctions_page(staff: User, view: str, page: int, per_page: int = 30):
                        per_page=per_page, error_out=False)
 
 
-def sanction_counts(staff: User) -> dict[str, int]:
+def sanction_counts(staff: User, merchant_id: int | None = None) -> dict[str, int]:
     base = _scoped(select(func.count()).select_from(Sanction).join(Merchant, Sanction.merchant_id == Merchant.id),
                    staff)
+    if merchant_id is not None:
+        base = base.where(Sanction.merchant_id == merchant_id)
     return {
         "proposed": db.session.scalar(base.where(Sanction.status == PROPOSED)),
         "active": db.session.scalar(base.where(Sanction.status == ACTIVE, Sanction.kind.in_(NEGATIVE_KINDS))),
@@ -150,9 +158,14 @@ def search_shops(staff: User, query: str, page: int, per_page: int = 30):
                        error_out=False)
 
 
+# The staff shop page lists this many of each; a link opens the full list filtered to the shop.
+SHOP_RECORD_LIST = 10
+
+
 @dataclass
 class ShopRecord:
-    """Everything the staff shop page shows about moderation."""
+    """Everything the staff shop page shows about moderation: the newest flags and sanctions (their
+    totals say whether to link to the full lists) and every open flag (a decision may answer one)."""
 
     flags: list[Flag]
     sanctions: list[Sanction]
@@ -160,16 +173,27 @@ class ShopRecord:
     standing: ShopStanding
     now: datetime
     open_flags: list[Flag] = field(default_factory=list)
+    flag_total: int = 0
+    sanction_total: int = 0
+
+
+def _newest(statement, limit: int) -> tuple[list, int]:
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return list(db.session.scalars(statement.limit(limit))), total or 0
 
 
 def shop_record(merchant: Merchant, now: datetime | None = None) -> ShopRecord:
     now = now or utcnow()
-    flags = list(db.session.scalars(select(Flag).where(Flag.merchant_id == merchant.id)
-                                    .order_by(Flag.raised_at.desc(), Flag.id.desc())))
-    sanctions = list(db.session.scalars(select(Sanction).where(Sanction.merchant_id == merchant.id)
-                                        .order_by(Sanction.issued_at.desc(), Sanction.id.desc())))
-    appeals = {a.sanction_id: a for a in db.session.scalars(select(Appeal).where(Appeal.merchant_id == merchant.id))}
-    return ShopRecord(flags, sanctions, appeals, shop_standing(merchant, now), now, [f for f in flags if f.is_open])
+    flags, flag_total = _newest(select(Flag).where(Flag.merchant_id == merchant.id)
+                                .order_by(Flag.raised_at.desc(), Flag.id.desc()), SHOP_RECORD_LIST)
+    sanctions, sanction_total = _newest(select(Sanction).where(Sanction.merchant_id == merchant.id)
+                                        .order_by(Sanction.issued_at.desc(), Sanction.id.desc()), SHOP_RECORD_LIST)
+    open_flags = list(db.session.scalars(select(Flag).where(Flag.merchant_id == merchant.id, Flag.status == FLAG_OPEN)
+                                         .order_by(Flag.raised_at.desc(), Flag.id.desc())))
+    appeals = {a.sanction_id: a for a in db.session.scalars(
+        select(Appeal).where(Appeal.merchant_id == merchant.id, Appeal.sanction_id.in_([s.id for s in sanctions])))}
+    return ShopRecord(flags, sanctions, appeals, shop_standing(merchant, now), now, open_flags, flag_total,
+                      sanction_total)
 
 
 # --- Dashboard --------------------------------------------------------------------------------------

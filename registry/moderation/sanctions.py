@@ -240,7 +240,7 @@ def propose_revocation(merchant: Merchant, staff: User, data: SanctionInput, fla
 
 # Lifting a revocation needs the same two officers as imposing it: otherwise one officer could undo
 # alone what two decided. Lifting a suspension (or a warning's effects) stays one officer's decision.
-_PROPOSAL_KINDS = (REVOCATION, REINSTATEMENT)
+PROPOSAL_KINDS = (REVOCATION, REINSTATEMENT)
 
 
 def _lock_proposal(sanction: Sanction, staff: User, now: datetime) -> Merchant:
@@ -261,7 +261,7 @@ def approve_proposal(sanction: Sanction, staff: User) -> None:
 
     Nobody approves their own proposal.
     """
-    if sanction.kind not in _PROPOSAL_KINDS:
+    if sanction.kind not in PROPOSAL_KINDS:
         raise InvalidTransition(_("只有撤销及撤销后的恢复需要审批。"))
     if sanction.issued_by_id == staff.id:
         if sanction.kind == REINSTATEMENT:
@@ -293,7 +293,7 @@ def approve_revocation(sanction: Sanction, staff: User) -> None:
 def reject_proposal(sanction: Sanction, staff: User, note: str) -> None:
     """Turn a proposed revocation or reinstatement down (or, by its proposer, withdraw it); the shop
     is not affected."""
-    if sanction.kind not in _PROPOSAL_KINDS:
+    if sanction.kind not in PROPOSAL_KINDS:
         raise InvalidTransition(_("只有撤销及撤销后的恢复需要审批。"))
     note = clean_text(note, "note", _("请说明不批准的理由。"), MAX_NOTE)
     now = utcnow()

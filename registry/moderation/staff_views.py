@@ -12,6 +12,7 @@ from registry.clock import utcnow
 from registry.errors import Conflict, NotPermitted
 from registry.extensions import db
 from registry.merchants.models import Merchant
+from registry.complaints import queries as complaint_queries
 from registry.moderation import appeals, flags, queries, sanctions
 from registry.moderation.checks import require_scope
 from registry.moderation.forms import (ApproveForm, DecideAppealForm, DismissFlagForm, RaiseFlagForm, ReinstateForm,
@@ -48,13 +49,23 @@ def flag_list():
     status = request.args.get("status", FLAG_OPEN)
     if status not in FLAG_STATUSES:
         status = FLAG_OPEN
-    return render_template("moderation/flags.html", status=status,
-                           flags=queries.flags_page(_user(), status, page_number()),
-                           counts=queries.flag_counts(_user()))
+    shop = _filtered_shop()
+    shop_id = shop.id if shop else None
+    return render_template("moderation/flags.html", status=status, shop=shop,
+                           flags=queries.flags_page(_user(), status, page_number(), merchant_id=shop_id),
+                           counts=queries.flag_counts(_user(), shop_id))
+
+
+def _filtered_shop() -> Merchant | None:
+    """The shop a list is narrowed to (?shop=, from the staff shop page); the district scope still applies."""
+    shop_id = record_id("shop")
+    return db.session.get(Merchant, shop_id) if shop_id else None
 
 
 def _flag_page(flag: Flag, form: DismissFlagForm | None = None, status: int = 200):
-    return render_template("moderation/flag.html", flag=flag, form=form or DismissFlagForm(formdata=None)), status
+    numbers = [str(n) for n in flag.source.get("tracking_numbers") or []]
+    return render_template("moderation/flag.html", flag=flag, form=form or DismissFlagForm(formdata=None),
+                           case_ids=complaint_queries.case_ids(_user(), numbers), tracking_numbers=numbers), status
 
 
 @staff.route("/flags/<int:flag_id>")
@@ -105,7 +116,9 @@ def _shop_page(shop: Merchant, status: int = 200, flag_id: int | None = None, **
     acting_on = db.session.get(Flag, flag_id) if flag_id else None
     if acting_on is not None and (acting_on.merchant_id != shop.id or not acting_on.is_open):
         acting_on = None
+    complaints, complaint_total = complaint_queries.shop_complaints(_user(), shop.id, queries.SHOP_RECORD_LIST)
     return render_template("moderation/shop.html", shop=shop, record=queries.shop_record(shop), acting_on=acting_on,
+                           complaints=complaints, complaint_total=complaint_total,
                            **_shop_forms(acting_on.id if acting_on else None, **submitted)), status
 
 
@@ -184,9 +197,11 @@ def sanction_list():
     view = request.args.get("view", "proposed")
     if view not in queries.SANCTION_VIEWS:
         view = "proposed"
-    return render_template("moderation/sanctions.html", view=view, now=utcnow(),
-                           sanctions=queries.sanctions_page(_user(), view, page_number()),
-                           counts=queries.sanction_counts(_user()))
+    shop = _filtered_shop()
+    shop_id = shop.id if shop else None
+    return render_template("moderation/sanctions.html", view=view, now=utcnow(), shop=shop,
+                           sanctions=queries.sanctions_page(_user(), view, page_number(), merchant_id=shop_id),
+                           counts=queries.sanction_counts(_user(), shop_id))
 
 
 def _sanction_page(sanction: Sanction, status: int = 200, **submitted):

@@ -76,6 +76,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
 
@@ -95,7 +96,7 @@ from registry.merchants.models import CATEGORIES, CAUSE_REINSTATED, CAUSE_REPAIR
 from registry.moderation.models import (ACTIVE, END_APPEAL_GRANTED, ENDED, FLAG_MISUSED_BADGE, REVOCATION, SUSPENSION,
                                         WARNING, Sanction)
 from registry.pledges.models import Signature
-from registry.clock import first_of_month, start_of_china_day
+from registry.clock import first_of_month, start_of_china_day, today_in_china
 
 RESOLVED_OUTCOMES = (states.AGREED, states.MEDIATED)
 # The longest period a report covers (the period picker refuses longer ones).
@@ -226,11 +227,6 @@ class Report:
     @property
     def amount_recovered_yuan(self) -> str:
         return str((Decimal(self.amount_recovered_cents) / 100).quantize(Decimal("0.01")))
-
-    @property
-    def amount_recovered_wan(self) -> str:
-        """万元 with two decimals, as the yearly sentence has it."""
-        return str((Decimal(self.amount_recovered_cents) / 1_000_000).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
     def public_summary(self) -> dict:
         """Headline figures, JSON-safe and free of personal data (the API and /stats publish these)."""
@@ -451,19 +447,37 @@ def build_report(start: date, end: date, district: str | None = None) -> Report:
     )
 
 
-def period_label(start: date, end: date) -> str:
-    """The period in words: 2026年全年, 2026年第一季度, 2026年3月, or 2026年1月5日至2026年2月10日."""
+def period_label(start: date, end: date, today: date | None = None) -> str:
+    """The period in words: 2026年全年, 2026年第一季度, 2026年3月, or 2026年1月5日至2026年2月10日; a period
+    not over yet (Beijing date) says how far it goes: 2026年（截至 12 月 6 日）, never 全年."""
     last = date.fromordinal(end.toordinal() - 1)
-    if start.month == 1 and start.day == 1 and end == date(start.year + 1, 1, 1):
-        return _("%(year)d年全年", year=start.year)
-    if start.day == 1 and start.month in (1, 4, 7, 10) and end == first_of_month(start, 3):
-        return _("%(year)d年第%(quarter)s季度", year=start.year,
-                 quarter=(_("一"), _("二"), _("三"), _("四"))[(start.month - 1) // 3])
-    if start.day == 1 and end == first_of_month(start, 1):
-        return _("%(year)d年%(month)d月", year=start.year, month=start.month)
-    return _("%(start)s至%(end)s", start=_("%(year)d年%(month)d月%(day)d日", year=start.year, month=start.month,
-                                             day=start.day),
-             end=_("%(year)d年%(month)d月%(day)d日", year=last.year, month=last.month, day=last.day))
+    today = today or today_in_china()
+    whole_year = start.month == 1 and start.day == 1 and end == date(start.year + 1, 1, 1)
+    if whole_year and last <= today:
+        label = _("%(year)d年全年", year=start.year)
+    elif whole_year:
+        label = _("%(year)d年", year=start.year)
+    elif start.day == 1 and start.month in (1, 4, 7, 10) and end == first_of_month(start, 3):
+        label = _("%(year)d年第%(quarter)s季度", year=start.year,
+                  quarter=(_("一"), _("二"), _("三"), _("四"))[(start.month - 1) // 3])
+    elif start.day == 1 and end == first_of_month(start, 1):
+        label = _("%(year)d年%(month)d月", year=start.year, month=start.month)
+    else:
+        label = _("%(start)s至%(end)s", start=_("%(year)d年%(month)d月%(day)d日", year=start.year,
+                                                  month=start.month, day=start.day),
+                  end=_("%(year)d年%(month)d月%(day)d日", year=last.year, month=last.month, day=last.day))
+    if start <= today < last:
+        pattern = _("M 月 d 日")  # a date pattern, translated: "d MMMM" in English
+        label = _("%(period)s（截至 %(day)s）", period=label, day=format_date(today, pattern))
+    return label
+
+
+def amount_in_words(cents: int) -> str:
+    """Money recovered as a sentence says it: 3.28 万元 in Chinese, full yuan in English (¥32,800)."""
+    yuan = (Decimal(cents) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if get_locale() is None or get_locale().language == "zh":
+        return _("%(amount)s 万元", amount=(yuan / 10_000).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    return "¥" + (f"{yuan:,.0f}" if yuan == yuan.to_integral_value() else f"{yuan:,.2f}")
 
 
 def headline_sentence(report: Report) -> str:
@@ -473,6 +487,6 @@ def headline_sentence(report: Report) -> str:
     if report.district:
         where = _("%(district)s%(period)s", district=report.district, period=where)
     return _("%(period)s接待来信、来电、来访、咨询 %(consultations)d 人次；受理投诉 %(accepted)d 件，调处 %(mediated)d 件，"
-             "调处率 %(rate)s；为消费者挽回经济损失 %(amount)s 万元。",
+             "调处率 %(rate)s；为消费者挽回经济损失 %(amount)s。",
              period=where, consultations=report.receptions_total, accepted=report.complaints_accepted,
-             mediated=report.complaints_handled, rate=rate, amount=report.amount_recovered_wan)
+             mediated=report.complaints_handled, rate=rate, amount=amount_in_words(report.amount_recovered_cents))

@@ -21,6 +21,7 @@ from registry.audit import queries
 from registry.audit.labels import ACTION_LABELS, ACTION_PREFIXES, CHAIN_PROBLEMS, SUBJECT_LABELS
 from registry.audit.presentation import readable_data
 from registry.audit.services import verify_chain
+from registry.reports.audit_labels import value_labels
 from registry.auth.models import Role, User
 from registry.clock import start_of_china_day, today_in_china
 from registry.consultations.queries import known_districts
@@ -196,7 +197,7 @@ def _log_page(report=None):
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     return render_template(
         "audit/log.html", form=form, entries=entries, actors=actors, report=report,
-        rows=[(entry, readable_data(entry)) for entry in entries.items],
+        rows=[(entry, readable_data(entry, value_labels(entry.action))) for entry in entries.items],
         action_labels=ACTION_LABELS, subject_labels=SUBJECT_LABELS, chain_problems=CHAIN_PROBLEMS,
         filtered=any(v for k, v in request.args.items() if k != "page"),
         scoped_district=None if viewer.is_admin else viewer.district,

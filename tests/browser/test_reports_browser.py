@@ -9,6 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 from playwright.sync_api import expect
 
+from registry.clock import today_in_china
 from registry.extensions import db
 
 from .pages import log_in
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 SENTENCE = re.compile(r"接待来信、来电、来访、咨询 (\d+) 人次；受理投诉 (\d+) 件，调处 (\d+) 件，"
                       r"调处率 ([\d.]+)%；为消费者挽回经济损失 ([\d.]+) 万元")
+
 
 
 def load_demo(live) -> None:
@@ -97,12 +99,19 @@ def test_staff_report_yearly_print_and_public_stats(live_server, desktop_context
     yearly.emulate_media(media="print")
     expect(yearly.locator(".site-header")).to_be_hidden()
     shot(yearly, "print-report-04-yearly-media", check_overflow=False)
+    last_term = " ".join(yearly.locator(".definitions dt").last.inner_text().split())
     pdf = yearly.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     document = pdfium.PdfDocument(pdf)
     first = document[0]
     assert (round(first.get_width() / 72 * 25.4), round(first.get_height() / 72 * 25.4)) == (210, 297)  # A4, mm
     assert 1 < len(document) <= 6
-    for number in range(min(3, len(document))):
+    # No card cut at a page end: the definitions box starts and ends on one page.
+    pages = [document[n].get_textpage().get_text_range() for n in range(len(document))]
+    holding = [n for n, words in enumerate(pages) if "口径说明" in words]
+    assert len(holding) == 1 and last_term in pages[holding[0]], holding
+    # A year not yet over says how far it goes (Beijing date), never 全年.
+    assert "全年" not in pages[0] or today_in_china().month == 12 and today_in_china().day == 31
+    for number in range(len(document)):
         document[number].render(scale=1.4).to_pil().save(screenshot_dir / f"print-report-04-yearly-a4-page{number + 1}.png")
     assert "接待来信、来电、来访" in first.get_textpage().get_text_range()
     assert "西子市消费者协会" in first.get_textpage().get_text_range()  # the issuing body's letterhead

@@ -70,7 +70,8 @@ def file(shop, *, key: str | None = None, verified: str | None = None, photos=()
     return complaint, token
 
 
-MEDIATION_WHEN = datetime(2025, 10, 20, 2, 0, tzinfo=timezone.utc)
+# 09:00 on the suite's frozen day (2025-09-30, Beijing): the meeting has happened when outcomes are recorded.
+MEDIATION_WHEN = datetime(2025, 9, 30, 1, 0, tzinfo=timezone.utc)
 
 
 def do(action: str, complaint: Complaint, w: World, actor=None) -> None:

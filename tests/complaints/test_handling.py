@@ -14,6 +14,7 @@ import pytest
 
 from registry.audit.models import AuditEntry
 from registry.audit.services import verify_chain
+from registry.clock import local_datetime, utcnow
 from registry.complaints import handling
 from registry.complaints.models import Complaint
 from registry.errors import Conflict, DomainError, NotPermitted
@@ -316,3 +317,22 @@ def test_mediation_needs_time_place_and_result(world):
         handling.record_mediation(complaint, world.staff, complaint.version, False, None, "")
     assert raised.value.field == "terms"
     assert complaint.status == "mediating"
+
+
+def test_a_mediation_outcome_waits_for_the_scheduled_day(world):
+    complaint, _ = file(world.shop)
+    walk(complaint, world, "accepted")
+    meeting = utcnow() + timedelta(days=3)
+    handling.schedule_mediation(complaint, world.staff, complaint.version, meeting, "西湖区消保委调解室", "")
+    db.session.commit()
+    with pytest.raises(DomainError) as raised:
+        handling.record_mediation(complaint, world.staff, complaint.version, True, 2000, "商家退还货款 20 元。")
+    assert "在这一天之前不能记录调解结果" in raised.value.message
+    assert local_datetime(meeting) in raised.value.message
+    db.session.rollback()
+    assert complaint.status == "mediating" and complaint.outcome is None
+    # Held early after all: staff move the meeting to today, then the outcome is taken.
+    handling.schedule_mediation(complaint, world.staff, complaint.version, utcnow(), "电话调解", "")
+    handling.record_mediation(complaint, world.staff, complaint.version, True, 2000, "商家退还货款 20 元。")
+    db.session.commit()
+    assert complaint.status == "closed" and complaint.outcome == "mediated"

@@ -83,6 +83,7 @@ def test_every_step_texts_the_consumer_and_the_owner(world, verified_owner, froz
     assert "内部备注" not in body
 
     seen = len(texts())
+    frozen.set(MEDIATION_AT)  # the meeting day: only now can its outcome be recorded
     do("record_failed", complaint, world)
     db.session.commit()
     [(phone, body)] = new_texts(seen)

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import update
 
+from registry.clock import today_in_china
 from registry.complaints.models import Complaint, ComplaintEvent, EvidencePhoto
 from registry.messaging.verification import PhoneVerification
 from registry.extensions import db
@@ -315,6 +316,12 @@ def test_staff_take_a_case_from_acceptance_to_mediated(client, world, login_as):
     assert client.post(f"{url}/accept", data={"version": version(), "public_summary": SUMMARY}).status_code == 302
     assert client.post(f"{url}/mediation", data={"version": version(), "when": "2030-10-20T14:30",
                                                  "place": "消保委调解室"}).status_code == 302
+    early = client.post(f"{url}/outcome", data={"version": version(), "outcome": "mediated",
+                                                "amount_recovered": "19.90", "terms": "商家退款"})
+    assert early.status_code == 400 and "调解定于 2030-10-20 14:30 进行" in text(early) and "商家退款" in text(early)
+    today = today_in_china().isoformat()
+    assert client.post(f"{url}/mediation", data={"version": version(), "when": f"{today}T09:00",
+                                                 "place": "消保委调解室"}).status_code == 302
     bad = client.post(f"{url}/outcome", data={"version": version(), "outcome": "mediated", "terms": "退款"})
     assert bad.status_code == 400 and "挽回的经济损失" in text(bad)
     assert client.post(f"{url}/outcome", data={"version": version(), "outcome": "mediated",
@@ -324,6 +331,7 @@ def test_staff_take_a_case_from_acceptance_to_mediated(client, world, login_as):
     complaint = db.session.get(Complaint, complaint.id)
     assert (complaint.status, complaint.outcome, complaint.amount_recovered_cents) == ("closed", "mediated", 1990)
     assert [e[1] for e in events_of(complaint)] == ["filed", "accepted", "forwarded", "mediation_scheduled",
+                                                    "mediation_scheduled",
                                                     "mediated", "closed", "staff_note"]
 
 

@@ -1,5 +1,7 @@
 """The message catalogue: every text signed by the issuing body, short enough to read on a phone."""
 
+import re
+
 from flask_babel import force_locale
 
 from registry.messaging.catalogue import MESSAGES, PART, SEGMENT, segments, sms_text
@@ -56,3 +58,21 @@ def test_a_reason_keeps_one_full_stop():
     assert sentence_part("经查实销售假冒商品。") == "经查实销售假冒商品"
     assert sentence_part("  多次违规！ ") == "多次违规"
     assert sentence_part(None) == ""
+
+
+DOUBLED_PUNCTUATION = re.compile(r"[。．.！!？?；;，,、：:]{2}")
+
+
+def test_no_text_doubles_punctuation_whatever_the_typed_text_ends_with(app):
+    """Every typed value (a staff reason or note, a refusal ground, a mediation place) ends in each
+    closing mark in turn: no entry shows two marks in a row (the template's own stop is the one kept)."""
+    with app.test_request_context():
+        for key in MESSAGES:
+            for ending in "。．.！!？?；;，,、":
+                params = dict(TYPICAL, reason="经查实" + ending, note="已核实" + ending,
+                              ground="缺少必要信息" + ending, place="西湖区消保委调解室" + ending)
+                if key == "pledge_resign":
+                    params["number"] = 3
+                for locale in ("zh", "en"):
+                    text = sms_text(key, locale=locale, **params)
+                    assert not DOUBLED_PUNCTUATION.search(text.replace("...", "")), (key, locale, ending, text)

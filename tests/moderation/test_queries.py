@@ -68,7 +68,7 @@ def test_month_figures_count_this_china_month(world, frozen):
     accept(earlier, world.staff)
     frozen.set(datetime(2026, 3, 31, 17, 0, tzinfo=timezone.utc))  # 1 April, 01:00 in Beijing
     complaint = accept(file(world.shop, phone="13900000032"), world.staff)
-    schedule_mediation(complaint, world.staff, complaint.version, frozen.now + timedelta(days=2), "调解室", "")
+    schedule_mediation(complaint, world.staff, complaint.version, frozen.now, "调解室", "")
     record_mediation(complaint, world.staff, complaint.version, True, 12345, "退款 123.45 元。")
     refuse(file(world.shop, phone="13900000033"), world.staff)
     db.session.commit()

@@ -14,7 +14,7 @@ from registry.moderation import flags, sanctions
 from registry.moderation.models import Flag, Sanction
 from registry.moderation.sanctions import SanctionInput
 
-from .helpers import REASON, file, flashes, fresh, messages_to, plain, qr_page, text
+from .helpers import REASON, audit_actions, file, flashes, fresh, messages_to, plain, qr_page, text
 
 pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 
@@ -73,7 +73,7 @@ def test_staff_suspends_a_shop_from_a_flag_and_the_qr_page_says_so(client, world
     login_as(client, world.staff)
     page = text(client.get(f"/staff/shops/{world.shop.id}?flag={flag.id}"))
     assert f"正在处理标记 #{flag.id}" in page
-    assert f'name="suspension-flag_id" type="hidden" value="{flag.id}"' in page
+    assert f'<option value="{flag.id}" selected>' in page and 'name="suspension-flag_id"' in page
 
     # The date is missing: the form comes back with the message next to the field and what was typed.
     refused = client.post(f"/staff/shops/{world.shop.id}/suspension", data={
@@ -213,3 +213,69 @@ def test_a_revoked_shop_is_reinstated_only_with_a_second_officer(app, world, log
     assert (db.session.get(Sanction, proposal.id).status, db.session.get(Sanction, proposal.id).approved_by_id) \
         == ("active", world.staff2.id)
     assert fresh(world.shop).standing == "lapsed"
+
+
+# --- The staff shop page: complaints, flags and sanctions; a decision closes the flag it answers -----
+
+def test_the_shop_page_lists_complaints_flags_and_sanctions_with_links_to_the_full_lists(client, world, login_as):
+    from registry.moderation.queries import SHOP_RECORD_LIST
+
+    cases = [file(world.shop) for _ in range(SHOP_RECORD_LIST + 2)]
+    flag = flags.raise_staff_flag(world.shop, world.staff2, "夜间经营扰民，需核实。")
+    db.session.commit()
+    login_as(client, world.staff)
+    html = text(client.get(f"/staff/shops/{world.shop.id}"))
+    assert f'href="/staff/complaints/{cases[-1].id}"' in html  # the newest case, linked
+    assert f'href="/staff/complaints/{cases[0].id}"' not in html  # beyond the cap …
+    assert f"全部 {SHOP_RECORD_LIST + 2} 件投诉" in html  # … behind the link to the shop's full list
+    assert f'href="/staff/complaints?view=open&amp;shop={world.shop.id}"' in html
+    assert f'href="/staff/flags/{flag.id}"' in html
+
+    shop_queue = text(client.get(f"/staff/complaints?view=new&shop={world.shop.id}"))
+    assert f"只看“{world.shop.name}”的投诉" in shop_queue and cases[0].tracking_number in shop_queue
+
+
+def test_a_sanction_from_the_shop_page_closes_the_open_flag_it_answers(client, world, login_as):
+    flag = flags.raise_staff_flag(world.shop, world.staff2, "多次被投诉短斤缺两。")
+    db.session.commit()
+    login_as(client, world.staff)
+    # Opened straight from the shop list (no ?flag=): the newest open flag is the one offered.
+    html = text(client.get(f"/staff/shops/{world.shop.id}"))
+    assert f'<option value="{flag.id}" selected>' in html and "这项决定回应的标记" in html
+
+    done = client.post(f"/staff/shops/{world.shop.id}/warning", data={
+        "warning-clause_kind": "counterfeit", "warning-public_reason": REASON, "warning-flag_id": str(flag.id)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    closed = db.session.get(Flag, flag.id)
+    warning = db.session.scalar(select(Sanction).where(Sanction.merchant_id == world.shop.id))
+    assert closed.status == "actioned" and closed.sanction_id == warning.id
+    assert "flag.actioned" in [a for a in audit_actions(closed)]
+    # Both ways: the flag names the decision, the decision names the flag.
+    assert f'href="/staff/sanctions/{warning.id}"' in text(client.get(f"/staff/flags/{flag.id}"))
+    assert f'href="/staff/flags/{flag.id}"' in text(client.get(f"/staff/sanctions/{warning.id}"))
+
+
+def test_a_decision_may_answer_no_flag(client, world, login_as):
+    flag = flags.raise_staff_flag(world.shop, world.staff2, "多次被投诉短斤缺两。")
+    db.session.commit()
+    login_as(client, world.staff)
+    assert client.post(f"/staff/shops/{world.shop.id}/warning", data={
+        "warning-clause_kind": "counterfeit", "warning-public_reason": REASON,
+        "warning-flag_id": "none"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Flag, flag.id).status == "open"
+
+
+def test_the_flag_page_links_its_related_complaints(client, world, login_as):
+    from .helpers import accept
+
+    cases = [file(world.shop) for _ in range(3)]
+    for case in cases:
+        accept(case, world.staff)
+    db.session.commit()
+    flag = db.session.scalar(select(Flag).where(Flag.merchant_id == world.shop.id, Flag.rule_code.is_not(None)))
+    login_as(client, world.staff)
+    html = text(client.get(f"/staff/flags/{flag.id}"))
+    for case in cases:
+        assert f'<a href="/staff/complaints/{case.id}">{case.tracking_number}</a>' in html

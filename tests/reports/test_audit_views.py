@@ -86,7 +86,7 @@ def test_newest_first_with_who_did_what_readably(staff_client, log):
     assert entry_ids(response) == [log["merchant"], log["system"], log["staff_user"]]
     page = text_of(response)
     assert "修改角色" in page and "user.role_changed" in page
-    assert "原值 merchant 新值 staff" in page
+    assert "原值 商户 新值 工作人员" in page and "原值 有效 新值 已过期" not in page
     assert "陈工" in page and "系统" in page
     assert "共 3 条记录" in page
 
@@ -276,3 +276,15 @@ def test_district_staff_read_their_districts_entries_and_their_own_admins_read_a
     other_shop = login_as(app.test_client(), xihu_staff).get(f"/staff/audit?subject_type=merchant"
                                                               f"&subject_id={binjiang_shop.id}")
     assert entry_ids(other_shop) == []
+
+
+def test_codes_recorded_with_an_action_are_shown_by_their_names(staff_client, staff, make_shop):
+    shop = make_shop()
+    record("merchant.standing_changed", shop, staff, old="active", new="revoked", reason="revoked")
+    record("sanction.revocation_approved", shop, staff, merchant_id=shop.id, kind="revocation")
+    record("sanction.ended", shop, None, kind="suspension", reason="appeal_granted")
+    db.session.commit()
+    page = text_of(staff_client.get("/staff/audit"))
+    assert "批准撤销承诺" in page and "店铺状态变更" in page and "处理决定结束" in page
+    assert "原值 有效承诺 新值 已撤销 原因 撤销承诺" in page and "revoked" not in page
+    assert "类别 撤销" in page and "申诉成立，已撤销" in page

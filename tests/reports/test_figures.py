@@ -10,6 +10,7 @@ import secrets
 from datetime import date, datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from registry.clock import use_time_source
@@ -19,13 +20,18 @@ from registry.consultations.models import Consultation
 from registry.extensions import db
 from registry.moderation.models import Sanction
 from registry.pledges.models import Signature
-from registry.reports.figures import build_report, headline_sentence, period_label
+from registry.reports.figures import amount_in_words, build_report, headline_sentence, period_label
 from registry.reports.periods import Period, parse_period
 from registry.clock import CHINA
 
 # Distinctive on purpose: an export or page that leaks them is found by searching for them.
 CONSUMER_NAME = "欧阳锋锐"
 CONSUMER_PHONE = "13867452301"
+
+
+def year_words(year: int) -> str:
+    """How the reports name a whole year: 全年 once it is over, 截至 today while it runs (Beijing date)."""
+    return period_label(date(year, 1, 1), date(year + 1, 1, 1))
 
 
 def cst(*parts) -> datetime:
@@ -177,7 +183,10 @@ def test_a_year_of_figures_matches_the_hand_count(world):
     # Recovered: c1 100.00 + c2 500.50 + c6 20.00 + c4 0 = 620.50 yuan (c5's 300 is 2027's, c10's 999 is 2025's).
     assert report.amount_recovered_cents == 62050
     assert report.amount_recovered_yuan == "620.50"
-    assert report.amount_recovered_wan == "0.06"
+    assert amount_in_words(report.amount_recovered_cents) == "0.06 万元"
+    with force_locale("en"):
+        assert amount_in_words(report.amount_recovered_cents) == "¥620.50"
+        assert amount_in_words(3_280_000) == "¥32,800"
     # Days to accept (Beijing dates): c1 2 (31 Dec → 2 Jan), c2 0, c4 0, c5 1, c6 2 → median 1.
     assert report.median_days_to_accept == 1.0
     # Days to close: c1 10, c2 45, c4 40, c6 60 → median (40 + 45) / 2 = 42.5.
@@ -200,7 +209,7 @@ def test_a_year_of_figures_matches_the_hand_count(world):
     # Every complaint was filed online; the three consultations are the receptions (网络 none).
     assert report.received_by_channel == {"online": 7, "phone": 0, "letter": 0, "visit": 0, "network": 0}
     assert report.receptions_by_channel == {"phone": 1, "letter": 1, "visit": 1, "network": 0}
-    assert headline_sentence(report) == ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，"
+    assert headline_sentence(report) == (year_words(2026) + "接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，"
                                          "调处率 80.0%；为消费者挽回经济损失 0.06 万元。")
 
 
@@ -218,7 +227,7 @@ def test_one_district_counts_only_its_shops_and_consultations(world):
     assert report.amount_recovered_cents == 60050
     assert report.shops_signed == 1  # A
     assert (report.shops_warned, report.shops_suspended, report.shops_revoked, report.shops_lapsed) == (1, 1, 1, 1)
-    assert headline_sentence(report).startswith("西湖区2026年全年接待来信、来电、来访、咨询 2 人次")
+    assert headline_sentence(report).startswith("西湖区" + year_words(2026) + "接待来信、来电、来访、咨询 2 人次")
 
 
 def test_a_month_either_side_of_the_year_boundary(world):
@@ -284,7 +293,21 @@ def test_a_period_must_end_after_it_starts(app):
     (date(2026, 1, 5), date(2026, 2, 11), "2026年1月5日至2026年2月10日"),
 ])
 def test_period_labels(app, start, end, label):
-    assert period_label(start, end) == label
+    assert period_label(start, end, today=date(2027, 3, 1)) == label
+
+
+@pytest.mark.parametrize(("start", "end", "label", "english"), [
+    (date(2026, 1, 1), date(2027, 1, 1), "2026年（截至 12 月 6 日）", "2026 (to 6 December)"),
+    (date(2026, 10, 1), date(2027, 1, 1), "2026年第四季度（截至 12 月 6 日）", None),
+    (date(2026, 12, 1), date(2027, 1, 1), "2026年12月（截至 12 月 6 日）", None),
+])
+def test_a_period_not_over_says_how_far_it_goes(app, start, end, label, english):
+    with app.test_request_context():
+        assert period_label(start, end, today=date(2026, 12, 6)) == label
+        if english:
+            with force_locale("en"):
+                assert period_label(start, end, today=date(2026, 12, 6)) == english
+
 
 
 TODAY = date(2026, 11, 28)

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import LOGIN_REDIRECT, MATRIX_ROLES, assert_answer
+from registry.reports.figures import period_label
 from registry.areas.services import import_rows
 from registry.clock import start_of_china_day, use_time_source
 from registry.extensions import db
@@ -24,6 +25,11 @@ TODAY = date(2026, 11, 28)
 YEAR_2026 = "kind=year&year=2026"
 TABLE_KEYS = ("summary", "consultations", "refusals", "clauses", "categories", "districts", "townships", "months",
               "channels", "acceptance_townships", "shops", "satisfaction")
+
+
+def year_words(year: int) -> str:
+    """How the reports name a whole year: 全年 once it is over, 截至 today while it runs (Beijing date)."""
+    return period_label(date(year, 1, 1), date(year + 1, 1, 1))
 
 
 def noon_in_beijing(day: date) -> datetime:
@@ -108,7 +114,7 @@ def test_the_report_reads_like_the_yearly_sentence_with_charts_tables_and_defini
 
     html = text_of(response)
     assert response.status_code == 200
-    assert ("2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%；"
+    assert (year_words(2026) + "接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%；"
             "为消费者挽回经济损失 0.06 万元。") in html
     assert html.count('<svg ') >= 3 and 'class="chart-svg"' in html
     assert "口径说明" in html and "调处件数 ÷ 期内受理件数" in html
@@ -122,7 +128,7 @@ def test_the_report_reads_like_the_yearly_sentence_with_charts_tables_and_defini
 def test_the_page_opens_on_this_year_for_the_whole_area(admin_client, world):
     html = text_of(admin_client.get("/staff/reports"))
 
-    assert "2026年全年接待来信、来电、来访、咨询 3 人次" in html
+    assert year_words(2026) + "接待来信、来电、来访、咨询 3 人次" in html
     assert '<option value="">全部区县</option>' in html and '<option selected value="2026">2026年</option>' in html
 
 
@@ -131,7 +137,7 @@ def test_staff_of_a_district_see_their_district_only(client, world, make_user, l
 
     html = text_of(client.get(f"/staff/reports?{YEAR_2026}"))
 
-    assert "西湖区2026年全年接待来信、来电、来访、咨询 2 人次；受理投诉 4 件，调处 3 件，调处率 75.0%" in html
+    assert "西湖区" + year_words(2026) + "接待来信、来电、来访、咨询 2 人次；受理投诉 4 件，调处 3 件，调处率 75.0%" in html
     assert "全部区县" not in html.split('class="card period-form"')[1].split("</form>")[0]
     assert client.get(f"/staff/reports?{YEAR_2026}&district=滨江区").status_code == 403
     assert client.get(f"/staff/reports/export/summary.csv?{YEAR_2026}&district=滨江区").status_code == 403
@@ -140,7 +146,7 @@ def test_staff_of_a_district_see_their_district_only(client, world, make_user, l
 def test_an_administrator_may_pick_any_known_district(admin_client, world):
     html = text_of(admin_client.get(f"/staff/reports?{YEAR_2026}&district=滨江区"))
 
-    assert "滨江区2026年全年接待来信、来电、来访、咨询 1 人次；受理投诉 1 件，调处 1 件，调处率 100.0%" in html
+    assert "滨江区" + year_words(2026) + "接待来信、来电、来访、咨询 1 人次；受理投诉 1 件，调处 1 件，调处率 100.0%" in html
 
 
 @pytest.mark.parametrize(("query", "message", "kept"), [
@@ -185,7 +191,7 @@ def test_every_table_downloads_as_csv_that_excel_opens(admin_client, world):
         assert disposition.startswith(f'attachment; filename="chengxinma-report-2026-01-01-2026-12-31-{key}.csv"; ')
         assert disposition.encode("latin-1")  # the header itself is ASCII-safe
         utf8_name = unquote(disposition.split("filename*=UTF-8''")[1])
-        assert utf8_name.startswith("诚信码报表_2026年全年_") and utf8_name.endswith(".csv")
+        assert utf8_name.startswith("诚信码报表_" + year_words(2026) + "_") and utf8_name.endswith(".csv")
         rows = csv_rows(response)
         assert len(rows) >= 2
         no_personal_data(response.data.decode("utf-8-sig"))
@@ -220,7 +226,7 @@ def test_the_workbook_has_a_sheet_per_table(admin_client, world):
     assert len(workbook.sheetnames) == 1 + len(TABLE_KEYS)
     about = {row[0]: row[1] for row in workbook["说明"].iter_rows(values_only=True) if row[0]}
     assert about["区县"] == "西湖区"
-    assert about["概述"].startswith("西湖区2026年全年接待来信、来电、来访、咨询 2 人次；受理投诉 4 件")
+    assert about["概述"].startswith("西湖区" + year_words(2026) + "接待来信、来电、来访、咨询 2 人次；受理投诉 4 件")
     summary = {row[0]: row[1] for row in workbook["主要数据"].iter_rows(min_row=2, values_only=True)}
     assert summary["受理（件）"] == 4
     assert summary["挽回经济损失（元）"] == 600.50
@@ -332,7 +338,7 @@ def test_stats_shows_this_year_so_far_and_last_year_to_everyone(client, world, c
     # 2027 so far: the online consultation, c5's mediation (300.00) on 5 January; nothing accepted yet.
     assert ("2027年1月1日至2027年1月10日接待来信、来电、来访、咨询 1 人次；受理投诉 0 件，调处 0 件，"
             "调处率 暂无；为消费者挽回经济损失 0.03 万元。") in html
-    assert "2026年全年接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%" in html
+    assert year_words(2026) + "接待来信、来电、来访、咨询 3 人次；受理投诉 5 件，调处 4 件，调处率 80.0%" in html
     assert html.count('class="chart-svg"') >= 4
     no_personal_data(html)
     assert "欧***" not in html and "138****2301" not in html
@@ -367,7 +373,7 @@ def test_the_footer_links_to_stats(client):
 
 def test_a_stored_report_reads_back_equal_to_the_counted_one(app, world):
     from registry.reports import snapshots
-    from registry.reports.figures import build_report
+    from registry.reports.figures import period_label, build_report
 
     counted = build_report(date(2026, 1, 1), date(2027, 1, 1), None)
     snapshots.store([counted])

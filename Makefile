@@ -21,13 +21,19 @@ $(STAMP): pyproject.toml $(VENV)/.installed-app
 
 install: $(STAMP)
 
-# Development server on the embedded SQLite database under instance/, with demo data when empty.
+# Development server on the embedded SQLite database under instance/, with demo data when empty, and the
+# daily jobs' output the pages read (the QR pages' 12-month figures, /stats, /open-data). `make run PORT=5108`.
+PORT ?= 5000
 run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
 	REGISTRY_ENV=development $(BIN)/flask calendar seed
 	REGISTRY_ENV=development $(BIN)/flask demo load --if-empty
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop); SMS outbox: http://127.0.0.1:5000/dev/outbox"
-	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+	REGISTRY_ENV=development $(BIN)/flask complaints refresh-figures
+	REGISTRY_ENV=development $(BIN)/flask reports snapshot
+	REGISTRY_ENV=development $(BIN)/flask opendata export
+	@REGISTRY_ENV=development $(BIN)/flask demo logins
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop); SMS outbox: http://127.0.0.1:$(PORT)/dev/outbox"
+	REGISTRY_ENV=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on every core (pytest-xdist; at most 4 workers), each worker on its own database
 # (tests/database.py). PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options.

@@ -97,6 +97,7 @@ class DemoWorld:
     merchant_user: User
     plans: list[ShopPlan]
     repaired_shops: tuple = ()  # the shops whose warnings were repaired or wait for repair (standings.py)
+    warned_for: dict = field(default_factory=dict)  # shop id → the promise its warning was about
 
     def regular(self, at: datetime) -> list[Merchant]:
         """The shops that play no part and had signed by `at`, in the order they were planned."""
@@ -160,7 +161,7 @@ def plan_shops(world_rng: random.Random, count: int, now: datetime, opened: date
             signed = plan.registered + timedelta(hours=rng.randint(2, 60))
             plan.signings = [signed]
             expires = signed + timedelta(days=365)
-            while expires <= now + timedelta(days=25):
+            while expires <= now + timedelta(days=10):  # those due later have not renewed yet
                 renewed = min(expires - timedelta(days=rng.randint(3, 25), hours=rng.randint(0, 8)),
                               now - timedelta(hours=rng.randint(2, 20)))
                 plan.signings.append(renewed)

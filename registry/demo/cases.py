@@ -23,6 +23,9 @@ CURRENT_CASES = [
     ("withdrawn", 14, "false_advertising"), ("disputed", 12, "forced_sale"), ("mediating", 20, "inferior"),
     ("agreed", 24, "price_fraud"), ("mediated", 33, "counterfeit"), ("failed", 38, "after_sales"),
 ]
+# The cases that led to each sanction the demo issues (registry/demo/standings.py), days before today.
+SANCTION_CASES = {"suspended": (("mediated", 80), ("failed", 60)), "revoked": (("agreed", 230), ("failed", 200)),
+                  "revocation_proposed": (("mediated", 120), ("agreed", 25))}
 MEDIATION_ROOM = "西湖区消费者协会调解室"
 # How past cases ended, with weights: most are settled, some mediated, a few fail, are refused or withdrawn.
 HISTORY_STAGES = (("agreed", 40), ("mediated", 30), ("failed", 10), ("refused", 12), ("withdrawn", 8))
@@ -47,15 +50,8 @@ def clause_cited(shop, kind: str) -> int | str:
     return next((c.number for c in clauses if c.kind == kind and kind != OTHER_CLAUSE), OTHER_CLAUSE)
 
 
-def demo_summary(complaint) -> str:
-    """What an officer would write: the promise at issue in their own words, never the consumer's."""
-    from registry.complaints.labels import CLAUSE_LABELS
-
-    return f"{CLAUSE_LABELS[complaint.clause_kind]}：消费者反映商家未履行该项承诺，已转交商家答复。"
-
-
 def complaint_for(world, trade: str, clause: str | None):
-    """One of the trade's complaints, of `clause` when it has one: (clause, text, amount, demands)."""
+    """One of the trade's complaints, of `clause` when it has one: (clause, text, amount, demands, summary)."""
     choices = TRADES[trade].complaints
     fitting = [c for c in choices if c[0] == clause] or list(choices)
     return world.rng.choice(fitting)
@@ -82,14 +78,14 @@ def _file(world, shop, trade: str, clause: str | None, purchase_days: int):
     from registry.complaints.filing import ComplaintInput, file_complaint
 
     rng = world.rng
-    kind, text, amount, demands = complaint_for(world, trade, clause)
+    kind, text, amount, demands, summary = complaint_for(world, trade, clause)
     phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
     complaint, _token = file_complaint(shop, ComplaintInput(
         clause=clause_cited(shop, kind), description=text, purchase_date=today_in_china() - timedelta(days=purchase_days),
         amount_cents=amount * 100, demands=list(demands), consumer_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
         consumer_phone=phone, privacy_consent=True, share_phone_consent=rng.random() < 0.3,
     ), [], phone, secrets.token_urlsafe(24))
-    return complaint, amount, demands
+    return complaint, amount, demands, summary
 
 
 def case_story(world, plan, stage: str, days_ago: int, clause: str):
@@ -99,7 +95,7 @@ def case_story(world, plan, stage: str, days_ago: int, clause: str):
     staff, rng = world.staff, world.rng
     filed = world.now - timedelta(days=days_ago, hours=rng.randint(1, 8))
     yield filed
-    complaint, amount, demands = _file(world, plan.shop, plan.trade, clause, rng.randint(1, 5))
+    complaint, amount, demands, summary = _file(world, plan.shop, plan.trade, clause, rng.randint(1, 5))
     if stage == "filed":
         return
     yield filed + timedelta(days=1, hours=2)
@@ -109,7 +105,7 @@ def case_story(world, plan, stage: str, days_ago: int, clause: str):
     if stage == "withdrawn":
         complaints.withdraw_complaint(complaint, "商家已当面解释清楚，不再投诉。")
         return
-    complaints.accept_complaint(complaint, staff, None, demo_summary(complaint))
+    complaints.accept_complaint(complaint, staff, None, summary)
     if stage == "accepted":
         return
     settles = stage in ("replied", "agreed")
@@ -139,7 +135,8 @@ def case_story(world, plan, stage: str, days_ago: int, clause: str):
 
 
 def current_case_stories(world) -> list:
-    """This month's cases, on shops in good standing: the owner's first, then from the end of the list."""
+    """This month's cases, on shops in good standing: the owner's first, then from the end of the list;
+    and the cases that led to the demo's sanctions."""
     regular = [p for p in world.plans if p.part == "regular"]
     if not regular:
         return []
@@ -149,6 +146,11 @@ def current_case_stories(world) -> list:
     for number, (stage, days_ago, clause) in enumerate(CURRENT_CASES):
         plan = owned[number] if number < len(owned) else others[(number - len(owned)) % len(others)]
         stories.append(case_story(world, plan, stage, days_ago, clause))
+    from registry.demo.standings import gravest_clause
+
+    for plan in world.plans:
+        for stage, days_ago in SANCTION_CASES.get(plan.part, ()):
+            stories.append(case_story(world, plan, stage, days_ago, gravest_clause(plan.trade)))
     return stories
 
 
@@ -199,7 +201,9 @@ def load_demo_history(world) -> tuple[int, int]:
                 continue
             plan = rng.choice(eligible)
             shop = plan.shop
-            complaint, amount, demands = _file(world, shop, plan.trade, None, 0)
+            # A shop warned for a promise was mostly complained about for breaking that one.
+            clause = world.warned_for.get(shop.id) if rng.random() < 0.7 else None
+            complaint, amount, demands, summary = _file(world, shop, plan.trade, clause, 0)
             complaint.purchase_date = filed.astimezone(CHINA).date() - timedelta(days=2)
             times = {"filed": filed, "accepted": decided, "forwarded": decided, "refused": decided,
                      "merchant_replied": replied, "consumer_accepted": closed, "consumer_rejected": replied,
@@ -213,7 +217,7 @@ def load_demo_history(world) -> tuple[int, int]:
             elif stage == "withdrawn":
                 complaints.withdraw_complaint(complaint, "已与商家自行协商解决。")
             else:
-                complaints.accept_complaint(complaint, staff, None, demo_summary(complaint))
+                complaints.accept_complaint(complaint, staff, None, summary)
                 complaints.merchant_reply(complaint, shop.owner, *reply_words(stage == "agreed", amount, demands))
                 complaints.respond_to_offer(complaint, stage == "agreed", "")
                 if stage != "agreed":

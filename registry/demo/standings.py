@@ -78,6 +78,7 @@ def proposal_story(world, plan):
     now = world.now
     yield now - timedelta(days=75, hours=3)
     sanctions.issue_warning(plan.shop, world.staff, _sanction_input(plan.trade))
+    world.warned_for[plan.shop.id] = gravest_clause(plan.trade)
     yield now - timedelta(days=4, hours=6)
     sanctions.propose_revocation(plan.shop, world.staff, sanctions.SanctionInput(
         gravest_clause(plan.trade), "警示期间再次被查实同样问题，屡教不改。"))
@@ -124,6 +125,7 @@ def warnings_and_repairs_story(world):
     if waiting is None or repaired_shop is None:
         return
     world.repaired_shops = (waiting, repaired_shop)
+    world.warned_for.update({repaired_shop.id: "false_advertising", own.id: "price_fraud", waiting.id: "price_fraud"})
     repaired = sanctions.issue_warning(repaired_shop, world.staff, sanctions.SanctionInput(
         "false_advertising", "宣传“全场五折”，实际仅部分商品参加。"))
     yield add_months(now, -7)

@@ -123,6 +123,11 @@ def _shop_name(trade: str, township: str, street: str, used: set[str], rng: rand
     return f"{rng.choice(names)}（{street}{rng.randint(2, 9)}号店）"
 
 
+def _in_opening_hours(moment: datetime, rng: random.Random) -> datetime:
+    """The same Beijing day, at an hour a shopkeeper is at the counter or the computer (08–21 h)."""
+    return moment.astimezone(CHINA).replace(hour=rng.randint(8, 20), minute=rng.randrange(60))
+
+
 def plan_shops(world_rng: random.Random, count: int, now: datetime, opened: datetime,
                owner_display_name: str) -> list[ShopPlan]:
     """Who the demo's shops are and when they joined: most over the registry's first year and a half,
@@ -146,23 +151,24 @@ def plan_shops(world_rng: random.Random, count: int, now: datetime, opened: date
         owner_name = owner_display_name if owned else rng.choice(SURNAMES) + rng.choice(GIVEN)
         # Early shops joined first; 美好生活超市 was among the very first.
         early = index < 2 or part in ("suspended", "revoked", "revocation_proposed")
-        registered = opened + timedelta(days=2, seconds=(early_span if early else joining_span)
-                                        * (rng.random() ** 1.6 if index else 0.001))
+        registered = _in_opening_hours(opened + timedelta(days=2, seconds=(early_span if early else joining_span)
+                                                          * (rng.random() ** 1.6 if index else 0.001)), rng)
         plan = ShopPlan(index, "", category, trade, township, street, owner_name, part, registered)
         plan.public_until = {"suspended": now - timedelta(days=44), "revoked": now - timedelta(days=160)}.get(
             part, plan.public_until)
         if part in ("pending", "pending_onsite"):
-            plan.registered = now - timedelta(days=rng.randint(3, 30), hours=rng.randint(1, 6))
+            plan.registered = _in_opening_hours(now - timedelta(days=rng.randint(3, 30)), rng)
         elif part == "lapsed":
-            plan.registered = now - timedelta(days=rng.randint(400, 430))
-            plan.signings = [plan.registered + timedelta(days=1, hours=3)]
+            plan.registered = _in_opening_hours(now - timedelta(days=rng.randint(400, 430)), rng)
+            plan.signings = [plan.registered + timedelta(days=1, hours=1)]
             plan.public_until = plan.signings[0] + timedelta(days=365)
         else:
-            signed = plan.registered + timedelta(hours=rng.randint(2, 60))
+            signed = _in_opening_hours(plan.registered + timedelta(days=rng.randint(0, 2)), rng)
+            signed = max(signed, plan.registered + timedelta(minutes=30))
             plan.signings = [signed]
             expires = signed + timedelta(days=365)
             while expires <= now + timedelta(days=10):  # those due later have not renewed yet
-                renewed = min(expires - timedelta(days=rng.randint(3, 25), hours=rng.randint(0, 8)),
+                renewed = min(_in_opening_hours(expires - timedelta(days=rng.randint(3, 25)), rng),
                               now - timedelta(hours=rng.randint(2, 20)))
                 plan.signings.append(renewed)
                 expires = renewed + timedelta(days=365)

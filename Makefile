@@ -21,16 +21,22 @@ $(STAMP): pyproject.toml $(VENV)/.installed-app
 
 install: $(STAMP)
 
-# Development server on the embedded SQLite database under instance/, with demo data when empty.
+# Development server on the embedded SQLite database under instance/, with demo data when empty, and the
+# daily jobs' output the pages read (the QR pages' 12-month figures, /stats, /open-data). `make run PORT=5108`.
+PORT ?= 5000
 run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
 	REGISTRY_ENV=development $(BIN)/flask calendar seed
 	REGISTRY_ENV=development $(BIN)/flask demo load --if-empty
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl-C to stop); SMS outbox: http://127.0.0.1:5000/dev/outbox"
+	REGISTRY_ENV=development $(BIN)/flask complaints refresh-figures
+	REGISTRY_ENV=development $(BIN)/flask reports snapshot
+	REGISTRY_ENV=development $(BIN)/flask opendata export
+	@REGISTRY_ENV=development $(BIN)/flask demo logins
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop); SMS outbox: http://127.0.0.1:$(PORT)/dev/outbox"
 	@# With JOBS_REDIS_URL set, a jobs worker runs beside the server and stops with it; without it jobs run in the request.
 	export REGISTRY_ENV=development; \
 	if [ -n "$$JOBS_REDIS_URL" ]; then $(BIN)/flask jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; fi; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on every core (pytest-xdist; at most 4 workers), each worker on its own database
 # (tests/database.py). PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options.

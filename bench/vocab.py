@@ -1,4 +1,4 @@
-"""Vocabulary for synthetic province-scale data: shop names from registry/demo.py, plus several districts.
+"""Vocabulary for synthetic province-scale data: shop names from registry/demo/vocabulary.py, plus several districts.
 
 The demo has one district (西湖区); the benchmark spreads shops over the districts of a whole city,
 each with its own townships and the division code that goes into positions 3–8 of a credit code.

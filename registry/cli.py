@@ -148,7 +148,7 @@ def demo_group() -> None:
 @click.option("--shops", default=120, show_default=True)
 def demo_load(if_empty: bool, shops: int) -> None:
     """Load a district's worth of realistic shops, a merchant login and an admin login."""
-    from registry.demo import DEMO_LOGINS, load_demo
+    from registry.demo import load_demo
     from registry.merchants.models import Merchant
 
     if if_empty and db.session.scalar(select(func.count(Merchant.id))):
@@ -157,9 +157,28 @@ def demo_load(if_empty: bool, shops: int) -> None:
         count = load_demo(shop_count=shops)
         db.session.commit()
         click.echo(f"Loaded {count} demo shops.")
+    print_demo_logins()
+
+
+@demo_group.command("logins")
+def demo_logins() -> None:
+    """Print the demo logins and a shop of each standing (`make run` ends with this)."""
+    print_demo_logins()
+
+
+def print_demo_logins() -> None:
+    from registry.demo import DEMO_LOGINS, demo_examples
+
     click.echo("Demo logins (password for all: " + DEMO_LOGINS["password"] + "):")
     for role, login in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<9} {login}")
+    examples = demo_examples()
+    if examples:
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        click.echo("A shop of each standing (a pending shop is not public: its owner and staff see it):")
+        for standing, shop in examples:
+            where = f"{base}/staff/shops/{shop.id}" if standing == "pending" else f"{base}/m/{shop.public_code}"
+            click.echo(f"  {standing:<9} {shop.name}  {where}")
 
 
 @click.group("complaints")

@@ -95,7 +95,9 @@ def seed(monkeypatch) -> dict:
     from registry.pledges.versions import current_version
     from tests.complaints.helpers import file
 
-    monkeypatch.setattr(demo, "load_demo_history", lambda shops, staff, rng: (0, 0))
+    from registry.demo import cases as demo_cases
+
+    monkeypatch.setattr(demo_cases, "load_demo_history", lambda world: (0, 0))
     demo.load_demo(shop_count=4)
     seed_rules()
     staff = user_by_login("staff@demo.cxm")

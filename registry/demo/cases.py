@@ -6,7 +6,7 @@ filed after the shop signed, and its reply matches how it ended."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 

@@ -172,6 +172,18 @@ def _end_unwritten(session: Session) -> None:
 
 
 @contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside only read: deferred and query-only on SQLite, so code outside any request
+    (the QR page cache's fast path, registry/lookup/page_cache.py) never queues for the write lock that
+    `_begin_sqlite_transaction` would otherwise take for it, and cannot write by mistake."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
+@contextmanager
 def side_transaction() -> Iterator:
     """A short write on a connection of its own, committed on leaving, also from inside slow_work() (a job
     noting its progress while it draws a PDF); the session's transaction is not touched."""

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Request
 
 from registry.clock import local_datetime, utcnow
 from registry.config import PROJECT_ROOT
+from registry.database import reading_only
 from registry.extensions import db
 from registry.i18n import language_of
 from registry.merchants.models import Merchant, Standing
@@ -294,7 +295,7 @@ class ServeCachedPages:
         if found is None or not _worth_a_look(cache, found[1], request_) \
                 or not _shared_by_anyone(config, request_.cookies, None):
             return None
-        with self.app.app_context():
+        with self.app.app_context(), reading_only():
             key = _page_key(cache, found[1], request_, language_of(request_, config["LANGUAGES"]))
             now = utcnow()
             cached = cached_page(key, now, cache) if key else None

@@ -77,6 +77,8 @@ ACTION_LABELS = {
     "merchant.claimed": _l("认领导入的店铺"),
     "merchant.imported": _l("导入店铺"),
     "campaign.batch_uploaded": _l("上传导入文件"),
+    "campaign.batch_import_started": _l("开始导入店铺名单（后台任务）"),
+    "campaign.batch_import_stopped": _l("导入店铺名单中止（后台任务）"),
     "campaign.batch_imported": _l("导入店铺名单"),
     "campaign.batch_discarded": _l("放弃导入批次"),
     "campaign.letters_printed": _l("打印邀请函"),

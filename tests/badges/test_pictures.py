@@ -147,9 +147,12 @@ def test_the_qr_page_tells_chat_apps_the_name_standing_issuer_and_card(client, m
     assert '<meta property="og:title" content="美好生活超市">' in html
     assert f'<meta property="og:image" content="{base}/m/{shop.public_code}/card.png">' in html
     assert f'<meta property="og:url" content="{base}/m/{shop.public_code}">' in html
-    description = f"有效承诺：这家店铺已签署现行诚信经营倡议书，承诺在有效期内，没有受到处理。 签发单位：{issuer}。"
+    description = ("美好生活超市：有效承诺。这家店铺已签署现行诚信经营倡议书，承诺在有效期内，没有受到处理。"
+                   "查看承诺内容、处理记录和近 12 个月的投诉情况。")
+    assert html.count('<meta name="description"') == 1  # the page's own, not also the site's default
     assert f'<meta name="description" content="{description}">' in html
-    assert f'<meta property="og:description" content="{description}">' in html
+    assert f'<meta property="og:description" content="{description} 签发单位：{issuer}。">' in html
+    assert html.count('<meta property="og:image"') == 1
     assert db.session.scalar(select(Merchant.id).where(Merchant.id == shop.id))
 
 

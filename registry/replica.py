@@ -188,6 +188,11 @@ def engine_for_request(replica: Replica | None) -> Engine | None:
     return replica.engine if replica.status().usable else None
 
 
+def reading_from_standby() -> bool:
+    """Whether this request's statements go to the standby (a replica-routed view that may use it)."""
+    return _routed.get() is not None
+
+
 def replica_reads(view: Callable) -> Callable:
     """Declare that a public view only reads and may read from the standby (see the module docstring)."""
 

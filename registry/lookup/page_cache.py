@@ -46,6 +46,7 @@ from registry.extensions import db
 from registry.i18n import language_of
 from registry.merchants.models import Merchant, Standing
 from registry.page_versions import PageGeneration
+from registry.replica import reading_from_standby
 from registry.web import new_request_id, security_header_items
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,10 @@ def shop_page_key(code: str) -> tuple[str | None, bool]:
     waiting, an unknown or pending shop, an odd query string) or the cache is off; and whether the fast
     path already found it missing (a request without a session cookie, looked up a moment ago)."""
     missed = request.environ.get(MISSED_KEY)
-    if missed:
+    # The fast path read the version on the primary. A page drawn from the standby must be keyed by the
+    # standby's own version, or a lagging standby's page would be stored under the primary's newer
+    # version and served as current (registry/replica.py): then the key is read again, there.
+    if missed and not reading_from_standby():
         return missed, True
     return _flask_page_key(code), False
 

@@ -24,6 +24,8 @@ install: $(STAMP)
 # Development server on the embedded SQLite database under instance/, with demo data when empty, and the
 # daily jobs' output the pages read (the QR pages' 12-month figures, /stats, /open-data). `make run PORT=5108`.
 PORT ?= 5000
+# Outside a request (the demo's printed links, the open-data export) the development address is this port's.
+run: export FLASK_RUN_PORT = $(PORT)
 run: $(VENV)/.installed-app
 	REGISTRY_ENV=development $(BIN)/flask db upgrade
 	REGISTRY_ENV=development $(BIN)/flask calendar seed

@@ -37,6 +37,13 @@ def _cjk(text: str) -> str:
     return "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
+def badge_etag(serial: str, shop_name: str) -> str:
+    """The ETag of a labelled badge PNG, as registry/badges/public_views.py badge_png gives it."""
+    from registry.badges.public_views import _fingerprint
+
+    return f"{serial}-u-{_fingerprint(shop_name)}-png"
+
+
 def build_url_files(database_url: str, workdir: Path, sample: int = 20_000, seed: int = 315) -> dict[str, Path]:
     """Write the request lists the load tools read (one path per line, optionally a TAB and an ETag)."""
     from urllib.parse import quote
@@ -58,6 +65,7 @@ def build_url_files(database_url: str, workdir: Path, sample: int = 20_000, seed
             "JOIN complaints c ON c.merchant_id = m.id GROUP BY m.public_code, b.serial "
             "ORDER BY n DESC LIMIT 200")).all()
         names = [r[0] for r in conn.execute(text("SELECT name FROM merchants ORDER BY id")).all()]
+        name_of = dict(conn.execute(text("SELECT public_code, name FROM merchants")).all())
     engine.dispose()
     picked = rng.sample(public, min(sample, len(public)))
     qr = [f"/m/{code}?s={serial}" for code, serial in picked]
@@ -67,10 +75,11 @@ def build_url_files(database_url: str, workdir: Path, sample: int = 20_000, seed
         "qr": qr,
         "qr_heavy": [f"/m/{code}?s={serial}" for code, serial, _n in heavy],
         "qr_hot": [f"/m/{code}?s={serial}" for code, serial in picked[:10]],
-        # The ETag badges.public_views gives: serial, "u" (the generated badges carry no offline proof), png.
-        "badge304": [f"/badge/{serial}.png\t\"{serial}-u-png\"" for _code, serial in picked],
+        # The ETag badges.public_views gives a labelled badge: serial, "u" (the generated badges carry no
+        # offline proof), the fingerprint of the shop name printed under the QR, png.
+        "badge304": [f"/badge/{serial}.png\t\"{badge_etag(serial, name_of[code])}\"" for code, serial in picked],
         # The badges of 200 shops, revalidated over and over: what a cache in front holds.
-        "badge304_hot": [f"/badge/{serial}.png\t\"{serial}-u-png\"" for _code, serial in picked[:200]],
+        "badge304_hot": [f"/badge/{serial}.png\t\"{badge_etag(serial, name_of[code])}\"" for code, serial in picked[:200]],
         "hello": ["/"],
         "static": ["/static/bench-5k.txt"],
     }

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from registry.areas.cli import areas_group
 from registry.badges.cli import badges_group
 from registry.extensions import db
+from registry.web import public_base_url
 from registry.workdays.cli import calendar_group
 from registry.campaigns.cli import campaigns_group
 from registry.jobs.cli import jobs_group
@@ -174,7 +175,7 @@ def print_demo_logins() -> None:
         click.echo(f"  {role:<9} {login}")
     examples = demo_examples()
     if examples:
-        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        base = public_base_url()  # PUBLIC_BASE_URL, or in development the address `flask run` serves
         click.echo("A shop of each standing (a pending shop is not public: its owner and staff see it):")
         for standing, shop in examples:
             where = f"{base}/staff/shops/{shop.id}" if standing == "pending" else f"{base}/m/{shop.public_code}"

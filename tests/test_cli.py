@@ -80,3 +80,15 @@ def test_demo_load_creates_shops_accounts_and_signatures_and_if_empty_loads_noth
     assert again.exit_code == 0, again.output
     assert "Database already has data; demo not loaded." in again.output
     assert (count(Merchant), count(Signature), count(User)) == (loaded, signed, users)
+
+
+def test_demo_logins_print_links_without_a_public_address_setting(app, runner, monkeypatch):
+    """Development has no PUBLIC_BASE_URL default any more: `make run`'s links use the port served."""
+    assert runner.invoke(args=["demo", "load", "--shops", "10"]).exit_code == 0
+    app.config["PUBLIC_BASE_URL"] = None
+    monkeypatch.setenv("FLASK_RUN_PORT", "5108")
+
+    result = runner.invoke(args=["demo", "logins"])
+
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5108/m/" in result.output

@@ -27,7 +27,8 @@ def counted_statements():
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE"):  # transaction control, not a query
+        # Transaction control and the read-only switch (database.reading_only) are not queries.
+        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE") and not statement.startswith("PRAGMA "):
             statements.append(statement)
 
     engine = db.engine
